@@ -1,0 +1,104 @@
+// A fixed number of threads that run tasks, each under a deadline.
+//
+// The skill engine has no way to interrupt a call in progress. So when a job
+// passes its deadline, the pool does not wait for it: the watchdog delivers
+// the job's timeout outcome at once (the worker reports the task failed,
+// retryable, and its slot is free again), the stuck thread is ABANDONED —
+// detached, and whatever it eventually returns is discarded — and a fresh
+// thread takes its place so the pool keeps `threads` live threads. An
+// abandoned thread still burns CPU until the engine returns; abandoned()
+// counts them so the operator sees it in the logs. The alternative, a child
+// process per task, would cost a fork and a copy of each result per task
+// for a case that the engine's own limits already make rare.
+//
+// Exactly one of {the job's own outcome, its timeout outcome} reaches `done`.
+//
+// Thread-safe. Jobs may be added from any thread.
+#ifndef SKILLSTORE_WORKER_EXECUTOR_POOL_H_
+#define SKILLSTORE_WORKER_EXECUTOR_POOL_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "skillstore/v1/skillstore.pb.h"
+
+namespace skillstore::worker {
+
+class ExecutorPool {
+ public:
+  using Outcome = skillstore::v1::SubmitResultRequest;
+
+  struct Job {
+    std::string name;  // for logs, e.g. "task 17 attempt 2"
+    absl::Duration timeout = absl::InfiniteDuration();
+    // Runs on a pool thread. Must not touch objects that may die before it
+    // returns (it may outlive the pool when abandoned): capture by value.
+    std::function<Outcome()> run;
+    // Builds the outcome reported when `run` misses its deadline.
+    std::function<Outcome(absl::Duration ran_for)> on_timeout;
+    // Receives exactly one outcome, on a pool or watchdog thread.
+    std::function<void(Outcome)> done;
+  };
+
+  explicit ExecutorPool(int threads);
+  // Waits for queued and running jobs; abandons those still running after
+  // Shutdown's deadline.
+  ~ExecutorPool();
+
+  ExecutorPool(const ExecutorPool&) = delete;
+  ExecutorPool& operator=(const ExecutorPool&) = delete;
+
+  void Submit(Job job);
+
+  // Stops accepting work and joins the threads. Jobs still running when
+  // `deadline` passes are abandoned (their `done` is not called). Idempotent.
+  void Shutdown(absl::Time deadline);
+
+  // Threads abandoned so far because their job missed its deadline.
+  int abandoned() const { return core_->abandoned.load(); }
+
+ private:
+  struct JobState {
+    Job job;
+    absl::Time deadline;
+    absl::Time started = absl::InfiniteFuture();
+    std::atomic<bool> delivered{false};
+  };
+  struct ThreadState {
+    std::atomic<bool> abandoned{false};
+    std::shared_ptr<JobState> current;  // guarded by Core::mu
+  };
+  // Shared with the threads, so an abandoned thread can finish safely after
+  // the pool object is gone.
+  struct Core {
+    std::mutex mu;
+    std::condition_variable cv;            // work queued, job finished, stop
+    std::deque<std::shared_ptr<JobState>> queue;
+    std::map<std::thread::id, std::shared_ptr<ThreadState>> threads;
+    bool stop = false;
+    std::atomic<int> abandoned{0};
+  };
+
+  static void ThreadMain(std::shared_ptr<Core> core, std::shared_ptr<ThreadState> self);
+  void StartThreadLocked();
+  void WatchdogLoop();
+
+  std::shared_ptr<Core> core_;
+  std::map<std::thread::id, std::thread> handles_;  // guarded by core_->mu
+  std::thread watchdog_;
+  bool shut_down_ = false;
+};
+
+}  // namespace skillstore::worker
+
+#endif  // SKILLSTORE_WORKER_EXECUTOR_POOL_H_

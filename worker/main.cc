@@ -1,0 +1,68 @@
+// skill-worker: thin main. Flags, logging and signals; the daemon itself is
+// skillstore::worker::Worker (worker.h).
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+
+#include "options.h"
+#include "signal_watcher.h"
+#include "skills_root.h"
+#include "spdlog/sinks/stdout_sinks.h"
+#include "spdlog/spdlog.h"
+#include "worker.h"
+
+int main(int argc, char** argv) {
+  using namespace skillstore::worker;
+  ParsedFlags flags = ParseFlags(argc, argv);
+  if (flags.exit_code) return *flags.exit_code;
+  const WorkerOptions& options = flags.options;
+
+  auto logger = spdlog::stderr_logger_mt("skill-worker");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + options.worker_id + "] %v");
+  logger->set_level(spdlog::level::from_str(options.log_level));
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+
+  std::optional<SkillsRoot> skills_root;
+  if (!options.skills_root.empty()) {
+    auto root = SkillsRoot::Open(options.skills_root);
+    if (!root.ok()) {
+      std::cerr << "skill-worker: " << root.status().message() << "\n";
+      return kExitUsage;
+    }
+    skills_root = std::move(*root);
+  }
+
+  std::signal(SIGPIPE, SIG_IGN);
+  SignalWatcher signals;  // before any other thread exists
+  Worker worker(options, std::move(skills_root), MakeWorkerChannel(options.server));
+  signals.Start(
+      [&worker, &options](int signal) {
+        spdlog::info("received {}: draining (up to {}s); send it again to exit at once",
+                     strsignal(signal), absl::ToDoubleSeconds(options.drain_timeout));
+        worker.RequestDrain();
+      },
+      [](int signal) {
+        spdlog::warn("received {} again: exiting at once; held leases will expire on the server",
+                     strsignal(signal));
+        spdlog::default_logger()->flush();
+        _exit(128 + signal);
+      });
+
+  const absl::Status status = worker.Run();
+  int code = kExitOk;
+  if (!status.ok()) {
+    spdlog::critical("exiting with an error: {}", status.ToString());
+    code = kExitFailure;
+  }
+  if (worker.abandoned_threads() > 0) {
+    // Abandoned engine threads may still run; static destructors must not
+    // race them. Everything of ours is flushed and closed already.
+    spdlog::default_logger()->flush();
+    _exit(code);
+  }
+  return code;
+}

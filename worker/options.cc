@@ -1,0 +1,141 @@
+#include "options.h"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <thread>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace skillstore::worker {
+namespace {
+
+constexpr char kDescription[] = R"(skill-worker: claims skill tasks from a skillstore-server, runs them with the
+local skill engine (parse, validate, analyze) and streams the results back.
+
+Start one per machine; it runs until stopped. SIGTERM or SIGINT drains: no new
+claims, running tasks finish (up to --drain-timeout) and their results are
+submitted, then exit 0. A second signal exits at once (code 128+signal); the
+server re-queues that worker's tasks when their leases expire.
+
+Exit codes: 0 done or drained; 1 permanent error (server refused our
+credentials, wrong server, drain incomplete); 2 bad flags; 130/143 second
+signal. Transient failures (server down or restarting) are retried forever
+with backoff; finished results are kept and resubmitted.)";
+
+std::string DefaultHostname() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
+
+}  // namespace
+
+ParsedFlags ParseFlags(int argc, const char* const* argv) {
+  ParsedFlags parsed;
+  WorkerOptions& o = parsed.options;
+  const unsigned hw = std::thread::hardware_concurrency();
+  o.concurrency = hw == 0 ? 1 : static_cast<int>(hw);
+
+  CLI::App app(kDescription, "skill-worker");
+  std::string types = "parse,validate,analyze";
+  double exit_when_idle = -1;
+  double drain_timeout = 60;
+  double default_timeout = 300;
+  int debug_delay_ms = 0;
+
+  app.add_option("--server", o.server, "skillstore-server address (host:port)")
+      ->capture_default_str();
+  app.add_option("--concurrency", o.concurrency,
+                 "tasks run at once (default: hardware threads)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--worker-id", o.worker_id,
+                 "this worker's name on the server (default <hostname>-<pid>)");
+  app.add_option("--types", types, "comma list of task types served: parse,validate,analyze")
+      ->capture_default_str();
+  app.add_option("--skills-root", o.skills_root,
+                 "read skill_path from this folder when a task has no content (never outside it)");
+  app.add_option("--exit-when-idle", exit_when_idle,
+                 "exit 0 once no task arrived for this many seconds (batch runs)");
+  app.add_option("--max-tasks", o.max_tasks, "exit 0 after claiming this many tasks (0: no limit)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--drain-timeout", drain_timeout,
+                 "seconds to finish running tasks and submit results after SIGTERM/SIGINT")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error, critical, off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  app.add_option("--default-task-timeout", default_timeout,
+                 "seconds a task may run when it carries no timeout of its own")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-buffered-results", o.max_buffered_results,
+                 "unacknowledged results kept while the server is away; claiming pauses at this "
+                 "bound")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000000));
+  app.add_option("--max-result-bytes", o.max_result_bytes,
+                 "largest result sent; a bigger one is reported as a failure")
+      ->capture_default_str();
+  app.add_option("--claim-wait", o.claim_wait_seconds,
+                 "longest ClaimTask long-poll, seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 300));
+  app.add_option("--debug-task-delay-ms", debug_delay_ms,
+                 "TESTING ONLY: sleep this long before each task, to hold leases in tests")
+      ->check(CLI::NonNegativeNumber);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints help or the error
+    parsed.exit_code = code == 0 ? kExitOk : kExitUsage;
+    return parsed;
+  }
+
+  auto usage_error = [&](const std::string& message) {
+    std::cerr << "skill-worker: " << message << "\nRun with --help for more information.\n";
+    parsed.exit_code = kExitUsage;
+    return parsed;
+  };
+
+  o.types.clear();
+  bool all = false;
+  for (absl::string_view raw : absl::StrSplit(types, ',', absl::SkipWhitespace())) {
+    const std::string name(absl::StripAsciiWhitespace(raw));
+    if (name == "parse") {
+      o.types.push_back(skillstore::v1::TASK_TYPE_PARSE);
+    } else if (name == "validate") {
+      o.types.push_back(skillstore::v1::TASK_TYPE_VALIDATE);
+    } else if (name == "analyze") {
+      o.types.push_back(skillstore::v1::TASK_TYPE_ANALYZE);
+    } else if (name == "all") {
+      all = true;
+    } else {
+      return usage_error(absl::StrCat("--types: unknown task type '", name,
+                                      "' (expected parse, validate, analyze)"));
+    }
+  }
+  if (o.types.empty() && !all) return usage_error("--types: no task type given");
+  if (all || o.types.size() == 3) o.types.clear();  // empty means all
+
+  if (o.server.empty()) return usage_error("--server: empty address");
+  o.hostname = DefaultHostname();
+  if (o.worker_id.empty()) o.worker_id = absl::StrCat(o.hostname, "-", getpid());
+  if (app.count("--exit-when-idle") > 0) {
+    if (exit_when_idle <= 0) return usage_error("--exit-when-idle: must be > 0 seconds");
+    o.exit_when_idle = absl::Seconds(exit_when_idle);
+  }
+  o.drain_timeout = absl::Seconds(drain_timeout);
+  o.default_task_timeout = absl::Seconds(default_timeout);
+  o.debug_task_delay = absl::Milliseconds(debug_delay_ms);
+  if (o.max_result_bytes == 0) return usage_error("--max-result-bytes: must be > 0");
+  return parsed;
+}
+
+}  // namespace skillstore::worker

@@ -1,0 +1,54 @@
+// skill-worker's command line: every knob of the daemon, parsed and checked
+// in one place so the rest of the worker can trust its inputs.
+#ifndef SKILLSTORE_WORKER_OPTIONS_H_
+#define SKILLSTORE_WORKER_OPTIONS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "skillstore/v1/skillstore.pb.h"
+
+namespace skillstore::worker {
+
+struct WorkerOptions {
+  std::string server = "127.0.0.1:50051";
+  int concurrency = 1;
+  std::string worker_id;  // default <hostname>-<pid>
+  std::string hostname;
+  std::vector<skillstore::v1::TaskType> types;  // empty: all types
+  std::string skills_root;                      // empty: never read from disk
+  absl::Duration exit_when_idle = absl::InfiniteDuration();
+  int64_t max_tasks = 0;  // 0: no limit
+  absl::Duration drain_timeout = absl::Seconds(60);
+  std::string log_level = "info";
+  // Used when a task carries no timeout of its own.
+  absl::Duration default_task_timeout = absl::Seconds(300);
+  size_t max_buffered_results = 10000;
+  size_t max_result_bytes = 4u << 20;
+  // Longest single ClaimTask long-poll.
+  int claim_wait_seconds = 20;
+  // TESTING ONLY: see TaskRunner::Options::debug_delay.
+  absl::Duration debug_task_delay = absl::ZeroDuration();
+};
+
+struct ParsedFlags {
+  WorkerOptions options;
+  // Set when the process should exit at once with this code: 0 after
+  // --help, 2 after a bad flag (the message has been printed).
+  std::optional<int> exit_code;
+};
+
+ParsedFlags ParseFlags(int argc, const char* const* argv);
+
+// The process exit codes, in one place.
+inline constexpr int kExitOk = 0;             // drained or idle/max-tasks reached
+inline constexpr int kExitFailure = 1;        // permanent error, or drain incomplete
+inline constexpr int kExitUsage = 2;          // bad flags
+// A second SIGINT/SIGTERM exits at once with 128 + signal (130 / 143).
+
+}  // namespace skillstore::worker
+
+#endif  // SKILLSTORE_WORKER_OPTIONS_H_

@@ -1,0 +1,372 @@
+#include "worker.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "backoff.h"
+#include "rpc_status.h"
+#include "spdlog/spdlog.h"
+
+namespace skillstore::worker {
+namespace {
+
+using skillstore::v1::ClaimedTask;
+using skillstore::v1::SubmitResultRequest;
+using skillstore::v1::SubmitResultResponse;
+
+// A long-poll answers within wait_seconds; this covers a slow or loaded
+// server on top, before the call is counted as failed.
+constexpr absl::Duration kClaimGrace = absl::Seconds(30);
+// The last "I am draining" heartbeat may not hold up the exit for longer.
+constexpr absl::Duration kFinalHeartbeatTimeout = absl::Seconds(3);
+
+#ifndef SKILLSTORE_VERSION
+#define SKILLSTORE_VERSION "dev"
+#endif
+constexpr char kVersion[] = "skill-worker " SKILLSTORE_VERSION;
+
+std::string TypesLabel(const std::vector<skillstore::v1::TaskType>& types) {
+  if (types.empty()) return "all";
+  std::vector<std::string> names;
+  for (auto type : types) names.push_back(TaskTypeName(type));
+  return absl::StrJoin(names, ",");
+}
+
+std::chrono::system_clock::time_point ToChrono(absl::Time t) { return absl::ToChronoTime(t); }
+
+}  // namespace
+
+std::shared_ptr<grpc::Channel> MakeWorkerChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  // Come back within seconds of a server restart, not gRPC's default 2 min.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 3000);
+  // A claim may carry several tasks of up to the server's content limit.
+  args.SetMaxReceiveMessageSize(-1);
+  args.SetMaxSendMessageSize(-1);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+Worker::Worker(WorkerOptions options, std::optional<SkillsRoot> skills_root,
+               std::shared_ptr<grpc::Channel> channel)
+    : options_(std::move(options)),
+      channel_(std::move(channel)),
+      stub_(skillstore::v1::SkillStore::NewStub(channel_)),
+      runner_(std::make_shared<const TaskRunner>(TaskRunner::Options{
+          options_.worker_id, std::move(skills_root), /*max_content_bytes=*/64u << 20,
+          options_.max_result_bytes, options_.debug_task_delay})),
+      pool_(options_.concurrency),
+      submitter_(
+          stub_.get(),
+          ResultSubmitter::Options{options_.max_buffered_results},
+          [this](const SubmitResultRequest& result, const SubmitResultResponse& ack) {
+            OnAck(result, ack);
+          },
+          [this](absl::Status status) { OnFatal(std::move(status)); }),
+      heartbeater_(
+          stub_.get(), &leases_,
+          Heartbeater::Identity{options_.worker_id, options_.hostname, options_.concurrency,
+                                options_.types, kVersion},
+          [this](const std::string& task_id, int64_t token, Heartbeater::DropReason reason) {
+            OnDrop(task_id, token, reason);
+          },
+          [this](absl::Status status) { OnFatal(std::move(status)); }),
+      last_activity_(absl::Now()) {}
+
+Worker::~Worker() {
+  heartbeater_.Stop();
+  submitter_.Stop();
+  pool_.Shutdown(absl::Now());
+}
+
+int Worker::abandoned_threads() const { return pool_.abandoned(); }
+
+absl::Status Worker::Run() {
+  spdlog::info("worker {} starting: server {}, concurrency {}, types {}{}{}", options_.worker_id,
+               options_.server, options_.concurrency, TypesLabel(options_.types),
+               options_.exit_when_idle == absl::InfiniteDuration()
+                   ? ""
+                   : absl::StrCat(", exit when idle for ",
+                                  absl::FormatDuration(options_.exit_when_idle)),
+               options_.debug_task_delay > absl::ZeroDuration()
+                   ? absl::StrCat(", TESTING delay ",
+                                  absl::FormatDuration(options_.debug_task_delay), " per task")
+                   : "");
+  heartbeater_.Start();
+  submitter_.Start();
+  ClaimLoop();
+  return Shutdown();
+}
+
+void Worker::RequestDrain() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (drain_deadline_ == absl::InfiniteFuture()) {
+    drain_deadline_ = absl::Now() + options_.drain_timeout;
+  }
+  if (stop_ == StopReason::kNone) stop_ = StopReason::kDrain;
+  // The long-poll would otherwise hold the exit for up to --claim-wait. If
+  // the server leased tasks in that very reply, their leases expire and the
+  // tasks go to another worker: rare, and costs one lease period.
+  if (claim_context_ != nullptr) claim_context_->TryCancel();
+  cv_.notify_all();
+}
+
+void Worker::OnFatal(absl::Status status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stop_ == StopReason::kFatal) return;
+  stop_ = StopReason::kFatal;
+  fatal_ = std::move(status);
+  if (claim_context_ != nullptr) claim_context_->TryCancel();
+  cv_.notify_all();
+}
+
+void Worker::ClaimLoop() {
+  Backoff backoff(absl::Milliseconds(100), absl::Seconds(5));
+  bool unreachable = false;
+  while (true) {
+    int want = 0;
+    int wait_seconds = options_.claim_wait_seconds;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      while (true) {
+        if (stop_ != StopReason::kNone) return;
+        if (options_.max_tasks > 0 && claimed_total_ >= options_.max_tasks) {
+          spdlog::info("claimed --max-tasks={} tasks; no more claims", options_.max_tasks);
+          stop_ = StopReason::kMaxTasks;
+          return;
+        }
+        const absl::Time now = absl::Now();
+        const bool nothing_held = busy_slots_ == 0 && leases_.size() == 0 && submitter_.size() == 0;
+        if (options_.exit_when_idle != absl::InfiniteDuration() && nothing_held &&
+            now - last_activity_ >= options_.exit_when_idle) {
+          spdlog::info("no task for {}; exiting (--exit-when-idle)",
+                       absl::FormatDuration(options_.exit_when_idle));
+          stop_ = StopReason::kIdle;
+          return;
+        }
+        if (busy_slots_ < options_.concurrency && !submitter_.Full()) {
+          want = options_.concurrency - busy_slots_;
+          if (options_.max_tasks > 0) {
+            want = static_cast<int>(
+                std::min<int64_t>(want, options_.max_tasks - claimed_total_));
+          }
+          if (options_.exit_when_idle != absl::InfiniteDuration() && nothing_held) {
+            // Poll no longer than the idle time left, so the exit is on time.
+            const double left = absl::ToDoubleSeconds(last_activity_ + options_.exit_when_idle - now);
+            wait_seconds = std::clamp(static_cast<int>(std::ceil(left)), 1, wait_seconds);
+          }
+          break;
+        }
+        // No free slot, or the result buffer is full: a task outcome or an
+        // acknowledgement wakes us.
+        cv_.wait(lock);
+      }
+    }
+
+    skillstore::v1::ClaimTaskRequest request;
+    request.set_worker_id(options_.worker_id);
+    request.set_hostname(options_.hostname);
+    request.set_max_tasks(want);
+    request.set_wait_seconds(wait_seconds);
+    for (auto type : options_.types) request.add_types(type);
+    skillstore::v1::ClaimTaskResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(ToChrono(absl::Now() + absl::Seconds(wait_seconds) + kClaimGrace));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_ != StopReason::kNone) return;
+      claim_context_ = &context;
+    }
+    const grpc::Status status = stub_->ClaimTask(&context, request, &response);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      claim_context_ = nullptr;
+      if (!status.ok() && stop_ != StopReason::kNone) return;  // we cancelled it
+    }
+
+    if (!status.ok()) {
+      if (IsPermanent(status)) {
+        spdlog::critical("the server refused ClaimTask: {}",
+                         ToAbslStatus("ClaimTask", status).ToString());
+        OnFatal(ToAbslStatus("ClaimTask", status));
+        return;
+      }
+      const absl::Duration delay = backoff.Next();
+      if (!unreachable) {
+        spdlog::warn("cannot claim tasks from {} ({}: {}); retrying with backoff",
+                     options_.server, static_cast<int>(status.error_code()),
+                     status.error_message());
+        unreachable = true;
+      } else {
+        spdlog::debug("ClaimTask failed again ({}); next try in {}", status.error_message(),
+                      absl::FormatDuration(delay));
+      }
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_until(lock, ToChrono(absl::Now() + delay),
+                     [this] { return stop_ != StopReason::kNone; });
+      continue;
+    }
+    if (unreachable) {
+      spdlog::info("claiming from {} again", options_.server);
+      unreachable = false;
+    }
+    backoff.Reset();
+    heartbeater_.SetInterval(response.heartbeat_interval_seconds());
+    for (const ClaimedTask& task : response.tasks()) Launch(task);
+  }
+}
+
+void Worker::Launch(const ClaimedTask& task) {
+  const std::string id = task.task_id();
+  const int64_t token = task.lease().fencing_token();
+  const int attempt = task.lease().attempt();
+  leases_.Add(id, token, attempt);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++busy_slots_;
+    ++claimed_total_;
+    last_activity_ = absl::Now();
+  }
+  const absl::Duration timeout = task.timeout_seconds() > 0
+                                     ? absl::Seconds(task.timeout_seconds())
+                                     : options_.default_task_timeout;
+  spdlog::debug("task {} attempt {}: claimed ({} {}, {} bytes, timeout {})", id, attempt,
+                TaskTypeName(task.type()), task.skill_path(), task.content().size(),
+                absl::FormatDuration(timeout));
+
+  auto shared_task = std::make_shared<const ClaimedTask>(task);
+  std::shared_ptr<const TaskRunner> runner = runner_;
+  ExecutorPool::Job job;
+  job.name = absl::StrCat("task ", id, " attempt ", attempt);
+  job.timeout = timeout;
+  job.run = [runner, shared_task] { return runner->Run(*shared_task); };
+  job.on_timeout = [runner, shared_task, timeout](absl::Duration ran) {
+    return runner->TimeoutResult(*shared_task, timeout, ran);
+  };
+  job.done = [this, id, token, attempt](SubmitResultRequest outcome) {
+    OnOutcome(id, token, attempt, std::move(outcome));
+  };
+  pool_.Submit(std::move(job));
+}
+
+void Worker::OnOutcome(const std::string& task_id, int64_t token, int attempt,
+                       SubmitResultRequest outcome) {
+  if (!leases_.MarkFinished(task_id, token)) {
+    ++discarded_;
+    spdlog::info("task {} attempt {}: finished, but the server dropped its lease meanwhile; "
+                 "result discarded",
+                 task_id, attempt);
+  } else {
+    if (outcome.success()) {
+      spdlog::debug("task {} attempt {}: done in {:.3f}s", task_id, attempt,
+                    outcome.metrics().duration_seconds());
+    } else {
+      spdlog::info("task {} attempt {}: failed ({}): {}", task_id, attempt,
+                   outcome.retryable() ? "retryable" : "not retryable", outcome.error());
+    }
+    submitter_.Add(std::move(outcome));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  --busy_slots_;
+  last_activity_ = absl::Now();
+  cv_.notify_all();
+}
+
+void Worker::OnAck(const SubmitResultRequest& result, const SubmitResultResponse& ack) {
+  std::optional<HeldLeaseInfo> lease = leases_.Remove(result.task_id(), result.fencing_token());
+  const int attempt = lease ? lease->attempt : 0;
+  if (ack.accepted()) {
+    ++accepted_;
+    spdlog::info("task {} attempt {}: {} stored ({})", result.task_id(), attempt,
+                 result.success() ? "result" : "failure",
+                 skillstore::v1::TaskStatus_Name(ack.task_status()));
+  } else {
+    ++rejected_;
+    spdlog::warn("task {} attempt {}: result rejected by the server ({}: {}); not stored",
+                 result.task_id(), attempt, skillstore::v1::RejectReason_Name(ack.reject_reason()),
+                 ack.message());
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  last_activity_ = absl::Now();
+  cv_.notify_all();
+}
+
+void Worker::OnDrop(const std::string& task_id, int64_t token, Heartbeater::DropReason reason) {
+  std::optional<HeldLeaseInfo> lease = leases_.Remove(task_id, token);
+  if (!lease) return;  // acknowledged meanwhile
+  spdlog::info("task {} attempt {}: the server reports it {}; dropping it", task_id,
+               lease->attempt,
+               reason == Heartbeater::DropReason::kCancelled ? "cancelled" : "lost (lease expired)");
+  submitter_.DiscardPending(task_id, token);
+  std::lock_guard<std::mutex> lock(mu_);
+  cv_.notify_all();
+}
+
+template <typename Pred>
+bool Worker::WaitForDrain(std::unique_lock<std::mutex>& lock, Pred done) {
+  while (!done()) {
+    if (stop_ == StopReason::kFatal) return false;
+    if (drain_deadline_ == absl::InfiniteFuture()) {
+      cv_.wait(lock);
+    } else if (absl::Now() >= drain_deadline_) {
+      return done();
+    } else {
+      cv_.wait_until(lock, ToChrono(drain_deadline_));
+    }
+  }
+  return true;
+}
+
+absl::Status Worker::Shutdown() {
+  StopReason reason;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    reason = stop_;
+  }
+  bool drained = false;
+  if (reason != StopReason::kFatal) {
+    heartbeater_.SetDraining();
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (busy_slots_ > 0 || submitter_.size() > 0) {
+        spdlog::info("draining: no more claims; waiting for {} running tasks and {} results{}",
+                     busy_slots_, submitter_.size(),
+                     drain_deadline_ == absl::InfiniteFuture()
+                         ? ""
+                         : absl::StrCat(" (up to ", absl::FormatDuration(options_.drain_timeout),
+                                        ")"));
+      }
+      drained = WaitForDrain(lock, [this] { return busy_slots_ == 0; }) &&
+                WaitForDrain(lock, [this] { return submitter_.size() == 0; });
+    }
+  }
+  heartbeater_.Stop(reason == StopReason::kFatal ? absl::ZeroDuration() : kFinalHeartbeatTimeout);
+  submitter_.Stop();
+  int still_running;
+  size_t unacked = submitter_.size();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    still_running = busy_slots_;
+  }
+  pool_.Shutdown(absl::Now());
+  spdlog::info("worker {} exiting: {} results stored, {} rejected, {} discarded{}",
+               options_.worker_id, accepted_.load(), rejected_.load(), discarded_.load(),
+               pool_.abandoned() > 0
+                   ? absl::StrCat(", ", pool_.abandoned(), " engine threads abandoned")
+                   : "");
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stop_ == StopReason::kFatal) return fatal_;
+  if (!drained) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "drain did not finish within --drain-timeout ", absl::FormatDuration(options_.drain_timeout),
+        ": ", still_running, " tasks still running, ", unacked,
+        " results unacknowledged; the server re-queues them when their leases expire"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace skillstore::worker

@@ -1,0 +1,118 @@
+// The skill-worker daemon: the claim loop and the life of one worker process.
+//
+//   claim loop (Run's thread) --ClaimTask long-poll, N = free slots-->  server
+//        | tasks                                                        ^
+//        v                                                              |
+//   ExecutorPool (concurrency threads, per-task deadline)               |
+//        | outcome                                                      |
+//        v                                                              |
+//   ResultSubmitter (one SubmitResult stream, resend after reconnect) --+
+//   Heartbeater (interval from the server; held leases; draining) ------+
+//   LeaseTracker: the leases held, from claim until the result is acked.
+//
+// Invariant: a slot is busy from claim until its task's outcome is handed to
+// the submitter (or discarded); the claim loop asks for exactly the free
+// slots and waits on a condition variable — never a timed poll — when there
+// are none or when the result buffer is full.
+//
+// The loop ends when draining (RequestDrain: SIGTERM/SIGINT), idle for
+// --exit-when-idle, --max-tasks reached, or a permanent error. Then: stop
+// claiming, tell the server we drain, wait for running tasks and for every
+// result's acknowledgement (bounded by --drain-timeout once a signal asked
+// for the drain), send a last heartbeat, and return.
+#ifndef SKILLSTORE_WORKER_WORKER_H_
+#define SKILLSTORE_WORKER_WORKER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "executor_pool.h"
+#include "heartbeater.h"
+#include "lease_tracker.h"
+#include "options.h"
+#include "result_submitter.h"
+#include "skills_root.h"
+#include "skillstore/v1/skillstore.grpc.pb.h"
+#include "task_runner.h"
+
+namespace skillstore::worker {
+
+// A channel to `address` that reconnects promptly after a server restart
+// (gRPC's default reconnect backoff grows to 2 minutes).
+std::shared_ptr<grpc::Channel> MakeWorkerChannel(const std::string& address);
+
+class Worker {
+ public:
+  Worker(WorkerOptions options, std::optional<SkillsRoot> skills_root,
+         std::shared_ptr<grpc::Channel> channel);
+  ~Worker();
+
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Runs until the worker should exit. OK: exit 0. Otherwise the status
+  // says why (permanent server refusal, drain incomplete).
+  absl::Status Run();
+
+  // Stop claiming and drain within --drain-timeout. Thread-safe; the second
+  // call is a no-op (the signal watcher handles a second signal itself).
+  void RequestDrain();
+
+  // Engine threads abandoned after a timeout (still running).
+  int abandoned_threads() const;
+
+ private:
+  enum class StopReason { kNone, kDrain, kIdle, kMaxTasks, kFatal };
+
+  void ClaimLoop();
+  void Launch(const skillstore::v1::ClaimedTask& task);
+  void OnOutcome(const std::string& task_id, int64_t token, int attempt,
+                 skillstore::v1::SubmitResultRequest outcome);
+  void OnAck(const skillstore::v1::SubmitResultRequest& result,
+             const skillstore::v1::SubmitResultResponse& ack);
+  void OnDrop(const std::string& task_id, int64_t token, Heartbeater::DropReason reason);
+  void OnFatal(absl::Status status);
+  // Waits (cv) until `done` or the drain deadline; false on deadline.
+  template <typename Pred>
+  bool WaitForDrain(std::unique_lock<std::mutex>& lock, Pred done);
+  absl::Status Shutdown();
+
+  const WorkerOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<skillstore::v1::SkillStore::Stub> stub_;
+  const std::shared_ptr<const TaskRunner> runner_;  // shared with running jobs
+
+  LeaseTracker leases_;
+  ExecutorPool pool_;
+  ResultSubmitter submitter_;
+  Heartbeater heartbeater_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int busy_slots_ = 0;                            // guarded by mu_
+  int64_t claimed_total_ = 0;                     // guarded by mu_
+  absl::Time last_activity_;                      // guarded by mu_
+  StopReason stop_ = StopReason::kNone;           // guarded by mu_
+  absl::Status fatal_;                            // guarded by mu_
+  absl::Time drain_deadline_ = absl::InfiniteFuture();  // guarded by mu_
+  grpc::ClientContext* claim_context_ = nullptr;  // guarded by mu_; to cancel a long-poll
+
+  // For the summary line at exit.
+  std::atomic<int64_t> accepted_{0};
+  std::atomic<int64_t> rejected_{0};
+  std::atomic<int64_t> discarded_{0};
+};
+
+}  // namespace skillstore::worker
+
+#endif  // SKILLSTORE_WORKER_WORKER_H_
