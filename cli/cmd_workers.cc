@@ -1,0 +1,67 @@
+// skillctl workers: who is processing tasks.
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cli/client.h"
+#include "cli/command.h"
+#include "cli/json_view.h"
+#include "cli/table.h"
+#include "cli/task_names.h"
+#include "cli/text_format.h"
+
+namespace skillstore::cli {
+namespace {
+
+struct WorkersOptions {
+  bool active_only = false;
+};
+
+absl::Status RunWorkers(const GlobalOptions& global, const WorkersOptions& options) {
+  Client client(global);
+  v1::ListWorkersRequest request;
+  request.set_active_only(options.active_only);
+  v1::ListWorkersResponse response;
+  absl::Status status =
+      client.Call(&v1::SkillStore::Stub::ListWorkers, request, &response, "list workers");
+  if (!status.ok()) return status;
+  if (global.json()) {
+    Json out;
+    out["workers"] = Json::array();
+    for (const auto& w : response.workers()) out["workers"].push_back(ToJson(w));
+    std::cout << Dump(out);
+    return absl::OkStatus();
+  }
+  if (response.workers_size() == 0) {
+    std::cout << "no workers have connected yet (start one: skill-worker --server "
+              << global.server << ")\n";
+    return absl::OkStatus();
+  }
+  const int64_t now = NowUnixMs();
+  Table table({"WORKER", "HOST", "STATUS", "SLOTS", "DONE", "FAILED", "SEEN", "TASKS"});
+  table.AlignRight(3).AlignRight(4).AlignRight(5);
+  for (const auto& w : response.workers()) {
+    std::vector<std::string> current(w.current_task_ids().begin(), w.current_task_ids().end());
+    table.AddRow({w.worker_id(), w.hostname(), WorkerStatusName(w.status()),
+                  w.concurrency() > 0 ? absl::StrCat(w.concurrency()) : "-",
+                  absl::StrCat(w.tasks_completed()), absl::StrCat(w.tasks_failed()),
+                  FormatAge(w.last_heartbeat_unix_ms(), now),
+                  current.empty() ? "-" : absl::StrJoin(current, ",")});
+  }
+  table.Print(std::cout);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddWorkersCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* selected) {
+  auto options = std::make_shared<WorkersOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "workers", "List workers: status (active, idle, lost, draining), counts, current tasks.");
+  cmd->add_flag("--active", options->active_only, "Leave out lost workers");
+  cmd->callback([&global, selected, options] {
+    *selected = [&global, options] { return RunWorkers(global, *options); };
+  });
+}
+
+}  // namespace skillstore::cli
