@@ -154,10 +154,14 @@ void Worker::ClaimLoop() {
             want = static_cast<int>(
                 std::min<int64_t>(want, options_.max_tasks - claimed_total_));
           }
-          if (options_.exit_when_idle != absl::InfiniteDuration() && nothing_held) {
-            // Poll no longer than the idle time left, so the exit is on time.
-            const double left = absl::ToDoubleSeconds(last_activity_ + options_.exit_when_idle - now);
-            wait_seconds = std::clamp(static_cast<int>(std::ceil(left)), 1, wait_seconds);
+          if (options_.exit_when_idle != absl::InfiniteDuration()) {
+            // Poll no longer than the idle time left (all of it while tasks
+            // still run: their end restarts the clock), so the exit is on time.
+            const absl::Duration left =
+                nothing_held ? last_activity_ + options_.exit_when_idle - now
+                             : options_.exit_when_idle;
+            wait_seconds = std::clamp(static_cast<int>(std::ceil(absl::ToDoubleSeconds(left))),
+                                      1, wait_seconds);
           }
           break;
         }

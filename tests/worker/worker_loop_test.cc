@@ -1,0 +1,177 @@
+// The worker's loop (skillstore::worker::Worker, in process) against
+// FakeServer: every task answered once, results resent after a server
+// restart, drain, permanent refusal, cancellation, timeouts, malformed input.
+// Real gRPC on loopback; only the server is a stand-in.
+#include <future>
+#include <thread>
+
+#include "fake_server.h"
+#include "gtest/gtest.h"
+#include "worker.h"
+
+namespace skillstore::worker {
+namespace {
+
+using testing::FakeServer;
+
+constexpr char kSkill[] = R"(---
+name: loop-test
+description: A tiny skill for the worker loop tests.
+---
+# Loop test
+
+## Instructions
+- Read the input file.
+- Always validate the output before writing it.
+)";
+
+WorkerOptions BaseOptions(const FakeServer& server) {
+  WorkerOptions o;
+  o.server = server.address();
+  o.concurrency = 2;
+  o.worker_id = "loop-test-worker";
+  o.hostname = "localhost";
+  o.drain_timeout = absl::Seconds(60);
+  return o;
+}
+
+// Runs a Worker on its own thread.
+class RunningWorker {
+ public:
+  explicit RunningWorker(WorkerOptions options)
+      : worker_(std::make_unique<Worker>(options, std::nullopt, MakeWorkerChannel(options.server))) {
+    result_ = std::async(std::launch::async, [this] { return worker_->Run(); });
+  }
+  Worker& worker() { return *worker_; }
+  // The status Run returned, or DeadlineExceeded if it is still running.
+  absl::Status Wait(absl::Duration timeout) {
+    if (result_.wait_for(absl::ToChronoNanoseconds(timeout)) != std::future_status::ready) {
+      return absl::DeadlineExceededError("worker still running");
+    }
+    return result_.get();
+  }
+  ~RunningWorker() {
+    worker_->RequestDrain();
+    if (result_.valid()) result_.wait();
+  }
+
+ private:
+  std::unique_ptr<Worker> worker_;
+  std::future<absl::Status> result_;
+};
+
+TEST(WorkerLoopTest, AnswersEveryTaskOnceAndExitsWhenIdle) {
+  FakeServer server;
+  server.Start();
+  server.AddTasks(200, kSkill);
+  WorkerOptions options = BaseOptions(server);
+  options.concurrency = 3;
+  options.exit_when_idle = absl::Seconds(1);
+  RunningWorker worker(options);
+  EXPECT_TRUE(worker.Wait(absl::Seconds(120)).ok());
+  auto results = server.results();
+  EXPECT_EQ(results.size(), 200u);
+  for (const auto& [id, stored] : results) EXPECT_EQ(stored.size(), 1u) << id;
+  EXPECT_EQ(server.rejected(), 0);
+}
+
+TEST(WorkerLoopTest, ResendsResultsAfterTheServerRestarts) {
+  FakeServer server;
+  server.Start();
+  server.AddTasks(40, kSkill);
+  WorkerOptions options = BaseOptions(server);
+  options.exit_when_idle = absl::Seconds(2);
+  options.debug_task_delay = absl::Milliseconds(50);
+  RunningWorker worker(options);
+  ASSERT_TRUE(server.WaitForResults(5, absl::Seconds(60)));
+  server.Restart();  // breaks the stream and the long-poll mid-run
+  ASSERT_TRUE(server.WaitForResults(40, absl::Seconds(120)));
+  EXPECT_TRUE(worker.Wait(absl::Seconds(60)).ok());
+  for (const auto& [id, stored] : server.results()) EXPECT_EQ(stored.size(), 1u) << id;
+}
+
+TEST(WorkerLoopTest, DrainFinishesRunningTasksAndClaimsNoMore) {
+  FakeServer server;
+  server.Start();
+  server.AddTasks(4, kSkill);
+  WorkerOptions options = BaseOptions(server);
+  options.debug_task_delay = absl::Milliseconds(1500);
+  RunningWorker worker(options);
+  // Wait until the worker runs both (not just until the server leased them:
+  // a drain cancels a claim still in flight, and those leases just expire).
+  ASSERT_TRUE(server.WaitForHeartbeatLeases(2, absl::Seconds(60)));
+  worker.worker().RequestDrain();
+  EXPECT_TRUE(worker.Wait(absl::Seconds(60)).ok());
+  EXPECT_EQ(server.results().size(), 2u);  // the two running ones, no new claims
+  EXPECT_TRUE(server.saw_draining_heartbeat());
+}
+
+TEST(WorkerLoopTest, PermanentRefusalStopsTheWorkerWithAReason) {
+  FakeServer server;
+  server.Start();
+  server.RefuseWith(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "bad token"));
+  RunningWorker worker(BaseOptions(server));
+  absl::Status status = worker.Wait(absl::Seconds(60));
+  EXPECT_TRUE(absl::IsUnauthenticated(status)) << status;
+  EXPECT_NE(status.message().find("bad token"), std::string_view::npos);
+}
+
+TEST(WorkerLoopTest, ACancelledTaskIsDroppedAndNotSubmitted) {
+  FakeServer server;
+  server.Start();
+  std::vector<std::string> ids = server.AddTasks(1, kSkill);
+  WorkerOptions options = BaseOptions(server);
+  options.concurrency = 1;
+  options.debug_task_delay = absl::Milliseconds(2500);
+  RunningWorker worker(options);
+  ASSERT_TRUE(server.WaitForLeased(1, absl::Seconds(60)));
+  server.MarkCancelled(ids[0]);
+  std::vector<std::string> later = server.AddTasks(1, kSkill);
+  ASSERT_TRUE(server.WaitForResults(1, absl::Seconds(60)));
+  auto results = server.results();
+  EXPECT_EQ(results.count(ids[0]), 0u);
+  EXPECT_EQ(results.count(later[0]), 1u);
+  EXPECT_EQ(server.submissions(), 1);  // the cancelled one never went out
+}
+
+TEST(WorkerLoopTest, ATaskPastItsTimeoutIsReportedRetryableAndTheWorkerGoesOn) {
+  FakeServer server;
+  server.Start();
+  std::vector<std::string> slow = server.AddTasks(1, kSkill, /*timeout_seconds=*/1);
+  WorkerOptions options = BaseOptions(server);
+  options.concurrency = 1;
+  options.debug_task_delay = absl::Seconds(3);
+  options.exit_when_idle = absl::Seconds(1);
+  RunningWorker worker(options);
+  ASSERT_TRUE(server.WaitForResults(1, absl::Seconds(60)));
+  std::vector<std::string> next = server.AddTasks(1, kSkill, /*timeout_seconds=*/60);
+  ASSERT_TRUE(server.WaitForResults(2, absl::Seconds(60)));
+  auto results = server.results();
+  ASSERT_EQ(results[slow[0]].size(), 1u);
+  const FakeServer::Stored& timed_out = results[slow[0]][0];
+  EXPECT_FALSE(timed_out.success);
+  EXPECT_TRUE(timed_out.retryable);
+  EXPECT_NE(timed_out.error.find("timeout"), std::string::npos) << timed_out.error;
+  ASSERT_EQ(results[next[0]].size(), 1u);
+  EXPECT_EQ(worker.worker().abandoned_threads(), 1);
+}
+
+TEST(WorkerLoopTest, AMalformedSkillFailsItsTaskNotTheWorker) {
+  FakeServer server;
+  server.Start();
+  std::vector<std::string> bad = server.AddTasks(1, std::string("\xff\xfe\x00 BAD binary", 16));
+  std::vector<std::string> good = server.AddTasks(1, kSkill);
+  WorkerOptions options = BaseOptions(server);
+  options.exit_when_idle = absl::Seconds(1);
+  RunningWorker worker(options);
+  EXPECT_TRUE(worker.Wait(absl::Seconds(60)).ok());
+  auto results = server.results();
+  ASSERT_EQ(results[bad[0]].size(), 1u);
+  EXPECT_FALSE(results[bad[0]][0].success);
+  EXPECT_FALSE(results[bad[0]][0].retryable);
+  EXPECT_FALSE(results[bad[0]][0].error.empty());
+  ASSERT_EQ(results[good[0]].size(), 1u);
+}
+
+}  // namespace
+}  // namespace skillstore::worker
