@@ -12,6 +12,9 @@ namespace {
 
 // A heartbeat that takes longer than this is as good as lost.
 constexpr absl::Duration kMaxBeatTimeout = absl::Seconds(10);
+// ... and one shorter than this is too tight for a loaded machine.
+constexpr absl::Duration kMinBeatTimeout = absl::Seconds(2);
+constexpr absl::Duration kMinInterval = absl::Milliseconds(200);
 
 }  // namespace
 
@@ -30,10 +33,11 @@ Heartbeater::~Heartbeater() { Stop(); }
 
 void Heartbeater::Start() { thread_ = std::thread([this] { Loop(); }); }
 
-void Heartbeater::SetInterval(int seconds) {
-  if (seconds <= 0) return;
+void Heartbeater::SetTiming(int heartbeat_interval_seconds, int lease_seconds) {
   std::lock_guard<std::mutex> lock(mu_);
-  interval_ = absl::Seconds(seconds);
+  if (heartbeat_interval_seconds > 0) interval_ = absl::Seconds(heartbeat_interval_seconds);
+  if (lease_seconds > 0) interval_ = std::min(interval_, absl::Seconds(lease_seconds) / 3);
+  interval_ = std::max(interval_, kMinInterval);
 }
 
 void Heartbeater::SetDraining() {
@@ -87,7 +91,7 @@ grpc::Status Heartbeater::Beat(absl::Duration timeout) {
   grpc::Status status = stub_->Heartbeat(&context, request, &response);
   if (!status.ok()) return status;
 
-  SetInterval(response.heartbeat_interval_seconds());
+  SetTiming(response.heartbeat_interval_seconds(), response.lease_seconds());
   // The reply names task ids; drop the lease we reported for each (not a
   // newer lease of the same task claimed meanwhile).
   auto token_of = [&held](const std::string& task_id) -> int64_t {
@@ -121,7 +125,7 @@ void Heartbeater::Loop() {
       beat_now_ = false;
       interval = interval_;
     }
-    const grpc::Status status = Beat(std::min(interval, kMaxBeatTimeout));
+    const grpc::Status status = Beat(std::clamp(interval, kMinBeatTimeout, kMaxBeatTimeout));
     if (status.ok()) {
       if (backoff.failures() > 0) spdlog::info("heartbeats reach the server again");
       backoff.Reset();

@@ -53,8 +53,10 @@ class Heartbeater {
   // Starts the thread; the first heartbeat (registration) goes out at once.
   void Start();
 
-  // The server's requested interval (ignored when <= 0).
-  void SetInterval(int seconds);
+  // The server's requested heartbeat interval and lease length (each ignored
+  // when <= 0). Beats go out at the interval, but at least three times per
+  // lease, so one lost beat never costs a lease.
+  void SetTiming(int heartbeat_interval_seconds, int lease_seconds);
 
   // From now on every heartbeat says draining=true; one is sent at once.
   void SetDraining();

@@ -87,6 +87,9 @@ void ResultSubmitter::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
+    // A writer blocked in Write (server not reading) must not hold up the
+    // exit; with results still unacknowledged the stream is cancelled anyway.
+    if (stream_context_ != nullptr && !buffer_.empty()) stream_context_->TryCancel();
   }
   cv_.notify_all();
   if (writer_.joinable()) writer_.join();
@@ -133,7 +136,7 @@ void ResultSubmitter::WriterLoop() {
       stopping = stop_;
     }
     if (stopping) return;
-    if (IsPermanent(status)) {
+    if (IsPermanentForStream(status)) {
       spdlog::critical("SubmitResult refused permanently: {}",
                        ToAbslStatus("SubmitResult", status).ToString());
       on_fatal_(ToAbslStatus("SubmitResult", status));
@@ -162,6 +165,7 @@ grpc::Status ResultSubmitter::RunOneStream(bool* got_ack) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stream_broken_ = false;
+    stream_context_ = &context;
   }
 
   std::thread reader([&] {
@@ -227,6 +231,10 @@ grpc::Status ResultSubmitter::RunOneStream(bool* got_ack) {
   }
   context.TryCancel();  // no-op when the stream already ended
   reader.join();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stream_context_ = nullptr;
+  }
   return stream->Finish();
 }
 

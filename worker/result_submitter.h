@@ -101,6 +101,7 @@ class ResultSubmitter {
   ResultBuffer buffer_;      // guarded by mu_
   bool stop_ = false;        // guarded by mu_
   bool stream_broken_ = false;  // guarded by mu_; set by the reader
+  grpc::ClientContext* stream_context_ = nullptr;  // guarded by mu_; the open stream
   std::thread writer_;
 };
 

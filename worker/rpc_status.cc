@@ -18,6 +18,10 @@ bool IsPermanent(const grpc::Status& status) {
   }
 }
 
+bool IsPermanentForStream(const grpc::Status& status) {
+  return IsPermanent(status) && status.error_code() != grpc::StatusCode::INVALID_ARGUMENT;
+}
+
 absl::Status ToAbslStatus(std::string_view rpc, const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   // grpc::StatusCode and absl::StatusCode share their numbering.

@@ -18,6 +18,10 @@ namespace skillstore::worker {
 // RESOURCE_EXHAUSTED, INTERNAL, ...) is treated as transient.
 bool IsPermanent(const grpc::Status& status);
 
+// For the SubmitResult stream, INVALID_ARGUMENT may be about one result, not
+// about the worker: only refusals of the worker itself are permanent there.
+bool IsPermanentForStream(const grpc::Status& status);
+
 // "<rpc>: <CODE>: <message>" as an absl::Status with the same code.
 absl::Status ToAbslStatus(std::string_view rpc, const grpc::Status& status);
 

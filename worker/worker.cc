@@ -219,7 +219,7 @@ void Worker::ClaimLoop() {
       unreachable = false;
     }
     backoff.Reset();
-    heartbeater_.SetInterval(response.heartbeat_interval_seconds());
+    heartbeater_.SetTiming(response.heartbeat_interval_seconds(), response.lease_seconds());
     for (const ClaimedTask& task : response.tasks()) Launch(task);
   }
 }
