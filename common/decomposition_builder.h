@@ -1,0 +1,71 @@
+// Collects classified statements and turns them into the decomposition JSON:
+// merges duplicates, numbers ids in document order, builds names, provenance
+// and the meta block.
+#ifndef SKILLSTORE_COMMON_DECOMPOSITION_BUILDER_H_
+#define SKILLSTORE_COMMON_DECOMPOSITION_BUILDER_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "common/statement_classifier.h"
+#include "nlohmann/json.hpp"
+
+namespace skillstore {
+
+struct Statement {
+  Classification classification;
+  std::string original_text;  // verbatim bytes of the file
+  std::string description;    // the whole statement, white space collapsed
+  int line_start = 0;
+  int line_end = 0;
+  std::string section;
+  bool shell_command = false;
+  std::string program;  // shell commands: the program name
+};
+
+struct SkillMeta {
+  std::string name;
+  std::string description;  // may be empty
+  std::string source_label;
+  std::string parser_name;
+  std::string parser_version;
+  nlohmann::ordered_json original_definition = nlohmann::ordered_json::object();
+  // The front matter parsed only after quoting values (front_matter.h).
+  bool front_matter_repaired = false;
+};
+
+class DecompositionBuilder {
+ public:
+  explicit DecompositionBuilder(std::string locator_file)
+      : locator_file_(std::move(locator_file)) {}
+
+  // Adds a statement; an identical statement of the same category seen
+  // before is merged into the first (its location is kept as evidence).
+  void Add(Statement s);
+  size_t size() const { return statements_.size(); }
+
+  // The decomposition. `timestamp` is RFC 3339 UTC; it is the only field
+  // that changes between runs over the same input.
+  nlohmann::ordered_json Build(const SkillMeta& meta, const std::string& timestamp) const;
+
+ private:
+  struct Entry {
+    Statement statement;
+    std::vector<std::string> duplicate_locators;
+  };
+  std::string Locator(int line) const;
+  nlohmann::ordered_json Provenance(const Entry& e, const SkillMeta& meta) const;
+
+  std::string locator_file_;
+  std::vector<Entry> statements_;
+  absl::flat_hash_map<std::string, size_t> index_;
+};
+
+// Current time as "YYYY-MM-DDTHH:MM:SSZ".
+std::string NowTimestamp();
+
+}  // namespace skillstore
+
+#endif  // SKILLSTORE_COMMON_DECOMPOSITION_BUILDER_H_

@@ -1,0 +1,38 @@
+// Limits the skill engine enforces on every input, in one place.
+//
+// They bound time and memory for hostile or broken input (alias bombs, deep
+// nesting, huge files). Breaching one gives ResourceExhausted with a message
+// that names the limit, so a task fails cleanly instead of hanging a worker.
+#ifndef SKILLSTORE_COMMON_ENGINE_LIMITS_H_
+#define SKILLSTORE_COMMON_ENGINE_LIMITS_H_
+
+#include <cstddef>
+
+namespace skillstore {
+
+struct EngineLimits {
+  // Whole input. The server's content limit is normally lower; this is the
+  // engine's own backstop.
+  size_t max_input_bytes = 32u << 20;
+  // YAML front matter text.
+  size_t max_front_matter_bytes = 256u << 10;
+  // Nodes produced when the front matter is converted to JSON, counting each
+  // alias expansion again: this is what stops "billion laughs" documents.
+  size_t max_front_matter_nodes = 50000;
+  // Flow-collection / block nesting inside the front matter (yaml-cpp parses
+  // recursively, so depth is a stack-depth question).
+  size_t max_front_matter_depth = 64;
+  // Markdown container nesting (lists, block quotes). cmark-gfm's block parser
+  // copes with deep nesting, but work per line grows with depth, and no real
+  // skill nests more than a handful of levels.
+  size_t max_markdown_depth = 256;
+  // Elements in one decomposition; far above any real skill, bounds output.
+  size_t max_elements = 200000;
+};
+
+// The limits RunTask uses.
+const EngineLimits& DefaultEngineLimits();
+
+}  // namespace skillstore
+
+#endif  // SKILLSTORE_COMMON_ENGINE_LIMITS_H_

@@ -1,0 +1,307 @@
+#include "common/front_matter.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/text_util.h"
+#include "yaml-cpp/yaml.h"
+
+namespace skillstore {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// A line consisting of `marker` plus optional trailing blanks / CR.
+bool IsFenceLine(std::string_view line, std::string_view marker) {
+  if (line.substr(0, marker.size()) != marker) return false;
+  for (char c : line.substr(marker.size())) {
+    if (c != ' ' && c != '\t' && c != '\r') return false;
+  }
+  return true;
+}
+
+// Estimates the nesting depth yaml-cpp would recurse to, without parsing:
+// flow brackets, block indentation levels and compact "- - -" sequences.
+// Quoted text is skipped so brackets inside strings do not count.
+size_t EstimateYamlDepth(std::string_view text) {
+  size_t max_depth = 0;
+  size_t flow = 0;
+  std::vector<size_t> indents;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string_view line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    size_t indent = 0;
+    while (indent < line.size() && line[indent] == ' ') ++indent;
+    if (indent == line.size() || line[indent] == '#') continue;
+    if (flow == 0) {
+      while (!indents.empty() && indents.back() > indent) indents.pop_back();
+      if (indents.empty() || indents.back() < indent) indents.push_back(indent);
+    }
+    size_t compact = 0;
+    size_t i = indent;
+    while (i + 1 < line.size() && (line[i] == '-' || line[i] == '?') && line[i + 1] == ' ') {
+      ++compact;
+      i += 2;
+      while (i < line.size() && line[i] == ' ') ++i;
+    }
+    char quote = 0;
+    for (; i < line.size(); ++i) {
+      char c = line[i];
+      if (quote) {
+        if (c == quote) quote = 0;
+        continue;
+      }
+      if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (c == '#' && i > 0 && line[i - 1] == ' ') {
+        break;
+      } else if (c == '[' || c == '{') {
+        ++flow;
+        max_depth = std::max(max_depth, indents.size() + compact + flow);
+      } else if ((c == ']' || c == '}') && flow > 0) {
+        --flow;
+      }
+    }
+    max_depth = std::max(max_depth, indents.size() + compact + flow);
+  }
+  return max_depth;
+}
+
+// Converts a plain (unquoted) scalar the way YAML 1.2's core schema reads it.
+Json PlainScalar(const std::string& s) {
+  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  const char* begin = s.c_str();
+  char* end = nullptr;
+  const bool numeric_start = (s[0] >= '0' && s[0] <= '9') ||
+                             ((s[0] == '-' || s[0] == '+') && s.size() > 1);
+  if (numeric_start) {
+    errno = 0;
+    long long v = std::strtoll(begin, &end, 10);
+    if (errno == 0 && end == begin + s.size()) return v;
+    errno = 0;
+    double d = std::strtod(begin, &end);
+    if (errno == 0 && end == begin + s.size() && std::isfinite(d) &&
+        s.find_first_of("xXnN") == std::string::npos) {
+      return d;
+    }
+  }
+  return s;
+}
+
+class Converter {
+ public:
+  explicit Converter(size_t budget) : budget_(budget) {}
+
+  absl::StatusOr<Json> Convert(const YAML::Node& node, size_t depth) {
+    if (++used_ > budget_) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "front matter expands to more than ", budget_,
+          " YAML nodes (alias/anchor expansion?); refusing to expand it"));
+    }
+    if (depth > 128) {
+      return absl::ResourceExhaustedError("front matter nesting is too deep");
+    }
+    switch (node.Type()) {
+      case YAML::NodeType::Undefined:
+      case YAML::NodeType::Null:
+        return Json(nullptr);
+      case YAML::NodeType::Scalar:
+        if (node.Tag() == "!") return Json(node.Scalar());
+        return PlainScalar(node.Scalar());
+      case YAML::NodeType::Sequence: {
+        Json out = Json::array();
+        for (const auto& item : node) {
+          absl::StatusOr<Json> v = Convert(item, depth + 1);
+          if (!v.ok()) return v.status();
+          out.push_back(*std::move(v));
+        }
+        return out;
+      }
+      case YAML::NodeType::Map: {
+        Json out = Json::object();
+        for (const auto& kv : node) {
+          std::string key = kv.first.IsScalar() ? kv.first.Scalar() : YAML::Dump(kv.first);
+          absl::StatusOr<Json> v = Convert(kv.second, depth + 1);
+          if (!v.ok()) return v.status();
+          out[key] = *std::move(v);
+        }
+        return out;
+      }
+    }
+    return Json(nullptr);
+  }
+
+ private:
+  size_t budget_;
+  size_t used_ = 0;
+};
+
+absl::StatusOr<std::optional<std::string>> ScalarField(const Json& fields, const char* key) {
+  auto it = fields.find(key);
+  if (it == fields.end() || it->is_null()) return std::optional<std::string>();
+  if (it->is_string()) return std::optional<std::string>(it->get<std::string>());
+  if (it->is_number() || it->is_boolean()) return std::optional<std::string>(it->dump());
+  return absl::InvalidArgumentError(
+      absl::StrCat("front matter field '", key, "' must be a string, not a ",
+                   it->type_name()));
+}
+
+// Many hand-written skills put ": " inside an unquoted value
+// ("description: Helps with X. Triggers on: *.sh"), which strict YAML
+// rejects. This rewrites such top-level "key: value" lines as single-quoted
+// scalars so yaml-cpp can still parse the block. Values that start a YAML
+// construct (quotes, flow collections, block scalars, anchors, tags) are
+// left alone, so genuinely broken YAML stays broken. Returns nullopt when
+// no line needed quoting.
+std::optional<std::string> QuotePlainValuesWithColons(std::string_view yaml) {
+  std::string out;
+  out.reserve(yaml.size() + 64);
+  bool changed = false;
+  size_t pos = 0;
+  while (pos < yaml.size()) {
+    size_t eol = yaml.find('\n', pos);
+    const bool last = eol == std::string_view::npos;
+    std::string_view line = yaml.substr(pos, last ? yaml.npos : eol - pos);
+    pos = last ? yaml.size() : eol + 1;
+    std::string_view body = StripTrailing(line);
+    size_t k = 0;
+    while (k < body.size() && (absl::ascii_isalnum(static_cast<unsigned char>(body[k])) ||
+                               body[k] == '_' || body[k] == '-')) {
+      ++k;
+    }
+    if (k > 0 && k + 1 < body.size() && body[k] == ':' && (body[k + 1] == ' ' || body[k + 1] == '\t')) {
+      std::string_view value = StripLeading(body.substr(k + 1));
+      const bool special = value.empty() || std::string_view("'\"[{|>&*!#%@`").find(value[0]) !=
+                                                std::string_view::npos;
+      if (!special && value.find(": ") != std::string_view::npos) {
+        out.append(body.substr(0, k + 1));
+        out += " '";
+        for (char c : value) {
+          if (c == '\'') out += '\'';
+          out += c;
+        }
+        out += "'";
+        if (!last) out += '\n';
+        changed = true;
+        continue;
+      }
+    }
+    out.append(line);
+    if (!last) out += '\n';
+  }
+  if (!changed) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<FrontMatter> ParseFrontMatter(std::string_view content,
+                                             const EngineLimits& limits) {
+  FrontMatter fm;
+  size_t first_eol = content.find('\n');
+  std::string_view first = content.substr(0, first_eol);
+  if (first_eol == std::string_view::npos || !IsFenceLine(first, "---")) return fm;
+
+  // Find the closing fence ("---" or YAML's "...").
+  size_t pos = first_eol + 1;
+  int line = 2;
+  size_t close_begin = std::string_view::npos;
+  size_t close_end = 0;
+  while (pos <= content.size()) {
+    size_t eol = content.find('\n', pos);
+    std::string_view l = content.substr(pos, eol == std::string_view::npos ? content.npos : eol - pos);
+    if (IsFenceLine(l, "---") || IsFenceLine(l, "...")) {
+      close_begin = pos;
+      close_end = eol == std::string_view::npos ? content.size() : eol + 1;
+      break;
+    }
+    if (eol == std::string_view::npos) break;
+    pos = eol + 1;
+    ++line;
+    if (pos - first_eol > limits.max_front_matter_bytes) break;
+  }
+  if (close_begin == std::string_view::npos) {
+    if (pos - first_eol > limits.max_front_matter_bytes) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "front matter is larger than ", limits.max_front_matter_bytes, " bytes"));
+    }
+    return absl::InvalidArgumentError(
+        "front matter opened by '---' on line 1 is never closed by a '---' line");
+  }
+  std::string_view yaml_text = content.substr(first_eol + 1, close_begin - first_eol - 1);
+  fm.present = true;
+  fm.body_offset = close_end;
+  fm.body_first_line = line + 1;
+
+  const size_t depth = EstimateYamlDepth(yaml_text);
+  if (depth > limits.max_front_matter_depth) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "front matter nests ", depth, " levels deep, over the limit of ",
+        limits.max_front_matter_depth));
+  }
+
+  YAML::Node root;
+  try {
+    try {
+      root = YAML::Load(std::string(yaml_text));
+    } catch (const YAML::ParserException&) {
+      std::optional<std::string> repaired = QuotePlainValuesWithColons(yaml_text);
+      if (!repaired.has_value()) throw;
+      try {
+        root = YAML::Load(*repaired);
+        fm.repaired = true;
+      } catch (const YAML::Exception&) {
+        // Report the error of the text as written, not of the repair.
+        root = YAML::Load(std::string(yaml_text));
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    // e.mark.line is 0-based within the YAML text, which starts on line 2.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "front matter is not valid YAML: ", e.msg,
+        e.mark.is_null() ? std::string() : absl::StrCat(" (line ", e.mark.line + 2, ")")));
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("front matter is not valid YAML: ", e.what()));
+  }
+
+  if (root.IsNull() || !root.IsDefined()) return fm;  // "---\n---": empty.
+  if (!root.IsMap()) {
+    return absl::InvalidArgumentError(
+        "front matter must be a YAML mapping of keys to values (e.g. 'name: my-skill')");
+  }
+  Converter converter(limits.max_front_matter_nodes);
+  absl::StatusOr<Json> fields;
+  try {
+    fields = converter.Convert(root, 0);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("front matter is not valid YAML: ", e.msg));
+  }
+  if (!fields.ok()) return fields.status();
+  fm.fields = *std::move(fields);
+
+  absl::StatusOr<std::optional<std::string>> name = ScalarField(fm.fields, "name");
+  if (!name.ok()) return name.status();
+  absl::StatusOr<std::optional<std::string>> description =
+      ScalarField(fm.fields, "description");
+  if (!description.ok()) return description.status();
+  if (name->has_value()) {
+    std::string n(Strip(**name));
+    if (!n.empty()) fm.name = std::move(n);
+  }
+  if (description->has_value()) {
+    std::string d(Strip(**description));
+    if (!d.empty()) fm.description = std::move(d);
+  }
+  return fm;
+}
+
+}  // namespace skillstore

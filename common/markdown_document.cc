@@ -1,0 +1,231 @@
+#include "common/markdown_document.h"
+
+#include <cmark-gfm-core-extensions.h>
+#include <cmark-gfm.h>
+
+#include <memory>
+#include <mutex>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/text_util.h"
+
+namespace skillstore {
+namespace {
+
+// RAII owners for cmark objects.
+struct ParserDeleter {
+  void operator()(cmark_parser* p) const { cmark_parser_free(p); }
+};
+struct NodeDeleter {
+  void operator()(cmark_node* n) const { cmark_node_free(n); }
+};
+struct IterDeleter {
+  void operator()(cmark_iter* i) const { cmark_iter_free(i); }
+};
+using ParserPtr = std::unique_ptr<cmark_parser, ParserDeleter>;
+using NodePtr = std::unique_ptr<cmark_node, NodeDeleter>;
+using IterPtr = std::unique_ptr<cmark_iter, IterDeleter>;
+
+cmark_syntax_extension* TableExtension() {
+  // Registration mutates a global list; do it exactly once, thread-safely.
+  static cmark_syntax_extension* table = [] {
+    cmark_gfm_core_extensions_ensure_registered();
+    return cmark_find_syntax_extension("table");
+  }();
+  return table;
+}
+
+// Byte offsets of line starts in the body, to turn (line, column) into spans.
+class LineIndex {
+ public:
+  explicit LineIndex(std::string_view body) : body_(body) {
+    starts_.push_back(0);
+    for (size_t i = 0; i < body.size(); ++i) {
+      if (body[i] == '\n') starts_.push_back(i + 1);
+    }
+  }
+  int line_count() const { return static_cast<int>(starts_.size()); }
+  // Offset of 1-based (line, column); clamped into the body.
+  size_t Offset(int line, int column) const {
+    if (line < 1) line = 1;
+    if (line > line_count()) return body_.size();
+    size_t off = starts_[line - 1] + (column > 0 ? column - 1 : 0);
+    return std::min(off, LineEnd(line));
+  }
+  // Offset just past the line's last content byte (before LF / CR LF).
+  size_t LineEnd(int line) const {
+    size_t end = line < line_count() ? starts_[line] - 1 : body_.size();
+    size_t begin = starts_[line - 1];
+    if (end > begin && body_[end - 1] == '\r') --end;
+    return end;
+  }
+  size_t LineStart(int line) const { return starts_[line - 1]; }
+
+ private:
+  std::string_view body_;
+  std::vector<size_t> starts_;
+};
+
+// Concatenated literal text of a node's inline descendants (what a reader
+// sees, without markup). Iterative: inline nesting can be deep.
+std::string PlainText(cmark_node* node) {
+  std::string out;
+  IterPtr it(cmark_iter_new(node));
+  cmark_event_type ev;
+  while ((ev = cmark_iter_next(it.get())) != CMARK_EVENT_DONE) {
+    if (ev != CMARK_EVENT_ENTER) continue;
+    cmark_node* n = cmark_iter_get_node(it.get());
+    switch (cmark_node_get_type(n)) {
+      case CMARK_NODE_TEXT:
+      case CMARK_NODE_CODE:
+        if (const char* lit = cmark_node_get_literal(n)) out += lit;
+        break;
+      case CMARK_NODE_SOFTBREAK:
+      case CMARK_NODE_LINEBREAK:
+        out += ' ';
+        break;
+      default:
+        break;
+    }
+  }
+  return std::string(Strip(out));
+}
+
+bool IsContainer(cmark_node_type t) {
+  return t == CMARK_NODE_LIST || t == CMARK_NODE_ITEM || t == CMARK_NODE_BLOCK_QUOTE;
+}
+
+}  // namespace
+
+absl::StatusOr<MarkdownDocument> ParseMarkdown(std::string_view content,
+                                               size_t body_offset,
+                                               int body_first_line,
+                                               const EngineLimits& limits) {
+  std::string_view body = content.substr(std::min(body_offset, content.size()));
+  MarkdownDocument doc;
+  doc.sections.push_back(Section{});
+
+  ParserPtr parser(cmark_parser_new(CMARK_OPT_SOURCEPOS));
+  if (parser == nullptr) return absl::InternalError("cmark_parser_new failed");
+  cmark_parser_attach_syntax_extension(parser.get(), TableExtension());
+  cmark_parser_feed(parser.get(), body.data(), body.size());
+  NodePtr root(cmark_parser_finish(parser.get()));
+  if (root == nullptr) return absl::InternalError("cmark_parser_finish failed");
+
+  const LineIndex lines(body);
+  const int line_shift = body_first_line - 1;
+
+  int depth = 0;
+  int list_depth = 0;
+  int quote_depth = 0;
+  int current_section = 0;
+  IterPtr it(cmark_iter_new(root.get()));
+  cmark_event_type ev;
+  while ((ev = cmark_iter_next(it.get())) != CMARK_EVENT_DONE) {
+    cmark_node* n = cmark_iter_get_node(it.get());
+    const cmark_node_type type = cmark_node_get_type(n);
+    if (IsContainer(type)) {
+      const int delta = ev == CMARK_EVENT_ENTER ? 1 : -1;
+      depth += delta;
+      if (type == CMARK_NODE_ITEM) list_depth += delta;
+      if (type == CMARK_NODE_BLOCK_QUOTE) quote_depth += delta;
+      if (depth > static_cast<int>(limits.max_markdown_depth)) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "Markdown nests lists/block quotes more than ", limits.max_markdown_depth,
+            " levels deep (at line ", cmark_node_get_start_line(n) + line_shift, ")"));
+      }
+      continue;
+    }
+    if (ev != CMARK_EVENT_ENTER) continue;
+
+    const char* type_name = cmark_node_get_type_string(n);
+    const std::string_view tname = type_name ? type_name : "";
+    MarkdownBlock block;
+    const int sl = cmark_node_get_start_line(n);
+    const int sc = cmark_node_get_start_column(n);
+    int el = cmark_node_get_end_line(n);
+    int ec = cmark_node_get_end_column(n);
+    if (sl < 1) continue;
+    if (el < sl) el = sl;
+    if (ec == 0 && el > sl) {  // ends before the line: the previous line ends it
+      --el;
+      ec = static_cast<int>(lines.LineEnd(el) - lines.LineStart(el));
+    }
+    block.line_start = sl + line_shift;
+    block.line_end = el + line_shift;
+    block.in_list = list_depth > 0;
+    block.in_quote = quote_depth > 0;
+    bool skip_children = true;
+    size_t begin = 0, end = 0;
+
+    if (type == CMARK_NODE_HEADING) {
+      block.kind = BlockKind::kHeading;
+      block.heading_level = cmark_node_get_heading_level(n);
+      block.text = PlainText(n);
+      begin = lines.Offset(sl, sc);
+      end = lines.LineEnd(el);
+      Section s;
+      s.title = block.text;
+      s.level = block.heading_level;
+      int parent = current_section;
+      while (parent > 0 && doc.sections[parent].level >= s.level) {
+        parent = doc.sections[parent].parent;
+      }
+      s.parent = parent;
+      doc.sections.push_back(std::move(s));
+      current_section = static_cast<int>(doc.sections.size()) - 1;
+    } else if (type == CMARK_NODE_PARAGRAPH) {
+      block.kind = BlockKind::kParagraph;
+      begin = lines.Offset(sl, sc);
+      end = std::min(lines.Offset(el, ec) + 1, lines.LineEnd(el));
+      if (end < begin) end = lines.LineEnd(el);
+    } else if (type == CMARK_NODE_CODE_BLOCK) {
+      block.kind = BlockKind::kCodeBlock;
+      int fence_length = 0, fence_offset = 0;
+      char fence_char = 0;
+      block.fenced = cmark_node_get_fenced(n, &fence_length, &fence_offset, &fence_char) != 0;
+      const char* info = cmark_node_get_fence_info(n);
+      if (info != nullptr) {
+        std::string_view i = StripLeading(info);
+        i = i.substr(0, i.find_first_of(" \t{,"));
+        block.language = ToLowerAscii(i);
+      }
+      begin = lines.LineStart(sl);
+      end = lines.LineEnd(el);
+    } else if (type == CMARK_NODE_HTML_BLOCK) {
+      block.kind = BlockKind::kHtml;
+      begin = lines.LineStart(sl);
+      end = lines.LineEnd(el);
+    } else if (tname == "table_row" || tname == "table_header") {
+      block.kind = tname == "table_header" ? BlockKind::kTableHeader : BlockKind::kTableRow;
+      for (cmark_node* cell = cmark_node_first_child(n); cell != nullptr;
+           cell = cmark_node_next(cell)) {
+        block.cells.push_back(PlainText(cell));
+      }
+      for (size_t i = 0; i < block.cells.size(); ++i) {
+        if (i > 0) block.text += " | ";
+        block.text += block.cells[i];
+      }
+      block.line_end = block.line_start;
+      el = sl;
+      begin = lines.LineStart(sl);
+      end = lines.LineEnd(sl);
+    } else {
+      // document, table, inline nodes, thematic breaks: nothing of their own.
+      skip_children = false;
+    }
+    if (!skip_children) continue;
+    if (end < begin) end = begin;
+    block.offset = body_offset + begin;
+    block.source = content.substr(block.offset, end - begin);
+    block.section = current_section;
+    // Inline children of this block were handled through its span / text;
+    // skip them by resetting the iterator to the block's exit event.
+    cmark_iter_reset(it.get(), n, CMARK_EVENT_EXIT);
+    doc.blocks.push_back(std::move(block));
+  }
+  return doc;
+}
+
+}  // namespace skillstore

@@ -1,0 +1,266 @@
+#include "common/markdown_skill_parser.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/classification_tables.h"
+#include "common/decomposition_builder.h"
+#include "common/front_matter.h"
+#include "common/markdown_document.h"
+#include "common/skill_id.h"
+#include "common/statement_splitter.h"
+#include "common/text_util.h"
+
+namespace skillstore {
+namespace {
+
+// White space runs (including line breaks) become one space; for text in
+// block quotes the '>' markers that start continuation lines are dropped.
+std::string Collapse(std::string_view s, bool in_quote) {
+  std::string out;
+  out.reserve(s.size());
+  bool space = false;
+  bool line_start = false;
+  for (char c : s) {
+    if (c == '\n') {
+      line_start = true;
+      space = true;
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\f') {
+      space = true;
+      continue;
+    }
+    if (line_start && in_quote && c == '>') continue;
+    line_start = false;
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+int CountNewlines(std::string_view s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+size_t CountWords(std::string_view s) {
+  size_t n = 0;
+  bool in = false;
+  for (char c : s) {
+    const bool word = !(c == ' ' || c == '\t' || c == '|');
+    if (word && !in) ++n;
+    in = word;
+  }
+  return n;
+}
+
+bool IsShellLanguage(std::string_view lang) {
+  static const auto* set = [] {
+    auto* s = new absl::flat_hash_set<std::string_view>();
+    for (const char* l : ShellLanguages()) s->insert(l);
+    return s;
+  }();
+  return set->contains(lang);
+}
+
+std::string LocatorFile(std::string_view label) {
+  size_t slash = label.find_last_of("/\\");
+  std::string_view base = slash == std::string_view::npos ? label : label.substr(slash + 1);
+  return base.empty() ? std::string("SKILL.md") : std::string(base);
+}
+
+// The program a shell command runs ("sudo apt-get ..." -> "apt-get").
+std::string ProgramOf(std::string_view cmd) {
+  for (int guard = 0; guard < 4; ++guard) {
+    size_t end = cmd.find_first_of(" \t");
+    std::string_view word = cmd.substr(0, end);
+    const bool wrapper = word == "sudo" || word == "env" || word == "time" || word == "exec" ||
+                         word == "nohup" || word.find('=') != std::string_view::npos;
+    if (!wrapper || end == std::string_view::npos) return std::string(word);
+    cmd = StripLeading(cmd.substr(end));
+  }
+  return std::string(cmd.substr(0, cmd.find_first_of(" \t")));
+}
+
+}  // namespace
+
+ParserCapabilities MarkdownSkillParser::capabilities() const {
+  ParserCapabilities c;
+  c.front_matter = true;
+  c.markdown = true;
+  c.shell_commands = true;
+  c.provenance = true;
+  c.decomposition_input = false;
+  return c;
+}
+
+ValidationReport MarkdownSkillParser::Validate(const nlohmann::json& decomposition) const {
+  return ProjectSchemaValidator().Validate(decomposition);
+}
+
+absl::StatusOr<nlohmann::ordered_json> MarkdownSkillParser::Parse(
+    std::string_view content, std::string_view source_label) const {
+  return ParseAt(content, source_label, NowTimestamp());
+}
+
+absl::StatusOr<nlohmann::ordered_json> MarkdownSkillParser::ParseAt(
+    std::string_view content, std::string_view source_label, const std::string& timestamp) const {
+  absl::StatusOr<FrontMatter> fm = ParseFrontMatter(content, limits_);
+  if (!fm.ok()) return fm.status();
+  absl::StatusOr<MarkdownDocument> doc =
+      ParseMarkdown(content, fm->body_offset, fm->body_first_line, limits_);
+  if (!doc.ok()) return doc.status();
+
+  // Each section's bias: its own heading's, else the nearest ancestor's.
+  std::vector<SectionBias> bias(doc->sections.size(), SectionBias::kNone);
+  for (size_t i = 1; i < doc->sections.size(); ++i) {
+    bias[i] = SectionBiasFor(doc->sections[i].title);
+    if (bias[i] == SectionBias::kNone && doc->sections[i].parent >= 0) {
+      bias[i] = bias[doc->sections[i].parent];
+    }
+  }
+
+  DecompositionBuilder builder(LocatorFile(source_label));
+  std::string first_paragraph;
+  std::string first_heading;
+  const std::vector<std::string>* table_header = nullptr;
+
+  for (const MarkdownBlock& block : doc->blocks) {
+    if (builder.size() > limits_.max_elements) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "skill yields more than ", limits_.max_elements, " statements"));
+    }
+    const std::string& section_title = doc->sections[block.section].title;
+    const std::string section = block.section == 0 ? std::string("(top)") : section_title;
+    const SectionBias section_bias = bias[block.section];
+    switch (block.kind) {
+      case BlockKind::kHeading:
+        if (first_heading.empty()) first_heading = block.text;
+        break;
+      case BlockKind::kHtml:
+        break;
+      case BlockKind::kTableHeader:
+        table_header = &block.cells;
+        break;
+      case BlockKind::kTableRow: {
+        // Rows of single words or numbers are data, not statements.
+        if (CountWords(block.text) < 4) break;
+        bool phrase = false;
+        for (const std::string& cell : block.cells) phrase = phrase || CountWords(cell) >= 3;
+        if (!phrase) break;
+        Statement s;
+        std::string_view src = Strip(block.source);
+        s.original_text = std::string(src);
+        if (table_header != nullptr && table_header->size() == block.cells.size()) {
+          for (size_t i = 0; i < block.cells.size(); ++i) {
+            if (block.cells[i].empty()) continue;
+            if (!s.description.empty()) s.description += "; ";
+            s.description += (*table_header)[i].empty()
+                                 ? block.cells[i]
+                                 : absl::StrCat((*table_header)[i], ": ", block.cells[i]);
+          }
+        } else {
+          s.description = block.text;
+        }
+        s.line_start = block.line_start;
+        s.line_end = block.line_end;
+        s.section = section;
+        s.classification = ClassifyStatement(block.text, section_bias, StatementKind::kTableRow);
+        builder.Add(std::move(s));
+        break;
+      }
+      case BlockKind::kParagraph: {
+        std::vector<SourceSpan> sentences = SplitSentences(block.source);
+        if (first_paragraph.empty() && !block.in_list && !sentences.empty()) {
+          first_paragraph = Collapse(block.source, block.in_quote);
+        }
+        for (const SourceSpan& span : sentences) {
+          std::string_view text = block.source.substr(span.begin, span.end - span.begin);
+          Statement s;
+          s.original_text = std::string(text);
+          s.description = Collapse(text, block.in_quote);
+          s.line_start = block.line_start + CountNewlines(block.source.substr(0, span.begin));
+          s.line_end = s.line_start + CountNewlines(text);
+          s.section = section;
+          s.classification = ClassifyStatement(
+              text, section_bias,
+              block.in_list ? StatementKind::kListItem : StatementKind::kSentence);
+          builder.Add(std::move(s));
+        }
+        break;
+      }
+      case BlockKind::kCodeBlock: {
+        if (!block.fenced || !IsShellLanguage(block.language)) break;
+        // The lines between the fences; an unclosed fence runs to the end.
+        std::string_view code = block.source;
+        int first_line = block.line_start;
+        size_t nl = code.find('\n');
+        if (nl == std::string_view::npos) break;
+        code.remove_prefix(nl + 1);
+        ++first_line;
+        size_t last_nl = code.rfind('\n');
+        std::string_view last = last_nl == std::string_view::npos ? code : code.substr(last_nl + 1);
+        std::string_view last_trim = Strip(last);
+        if (!last_trim.empty() && (last_trim[0] == '`' || last_trim[0] == '~') &&
+            block.line_end > block.line_start) {
+          code = last_nl == std::string_view::npos ? std::string_view() : code.substr(0, last_nl);
+        }
+        const bool prompts_only = block.language == "console" ||
+                                  block.language == "shell-session" ||
+                                  block.language == "shellsession" || block.language == "terminal";
+        for (const SourceSpan& span : SplitShellCommands(code, prompts_only)) {
+          std::string_view cmd = code.substr(span.begin, span.end - span.begin);
+          Statement s;
+          s.original_text = std::string(cmd);
+          s.description = Collapse(cmd, block.in_quote);
+          s.line_start = first_line + CountNewlines(code.substr(0, span.begin));
+          s.line_end = s.line_start + CountNewlines(cmd);
+          s.section = section;
+          s.shell_command = true;
+          s.program = ProgramOf(cmd);
+          s.classification.category = Category::kAction;
+          s.classification.action_type = ActionType::kExternalCall;
+          s.classification.confidence = 0.95;
+          builder.Add(std::move(s));
+        }
+        break;
+      }
+    }
+  }
+
+  SkillMeta meta;
+  meta.name = fm->name.value_or(first_heading.empty() ? NameFromLabel(source_label)
+                                                      : first_heading);
+  meta.description = fm->description.value_or(first_paragraph);
+  meta.source_label = std::string(source_label);
+  meta.front_matter_repaired = fm->repaired;
+  meta.parser_name = std::string(name());
+  meta.parser_version = std::string(version());
+  for (auto it = fm->fields.begin(); it != fm->fields.end(); ++it) {
+    if (it.key() == "name" || it.key() == "description") continue;
+    meta.original_definition[it.key()] = it.value();
+  }
+  return builder.Build(meta, timestamp);
+}
+
+std::vector<const SkillParser*> RegisteredSkillParsers() {
+  static const MarkdownSkillParser* markdown = new MarkdownSkillParser();
+  return {markdown};
+}
+
+const SkillParser& DefaultSkillParser() { return *RegisteredSkillParsers().front(); }
+
+const SkillParser* FindSkillParser(std::string_view name) {
+  for (const SkillParser* p : RegisteredSkillParsers()) {
+    if (p->name() == name) return p;
+  }
+  return nullptr;
+}
+
+}  // namespace skillstore

@@ -1,0 +1,57 @@
+// JSON Schema validation of decompositions with valijson.
+//
+// The project's own schema (common/schema/skill0-decomposition.schema.json,
+// compatible with Skill-0 v2.4) is compiled into the binary, so validation
+// never depends on a file at run time. Other schemas (tests use the
+// reference copy) can be loaded from text.
+#ifndef SKILLSTORE_COMMON_SCHEMA_VALIDATOR_H_
+#define SKILLSTORE_COMMON_SCHEMA_VALIDATOR_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+
+namespace valijson {
+class Schema;
+}
+
+namespace skillstore {
+
+struct ValidationError {
+  std::string path;     // JSON pointer of the offending value ("" = root)
+  std::string message;  // what is wrong, for a person
+};
+
+struct ValidationReport {
+  bool valid = true;
+  std::vector<ValidationError> errors;  // deepest errors first-found order
+  nlohmann::ordered_json ToJson() const;  // {"valid": ..., "errors": [{path, message}]}
+};
+
+class SchemaValidator {
+ public:
+  // Compiles a draft-07 schema. InvalidArgument if it is not a usable schema.
+  static absl::StatusOr<std::unique_ptr<SchemaValidator>> Create(std::string_view schema_json);
+  ~SchemaValidator();
+
+  // Thread-safe: the compiled schema is only read.
+  ValidationReport Validate(const nlohmann::json& document) const;
+
+ private:
+  SchemaValidator();
+  std::unique_ptr<valijson::Schema> schema_;
+};
+
+// The text of the project's schema, as embedded at build time.
+std::string_view ProjectSchemaText();
+
+// The validator for the project's schema (compiled once, on first use).
+const SchemaValidator& ProjectSchemaValidator();
+
+}  // namespace skillstore
+
+#endif  // SKILLSTORE_COMMON_SCHEMA_VALIDATOR_H_

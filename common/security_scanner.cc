@@ -1,0 +1,280 @@
+#include "common/security_scanner.h"
+
+#include <algorithm>
+#include <memory>
+#include <tuple>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/front_matter.h"
+#include "common/markdown_document.h"
+#include "re2/re2.h"
+
+namespace skillstore {
+namespace {
+
+constexpr size_t kMaxMatchedText = 200;
+
+struct CompiledPattern {
+  const SecurityRule* rule;
+  const SecurityPattern* pattern;
+  std::unique_ptr<RE2> re;
+};
+
+const std::vector<CompiledPattern>& Compiled() {
+  static const auto* compiled = [] {
+    auto* v = new std::vector<CompiledPattern>();
+    RE2::Options options;
+    options.set_case_sensitive(false);
+    options.set_log_errors(false);
+    for (const SecurityRule& rule : SecurityRules()) {
+      for (const SecurityPattern& p : rule.patterns) {
+        auto re = std::make_unique<RE2>(p.regex, options);
+        if (!re->ok()) std::abort();  // the table is code; tests compile it
+        v->push_back(CompiledPattern{&rule, &p, std::move(re)});
+      }
+    }
+    return v;
+  }();
+  return *compiled;
+}
+
+// Prohibition words before a match turn an instruction into a warning.
+const RE2& ProhibitionRe() {
+  static const RE2* re = new RE2(
+      R"((?i)\b(?:never|do\s+not|don't|must\s+not|should\s+not|avoid|forbid|forbidden|prohibited|not\s+allowed)\b)");
+  return *re;
+}
+
+std::string Clip(std::string_view s) {
+  if (s.size() <= kMaxMatchedText) return std::string(s);
+  size_t cut = kMaxMatchedText;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(s.substr(0, cut)) + "...";
+}
+
+// Byte ranges of `code spans` in one line of inline Markdown.
+std::vector<std::pair<size_t, size_t>> CodeSpans(std::string_view line) {
+  std::vector<std::pair<size_t, size_t>> spans;
+  size_t i = 0;
+  while (i < line.size()) {
+    if (line[i] != '`') {
+      ++i;
+      continue;
+    }
+    size_t run = 0;
+    while (i + run < line.size() && line[i + run] == '`') ++run;
+    size_t k = i + run;
+    size_t close = std::string_view::npos;
+    while (k < line.size()) {
+      if (line[k] == '`') {
+        size_t r = 0;
+        while (k + r < line.size() && line[k + r] == '`') ++r;
+        if (r == run) {
+          close = k;
+          break;
+        }
+        k += r;
+      } else {
+        ++k;
+      }
+    }
+    if (close == std::string_view::npos) {
+      i += run;
+      continue;
+    }
+    spans.emplace_back(i, close + run);
+    i = close + run;
+  }
+  return spans;
+}
+
+class Scanner {
+ public:
+  void ScanLines(std::string_view text, int first_line, const std::string& context,
+                 const std::string& language, bool inline_markdown) {
+    size_t pos = 0;
+    int line_no = first_line;
+    while (pos <= text.size()) {
+      size_t eol = text.find('\n', pos);
+      if (eol == std::string_view::npos) eol = text.size();
+      ScanLine(text.substr(pos, eol - pos), line_no, context, language, inline_markdown);
+      if (eol == text.size()) break;
+      pos = eol + 1;
+      ++line_no;
+    }
+  }
+
+  SecurityReport Finish() {
+    std::sort(report_.findings.begin(), report_.findings.end(),
+              [](const SecurityFinding& a, const SecurityFinding& b) {
+                return std::tie(a.line, a.column, a.rule_id, a.matched_text) <
+                       std::tie(b.line, b.column, b.rule_id, b.matched_text);
+              });
+    int score = 0;
+    bool blocked = false;
+    for (const SecurityFinding& f : report_.findings) {
+      switch (f.adjusted_severity) {
+        case Severity::kCritical: score += 50; blocked = true; break;
+        case Severity::kHigh: score += 25; break;
+        case Severity::kMedium: score += 10; break;
+        case Severity::kLow: score += 3; break;
+        case Severity::kInfo: break;
+      }
+    }
+    report_.risk_score = std::min(score, 100);
+    if (blocked) {
+      report_.risk_level = "blocked";
+    } else if (report_.risk_score == 0) {
+      report_.risk_level = "safe";
+    } else if (report_.risk_score < 15) {
+      report_.risk_level = "low";
+    } else if (report_.risk_score < 40) {
+      report_.risk_level = "medium";
+    } else if (report_.risk_score < 70) {
+      report_.risk_level = "high";
+    } else {
+      report_.risk_level = "critical";
+    }
+    return std::move(report_);
+  }
+
+ private:
+  void ScanLine(std::string_view line, int line_no, const std::string& context,
+                const std::string& language, bool inline_markdown) {
+    if (line.empty()) return;
+    std::vector<std::pair<size_t, size_t>> spans;
+    bool spans_done = false;
+    for (const CompiledPattern& cp : Compiled()) {
+      re2::StringPiece input(line.data(), line.size());
+      re2::StringPiece match;
+      size_t start = 0;
+      while (start <= line.size() &&
+             cp.re->Match(input, start, line.size(), RE2::UNANCHORED, &match, 1)) {
+        const size_t offset = match.data() - line.data();
+        if (!spans_done && inline_markdown) {
+          spans = CodeSpans(line);
+          spans_done = true;
+        }
+        AddFinding(cp, line, line_no, offset, std::string_view(match.data(), match.size()),
+                   context, language, spans);
+        start = offset + std::max<size_t>(match.size(), 1);
+      }
+    }
+  }
+
+  void AddFinding(const CompiledPattern& cp, std::string_view line, int line_no, size_t offset,
+                  std::string_view matched, const std::string& context,
+                  const std::string& language,
+                  const std::vector<std::pair<size_t, size_t>>& spans) {
+    SecurityFinding f;
+    f.rule_id = cp.rule->id;
+    f.rule_name = cp.rule->name;
+    f.line = line_no;
+    f.column = static_cast<int>(offset) + 1;
+    f.context = context;
+    f.language = language;
+    for (const auto& [b, e] : spans) {
+      if (offset >= b && offset < e) f.context = "inline_code";
+    }
+    f.matched_text = Clip(matched);
+    f.message = cp.pattern->what;
+    f.original_severity = cp.pattern->severity;
+    f.adjusted_severity = f.original_severity;
+    std::vector<std::string> reasons;
+    if (f.context == "code_block") {
+      f.adjusted_severity = Lower(f.adjusted_severity);
+      reasons.push_back(language.empty() ? std::string("inside a code example")
+                                         : absl::StrCat("inside a ", language, " code example"));
+    } else if (f.context == "inline_code") {
+      f.adjusted_severity = Lower(f.adjusted_severity);
+      reasons.push_back("inside inline code");
+    }
+    if (f.context != "code_block" && RE2::PartialMatch(re2::StringPiece(line.data(), offset), ProhibitionRe())) {
+      f.adjusted_severity = Lower(f.adjusted_severity);
+      reasons.push_back("the sentence forbids it");
+    }
+    for (size_t i = 0; i < reasons.size(); ++i) {
+      if (i > 0) f.adjustment_reason += "; ";
+      f.adjustment_reason += reasons[i];
+    }
+    report_.findings.push_back(std::move(f));
+  }
+
+  SecurityReport report_;
+};
+
+}  // namespace
+
+nlohmann::ordered_json SecurityReport::ToJson(std::string_view source_label) const {
+  using Json = nlohmann::ordered_json;
+  Json out;
+  out["source"] = source_label;
+  out["scanner"] = "skillstore-security 1.0.0";
+  out["risk_score"] = risk_score;
+  out["risk_level"] = risk_level;
+  Json by_severity = {{"critical", 0}, {"high", 0}, {"medium", 0}, {"low", 0}, {"info", 0}};
+  Json by_rule = Json::object();
+  for (const SecurityRule& r : SecurityRules()) by_rule[r.id] = 0;
+  for (const SecurityFinding& f : findings) {
+    by_severity[std::string(SeverityName(f.adjusted_severity))] =
+        by_severity[std::string(SeverityName(f.adjusted_severity))].get<int>() + 1;
+    by_rule[f.rule_id] = by_rule[f.rule_id].get<int>() + 1;
+  }
+  out["summary"] = {{"findings", findings.size()}, {"by_severity", by_severity}, {"by_rule", by_rule}};
+  Json list = Json::array();
+  for (const SecurityFinding& f : findings) {
+    Json j;
+    j["rule_id"] = f.rule_id;
+    j["rule_name"] = f.rule_name;
+    j["line"] = f.line;
+    j["column"] = f.column;
+    j["context"] = f.context;
+    if (!f.language.empty()) j["language"] = f.language;
+    j["matched_text"] = f.matched_text;
+    j["message"] = f.message;
+    j["original_severity"] = SeverityName(f.original_severity);
+    j["adjusted_severity"] = SeverityName(f.adjusted_severity);
+    if (!f.adjustment_reason.empty()) j["adjustment_reason"] = f.adjustment_reason;
+    list.push_back(std::move(j));
+  }
+  out["findings"] = std::move(list);
+  return out;
+}
+
+absl::StatusOr<SecurityReport> ScanSkill(std::string_view content, const EngineLimits& limits) {
+  absl::StatusOr<FrontMatter> fm = ParseFrontMatter(content, limits);
+  if (!fm.ok()) return fm.status();
+  absl::StatusOr<MarkdownDocument> doc =
+      ParseMarkdown(content, fm->body_offset, fm->body_first_line, limits);
+  if (!doc.ok()) return doc.status();
+
+  Scanner scanner;
+  if (fm->present) {
+    // Front matter lines 2 .. body_first_line-2 (between the fences).
+    std::string_view yaml = content.substr(0, fm->body_offset);
+    scanner.ScanLines(yaml, 1, "front_matter", "", false);
+  }
+  for (const MarkdownBlock& b : doc->blocks) {
+    switch (b.kind) {
+      case BlockKind::kHeading:
+        scanner.ScanLines(b.source, b.line_start, "heading", "", true);
+        break;
+      case BlockKind::kParagraph:
+        scanner.ScanLines(b.source, b.line_start,
+                          b.in_quote ? "quote" : (b.in_list ? "list_item" : "prose"), "", true);
+        break;
+      case BlockKind::kTableHeader:
+      case BlockKind::kTableRow:
+      case BlockKind::kHtml:
+        scanner.ScanLines(b.source, b.line_start, "prose", "", true);
+        break;
+      case BlockKind::kCodeBlock:
+        scanner.ScanLines(b.source, b.line_start, "code_block", b.language, false);
+        break;
+    }
+  }
+  return scanner.Finish();
+}
+
+}  // namespace skillstore

@@ -1,0 +1,79 @@
+#include "common/skill_id.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "common/text_util.h"
+
+namespace skillstore {
+
+std::string MakeSkillId(std::string_view name) {
+  static const char* const kDigits[] = {"zero", "one", "two",   "three", "four",
+                                        "five", "six", "seven", "eight", "nine"};
+  std::string slug;
+  auto underscore = [&] {
+    if (!slug.empty() && slug.back() != '_') slug += '_';
+  };
+  for (char raw : name) {
+    const unsigned char c = static_cast<unsigned char>(raw);
+    if (absl::ascii_isalpha(c)) {
+      slug += static_cast<char>(absl::ascii_tolower(c));
+    } else if (absl::ascii_isdigit(c)) {
+      underscore();
+      slug += kDigits[c - '0'];
+      slug += '_';
+    } else {
+      underscore();
+    }
+  }
+  while (!slug.empty() && slug.back() == '_') slug.pop_back();
+  size_t lead = 0;
+  while (lead < slug.size() && slug[lead] == '_') ++lead;
+  slug.erase(0, lead);
+  if (slug.empty()) slug = "unnamed";
+  return "claude__skill__" + slug;
+}
+
+std::string NameFromLabel(std::string_view label) {
+  std::string_view l = label;
+  while (!l.empty() && (l.back() == '/' || l.back() == '\\')) l.remove_suffix(1);
+  size_t slash = l.find_last_of("/\\");
+  std::string_view file = slash == std::string_view::npos ? l : l.substr(slash + 1);
+  if (EqualsIgnoreCase(file, "SKILL.md") && slash != std::string_view::npos) {
+    std::string_view dir = l.substr(0, slash);
+    size_t s2 = dir.find_last_of("/\\");
+    std::string_view d = s2 == std::string_view::npos ? dir : dir.substr(s2 + 1);
+    if (!d.empty() && d != "." && d != "..") return std::string(d);
+  }
+  size_t dot = file.rfind('.');
+  if (dot != std::string_view::npos && dot > 0) file = file.substr(0, dot);
+  return file.empty() ? std::string("unnamed") : std::string(file);
+}
+
+std::string ShortName(std::string_view text, size_t max_chars) {
+  // Count code points; remember byte offsets of spaces.
+  size_t chars = 0;
+  size_t cut = text.size();
+  size_t last_space = std::string_view::npos;
+  const size_t budget = max_chars >= 3 ? max_chars - 3 : max_chars;
+  size_t budget_end = std::string_view::npos;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if ((c & 0xC0) == 0x80) continue;  // continuation byte
+    if (chars == budget && budget_end == std::string_view::npos) budget_end = i;
+    if (chars == max_chars) {
+      cut = i;
+      break;
+    }
+    if (c == ' ' && budget_end == std::string_view::npos) last_space = i;
+    ++chars;
+  }
+  if (cut == text.size()) return std::string(text);
+  size_t end = (last_space != std::string_view::npos && last_space > budget_end / 2)
+                   ? last_space
+                   : budget_end;
+  std::string out(StripTrailing(text.substr(0, end)));
+  while (!out.empty() && (out.back() == ',' || out.back() == ';' || out.back() == ':')) out.pop_back();
+  return out + "...";
+}
+
+}  // namespace skillstore

@@ -1,0 +1,348 @@
+#include "common/statement_classifier.h"
+
+#include <array>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
+#include "common/classification_tables.h"
+#include "common/text_util.h"
+
+namespace skillstore {
+namespace {
+
+// A statement lower-cased with markup removed, split into words, each word
+// remembering where it is in the original text.
+struct Words {
+  std::string lower;                 // normalised copy
+  std::vector<std::string_view> w;   // views into `lower`
+  std::vector<size_t> begin;         // byte offset of each word in the original
+  std::vector<size_t> end;
+};
+
+bool IsWordByte(unsigned char c) {
+  return absl::ascii_isalnum(c) || c == '\'' || c == '-' || c >= 0x80;
+}
+
+Words Tokenize(std::string_view text) {
+  Words out;
+  out.lower.reserve(text.size());
+  std::vector<size_t> origin;
+  origin.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    // Typographic apostrophe (U+2019) counts as "'".
+    if (c == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x80 &&
+        static_cast<unsigned char>(text[i + 2]) == 0x99) {
+      out.lower.push_back('\'');
+      origin.push_back(i);
+      i += 2;
+      continue;
+    }
+    out.lower.push_back(static_cast<char>(absl::ascii_tolower(c)));
+    origin.push_back(i);
+  }
+  size_t i = 0;
+  const size_t n = out.lower.size();
+  while (i < n) {
+    while (i < n && !IsWordByte(static_cast<unsigned char>(out.lower[i]))) ++i;
+    size_t j = i;
+    while (j < n && IsWordByte(static_cast<unsigned char>(out.lower[j]))) ++j;
+    // Trim quote / hyphen characters that only surround the word.
+    size_t b = i, e = j;
+    while (b < e && (out.lower[b] == '\'' || out.lower[b] == '-')) ++b;
+    while (e > b && (out.lower[e - 1] == '\'' || out.lower[e - 1] == '-')) --e;
+    if (e > b) {
+      out.w.emplace_back(out.lower.data() + b, e - b);
+      out.begin.push_back(origin[b]);
+      out.end.push_back(e < n ? origin[e] : text.size());
+    }
+    i = j;
+  }
+  return out;
+}
+
+struct CueRef {
+  std::vector<std::string> rest;  // words after the first
+  const Cue* cue;
+  int order;  // position in the table: earlier rows win
+};
+
+struct VerbRef {
+  const ImperativeVerb* verb;
+};
+
+class Tables {
+ public:
+  Tables() {
+    int order = 0;
+    for (const Cue& cue : Cues()) {
+      std::vector<std::string> parts = absl::StrSplit(cue.phrase, ' ');
+      std::string first = parts.front();
+      parts.erase(parts.begin());
+      cues_[first].push_back(CueRef{std::move(parts), &cue, order++});
+    }
+    for (const ImperativeVerb& v : ImperativeVerbs()) {
+      verbs_.try_emplace(v.verb, &v);  // first row for a verb wins
+    }
+    for (const char* f : LeadingFillers()) fillers_.insert(f);
+    for (const SectionCue& s : SectionCues()) {
+      std::vector<std::string> parts = absl::StrSplit(s.word, ' ');
+      std::string first = parts.front();
+      parts.erase(parts.begin());
+      sections_[first].push_back({std::move(parts), s.bias});
+    }
+  }
+
+  const std::vector<CueRef>* CuesStartingWith(std::string_view w) const {
+    auto it = cues_.find(AV(w));
+    return it == cues_.end() ? nullptr : &it->second;
+  }
+  const ImperativeVerb* Verb(std::string_view w) const {
+    auto it = verbs_.find(AV(w));
+    return it == verbs_.end() ? nullptr : it->second;
+  }
+  bool IsFiller(std::string_view w) const { return fillers_.contains(AV(w)); }
+
+  struct SectionRef {
+    std::vector<std::string> rest;
+    SectionBias bias;
+  };
+  const std::vector<SectionRef>* SectionsStartingWith(std::string_view w) const {
+    auto it = sections_.find(AV(w));
+    return it == sections_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  absl::flat_hash_map<std::string, std::vector<CueRef>> cues_;
+  absl::flat_hash_map<std::string, const ImperativeVerb*> verbs_;
+  absl::flat_hash_set<std::string> fillers_;
+  absl::flat_hash_map<std::string, std::vector<SectionRef>> sections_;
+};
+
+const Tables& GetTables() {
+  static const Tables* tables = new Tables();
+  return *tables;
+}
+
+bool MatchesAt(const std::vector<std::string_view>& w, size_t pos,
+               const std::vector<std::string>& rest) {
+  for (size_t k = 0; k < rest.size(); ++k) {
+    if (pos + 1 + k >= w.size() || w[pos + 1 + k] != rest[k]) return false;
+  }
+  return true;
+}
+
+constexpr int kNumKinds = static_cast<int>(CueKind::kFailAction) + 1;
+
+// Which cues occur where: the first position of each kind, plus the best
+// (earliest table row) value cue for condition type / returns / fail action.
+struct CueHits {
+  std::array<int, kNumKinds> first_pos;
+  std::array<int, kNumKinds> best_order;
+  std::array<int, kNumKinds> best_value;
+  std::array<int, kNumKinds> lead_len;  // words matched at the lead position
+  CueHits() {
+    first_pos.fill(-1);
+    best_order.fill(1 << 30);
+    best_value.fill(-1);
+    lead_len.fill(0);
+  }
+  bool Has(CueKind k) const { return first_pos[static_cast<int>(k)] >= 0; }
+};
+
+// Words that, right after a would-be imperative verb, show the verb is a
+// noun subject ("Test coverage is ...", "List of ...").
+bool FollowsNounSubject(std::string_view w) {
+  static const auto* kWords = new absl::flat_hash_set<std::string_view>{
+      "is", "are", "was", "were", "of", "should", "must", "can", "could",
+      "will", "would", "may", "might", "has", "have", "does", "do", "needs"};
+  return kWords->contains(w);
+}
+
+std::string TrimExpression(std::string_view s) {
+  s = Strip(s);
+  while (!s.empty() && (s.back() == '.' || s.back() == ',' || s.back() == ':' ||
+                        s.back() == ';' || s.back() == '!')) {
+    s.remove_suffix(1);
+  }
+  return std::string(Strip(s));
+}
+
+// Text from word `from` up to the first comma / semicolon after it, or end.
+std::string ClauseFrom(std::string_view text, const Words& words, size_t from) {
+  size_t b = words.begin[from];
+  size_t e = text.size();
+  for (size_t i = b; i < text.size(); ++i) {
+    if (text[i] == ',' || text[i] == ';') {
+      e = i;
+      break;
+    }
+  }
+  return TrimExpression(text.substr(b, e - b));
+}
+
+}  // namespace
+
+SectionBias SectionBiasFor(std::string_view heading) {
+  const Tables& t = GetTables();
+  Words words = Tokenize(heading);
+  // The first matching heading word wins ("Workflow rules" -> steps).
+  for (size_t i = 0; i < words.w.size(); ++i) {
+    const auto* refs = t.SectionsStartingWith(words.w[i]);
+    if (refs == nullptr) continue;
+    for (const auto& r : *refs) {
+      bool ok = true;
+      for (size_t k = 0; k < r.rest.size(); ++k) {
+        if (i + 1 + k >= words.w.size() || words.w[i + 1 + k] != r.rest[k]) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) return r.bias;
+    }
+  }
+  return SectionBias::kNone;
+}
+
+Classification ClassifyStatement(std::string_view text, SectionBias bias, StatementKind kind) {
+  const Tables& t = GetTables();
+  Classification c;
+  Words words = Tokenize(text);
+  const auto& w = words.w;
+  if (w.empty()) return c;
+
+  // Skip fillers ("Then", "Please") and a task-list checkbox "[ ]"/"[x]".
+  size_t lead = 0;
+  while (lead < w.size() && (t.IsFiller(w[lead]) || (w[lead] == "x" && lead == 0 &&
+                                                     text.find('[') != text.npos))) {
+    ++lead;
+  }
+  if (lead >= w.size()) lead = 0;
+
+  CueHits hits;
+  for (size_t i = 0; i < w.size(); ++i) {
+    const auto* refs = t.CuesStartingWith(w[i]);
+    if (refs == nullptr) continue;
+    for (const CueRef& r : *refs) {
+      if (!MatchesAt(w, i, r.rest)) continue;
+      const int k = static_cast<int>(r.cue->kind);
+      const bool lead_kind = r.cue->kind == CueKind::kCheckLead ||
+                             r.cue->kind == CueKind::kConditionLead ||
+                             r.cue->kind == CueKind::kConstraintLead;
+      if (lead_kind && i != lead) continue;
+      if (hits.first_pos[k] < 0 || static_cast<int>(i) < hits.first_pos[k]) {
+        hits.first_pos[k] = static_cast<int>(i);
+      }
+      if (lead_kind) {
+        hits.lead_len[k] = std::max<int>(hits.lead_len[k], 1 + r.rest.size());
+      }
+      if (r.order < hits.best_order[k]) {
+        hits.best_order[k] = r.order;
+        hits.best_value[k] = r.cue->value;
+      }
+    }
+  }
+
+  auto make_rule = [&](double confidence) {
+    c.category = Category::kRule;
+    c.confidence = confidence;
+    const int ct = hits.best_value[static_cast<int>(CueKind::kConditionType)];
+    if (ct >= 0) c.condition_type = static_cast<ConditionType>(ct);
+    const int rt = hits.best_value[static_cast<int>(CueKind::kReturns)];
+    if (rt >= 0) c.returns = static_cast<Returns>(rt);
+    const int fa = hits.best_value[static_cast<int>(CueKind::kFailAction)];
+    if (fa >= 0) c.fail_action = static_cast<FailAction>(fa);
+    // The condition in the text's own words.
+    if (hits.Has(CueKind::kConditionLead)) {
+      c.condition_expression = ClauseFrom(text, words, lead);
+    } else if (hits.Has(CueKind::kConditionWord) &&
+               hits.first_pos[static_cast<int>(CueKind::kConditionWord)] > static_cast<int>(lead)) {
+      c.condition_expression =
+          ClauseFrom(text, words, hits.first_pos[static_cast<int>(CueKind::kConditionWord)]);
+    } else if (hits.Has(CueKind::kCheckLead)) {
+      size_t from = lead + hits.lead_len[static_cast<int>(CueKind::kCheckLead)];
+      if (from < w.size() && w[from] == "that") ++from;
+      if (from < w.size()) {
+        c.condition_expression = TrimExpression(text.substr(words.begin[from]));
+      }
+    }
+  };
+  auto make_directive = [&](DirectiveType type, double confidence) {
+    c.category = Category::kDirective;
+    c.directive_type = type;
+    c.confidence = confidence;
+  };
+  // Directive subtype for a statement with no stronger signal.
+  auto descriptive_type = [&]() -> std::pair<DirectiveType, double> {
+    if (hits.Has(CueKind::kConstraint)) return {DirectiveType::kConstraint, 0.85};
+    if (hits.Has(CueKind::kPreference)) return {DirectiveType::kPreference, 0.85};
+    if (bias == SectionBias::kCompletion) return {DirectiveType::kCompletion, 0.75};
+    if (hits.Has(CueKind::kStrategy)) return {DirectiveType::kStrategy, 0.8};
+    if (bias == SectionBias::kPrinciples) return {DirectiveType::kPrinciple, 0.75};
+    if (hits.Has(CueKind::kPrinciple)) return {DirectiveType::kPrinciple, 0.7};
+    return {DirectiveType::kKnowledge, 0.6};
+  };
+
+  const bool table_row = kind == StatementKind::kTableRow;
+  if (hits.Has(CueKind::kCheckLead) && !table_row) {
+    make_rule(0.9);
+    return c;
+  }
+  if (hits.Has(CueKind::kCompletion)) {
+    make_directive(DirectiveType::kCompletion, 0.85);
+    return c;
+  }
+  if (hits.Has(CueKind::kConstraintLead)) {
+    make_directive(DirectiveType::kConstraint, 0.9);
+    return c;
+  }
+  if (hits.Has(CueKind::kStrongModal) || (hits.Has(CueKind::kConditionLead) && !table_row)) {
+    make_rule(0.9);
+    return c;
+  }
+
+  const ImperativeVerb* verb = nullptr;
+  if (!table_row) {
+    verb = t.Verb(w[lead]);
+    if (verb != nullptr && lead + 1 < w.size() && FollowsNounSubject(w[lead + 1])) verb = nullptr;
+  }
+  if (verb != nullptr) {
+    if (bias == SectionBias::kRules) {
+      make_rule(0.75);
+      return c;
+    }
+    if (bias == SectionBias::kCompletion) {
+      make_directive(DirectiveType::kCompletion, 0.75);
+      return c;
+    }
+    // Under a principles heading every imperative states a principle.
+    if ((verb->strong && bias != SectionBias::kPrinciples) || bias == SectionBias::kSteps) {
+      c.category = Category::kAction;
+      c.action_type = verb->action_type;
+      c.confidence = verb->strong ? 0.9 : 0.75;
+      return c;
+    }
+    // A guideline imperative outside a steps section: how to work, not a step.
+    if (hits.Has(CueKind::kPreference)) {
+      make_directive(DirectiveType::kPreference, 0.8);
+    } else if (hits.Has(CueKind::kStrategy)) {
+      make_directive(DirectiveType::kStrategy, 0.75);
+    } else {
+      make_directive(DirectiveType::kPrinciple, 0.7);
+    }
+    return c;
+  }
+
+  if (bias == SectionBias::kRules && !table_row && !hits.Has(CueKind::kPreference)) {
+    make_rule(0.7);
+    return c;
+  }
+  auto [type, confidence] = descriptive_type();
+  make_directive(type, confidence);
+  return c;
+}
+
+}  // namespace skillstore

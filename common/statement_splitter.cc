@@ -1,0 +1,258 @@
+#include "common/statement_splitter.h"
+
+#include <string>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "common/classification_tables.h"
+#include "common/text_util.h"
+
+namespace skillstore {
+namespace {
+
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+
+SourceSpan Trim(std::string_view s, size_t b, size_t e) {
+  while (b < e && IsSpace(s[b])) ++b;
+  while (e > b && IsSpace(s[e - 1])) --e;
+  return {b, e};
+}
+
+bool HasAlnum(std::string_view s) {
+  for (char c : s) {
+    if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80) {
+      return true;
+    }
+  }
+  return false;
+}
+
+const absl::flat_hash_set<std::string>& AbbreviationSet() {
+  static const auto* set = [] {
+    auto* s = new absl::flat_hash_set<std::string>();
+    for (const char* a : Abbreviations()) s->insert(a);
+    return s;
+  }();
+  return *set;
+}
+
+// True when the period at `dot` ends an abbreviation, a number or an initial.
+bool PeriodIsNotFinal(std::string_view s, size_t dot) {
+  size_t b = dot;
+  while (b > 0 && !IsSpace(s[b - 1]) && s[b - 1] != '(' && s[b - 1] != '*' && s[b - 1] != '_') --b;
+  std::string word = ToLowerAscii(s.substr(b, dot - b));
+  if (word.empty()) return false;
+  if (AbbreviationSet().contains(word)) return true;
+  if (word.size() == 1 && absl::ascii_isalpha(static_cast<unsigned char>(word[0])) &&
+      absl::ascii_isupper(static_cast<unsigned char>(s[b]))) {
+    return true;  // an initial: "J. Smith"
+  }
+  // "1." at the start of a paragraph or in "step 2. then" is a number.
+  bool digits = true;
+  for (char c : word) digits = digits && absl::ascii_isdigit(static_cast<unsigned char>(c));
+  return digits && word.size() <= 2 && b == 0;
+}
+
+}  // namespace
+
+std::vector<SourceSpan> SplitSentences(std::string_view s) {
+  std::vector<SourceSpan> out;
+  size_t start = 0;
+  size_t i = 0;
+  const size_t n = s.size();
+  auto emit = [&](size_t end) {
+    SourceSpan span = Trim(s, start, end);
+    if (span.end > span.begin && HasAlnum(s.substr(span.begin, span.end - span.begin))) {
+      out.push_back(span);
+    }
+    start = end;
+  };
+  while (i < n) {
+    const char c = s[i];
+    if (c == '`') {
+      // Skip a code span: a run of N backticks up to the next run of N.
+      size_t run = 0;
+      while (i + run < n && s[i + run] == '`') ++run;
+      size_t close = std::string_view::npos;
+      for (size_t k = i + run; k < n;) {
+        if (s[k] == '`') {
+          size_t r = 0;
+          while (k + r < n && s[k + r] == '`') ++r;
+          if (r == run) {
+            close = k;
+            break;
+          }
+          k += r;
+        } else {
+          ++k;
+        }
+      }
+      i = close == std::string_view::npos ? i + run : close + run;
+      continue;
+    }
+    if (c == ']' && i + 1 < n && s[i + 1] == '(') {
+      // Skip a link target "(...)", allowing one level of nested parentheses.
+      size_t k = i + 2;
+      int depth = 1;
+      while (k < n && depth > 0) {
+        if (s[k] == '(') ++depth;
+        if (s[k] == ')') --depth;
+        ++k;
+      }
+      i = k;
+      continue;
+    }
+    // CJK full stops end a sentence without a following space.
+    if (static_cast<unsigned char>(c) == 0xE3 && i + 2 < n &&
+        static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+        static_cast<unsigned char>(s[i + 2]) == 0x82) {
+      i += 3;
+      emit(i);
+      continue;
+    }
+    if (static_cast<unsigned char>(c) == 0xEF && i + 2 < n &&
+        static_cast<unsigned char>(s[i + 1]) == 0xBC &&
+        (static_cast<unsigned char>(s[i + 2]) == 0x81 || static_cast<unsigned char>(s[i + 2]) == 0x9F)) {
+      i += 3;  // full-width ! and ?
+      emit(i);
+      continue;
+    }
+    if (c == '.' || c == '!' || c == '?') {
+      size_t k = i + 1;
+      while (k < n && (s[k] == '.' || s[k] == '!' || s[k] == '?')) ++k;
+      // Closing quotes, brackets and emphasis belong to the sentence.
+      while (k < n && (s[k] == '"' || s[k] == '\'' || s[k] == ')' || s[k] == '*' ||
+                       s[k] == '_' || s[k] == ']')) {
+        ++k;
+      }
+      if (k >= n) break;
+      if (IsSpace(s[k]) && !(c == '.' && k == i + 1 && PeriodIsNotFinal(s, i))) {
+        // The next sentence must start like one (not "e.g. foo" lower case
+        // after an unknown abbreviation is still accepted: prose often
+        // continues in lower case only after abbreviations we list).
+        emit(k);
+        i = k;
+        continue;
+      }
+      i = k;
+      continue;
+    }
+    ++i;
+  }
+  emit(n);
+  return out;
+}
+
+namespace {
+
+bool IsShellKeywordLine(std::string_view line) {
+  static const auto* kBare = new absl::flat_hash_set<std::string_view>{
+      "fi", "done", "esac", "then", "else", "do", "}", "{", ")", ";;", "end",
+      "(", "};", "elif", "in", "EOF", "try", "catch"};
+  if (kBare->contains(line)) return true;
+  static const char* const kOpeners[] = {
+      "if ", "if [", "elif ", "else ", "for ", "while ", "until ", "case ", "function ",
+      "then ", "do ", "} ", "select ", "foreach ", "param(", "param ("};
+  for (const char* p : kOpeners) {
+    if (StartsWith(line, p)) return true;
+  }
+  // "name() {" function headers.
+  size_t paren = line.find("()");
+  if (paren != std::string_view::npos && line.find(' ') >= paren &&
+      EndsWith(StripTrailing(line), "{")) {
+    return true;
+  }
+  return false;
+}
+
+// "NAME=value" with no command after it.
+bool IsPlainAssignment(std::string_view line) {
+  size_t i = 0;
+  while (i < line.size() && (absl::ascii_isalnum(static_cast<unsigned char>(line[i])) || line[i] == '_')) ++i;
+  if (i == 0 || i >= line.size() || line[i] != '=') return false;
+  if (line[0] == '$') return false;
+  // A value with a space outside quotes means a command follows ("A=1 cmd").
+  char quote = 0;
+  for (size_t k = i + 1; k < line.size(); ++k) {
+    char c = line[k];
+    if (quote) {
+      if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == ' ' || c == '\t') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Heredoc delimiter opened on this line ("<<EOF", "<<-'END'"), or "".
+std::string HeredocDelimiter(std::string_view line) {
+  size_t p = line.find("<<");
+  if (p == std::string_view::npos || (p + 2 < line.size() && line[p + 2] == '<')) return "";
+  size_t k = p + 2;
+  if (k < line.size() && line[k] == '-') ++k;
+  while (k < line.size() && line[k] == ' ') ++k;
+  if (k < line.size() && (line[k] == '\'' || line[k] == '"')) ++k;
+  size_t b = k;
+  while (k < line.size() && (absl::ascii_isalnum(static_cast<unsigned char>(line[k])) || line[k] == '_')) ++k;
+  return std::string(line.substr(b, k - b));
+}
+
+}  // namespace
+
+std::vector<SourceSpan> SplitShellCommands(std::string_view code, bool prompts_only) {
+  std::vector<SourceSpan> out;
+  size_t pos = 0;
+  std::string heredoc;
+  bool continuing = false;
+  SourceSpan current;
+  while (pos < code.size()) {
+    size_t eol = code.find('\n', pos);
+    if (eol == std::string_view::npos) eol = code.size();
+    SourceSpan line = Trim(code, pos, eol);
+    pos = eol + 1;
+    std::string_view text = code.substr(line.begin, line.end - line.begin);
+    if (!heredoc.empty()) {
+      if (text == heredoc) heredoc.clear();
+      if (continuing) continue;
+      continue;
+    }
+    if (continuing) {
+      current.end = line.end;
+      continuing = EndsWith(text, "\\") || EndsWith(text, "`") || EndsWith(text, "|");
+      if (!continuing) out.push_back(current);
+      continue;
+    }
+    if (text.empty() || text[0] == '#' || StartsWith(text, "//") ||
+        StartsWith(text, "REM ") || StartsWith(text, "::")) {
+      continue;
+    }
+    bool prompt = false;
+    for (std::string_view p : {"$ ", "> ", "% ", "PS> "}) {
+      if (StartsWith(text, p)) {
+        line.begin += p.size();
+        while (line.begin < line.end && code[line.begin] == ' ') ++line.begin;
+        text = code.substr(line.begin, line.end - line.begin);
+        prompt = true;
+        break;
+      }
+    }
+    if (prompts_only && !prompt) continue;
+    if (text.empty() || IsShellKeywordLine(text) || IsPlainAssignment(text)) continue;
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(text[0])) && text[0] != '.' &&
+        text[0] != '/' && text[0] != '~' && text[0] != '&' && text[0] != '$' && text[0] != '"') {
+      continue;  // output, brackets, operators: not a command start
+    }
+    heredoc = HeredocDelimiter(text);
+    current = line;
+    continuing = EndsWith(text, "\\") || EndsWith(text, "`") ||
+                 EndsWith(text, "|") || EndsWith(text, "&&");
+    if (!continuing) out.push_back(current);
+  }
+  if (continuing) out.push_back(current);
+  return out;
+}
+
+}  // namespace skillstore

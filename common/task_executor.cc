@@ -1,0 +1,100 @@
+// RunTask: the three executors behind one entry point.
+#include "common/task_executor.h"
+
+#include <exception>
+
+#include "absl/strings/str_cat.h"
+#include "common/engine_limits.h"
+#include "common/input_guard.h"
+#include "common/json_input.h"
+#include "common/security_scanner.h"
+#include "common/skill_parser.h"
+
+namespace skillstore {
+namespace {
+
+std::string Dump(const nlohmann::ordered_json& j) {
+  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+}
+
+std::string ErrorList(const ValidationReport& report, size_t max_errors) {
+  std::string out;
+  for (size_t i = 0; i < report.errors.size() && i < max_errors; ++i) {
+    absl::StrAppend(&out, i > 0 ? "; " : "", report.errors[i].path.empty() ? "/" : report.errors[i].path,
+                    ": ", report.errors[i].message);
+  }
+  if (report.errors.size() > max_errors) {
+    absl::StrAppend(&out, "; and ", report.errors.size() - max_errors, " more");
+  }
+  return out;
+}
+
+// A decomposition given to `parse`: normalised (canonical key order and
+// layout) and validated; an invalid one is refused with its errors.
+absl::StatusOr<std::string> NormaliseDecomposition(const nlohmann::json& doc) {
+  ValidationReport report = DefaultSkillParser().Validate(doc);
+  if (!report.valid) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input is a decomposition JSON that fails the schema: ", ErrorList(report, 10)));
+  }
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+absl::StatusOr<std::string> RunParse(std::string_view content, std::string_view label) {
+  if (LooksLikeJsonObject(content)) {
+    absl::StatusOr<nlohmann::json> json = ParseJsonInput(content);
+    if (!json.ok() && absl::IsResourceExhausted(json.status())) return json.status();
+    if (json.ok() && json->is_object() &&
+        (json->contains("meta") || json->contains("decomposition"))) {
+      return NormaliseDecomposition(*json);
+    }
+    // Not a decomposition: treat it as Markdown like any other text.
+  }
+  absl::StatusOr<nlohmann::ordered_json> out = DefaultSkillParser().Parse(content, label);
+  if (!out.ok()) return out.status();
+  return Dump(*out);
+}
+
+absl::StatusOr<std::string> RunValidate(std::string_view content) {
+  absl::StatusOr<nlohmann::json> json = ParseJsonInput(content);
+  if (!json.ok()) return json.status();
+  return Dump(DefaultSkillParser().Validate(*json).ToJson());
+}
+
+absl::StatusOr<std::string> RunAnalyze(std::string_view content, std::string_view label) {
+  absl::StatusOr<SecurityReport> report = ScanSkill(content, DefaultEngineLimits());
+  if (!report.ok()) return report.status();
+  return Dump(report->ToJson(label));
+}
+
+}  // namespace
+
+std::string_view TaskKindName(TaskKind kind) {
+  switch (kind) {
+    case TaskKind::kParse: return "parse";
+    case TaskKind::kValidate: return "validate";
+    case TaskKind::kAnalyze: return "analyze";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<std::string> RunTask(TaskKind kind, std::string_view content,
+                                    std::string_view source_label) {
+  try {
+    absl::StatusOr<std::string_view> text = CheckTextInput(content, DefaultEngineLimits());
+    if (!text.ok()) return text.status();
+    switch (kind) {
+      case TaskKind::kParse: return RunParse(*text, source_label);
+      case TaskKind::kValidate: return RunValidate(*text);
+      case TaskKind::kAnalyze: return RunAnalyze(*text, source_label);
+    }
+    return absl::InvalidArgumentError("unknown task kind");
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        std::string(TaskKindName(kind)) + ": out of memory while processing the input");
+  } catch (const std::exception& e) {
+    return absl::InternalError(std::string(TaskKindName(kind)) + ": engine bug: " + e.what());
+  }
+}
+
+}  // namespace skillstore
