@@ -73,7 +73,7 @@ constexpr SecurityPattern kSec005[] = {
 };
 
 constexpr SecurityPattern kSec006[] = {
-    {S::kMedium, R"(\bsudo\s+(?:-[A-Za-z]+\s+)*[a-z])", "runs a command as root"},
+    {S::kMedium, R"(\bsudo(?:\s+-[A-Za-z]+)*\s+[\w./-]+)", "runs a command as root"},
     {S::kHigh, R"(\bsudo\s+(?:su|-i|-s|bash|sh)\b|\bsu\s+-\s*(?:root)?(?:\s|$))", "opens a root shell"},
     {S::kHigh, R"(\bchmod\s+(?:[ugoa]*\+s|[4267][0-7]{3})\b)", "sets setuid/setgid bits"},
     {S::kCritical, R"(/etc/sudoers|NOPASSWD)", "changes sudo rights"},

@@ -108,9 +108,19 @@ class Scanner {
   SecurityReport Finish() {
     std::sort(report_.findings.begin(), report_.findings.end(),
               [](const SecurityFinding& a, const SecurityFinding& b) {
-                return std::tie(a.line, a.column, a.rule_id, a.matched_text) <
-                       std::tie(b.line, b.column, b.rule_id, b.matched_text);
+                return std::make_tuple(a.line, a.column, a.rule_id,
+                                       -static_cast<int>(a.original_severity), a.matched_text) <
+                       std::make_tuple(b.line, b.column, b.rule_id,
+                                       -static_cast<int>(b.original_severity), b.matched_text);
               });
+    // Several patterns of one rule can fire at the same spot ("rm -rf" and
+    // "rm -rf /"); keep the most severe, which sorts first.
+    report_.findings.erase(
+        std::unique(report_.findings.begin(), report_.findings.end(),
+                    [](const SecurityFinding& a, const SecurityFinding& b) {
+                      return a.line == b.line && a.column == b.column && a.rule_id == b.rule_id;
+                    }),
+        report_.findings.end());
     int score = 0;
     bool blocked = false;
     for (const SecurityFinding& f : report_.findings) {
