@@ -55,6 +55,14 @@ std::vector<std::string> FakeServer::AddTasks(int n, const std::string& content,
   return ids;
 }
 
+std::string FakeServer::AddTaskWithPath(const std::string& skill_path,
+                                        const std::string& content) {
+  std::string id = AddTasks(1, content)[0];
+  std::lock_guard<std::mutex> lock(mu_);
+  tasks_[id].claimed.set_skill_path(skill_path);
+  return id;
+}
+
 std::map<std::string, std::vector<FakeServer::Stored>> FakeServer::results() const {
   std::lock_guard<std::mutex> lock(mu_);
   return results_;

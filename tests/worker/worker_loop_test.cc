@@ -2,11 +2,14 @@
 // FakeServer: every task answered once, results resent after a server
 // restart, drain, permanent refusal, cancellation, timeouts, malformed input.
 // Real gRPC on loopback; only the server is a stand-in.
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
 
 #include "fake_server.h"
 #include "gtest/gtest.h"
+#include "process.h"
 #include "worker.h"
 
 namespace skillstore::worker {
@@ -171,6 +174,48 @@ TEST(WorkerLoopTest, AMalformedSkillFailsItsTaskNotTheWorker) {
   EXPECT_FALSE(results[bad[0]][0].retryable);
   EXPECT_FALSE(results[bad[0]][0].error.empty());
   ASSERT_EQ(results[good[0]].size(), 1u);
+}
+
+TEST(WorkerLoopTest, MaxTasksStopsClaimingAndExitsCleanly) {
+  FakeServer server;
+  server.Start();
+  server.AddTasks(20, kSkill);
+  WorkerOptions options = BaseOptions(server);
+  options.max_tasks = 5;
+  RunningWorker worker(options);
+  EXPECT_TRUE(worker.Wait(absl::Seconds(60)).ok());
+  EXPECT_EQ(server.results().size(), 5u);
+}
+
+TEST(WorkerLoopTest, TasksWithoutContentAreReadFromTheSkillsRootOnly) {
+  FakeServer server;
+  server.Start();
+  ::skillstore::testing::TempDir dir;
+  std::filesystem::create_directories(dir.File("root/a"));
+  std::ofstream(dir.File("root/a/SKILL.md")) << kSkill;
+  std::ofstream(dir.File("outside.md")) << kSkill;
+  const std::string inside = server.AddTaskWithPath("a/SKILL.md", "");
+  const std::string escape = server.AddTaskWithPath("../outside.md", "");
+  const std::string absolute = server.AddTaskWithPath(dir.File("outside.md"), "");
+  const std::string missing = server.AddTaskWithPath("a/missing.md", "");
+  WorkerOptions options = BaseOptions(server);
+  options.exit_when_idle = absl::Seconds(1);
+  auto root = SkillsRoot::Open(dir.File("root"));
+  ASSERT_TRUE(root.ok()) << root.status();
+  Worker worker(options, *root, MakeWorkerChannel(options.server));
+  EXPECT_TRUE(worker.Run().ok());
+  auto results = server.results();
+  ASSERT_EQ(results[inside].size(), 1u);
+  EXPECT_TRUE(results[inside][0].success) << results[inside][0].error;
+  for (const std::string& id : {escape, absolute}) {
+    ASSERT_EQ(results[id].size(), 1u);
+    EXPECT_FALSE(results[id][0].success);
+    EXPECT_FALSE(results[id][0].retryable);
+    EXPECT_NE(results[id][0].error.find("skills-root"), std::string::npos) << results[id][0].error;
+  }
+  ASSERT_EQ(results[missing].size(), 1u);
+  EXPECT_FALSE(results[missing][0].success);
+  EXPECT_TRUE(results[missing][0].retryable);  // another worker may have the file
 }
 
 }  // namespace
