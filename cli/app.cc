@@ -1,7 +1,8 @@
 #include "cli/app.h"
 
 #include <iostream>
-#include <map>
+#include <cstdlib>
+#include <string>
 
 #include "CLI/CLI.hpp"
 #include "cli/command.h"
@@ -43,10 +44,10 @@ int Main(int argc, char** argv) {
   app.add_option("--server", global.server,
                  "host:port of skillstore-server (env SKILLSTORE_SERVER)")
       ->capture_default_str();
-  const std::map<std::string, OutputFormat> formats{{"text", OutputFormat::kText},
-                                                    {"json", OutputFormat::kJson}};
-  app.add_option("-o,--output", global.format, "Output format: text or json")
-      ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case));
+  std::string format = "text";
+  app.add_option("-o,--output", format, "Output format: text or json (for scripts)")
+      ->capture_default_str()
+      ->transform(CLI::IsMember({"text", "json"}, CLI::ignore_case));
   app.add_option("--rpc-timeout", global.rpc_timeout_seconds,
                  "Seconds to wait for each request")
       ->capture_default_str()
@@ -73,6 +74,8 @@ int Main(int argc, char** argv) {
     app.exit(e);
     return kExitUsage;
   }
+  // Runners read `global` when they run, after parsing filled it in.
+  global.format = format == "json" ? OutputFormat::kJson : OutputFormat::kText;
   if (!selected) {
     std::cerr << "skillctl: no command given (see skillctl --help)\n";
     return kExitUsage;
