@@ -1,0 +1,47 @@
+// Conversions between the API's enums and the text stored in the database,
+// metadata maps and their JSON column, and clock helpers. The database keeps
+// the text spellings of the original design ('parse', 'in_progress', ...).
+#ifndef SKILLSTORE_SERVER_CODEC_H_
+#define SKILLSTORE_SERVER_CODEC_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "google/protobuf/map.h"
+#include "skillstore/v1/skillstore.pb.h"
+
+namespace skillstore::server {
+
+namespace v1 = ::skillstore::v1;
+
+// "" for TASK_TYPE_UNSPECIFIED or unknown values.
+std::string TaskTypeText(v1::TaskType type);
+v1::TaskType TaskTypeFromText(std::string_view text);
+
+std::string TaskStatusText(v1::TaskStatus status);
+v1::TaskStatus TaskStatusFromText(std::string_view text);
+
+std::string AttemptOutcomeText(v1::AttemptOutcome outcome);
+v1::AttemptOutcome AttemptOutcomeFromText(std::string_view text);
+
+std::string WorkerStatusText(v1::WorkerStatus status);
+v1::WorkerStatus WorkerStatusFromText(std::string_view text);
+
+// Metadata as a JSON object of strings, and back (bad JSON gives an empty map).
+std::string MetadataToJson(const google::protobuf::Map<std::string, std::string>& metadata);
+void MetadataFromJson(std::string_view json, google::protobuf::Map<std::string, std::string>* out);
+
+// Task ids are decimal row ids; nullopt for anything else.
+std::optional<int64_t> ParseTaskId(std::string_view text);
+
+// Wall clock in milliseconds since the Unix epoch.
+int64_t NowUnixMs();
+// The REAL seconds stored in the seed time columns.
+inline double MsToSeconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
+int64_t SecondsToMs(double seconds);
+
+}  // namespace skillstore::server
+
+#endif  // SKILLSTORE_SERVER_CODEC_H_

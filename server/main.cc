@@ -1,0 +1,95 @@
+// skillstore-server: the coordinator. Everything lives in SkillStoreServer;
+// this file parses flags, sets up logging and waits for SIGTERM / SIGINT.
+#include <signal.h>
+
+#include <cstdio>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "server.h"
+#include "spdlog/spdlog.h"
+
+int main(int argc, char** argv) {
+  skillstore::server::ServerOptions options;
+  std::string log_level = "info";
+  std::string synchronous = "full";
+  int64_t max_content_bytes = options.service.max_content_bytes;
+
+  CLI::App app{
+      "skillstore-server: the durable task store and gRPC API of skillstore.\n"
+      "Owns one SQLite database (WAL mode); workers claim tasks from it, clients\n"
+      "enqueue and watch. Every acknowledged enqueue and result is on disk before\n"
+      "the reply. SIGTERM / SIGINT shut down cleanly. Server reflection and\n"
+      "grpc.health.v1.Health are served, so grpcurl works without the .proto."};
+  app.add_option("--listen", options.listen,
+                 "host:port to serve on; port 0 picks a free port (the log line "
+                 "'skillstore-server listening on HOST:PORT' names it)")
+      ->capture_default_str();
+  app.add_option("--db", options.db_path, "SQLite database file (created if missing)")
+      ->capture_default_str();
+  app.add_option("--lease-seconds", options.store.lease_seconds,
+                 "how long a claimed task stays leased without a heartbeat before it is "
+                 "re-queued; workers heartbeat every third of it")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+      ->capture_default_str();
+  app.add_option("--synchronous", synchronous,
+                 "full: each commit is fsynced before the reply (survives power loss); "
+                 "normal: faster, survives a process crash but maybe not a power loss")
+      ->check(CLI::IsMember({"full", "normal"}))
+      ->capture_default_str();
+  app.add_option("--max-content-bytes", max_content_bytes,
+                 "largest task content accepted; bigger tasks are refused with "
+                 "RESOURCE_EXHAUSTED")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30))
+      ->capture_default_str();
+  app.add_option("--max-attempts", options.store.default_max_attempts,
+                 "attempts for tasks enqueued with max_attempts 0")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("--backoff-base-ms", options.store.backoff_base_ms,
+                 "retry backoff after a failed attempt: this times 2^(attempt-1), "
+                 "capped at --backoff-max-ms")
+      ->check(CLI::Range(int64_t{0}, int64_t{3600000}))
+      ->capture_default_str();
+  app.add_option("--backoff-max-ms", options.store.backoff_max_ms, "cap on the retry backoff")
+      ->check(CLI::Range(int64_t{0}, int64_t{86400000}))
+      ->capture_default_str();
+  app.add_option("--max-claim-wait-seconds", options.service.max_claim_wait_seconds,
+                 "cap on how long a ClaimTask long-poll waits for a task")
+      ->check(CLI::Range(0, 600))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  options.synchronous_full = synchronous == "full";
+  options.service.max_content_bytes = max_content_bytes;
+  // Room for the largest task plus its envelope, and batches of smaller ones.
+  options.max_receive_message_bytes = static_cast<int>(
+      std::min<int64_t>(std::max<int64_t>(int64_t{64} << 20, max_content_bytes * 2 + (1 << 20)),
+                        INT32_MAX));
+
+  // Block the shutdown signals in every thread (gRPC's included, which start
+  // later) and take them synchronously here.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<std::unique_ptr<skillstore::server::SkillStoreServer>> server =
+      skillstore::server::SkillStoreServer::Start(options);
+  if (!server.ok()) {
+    spdlog::critical("cannot start: {}", server.status().ToString());
+    return 1;
+  }
+  spdlog::info("skillstore-server listening on {}", (*server)->address());
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  spdlog::info("received {}", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*server)->Shutdown(absl::Seconds(5));
+  return 0;
+}

@@ -1,0 +1,88 @@
+#include "server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+#include "schema.h"
+#include "spdlog/spdlog.h"
+#include "status_macros.h"
+
+namespace skillstore::server {
+
+absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
+    const ServerOptions& options) {
+  auto server = std::unique_ptr<SkillStoreServer>(new SkillStoreServer(options));
+  SKS_ASSIGN_OR_RETURN(server->db_, Db::Open(options.db_path, Db::Mode::kReadWrite));
+  Db& db = *server->db_;
+  SKS_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode = WAL"));
+  SKS_RETURN_IF_ERROR(db.Exec(options.synchronous_full ? "PRAGMA synchronous = FULL"
+                                                       : "PRAGMA synchronous = NORMAL"));
+  SKS_RETURN_IF_ERROR(MigrateSchema(db));
+
+  const int64_t now_ms = NowUnixMs();
+  server->progress_ = std::make_unique<ProgressTracker>();
+  SKS_RETURN_IF_ERROR(server->progress_->Load(db, now_ms));
+  server->writer_ = std::make_unique<TaskWriter>(db, options.store);
+  server->write_loop_ = std::make_unique<WriteLoop>(db, *server->writer_, *server->progress_,
+                                                    options.write_loop);
+  server->reader_ = std::make_unique<TaskReader>(options.db_path);
+  server->watchers_ = std::make_unique<ProgressWatchers>(*server->progress_, options.watchers);
+  server->service_ = std::make_unique<SkillStoreService>(
+      *server->write_loop_, *server->reader_, *server->progress_, *server->watchers_,
+      options.service);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
+  builder.RegisterService(server->service_.get());
+  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  server->write_loop_->Start();
+  server->watchers_->Start();
+  server->grpc_server_ = builder.BuildAndStart();
+  if (server->grpc_server_ == nullptr || server->port_ == 0) {
+    server->shut_down_ = true;  // nothing to drain; the members stop their threads
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options.listen,
+        " (is another server using that port? pass --listen host:port)"));
+  }
+  const v1::Progress progress = server->progress_->Snapshot(now_ms);
+  spdlog::info("database {} (schema v{}, synchronous={}): {} tasks, {} queued, {} in progress",
+               options.db_path, LatestSchemaVersion(), options.synchronous_full ? "FULL" : "NORMAL",
+               progress.total(), progress.queued(), progress.in_progress());
+  return server;
+}
+
+std::string SkillStoreServer::address() const {
+  const std::string& listen = options_.listen;
+  const size_t colon = listen.rfind(':');
+  return absl::StrCat(colon == std::string::npos ? listen : listen.substr(0, colon), ":", port_);
+}
+
+void SkillStoreServer::Shutdown(absl::Duration grace) {
+  {
+    std::lock_guard<std::mutex> lock(shutdown_mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+  }
+  spdlog::info("shutting down: finishing in-flight requests");
+  if (auto* health = grpc_server_->GetHealthCheckService()) health->Shutdown();
+  watchers_->Shutdown();
+  write_loop_->ReleaseWaiters();
+  grpc_server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(grace));
+  grpc_server_->Wait();
+  write_loop_->Stop();
+  if (absl::Status status = db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)"); !status.ok()) {
+    spdlog::warn("WAL checkpoint at shutdown: {}", status.ToString());
+  }
+  spdlog::info("shut down cleanly; database {} closed", options_.db_path);
+}
+
+SkillStoreServer::~SkillStoreServer() {
+  Shutdown(absl::Seconds(5));
+  // Members are destroyed in reverse order: gRPC server, service, watchers,
+  // readers, write loop, then the database.
+}
+
+}  // namespace skillstore::server

@@ -1,0 +1,77 @@
+// SkillStoreServer: the whole server in one object — database, write loop,
+// readers, progress, gRPC service with reflection and health — so main() and
+// tests start exactly the same thing.
+#ifndef SKILLSTORE_SERVER_SERVER_H_
+#define SKILLSTORE_SERVER_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "progress.h"
+#include "progress_watchers.h"
+#include "service.h"
+#include "sqlite.h"
+#include "task_reader.h"
+#include "task_writer.h"
+#include "write_loop.h"
+
+namespace skillstore::server {
+
+struct ServerOptions {
+  // host:port; port 0 picks a free one (see SkillStoreServer::port()).
+  std::string listen = "127.0.0.1:50051";
+  std::string db_path = "./skillstore.db";
+  // synchronous=FULL: every commit is on disk before its caller hears back.
+  // NORMAL: faster, but the last commits may be lost on power failure (not on
+  // a process crash).
+  bool synchronous_full = true;
+  // Largest gRPC message the server accepts (batches of tasks with content).
+  int max_receive_message_bytes = 64 << 20;
+  StoreOptions store;
+  ServiceOptions service;
+  WriteLoop::Options write_loop;
+  ProgressWatchers::Options watchers;
+};
+
+class SkillStoreServer {
+ public:
+  // Opens (creating and migrating) the database and starts serving.
+  static absl::StatusOr<std::unique_ptr<SkillStoreServer>> Start(const ServerOptions& options);
+
+  ~SkillStoreServer();  // Shutdown(absl::Seconds(5))
+
+  // The bound port (the real one when options.listen asked for port 0).
+  int port() const { return port_; }
+  // host:port with the bound port.
+  std::string address() const;
+
+  // Stops serving: long-polls and watch streams are answered at once, other
+  // RPCs get up to `grace` to finish, then every pending write is committed,
+  // the WAL checkpointed and the database closed. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  explicit SkillStoreServer(ServerOptions options) : options_(std::move(options)) {}
+
+  const ServerOptions options_;
+  int port_ = 0;
+  std::unique_ptr<Db> db_;
+  std::unique_ptr<TaskWriter> writer_;
+  std::unique_ptr<ProgressTracker> progress_;
+  std::unique_ptr<WriteLoop> write_loop_;
+  std::unique_ptr<TaskReader> reader_;
+  std::unique_ptr<ProgressWatchers> watchers_;
+  std::unique_ptr<SkillStoreService> service_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  std::mutex shutdown_mu_;
+  bool shut_down_ = false;
+};
+
+}  // namespace skillstore::server
+
+#endif  // SKILLSTORE_SERVER_SERVER_H_

@@ -1,0 +1,245 @@
+#include "service.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "submit_stream.h"
+
+namespace skillstore::server {
+namespace {
+
+constexpr size_t kMaxSkillPathBytes = 4096;
+constexpr size_t kMaxIdempotencyKeyBytes = 1024;
+
+absl::Status CheckTypes(const google::protobuf::RepeatedField<int>& types) {
+  for (int type : types) {
+    if (TaskTypeText(static_cast<v1::TaskType>(type)).empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "types contains ", type, "; use TASK_TYPE_PARSE, TASK_TYPE_VALIDATE or "
+          "TASK_TYPE_ANALYZE (or leave types empty for all)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Runs `apply` in the write loop and finishes `reactor` after the commit.
+template <typename Fn>
+grpc::ServerUnaryReactor* RunWrite(grpc::CallbackServerContext* context, WriteLoop& loop,
+                                   Fn apply) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  loop.Run(std::move(apply), [reactor](const absl::Status& status) {
+    reactor->Finish(ToGrpcStatus(status));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
+                                    const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+template <typename Response>
+grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context,
+                                     absl::StatusOr<Response> result, Response* response) {
+  if (result.ok()) *response = *std::move(result);
+  return FinishNow(context, result.status());
+}
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+absl::Status SkillStoreService::ValidateEnqueue(const v1::EnqueueRequest& request) const {
+  if (request.tasks().empty()) {
+    return absl::InvalidArgumentError("EnqueueRequest.tasks is empty; send at least one task");
+  }
+  if (request.tasks_size() > options_.max_enqueue_batch) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("EnqueueRequest has ", request.tasks_size(), " tasks; send at most ",
+                     options_.max_enqueue_batch, " per call"));
+  }
+  for (int i = 0; i < request.tasks_size(); ++i) {
+    const v1::TaskSpec& spec = request.tasks(i);
+    const std::string where = absl::StrCat("tasks[", i, "] (skill_path '", spec.skill_path(), "')");
+    if (TaskTypeText(spec.type()).empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": type is ", v1::TaskType_Name(spec.type()).empty() ? absl::StrCat(spec.type())
+                                                                      : v1::TaskType_Name(spec.type()),
+          "; set TASK_TYPE_PARSE, TASK_TYPE_VALIDATE or TASK_TYPE_ANALYZE"));
+    }
+    if (static_cast<int64_t>(spec.content().size()) > options_.max_content_bytes) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          where, ": content is ", spec.content().size(), " bytes, over the server limit of ",
+          options_.max_content_bytes, " bytes (skillstore-server --max-content-bytes)"));
+    }
+    if (spec.content().empty() && spec.skill_path().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": neither content nor skill_path is set; a worker needs one"));
+    }
+    if (spec.skill_path().size() > kMaxSkillPathBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tasks[", i, "]: skill_path is longer than ", kMaxSkillPathBytes, " bytes"));
+    }
+    if (spec.idempotency_key().size() > kMaxIdempotencyKeyBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": idempotency_key is longer than ", kMaxIdempotencyKeyBytes, " bytes"));
+    }
+    if (spec.max_attempts() < 0 || spec.timeout_seconds() < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": max_attempts and timeout_seconds must not be negative (0 = server default)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* SkillStoreService::Enqueue(grpc::CallbackServerContext* context,
+                                                     const v1::EnqueueRequest* request,
+                                                     v1::EnqueueResponse* response) {
+  if (absl::Status status = ValidateEnqueue(*request); !status.ok()) {
+    return FinishNow(context, status);
+  }
+  return RunWrite(context, write_loop_,
+                  [request, response](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
+                    absl::StatusOr<v1::EnqueueResponse> result =
+                        writer.Enqueue(*request, now_ms, effects);
+                    if (!result.ok()) return result.status();
+                    *response = *std::move(result);
+                    return absl::OkStatus();
+                  });
+}
+
+grpc::ServerUnaryReactor* SkillStoreService::ClaimTask(grpc::CallbackServerContext* context,
+                                                       const v1::ClaimTaskRequest* request,
+                                                       v1::ClaimTaskResponse* response) {
+  if (request->worker_id().empty()) {
+    return FinishNow(context, absl::InvalidArgumentError(
+                                  "worker_id is empty; every worker needs a stable unique id"));
+  }
+  if (request->max_tasks() < 0 || request->wait_seconds() < 0) {
+    return FinishNow(context, absl::InvalidArgumentError(
+                                  "max_tasks and wait_seconds must not be negative"));
+  }
+  if (absl::Status status = CheckTypes(request->types()); !status.ok()) {
+    return FinishNow(context, status);
+  }
+  const int64_t now_ms = NowUnixMs();
+  int64_t deadline_ms =
+      now_ms + int64_t{std::min(request->wait_seconds(), options_.max_claim_wait_seconds)} * 1000;
+  // Answer (empty) a little before the client's own deadline, not after it.
+  const int64_t client_deadline_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          context->deadline().time_since_epoch())
+          .count();
+  if (client_deadline_ms > 0) deadline_ms = std::min(deadline_ms, client_deadline_ms - 250);
+
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  write_loop_.Claim(
+      *request, deadline_ms, [context] { return context->IsCancelled(); },
+      [reactor, response](absl::StatusOr<v1::ClaimTaskResponse> result) {
+        if (result.ok()) *response = *std::move(result);
+        reactor->Finish(ToGrpcStatus(result.status()));
+      });
+  return reactor;
+}
+
+grpc::ServerBidiReactor<v1::SubmitResultRequest, v1::SubmitResultResponse>*
+SkillStoreService::SubmitResult(grpc::CallbackServerContext* context) {
+  return new SubmitStream(write_loop_);
+}
+
+grpc::ServerUnaryReactor* SkillStoreService::Heartbeat(grpc::CallbackServerContext* context,
+                                                       const v1::HeartbeatRequest* request,
+                                                       v1::HeartbeatResponse* response) {
+  if (request->worker_id().empty()) {
+    return FinishNow(context, absl::InvalidArgumentError(
+                                  "worker_id is empty; every worker needs a stable unique id"));
+  }
+  if (absl::Status status = CheckTypes(request->types()); !status.ok()) {
+    return FinishNow(context, status);
+  }
+  return RunWrite(context, write_loop_,
+                  [request, response](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
+                    absl::StatusOr<v1::HeartbeatResponse> result =
+                        writer.Heartbeat(*request, now_ms, effects);
+                    if (!result.ok()) return result.status();
+                    *response = *std::move(result);
+                    return absl::OkStatus();
+                  });
+}
+
+grpc::ServerUnaryReactor* SkillStoreService::GetProgress(grpc::CallbackServerContext* context,
+                                                         const v1::GetProgressRequest* request,
+                                                         v1::Progress* response) {
+  *response = progress_.Snapshot(NowUnixMs());
+  return FinishNow(context, absl::OkStatus());
+}
+
+grpc::ServerWriteReactor<v1::Progress>* SkillStoreService::WatchProgress(
+    grpc::CallbackServerContext* context, const v1::WatchProgressRequest* request) {
+  return watchers_.Watch(context, request);
+}
+
+grpc::ServerUnaryReactor* SkillStoreService::ListTasks(grpc::CallbackServerContext* context,
+                                                       const v1::ListTasksRequest* request,
+                                                       v1::ListTasksResponse* response) {
+  return FinishWith(context, reader_.ListTasks(*request), response);
+}
+
+grpc::ServerUnaryReactor* SkillStoreService::GetTask(grpc::CallbackServerContext* context,
+                                                     const v1::GetTaskRequest* request,
+                                                     v1::GetTaskResponse* response) {
+  return FinishWith(context, reader_.GetTask(*request), response);
+}
+
+grpc::ServerUnaryReactor* SkillStoreService::GetResult(grpc::CallbackServerContext* context,
+                                                       const v1::GetResultRequest* request,
+                                                       v1::GetResultResponse* response) {
+  return FinishWith(context, reader_.GetResult(*request), response);
+}
+
+grpc::ServerUnaryReactor* SkillStoreService::ListWorkers(grpc::CallbackServerContext* context,
+                                                         const v1::ListWorkersRequest* request,
+                                                         v1::ListWorkersResponse* response) {
+  return FinishWith(context, reader_.ListWorkers(*request), response);
+}
+
+grpc::ServerUnaryReactor* SkillStoreService::CancelTask(grpc::CallbackServerContext* context,
+                                                        const v1::CancelTaskRequest* request,
+                                                        v1::CancelTaskResponse* response) {
+  if (request->task_id().empty()) {
+    return FinishNow(context, absl::InvalidArgumentError("task_id is empty"));
+  }
+  return RunWrite(context, write_loop_,
+                  [request, response](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
+                    absl::StatusOr<v1::TaskInfo> task = writer.Cancel(*request, now_ms, effects);
+                    if (!task.ok()) return task.status();
+                    *response->mutable_task() = *std::move(task);
+                    return absl::OkStatus();
+                  });
+}
+
+grpc::ServerUnaryReactor* SkillStoreService::RetryTask(grpc::CallbackServerContext* context,
+                                                       const v1::RetryTaskRequest* request,
+                                                       v1::RetryTaskResponse* response) {
+  if (request->task_id().empty() == !request->all_failed()) {
+    return FinishNow(context, absl::InvalidArgumentError(
+                                  "set exactly one of task_id (one task) or all_failed"));
+  }
+  return RunWrite(context, write_loop_,
+                  [request, response](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
+                    absl::StatusOr<v1::RetryTaskResponse> result =
+                        writer.Retry(*request, now_ms, effects);
+                    if (!result.ok()) return result.status();
+                    *response = *std::move(result);
+                    return absl::OkStatus();
+                  });
+}
+
+}  // namespace skillstore::server

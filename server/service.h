@@ -1,0 +1,87 @@
+// The gRPC SkillStore service (callback API). Requests are validated here;
+// state changes go to the write loop, reads to the task reader, progress to
+// the in-memory tracker. No handler blocks a thread waiting for a commit or a
+// long-poll: reactors are finished from the writer thread after its COMMIT.
+#ifndef SKILLSTORE_SERVER_SERVICE_H_
+#define SKILLSTORE_SERVER_SERVICE_H_
+
+#include <cstdint>
+
+#include "progress.h"
+#include "progress_watchers.h"
+#include "skillstore/v1/skillstore.grpc.pb.h"
+#include "task_reader.h"
+#include "write_loop.h"
+
+namespace skillstore::server {
+
+struct ServiceOptions {
+  // Largest TaskSpec.content accepted (RESOURCE_EXHAUSTED above it).
+  int64_t max_content_bytes = 8 << 20;
+  // Cap on ClaimTaskRequest.wait_seconds.
+  int max_claim_wait_seconds = 30;
+  // Cap on tasks in one EnqueueRequest (one transaction).
+  int max_enqueue_batch = 100000;
+};
+
+class SkillStoreService final : public v1::SkillStore::CallbackService {
+ public:
+  SkillStoreService(WriteLoop& write_loop, TaskReader& reader, ProgressTracker& progress,
+                    ProgressWatchers& watchers, ServiceOptions options)
+      : write_loop_(write_loop),
+        reader_(reader),
+        progress_(progress),
+        watchers_(watchers),
+        options_(options) {}
+
+  grpc::ServerUnaryReactor* Enqueue(grpc::CallbackServerContext* context,
+                                    const v1::EnqueueRequest* request,
+                                    v1::EnqueueResponse* response) override;
+  grpc::ServerUnaryReactor* ClaimTask(grpc::CallbackServerContext* context,
+                                      const v1::ClaimTaskRequest* request,
+                                      v1::ClaimTaskResponse* response) override;
+  grpc::ServerBidiReactor<v1::SubmitResultRequest, v1::SubmitResultResponse>* SubmitResult(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* context,
+                                      const v1::HeartbeatRequest* request,
+                                      v1::HeartbeatResponse* response) override;
+  grpc::ServerUnaryReactor* GetProgress(grpc::CallbackServerContext* context,
+                                        const v1::GetProgressRequest* request,
+                                        v1::Progress* response) override;
+  grpc::ServerWriteReactor<v1::Progress>* WatchProgress(
+      grpc::CallbackServerContext* context, const v1::WatchProgressRequest* request) override;
+  grpc::ServerUnaryReactor* ListTasks(grpc::CallbackServerContext* context,
+                                      const v1::ListTasksRequest* request,
+                                      v1::ListTasksResponse* response) override;
+  grpc::ServerUnaryReactor* GetTask(grpc::CallbackServerContext* context,
+                                    const v1::GetTaskRequest* request,
+                                    v1::GetTaskResponse* response) override;
+  grpc::ServerUnaryReactor* GetResult(grpc::CallbackServerContext* context,
+                                      const v1::GetResultRequest* request,
+                                      v1::GetResultResponse* response) override;
+  grpc::ServerUnaryReactor* ListWorkers(grpc::CallbackServerContext* context,
+                                        const v1::ListWorkersRequest* request,
+                                        v1::ListWorkersResponse* response) override;
+  grpc::ServerUnaryReactor* CancelTask(grpc::CallbackServerContext* context,
+                                       const v1::CancelTaskRequest* request,
+                                       v1::CancelTaskResponse* response) override;
+  grpc::ServerUnaryReactor* RetryTask(grpc::CallbackServerContext* context,
+                                      const v1::RetryTaskRequest* request,
+                                      v1::RetryTaskResponse* response) override;
+
+ private:
+  absl::Status ValidateEnqueue(const v1::EnqueueRequest& request) const;
+
+  WriteLoop& write_loop_;
+  TaskReader& reader_;
+  ProgressTracker& progress_;
+  ProgressWatchers& watchers_;
+  const ServiceOptions options_;
+};
+
+// The gRPC form of an absl::Status (the codes are numerically identical).
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+}  // namespace skillstore::server
+
+#endif  // SKILLSTORE_SERVER_SERVICE_H_

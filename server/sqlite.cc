@@ -1,0 +1,156 @@
+#include "sqlite.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace skillstore::server {
+
+absl::Status SqliteError(sqlite3* db, int rc, const std::string& what) {
+  std::string message = absl::StrCat(what, ": ", sqlite3_errstr(rc));
+  if (db != nullptr) absl::StrAppend(&message, " (", sqlite3_errmsg(db), ")");
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+      return absl::FailedPreconditionError(message);
+    case SQLITE_FULL:
+      return absl::ResourceExhaustedError(message);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::UnavailableError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+Statement::~Statement() {
+  if (stmt_ == nullptr) return;
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+Statement& Statement::Bind(int index, int64_t value) {
+  int rc = sqlite3_bind_int64(stmt_, index, value);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+
+Statement& Statement::Bind(int index, double value) {
+  int rc = sqlite3_bind_double(stmt_, index, value);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+
+Statement& Statement::BindText(int index, std::string_view value) {
+  int rc = sqlite3_bind_text64(stmt_, index, value.data(), value.size(),
+                               SQLITE_TRANSIENT, SQLITE_UTF8);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+
+Statement& Statement::BindBlob(int index, std::string_view value) {
+  // A zero-length blob must still be a blob, not NULL: pass a non-null pointer.
+  static const char kEmpty = 0;
+  int rc = sqlite3_bind_blob64(stmt_, index, value.empty() ? &kEmpty : value.data(),
+                               value.size(), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+
+Statement& Statement::BindNull(int index) {
+  int rc = sqlite3_bind_null(stmt_, index);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+
+Statement& Statement::BindTextOrNull(int index, std::string_view value) {
+  return value.empty() ? BindNull(index) : BindText(index, value);
+}
+
+absl::StatusOr<bool> Statement::Step() {
+  sqlite3* db = sqlite3_db_handle(stmt_);
+  if (bind_error_ != SQLITE_OK) return SqliteError(db, bind_error_, "binding a parameter");
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return SqliteError(db, rc, absl::StrCat("running `", sqlite3_sql(stmt_), "`"));
+}
+
+absl::Status Statement::Run() {
+  absl::StatusOr<bool> row = Step();
+  if (!row.ok()) return row.status();
+  return absl::OkStatus();
+}
+
+int64_t Statement::ColumnInt(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+double Statement::ColumnDouble(int column) const { return sqlite3_column_double(stmt_, column); }
+
+std::string Statement::ColumnText(int column) const {
+  const void* data = sqlite3_column_blob(stmt_, column);
+  int size = sqlite3_column_bytes(stmt_, column);
+  if (data == nullptr || size <= 0) return std::string();
+  return std::string(static_cast<const char*>(data), static_cast<size_t>(size));
+}
+
+bool Statement::ColumnIsNull(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path, Mode mode) {
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_NOMUTEX;  // each connection is used by one thread at a time
+  flags |= mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
+                                   : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    absl::Status status = SqliteError(raw, rc, absl::StrCat("opening database ", path));
+    sqlite3_close_v2(raw);
+    return status;
+  }
+  auto db = std::unique_ptr<Db>(new Db(raw));
+  // Readers may briefly wait on a checkpoint; the writer holds the only write lock.
+  sqlite3_busy_timeout(raw, 5000);
+  return db;
+}
+
+Db::~Db() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  sqlite3_close_v2(db_);
+}
+
+absl::Status Db::Exec(const std::string& sql) {
+  char* error = nullptr;
+  int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error);
+  if (rc == SQLITE_OK) return absl::OkStatus();
+  std::string message = absl::StrCat("running `", sql, "`: ", error ? error : sqlite3_errstr(rc));
+  sqlite3_free(error);
+  return SqliteError(nullptr, rc, message);
+}
+
+absl::StatusOr<Statement> Db::Prepare(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) return Statement(it->second);
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(db_, rc, absl::StrCat("preparing `", sql, "`"));
+  cache_.emplace(sql, stmt);
+  return Statement(stmt);
+}
+
+absl::StatusOr<std::unique_ptr<Transaction>> Transaction::Begin(Db& db) {
+  absl::Status status = db.Exec("BEGIN IMMEDIATE");
+  if (!status.ok()) return status;
+  return std::unique_ptr<Transaction>(new Transaction(db));
+}
+
+Transaction::~Transaction() {
+  if (!done_) db_.Exec("ROLLBACK").IgnoreError();
+}
+
+absl::Status Transaction::Commit() {
+  absl::Status status = db_.Exec("COMMIT");
+  // A failed COMMIT leaves the transaction open; the destructor rolls it back.
+  if (status.ok()) done_ = true;
+  return status;
+}
+
+}  // namespace skillstore::server

@@ -1,0 +1,109 @@
+// RAII wrappers around the SQLite C API: a connection (Db), a prepared
+// statement (Statement) and a transaction guard (Transaction).
+//
+// Every SQL statement the server runs goes through Db::Prepare, which caches
+// the compiled statement per connection, so hot paths never re-parse SQL.
+// A Db is not thread-safe: each thread (the writer, each reader) owns its own.
+#ifndef SKILLSTORE_SERVER_SQLITE_H_
+#define SKILLSTORE_SERVER_SQLITE_H_
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace skillstore::server {
+
+// A cached prepared statement, borrowed from its Db. Bind parameters are
+// 1-based, columns 0-based (as in the C API). The statement is reset and its
+// bindings cleared when the Statement is destroyed, so it can be reused.
+class Statement {
+ public:
+  explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~Statement();
+  Statement(Statement&& other) noexcept : stmt_(other.stmt_) { other.stmt_ = nullptr; }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  Statement& operator=(Statement&&) = delete;
+
+  Statement& Bind(int index, int64_t value);
+  Statement& Bind(int index, int value) { return Bind(index, static_cast<int64_t>(value)); }
+  Statement& Bind(int index, double value);
+  Statement& BindText(int index, std::string_view value);
+  Statement& BindBlob(int index, std::string_view value);
+  Statement& BindNull(int index);
+  // Binds NULL for an empty string, the text otherwise.
+  Statement& BindTextOrNull(int index, std::string_view value);
+
+  // Advances to the next row: true when a row is available, false when done.
+  absl::StatusOr<bool> Step();
+  // Runs a statement that returns no rows.
+  absl::Status Run();
+
+  int64_t ColumnInt(int column) const;
+  double ColumnDouble(int column) const;
+  std::string ColumnText(int column) const;  // "" for NULL
+  bool ColumnIsNull(int column) const;
+
+ private:
+  sqlite3_stmt* stmt_;
+  int bind_error_ = SQLITE_OK;
+};
+
+class Db {
+ public:
+  enum class Mode { kReadWrite, kReadOnly };
+
+  // Opens (creating in kReadWrite mode) the database file.
+  static absl::StatusOr<std::unique_ptr<Db>> Open(const std::string& path, Mode mode);
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  // Runs one or more statements that return no rows (PRAGMAs, DDL, BEGIN...).
+  absl::Status Exec(const std::string& sql);
+
+  // Returns the cached compiled form of `sql`, compiling it on first use.
+  absl::StatusOr<Statement> Prepare(const std::string& sql);
+
+  int64_t LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+  int Changes() const { return sqlite3_changes(db_); }
+  sqlite3* raw() { return db_; }
+
+ private:
+  explicit Db(sqlite3* db) : db_(db) {}
+
+  sqlite3* db_;
+  std::map<std::string, sqlite3_stmt*, std::less<>> cache_;
+};
+
+// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless Commit()
+// succeeded. IMMEDIATE takes the write lock up front, so a transaction never
+// fails half-way with SQLITE_BUSY on lock upgrade.
+class Transaction {
+ public:
+  static absl::StatusOr<std::unique_ptr<Transaction>> Begin(Db& db);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  absl::Status Commit();
+
+ private:
+  explicit Transaction(Db& db) : db_(db) {}
+  Db& db_;
+  bool done_ = false;
+};
+
+// Turns a SQLite result code into a Status naming what failed.
+absl::Status SqliteError(sqlite3* db, int rc, const std::string& what);
+
+}  // namespace skillstore::server
+
+#endif  // SKILLSTORE_SERVER_SQLITE_H_

@@ -1,0 +1,120 @@
+#include "submit_stream.h"
+
+#include <memory>
+
+namespace skillstore::server {
+
+SubmitStream::SubmitStream(WriteLoop& write_loop) : write_loop_(write_loop) {
+  reading_ = true;
+  StartRead(&request_);
+}
+
+void SubmitStream::OnReadDone(bool ok) {
+  if (!ok) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      reading_ = false;
+      reads_done_ = true;
+    }
+    Advance();
+    return;
+  }
+  auto request = std::make_shared<v1::SubmitResultRequest>(std::move(request_));
+  request_.Clear();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    reading_ = false;
+    ++in_flight_;
+  }
+  if (request->task_id().empty()) {
+    v1::SubmitResultResponse response;
+    response.set_fencing_token(request->fencing_token());
+    response.set_reject_reason(v1::REJECT_REASON_INVALID);
+    response.set_message("task_id is empty; send the id from the claimed task");
+    Respond(std::move(response));
+  } else {
+    auto response = std::make_shared<v1::SubmitResultResponse>();
+    write_loop_.Run(
+        [request, response](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
+          absl::StatusOr<v1::SubmitResultResponse> result =
+              writer.Submit(*request, now_ms, effects);
+          if (!result.ok()) return result.status();
+          *response = *std::move(result);
+          return absl::OkStatus();
+        },
+        [this, request, response](const absl::Status& status) {
+          if (!status.ok()) {
+            // Not durable: tell the worker, which may send it again.
+            response->Clear();
+            response->set_task_id(request->task_id());
+            response->set_fencing_token(request->fencing_token());
+            response->set_accepted(false);
+            response->set_message("not stored: " + status.ToString());
+          }
+          Respond(std::move(*response));
+        });
+  }
+  Advance();
+}
+
+void SubmitStream::Respond(v1::SubmitResultResponse response) {
+  const v1::SubmitResultResponse* to_write = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (broken_) {
+      --in_flight_;
+    } else {
+      responses_.push_back(std::move(response));
+      if (!writing_) {
+        writing_ = true;
+        to_write = &responses_.front();
+      }
+    }
+  }
+  if (to_write != nullptr) {
+    StartWrite(to_write);
+  } else {
+    Advance();
+  }
+}
+
+void SubmitStream::OnWriteDone(bool ok) {
+  const v1::SubmitResultResponse* to_write = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    responses_.pop_front();
+    --in_flight_;
+    if (!ok) {
+      broken_ = true;
+      in_flight_ -= static_cast<int>(responses_.size());
+      responses_.clear();
+    }
+    if (!responses_.empty()) {
+      to_write = &responses_.front();  // deque keeps element addresses on push_back
+    } else {
+      writing_ = false;
+    }
+  }
+  if (to_write != nullptr) StartWrite(to_write);
+  Advance();
+}
+
+void SubmitStream::Advance() {
+  bool read = false;
+  bool finish = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finished_) return;
+    if (reads_done_ || broken_) {
+      // broken_: the client is gone; finish once nothing is outstanding.
+      if (in_flight_ == 0 && !writing_ && !reading_) finish = finished_ = true;
+    } else if (!reading_ && in_flight_ < kMaxInFlight && !broken_) {
+      read = reading_ = true;
+    }
+  }
+  if (read) StartRead(&request_);
+  // Last use of `this`: OnDone may delete the reactor once Finish is called.
+  if (finish) Finish(grpc::Status::OK);
+}
+
+}  // namespace skillstore::server

@@ -1,0 +1,51 @@
+// The reactor behind one SubmitResult stream: reads results ahead (bounded),
+// hands each to the write loop, and writes the acknowledgements back in order,
+// each only after the COMMIT that made its result durable.
+#ifndef SKILLSTORE_SERVER_SUBMIT_STREAM_H_
+#define SKILLSTORE_SERVER_SUBMIT_STREAM_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <deque>
+#include <mutex>
+
+#include "skillstore/v1/skillstore.pb.h"
+#include "write_loop.h"
+
+namespace skillstore::server {
+
+class SubmitStream final
+    : public grpc::ServerBidiReactor<v1::SubmitResultRequest, v1::SubmitResultResponse> {
+ public:
+  explicit SubmitStream(WriteLoop& write_loop);
+
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnDone() override { delete this; }
+
+ private:
+  // Results read but not yet acknowledged; reading pauses at this many.
+  static constexpr int kMaxInFlight = 256;
+
+  // Queues an acknowledgement; starts writing it when no write is in flight.
+  void Respond(v1::SubmitResultResponse response);
+  // Resumes reading / finishes the stream as the counters allow; called
+  // without mu_ held.
+  void Advance();
+
+  WriteLoop& write_loop_;
+  v1::SubmitResultRequest request_;  // read buffer (only one read in flight)
+
+  std::mutex mu_;
+  int in_flight_ = 0;       // read, not yet acknowledged (or dropped)
+  bool reading_ = false;    // a read is outstanding
+  bool reads_done_ = false; // the client half-closed or went away
+  bool writing_ = false;    // a write is outstanding
+  bool broken_ = false;     // a write failed: drop further acknowledgements
+  bool finished_ = false;
+  std::deque<v1::SubmitResultResponse> responses_;  // front is being written
+};
+
+}  // namespace skillstore::server
+
+#endif  // SKILLSTORE_SERVER_SUBMIT_STREAM_H_

@@ -1,0 +1,226 @@
+#include "task_reader.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "status_macros.h"
+#include "task_rows.h"
+
+namespace skillstore::server {
+namespace {
+
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+
+absl::Status NoSuchTask(const std::string& task_id) {
+  return absl::NotFoundError(absl::StrCat("no task with id '", task_id, "'"));
+}
+
+}  // namespace
+
+TaskReader::Connection::~Connection() {
+  if (db_ == nullptr) return;
+  std::lock_guard<std::mutex> lock(pool_.mu_);
+  pool_.idle_.push_back(std::move(db_));
+}
+
+absl::StatusOr<TaskReader::Connection> TaskReader::Acquire() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_.empty()) {
+      std::unique_ptr<Db> db = std::move(idle_.back());
+      idle_.pop_back();
+      return Connection(*this, std::move(db));
+    }
+  }
+  SKS_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(db_path_, Db::Mode::kReadOnly));
+  return Connection(*this, std::move(db));
+}
+
+absl::StatusOr<v1::ListTasksResponse> TaskReader::ListTasks(const v1::ListTasksRequest& request) {
+  int64_t after = 0;
+  if (!request.page_token().empty()) {
+    std::optional<int64_t> id = ParseTaskId(request.page_token());
+    if (!id) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "page_token '", request.page_token(),
+          "' is not one this server issued; pass next_page_token from the previous page"));
+    }
+    after = *id;
+  }
+  if (request.page_size() < 0) {
+    return absl::InvalidArgumentError("page_size must not be negative");
+  }
+  const int page_size =
+      request.page_size() == 0 ? kDefaultPageSize : std::min(request.page_size(), kMaxPageSize);
+
+  std::string sql = absl::StrCat("SELECT ", kTaskInfoColumns, " FROM tasks WHERE task_id > ?1");
+  if (request.status() != v1::TASK_STATUS_UNSPECIFIED) {
+    if (TaskStatusText(request.status()).empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown status filter ", request.status()));
+    }
+    absl::StrAppend(&sql, " AND status = ?2");
+  }
+  if (request.type() != v1::TASK_TYPE_UNSPECIFIED) {
+    if (TaskTypeText(request.type()).empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown type filter ", request.type()));
+    }
+    absl::StrAppend(&sql, " AND task_type = ?3");
+  }
+  if (!request.worker_id().empty()) absl::StrAppend(&sql, " AND worker_id = ?4");
+  absl::StrAppend(&sql, " ORDER BY task_id LIMIT ?5");
+
+  SKS_ASSIGN_OR_RETURN(Connection db, Acquire());
+  SKS_ASSIGN_OR_RETURN(Statement select, db->Prepare(sql));
+  select.Bind(1, after);
+  if (request.status() != v1::TASK_STATUS_UNSPECIFIED) {
+    select.BindText(2, TaskStatusText(request.status()));
+  }
+  if (request.type() != v1::TASK_TYPE_UNSPECIFIED) select.BindText(3, TaskTypeText(request.type()));
+  if (!request.worker_id().empty()) select.BindText(4, request.worker_id());
+  select.Bind(5, page_size + 1);  // one more tells whether another page exists
+
+  v1::ListTasksResponse response;
+  while (true) {
+    SKS_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    if (response.tasks_size() == page_size) {
+      response.set_next_page_token(response.tasks(page_size - 1).task_id());
+      break;
+    }
+    TaskInfoFromRow(select, response.add_tasks());
+  }
+  return response;
+}
+
+absl::StatusOr<v1::GetTaskResponse> TaskReader::GetTask(const v1::GetTaskRequest& request) {
+  std::optional<int64_t> task_id = ParseTaskId(request.task_id());
+  if (!task_id) return NoSuchTask(request.task_id());
+  SKS_ASSIGN_OR_RETURN(Connection db, Acquire());
+  // One read transaction, so task, attempts and content are one snapshot.
+  SKS_RETURN_IF_ERROR(db->Exec("BEGIN"));
+  struct EndRead {
+    Db& db;
+    ~EndRead() { db.Exec("COMMIT").IgnoreError(); }
+  } end_read{*db};
+
+  SKS_ASSIGN_OR_RETURN(std::optional<v1::TaskInfo> info, LoadTaskInfo(*db, *task_id));
+  if (!info) return NoSuchTask(request.task_id());
+  v1::GetTaskResponse response;
+  *response.mutable_task() = *std::move(info);
+
+  SKS_ASSIGN_OR_RETURN(
+      Statement attempts,
+      db->Prepare("SELECT attempt_id, attempt, worker_id, started_at_ms, ended_at_ms, outcome, "
+                  "error FROM attempts WHERE task_id = ?1 ORDER BY attempt_id"));
+  attempts.Bind(1, *task_id);
+  while (true) {
+    SKS_ASSIGN_OR_RETURN(bool row, attempts.Step());
+    if (!row) break;
+    v1::Attempt* attempt = response.add_attempts();
+    attempt->set_fencing_token(attempts.ColumnInt(0));
+    attempt->set_attempt(static_cast<int32_t>(attempts.ColumnInt(1)));
+    attempt->set_worker_id(attempts.ColumnText(2));
+    attempt->set_started_at_unix_ms(attempts.ColumnInt(3));
+    attempt->set_ended_at_unix_ms(attempts.ColumnInt(4));
+    attempt->set_outcome(AttemptOutcomeFromText(attempts.ColumnText(5)));
+    attempt->set_error(attempts.ColumnText(6));
+  }
+  if (request.include_content()) {
+    SKS_ASSIGN_OR_RETURN(Statement content,
+                         db->Prepare("SELECT content FROM task_content WHERE task_id = ?1"));
+    content.Bind(1, *task_id);
+    SKS_ASSIGN_OR_RETURN(bool row, content.Step());
+    if (row) response.set_content(content.ColumnText(0));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::GetResultResponse> TaskReader::GetResult(const v1::GetResultRequest& request) {
+  std::optional<int64_t> task_id = ParseTaskId(request.task_id());
+  if (!task_id) return NoSuchTask(request.task_id());
+  SKS_ASSIGN_OR_RETURN(Connection db, Acquire());
+  SKS_ASSIGN_OR_RETURN(
+      Statement select,
+      db->Prepare("SELECT t.status, t.task_type, t.skill_path, r.task_id, r.result, r.error, "
+                  "r.metrics, r.created_at FROM tasks t LEFT JOIN results r USING (task_id) "
+                  "WHERE t.task_id = ?1"));
+  select.Bind(1, *task_id);
+  SKS_ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) return NoSuchTask(request.task_id());
+  const std::string status = select.ColumnText(0);
+  if (select.ColumnIsNull(3)) {
+    if (status == "queued" || status == "in_progress") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("task ", *task_id, " is ", status, " and has no result yet"));
+    }
+    return absl::NotFoundError(absl::StrCat("task ", *task_id, " is ", status,
+                                            " and has no stored result"));
+  }
+  v1::GetResultResponse response;
+  response.set_task_id(absl::StrCat(*task_id));
+  response.set_status(TaskStatusFromText(status));
+  response.set_type(TaskTypeFromText(select.ColumnText(1)));
+  response.set_skill_path(select.ColumnText(2));
+  response.set_result_json(select.ColumnText(4));
+  response.set_error(select.ColumnText(5));
+  response.set_created_at_unix_ms(SecondsToMs(select.ColumnDouble(7)));
+  nlohmann::json metrics =
+      nlohmann::json::parse(select.ColumnText(6), nullptr, /*allow_exceptions=*/false);
+  if (metrics.is_object()) {
+    v1::ResultMetrics* out = response.mutable_metrics();
+    out->set_duration_seconds(metrics.value("duration_seconds", 0.0));
+    out->set_worker_id(metrics.value("worker_id", std::string()));
+    out->set_task_type(metrics.value("task_type", std::string()));
+    out->set_bytes_in(metrics.value("bytes_in", int64_t{0}));
+    out->set_bytes_out(metrics.value("bytes_out", int64_t{0}));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ListWorkersResponse> TaskReader::ListWorkers(
+    const v1::ListWorkersRequest& request) {
+  SKS_ASSIGN_OR_RETURN(Connection db, Acquire());
+  SKS_RETURN_IF_ERROR(db->Exec("BEGIN"));
+  struct EndRead {
+    Db& db;
+    ~EndRead() { db.Exec("COMMIT").IgnoreError(); }
+  } end_read{*db};
+  std::string sql =
+      "SELECT worker_id, hostname, status, tasks_completed, tasks_failed, last_heartbeat, "
+      "created_at, concurrency, version FROM workers";
+  if (request.active_only()) sql += " WHERE status != 'lost'";
+  sql += " ORDER BY worker_id";
+  SKS_ASSIGN_OR_RETURN(Statement select, db->Prepare(sql));
+  v1::ListWorkersResponse response;
+  while (true) {
+    SKS_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    v1::WorkerInfo* worker = response.add_workers();
+    worker->set_worker_id(select.ColumnText(0));
+    worker->set_hostname(select.ColumnText(1));
+    worker->set_status(WorkerStatusFromText(select.ColumnText(2)));
+    worker->set_tasks_completed(select.ColumnInt(3));
+    worker->set_tasks_failed(select.ColumnInt(4));
+    worker->set_last_heartbeat_unix_ms(SecondsToMs(select.ColumnDouble(5)));
+    worker->set_created_at_unix_ms(SecondsToMs(select.ColumnDouble(6)));
+    worker->set_concurrency(static_cast<int32_t>(select.ColumnInt(7)));
+    worker->set_version(select.ColumnText(8));
+  }
+  for (v1::WorkerInfo& worker : *response.mutable_workers()) {
+    SKS_ASSIGN_OR_RETURN(
+        Statement tasks,
+        db->Prepare("SELECT task_id FROM tasks WHERE worker_id = ?1 AND status = 'in_progress' "
+                    "ORDER BY task_id"));
+    tasks.BindText(1, worker.worker_id());
+    while (true) {
+      SKS_ASSIGN_OR_RETURN(bool row, tasks.Step());
+      if (!row) break;
+      worker.add_current_task_ids(absl::StrCat(tasks.ColumnInt(0)));
+    }
+  }
+  return response;
+}
+
+}  // namespace skillstore::server

@@ -1,0 +1,588 @@
+#include "task_writer.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "spdlog/spdlog.h"
+#include "status_macros.h"
+#include "task_rows.h"
+
+namespace skillstore::server {
+namespace {
+
+std::string MetricsJson(const v1::SubmitResultRequest& request, const std::string& worker_id,
+                        const std::string& task_type, int attempt) {
+  const v1::ResultMetrics& m = request.metrics();
+  nlohmann::json metrics = {
+      {"duration_seconds", m.duration_seconds()},
+      {"worker_id", worker_id},
+      {"task_type", task_type},
+      {"bytes_in", m.bytes_in()},
+      {"bytes_out", m.bytes_out()},
+      {"attempt", attempt},
+  };
+  return metrics.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+void TxnEffects::Move(v1::TaskStatus from, v1::TaskStatus to) {
+  --status_delta[from];
+  ++status_delta[to];
+  if (to == v1::TASK_STATUS_COMPLETED || to == v1::TASK_STATUS_FAILED) ++finished;
+  if (to == v1::TASK_STATUS_QUEUED) claimable = true;
+}
+
+void TxnEffects::Merge(const TxnEffects& other) {
+  for (size_t i = 0; i < status_delta.size(); ++i) status_delta[i] += other.status_delta[i];
+  finished += other.finished;
+  claimable = claimable || other.claimable;
+  workers_changed = workers_changed || other.workers_changed;
+}
+
+absl::StatusOr<v1::EnqueueResponse> TaskWriter::Enqueue(const v1::EnqueueRequest& request,
+                                                        int64_t now_ms, TxnEffects& effects) {
+  v1::EnqueueResponse response;
+  for (const v1::TaskSpec& spec : request.tasks()) {
+    if (!spec.idempotency_key().empty()) {
+      SKS_ASSIGN_OR_RETURN(Statement find,
+                           db_.Prepare("SELECT task_id FROM tasks WHERE idempotency_key = ?1"));
+      find.BindText(1, spec.idempotency_key());
+      SKS_ASSIGN_OR_RETURN(bool found, find.Step());
+      if (found) {
+        response.add_task_ids(absl::StrCat(find.ColumnInt(0)));
+        response.add_deduplicated(true);
+        response.set_deduplicated_count(response.deduplicated_count() + 1);
+        continue;
+      }
+    }
+    SKS_ASSIGN_OR_RETURN(
+        Statement insert,
+        db_.Prepare("INSERT INTO tasks (task_type, skill_path, status, created_at, metadata, "
+                    "priority, max_attempts, timeout_seconds, idempotency_key, content_bytes) "
+                    "VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+    insert.BindText(1, TaskTypeText(spec.type()))
+        .BindText(2, spec.skill_path())
+        .Bind(3, MsToSeconds(now_ms))
+        .BindText(4, MetadataToJson(spec.metadata()))
+        .Bind(5, spec.priority())
+        .Bind(6, spec.max_attempts() > 0 ? spec.max_attempts() : options_.default_max_attempts)
+        .Bind(7, spec.timeout_seconds() > 0 ? spec.timeout_seconds() : 0)
+        .BindTextOrNull(8, spec.idempotency_key())
+        .Bind(9, static_cast<int64_t>(spec.content().size()));
+    SKS_RETURN_IF_ERROR(insert.Run());
+    int64_t task_id = db_.LastInsertRowId();
+    SKS_ASSIGN_OR_RETURN(
+        Statement content,
+        db_.Prepare("INSERT INTO task_content (task_id, content) VALUES (?1, ?2)"));
+    content.Bind(1, task_id).BindBlob(2, spec.content());
+    SKS_RETURN_IF_ERROR(content.Run());
+    response.add_task_ids(absl::StrCat(task_id));
+    response.add_deduplicated(false);
+    response.set_enqueued_count(response.enqueued_count() + 1);
+    effects.Add(v1::TASK_STATUS_QUEUED);
+    effects.claimable = true;
+  }
+  return response;
+}
+
+v1::ClaimTaskResponse TaskWriter::EmptyClaimResponse() const {
+  v1::ClaimTaskResponse response;
+  response.set_heartbeat_interval_seconds(options_.heartbeat_interval_seconds());
+  response.set_lease_seconds(options_.lease_seconds);
+  return response;
+}
+
+absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskRequest& request,
+                                                        int64_t now_ms, TxnEffects& effects) {
+  v1::ClaimTaskResponse response = EmptyClaimResponse();
+  const int limit = std::clamp(request.max_tasks(), 1, options_.max_claim_tasks);
+
+  // Candidates: per requested type through the per-type index, merged by
+  // (priority desc, task_id asc); or through the all-types index.
+  std::vector<std::string> types;
+  for (int type : request.types()) {
+    std::string text = TaskTypeText(static_cast<v1::TaskType>(type));
+    if (!text.empty() && std::find(types.begin(), types.end(), text) == types.end()) {
+      types.push_back(text);
+    }
+  }
+  if (types.size() == 3) types.clear();
+  struct Candidate {
+    int64_t priority;
+    int64_t task_id;
+  };
+  std::vector<Candidate> candidates;
+  auto collect = [&](Statement& stmt) -> absl::Status {
+    while (true) {
+      SKS_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) return absl::OkStatus();
+      candidates.push_back({stmt.ColumnInt(0), stmt.ColumnInt(1)});
+    }
+  };
+  if (types.empty()) {
+    SKS_ASSIGN_OR_RETURN(Statement select,
+                         db_.Prepare("SELECT priority, task_id FROM tasks INDEXED BY tasks_claim "
+                                     "WHERE status = 'queued' AND not_before_ms <= ?1 "
+                                     "ORDER BY priority DESC, task_id LIMIT ?2"));
+    select.Bind(1, now_ms).Bind(2, limit);
+    SKS_RETURN_IF_ERROR(collect(select));
+  } else {
+    for (const std::string& type : types) {
+      SKS_ASSIGN_OR_RETURN(
+          Statement select,
+          db_.Prepare("SELECT priority, task_id FROM tasks INDEXED BY tasks_claim_by_type "
+                      "WHERE status = 'queued' AND task_type = ?3 AND not_before_ms <= ?1 "
+                      "ORDER BY priority DESC, task_id LIMIT ?2"));
+      select.Bind(1, now_ms).Bind(2, limit).BindText(3, type);
+      SKS_RETURN_IF_ERROR(collect(select));
+    }
+    std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+      return a.priority != b.priority ? a.priority > b.priority : a.task_id < b.task_id;
+    });
+    if (candidates.size() > static_cast<size_t>(limit)) candidates.resize(limit);
+  }
+  if (candidates.empty()) return response;
+
+  const int64_t deadline_ms = now_ms + int64_t{options_.lease_seconds} * 1000;
+  for (const Candidate& candidate : candidates) {
+    SKS_ASSIGN_OR_RETURN(
+        Statement attempt,
+        db_.Prepare("INSERT INTO attempts (task_id, attempt, worker_id, started_at_ms, outcome) "
+                    "SELECT task_id, attempts + 1, ?2, ?3, 'running' FROM tasks "
+                    "WHERE task_id = ?1"));
+    attempt.Bind(1, candidate.task_id).BindText(2, request.worker_id()).Bind(3, now_ms);
+    SKS_RETURN_IF_ERROR(attempt.Run());
+    const int64_t token = db_.LastInsertRowId();
+    SKS_ASSIGN_OR_RETURN(
+        Statement lease,
+        db_.Prepare("UPDATE tasks SET status = 'in_progress', attempts = attempts + 1, "
+                    "worker_id = ?2, started_at = ?3, fencing_token = ?4, "
+                    "lease_deadline_ms = ?5 WHERE task_id = ?1 "
+                    "RETURNING task_type, skill_path, priority, max_attempts, "
+                    "timeout_seconds, metadata, attempts"));
+    lease.Bind(1, candidate.task_id)
+        .BindText(2, request.worker_id())
+        .Bind(3, MsToSeconds(now_ms))
+        .Bind(4, token)
+        .Bind(5, deadline_ms);
+    SKS_ASSIGN_OR_RETURN(bool row, lease.Step());
+    if (!row) return absl::InternalError("claimed task vanished inside its transaction");
+    v1::ClaimedTask* task = response.add_tasks();
+    task->set_task_id(absl::StrCat(candidate.task_id));
+    task->set_type(TaskTypeFromText(lease.ColumnText(0)));
+    task->set_skill_path(lease.ColumnText(1));
+    task->set_priority(static_cast<int32_t>(lease.ColumnInt(2)));
+    task->set_max_attempts(static_cast<int32_t>(lease.ColumnInt(3)));
+    int timeout = static_cast<int>(lease.ColumnInt(4));
+    task->set_timeout_seconds(timeout > 0 ? timeout : options_.default_timeout_seconds);
+    MetadataFromJson(lease.ColumnText(5), task->mutable_metadata());
+    task->mutable_lease()->set_attempt(static_cast<int32_t>(lease.ColumnInt(6)));
+    task->mutable_lease()->set_fencing_token(token);
+    task->mutable_lease()->set_deadline_unix_ms(deadline_ms);
+    SKS_RETURN_IF_ERROR(lease.Run());  // finish the RETURNING statement
+
+    SKS_ASSIGN_OR_RETURN(Statement content,
+                         db_.Prepare("SELECT content FROM task_content WHERE task_id = ?1"));
+    content.Bind(1, candidate.task_id);
+    SKS_ASSIGN_OR_RETURN(bool has_content, content.Step());
+    if (has_content) task->set_content(content.ColumnText(0));
+    effects.Move(v1::TASK_STATUS_QUEUED, v1::TASK_STATUS_IN_PROGRESS);
+    spdlog::debug("task {} leased to {} (attempt {}, token {})", candidate.task_id,
+                  request.worker_id(), task->lease().attempt(), token);
+  }
+  SKS_RETURN_IF_ERROR(
+      UpsertWorker(request.worker_id(), request.hostname(), "active", now_ms, effects));
+  return response;
+}
+
+absl::StatusOr<bool> TaskWriter::LoadLease(int64_t task_id, LeaseRow* row) {
+  SKS_ASSIGN_OR_RETURN(
+      Statement select,
+      db_.Prepare("SELECT status, fencing_token, worker_id, task_type, attempts, retry_base, "
+                  "max_attempts FROM tasks WHERE task_id = ?1"));
+  select.Bind(1, task_id);
+  SKS_ASSIGN_OR_RETURN(bool found, select.Step());
+  if (!found) return false;
+  row->task_id = task_id;
+  row->status = TaskStatusFromText(select.ColumnText(0));
+  row->fencing_token = select.ColumnInt(1);
+  row->worker_id = select.ColumnText(2);
+  row->task_type = select.ColumnText(3);
+  row->attempts = static_cast<int>(select.ColumnInt(4));
+  row->retry_base = static_cast<int>(select.ColumnInt(5));
+  row->max_attempts = static_cast<int>(select.ColumnInt(6));
+  return true;
+}
+
+absl::Status TaskWriter::EndAttempt(int64_t fencing_token, v1::AttemptOutcome outcome,
+                                    const std::string& error, int64_t now_ms) {
+  SKS_ASSIGN_OR_RETURN(
+      Statement update,
+      db_.Prepare("UPDATE attempts SET ended_at_ms = ?2, outcome = ?3, error = ?4 "
+                  "WHERE attempt_id = ?1 AND outcome = 'running'"));
+  update.Bind(1, fencing_token)
+      .Bind(2, now_ms)
+      .BindText(3, AttemptOutcomeText(outcome))
+      .BindTextOrNull(4, error);
+  return update.Run();
+}
+
+absl::StatusOr<v1::TaskStatus> TaskWriter::RequeueOrFail(const LeaseRow& lease, bool retryable,
+                                                         const std::string& error,
+                                                         const std::string& metrics_json,
+                                                         int64_t now_ms, TxnEffects& effects) {
+  const int used = lease.attempts - lease.retry_base;
+  if (retryable && used < lease.max_attempts) {
+    const int shift = std::clamp(used - 1, 0, 30);
+    const int64_t backoff = std::min(options_.backoff_base_ms << shift, options_.backoff_max_ms);
+    SKS_ASSIGN_OR_RETURN(
+        Statement requeue,
+        db_.Prepare("UPDATE tasks SET status = 'queued', worker_id = NULL, "
+                    "lease_deadline_ms = NULL, not_before_ms = ?2, last_error = ?3 "
+                    "WHERE task_id = ?1"));
+    requeue.Bind(1, lease.task_id).Bind(2, now_ms + backoff).BindText(3, error);
+    SKS_RETURN_IF_ERROR(requeue.Run());
+    effects.Move(v1::TASK_STATUS_IN_PROGRESS, v1::TASK_STATUS_QUEUED);
+    spdlog::debug("task {} re-queued after attempt {} (backoff {} ms): {}", lease.task_id,
+                  lease.attempts, backoff, error);
+    return v1::TASK_STATUS_QUEUED;
+  }
+  SKS_ASSIGN_OR_RETURN(
+      Statement fail,
+      db_.Prepare("UPDATE tasks SET status = 'failed', completed_at = ?2, "
+                  "lease_deadline_ms = NULL, last_error = ?3 WHERE task_id = ?1"));
+  fail.Bind(1, lease.task_id).Bind(2, MsToSeconds(now_ms)).BindText(3, error);
+  SKS_RETURN_IF_ERROR(fail.Run());
+  SKS_ASSIGN_OR_RETURN(
+      Statement result,
+      db_.Prepare("INSERT OR REPLACE INTO results (task_id, result, error, metrics, created_at) "
+                  "VALUES (?1, NULL, ?2, ?3, ?4)"));
+  result.Bind(1, lease.task_id).BindText(2, error).BindText(3, metrics_json).Bind(4,
+                                                                                  MsToSeconds(now_ms));
+  SKS_RETURN_IF_ERROR(result.Run());
+  effects.Move(v1::TASK_STATUS_IN_PROGRESS, v1::TASK_STATUS_FAILED);
+  spdlog::debug("task {} failed after attempt {}: {}", lease.task_id, lease.attempts, error);
+  return v1::TASK_STATUS_FAILED;
+}
+
+absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(
+    const v1::SubmitResultRequest& request, int64_t now_ms, TxnEffects& effects) {
+  v1::SubmitResultResponse response;
+  response.set_task_id(request.task_id());
+  response.set_fencing_token(request.fencing_token());
+  auto reject = [&](v1::RejectReason reason, std::string message, v1::TaskStatus status) {
+    response.set_accepted(false);
+    response.set_reject_reason(reason);
+    response.set_message(std::move(message));
+    response.set_task_status(status);
+    return response;
+  };
+
+  std::optional<int64_t> task_id = ParseTaskId(request.task_id());
+  LeaseRow lease;
+  bool found = false;
+  if (task_id) {
+    SKS_ASSIGN_OR_RETURN(found, LoadLease(*task_id, &lease));
+  }
+  if (!found) {
+    return reject(v1::REJECT_REASON_UNKNOWN_TASK,
+                  absl::StrCat("no task with id '", request.task_id(), "'"),
+                  v1::TASK_STATUS_UNSPECIFIED);
+  }
+  const bool current_token = lease.fencing_token == request.fencing_token();
+  if (lease.status == v1::TASK_STATUS_CANCELLED) {
+    return reject(v1::REJECT_REASON_CANCELLED,
+                  absl::StrCat("task ", lease.task_id, " was cancelled; result not stored"),
+                  lease.status);
+  }
+  if (current_token && (lease.status == v1::TASK_STATUS_COMPLETED ||
+                        lease.status == v1::TASK_STATUS_FAILED)) {
+    // The same lease submitting again (e.g. after a lost acknowledgement):
+    // the first submission is what is stored.
+    response.set_accepted(true);
+    response.set_message("already recorded for this lease");
+    response.set_task_status(lease.status);
+    return response;
+  }
+  if (lease.status != v1::TASK_STATUS_IN_PROGRESS || !current_token) {
+    return reject(v1::REJECT_REASON_STALE_LEASE,
+                  absl::StrCat("lease ", request.fencing_token(), " of task ", lease.task_id,
+                               " is no longer current (task is ", TaskStatusText(lease.status),
+                               lease.status == v1::TASK_STATUS_IN_PROGRESS
+                                   ? absl::StrCat(" under lease ", lease.fencing_token)
+                                   : std::string(),
+                               "); result not stored"),
+                  lease.status);
+  }
+  if (!request.worker_id().empty() && request.worker_id() != lease.worker_id) {
+    return reject(v1::REJECT_REASON_WRONG_WORKER,
+                  absl::StrCat("task ", lease.task_id, " is leased to '", lease.worker_id,
+                               "', not '", request.worker_id(), "'"),
+                  lease.status);
+  }
+
+  const std::string metrics = MetricsJson(request, lease.worker_id, lease.task_type, lease.attempts);
+  if (request.success()) {
+    SKS_RETURN_IF_ERROR(EndAttempt(lease.fencing_token, v1::ATTEMPT_OUTCOME_SUCCEEDED, "", now_ms));
+    SKS_ASSIGN_OR_RETURN(
+        Statement complete,
+        db_.Prepare("UPDATE tasks SET status = 'completed', completed_at = ?2, "
+                    "lease_deadline_ms = NULL, last_error = NULL WHERE task_id = ?1"));
+    complete.Bind(1, lease.task_id).Bind(2, MsToSeconds(now_ms));
+    SKS_RETURN_IF_ERROR(complete.Run());
+    SKS_ASSIGN_OR_RETURN(
+        Statement result,
+        db_.Prepare("INSERT OR REPLACE INTO results (task_id, result, error, metrics, "
+                    "created_at) VALUES (?1, ?2, NULL, ?3, ?4)"));
+    result.Bind(1, lease.task_id)
+        .BindText(2, request.result_json())
+        .BindText(3, metrics)
+        .Bind(4, MsToSeconds(now_ms));
+    SKS_RETURN_IF_ERROR(result.Run());
+    SKS_ASSIGN_OR_RETURN(
+        Statement worker,
+        db_.Prepare("UPDATE workers SET tasks_completed = tasks_completed + 1 "
+                    "WHERE worker_id = ?1"));
+    worker.BindText(1, lease.worker_id);
+    SKS_RETURN_IF_ERROR(worker.Run());
+    effects.Move(v1::TASK_STATUS_IN_PROGRESS, v1::TASK_STATUS_COMPLETED);
+    spdlog::debug("task {} completed by {}", lease.task_id, lease.worker_id);
+    response.set_accepted(true);
+    response.set_task_status(v1::TASK_STATUS_COMPLETED);
+    return response;
+  }
+
+  const std::string error =
+      request.error().empty() ? std::string("the worker reported a failure without a message")
+                              : request.error();
+  SKS_RETURN_IF_ERROR(EndAttempt(lease.fencing_token, v1::ATTEMPT_OUTCOME_FAILED, error, now_ms));
+  SKS_ASSIGN_OR_RETURN(
+      Statement worker,
+      db_.Prepare("UPDATE workers SET tasks_failed = tasks_failed + 1 WHERE worker_id = ?1"));
+  worker.BindText(1, lease.worker_id);
+  SKS_RETURN_IF_ERROR(worker.Run());
+  SKS_ASSIGN_OR_RETURN(v1::TaskStatus status,
+                       RequeueOrFail(lease, request.retryable(), error, metrics, now_ms, effects));
+  response.set_accepted(true);
+  response.set_task_status(status);
+  return response;
+}
+
+absl::Status TaskWriter::UpsertWorker(const std::string& worker_id, const std::string& hostname,
+                                      const char* status, int64_t now_ms, TxnEffects& effects) {
+  SKS_ASSIGN_OR_RETURN(
+      Statement upsert,
+      db_.Prepare("INSERT INTO workers (worker_id, status, last_heartbeat, created_at, hostname) "
+                  "VALUES (?1, ?2, ?3, ?3, ?4) ON CONFLICT (worker_id) DO UPDATE SET "
+                  "status = CASE WHEN workers.status = 'draining' AND ?2 = 'active' "
+                  "THEN 'draining' ELSE ?2 END, last_heartbeat = ?3, "
+                  "hostname = CASE WHEN ?4 = '' THEN workers.hostname ELSE ?4 END"));
+  upsert.BindText(1, worker_id).BindText(2, status).Bind(3, MsToSeconds(now_ms)).BindText(4,
+                                                                                          hostname);
+  SKS_RETURN_IF_ERROR(upsert.Run());
+  effects.workers_changed = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::HeartbeatResponse> TaskWriter::Heartbeat(const v1::HeartbeatRequest& request,
+                                                            int64_t now_ms,
+                                                            TxnEffects& effects) {
+  v1::HeartbeatResponse response;
+  const int64_t deadline_ms = now_ms + int64_t{options_.lease_seconds} * 1000;
+  response.set_lease_deadline_unix_ms(deadline_ms);
+  response.set_heartbeat_interval_seconds(options_.heartbeat_interval_seconds());
+  response.set_lease_seconds(options_.lease_seconds);
+
+  int current = 0;
+  for (const v1::HeldLease& held : request.leases()) {
+    std::optional<int64_t> task_id = ParseTaskId(held.task_id());
+    LeaseRow lease;
+    bool found = false;
+    if (task_id) {
+      SKS_ASSIGN_OR_RETURN(found, LoadLease(*task_id, &lease));
+    }
+    const bool ours = found && lease.fencing_token == held.fencing_token();
+    if (ours && lease.status == v1::TASK_STATUS_IN_PROGRESS) {
+      SKS_ASSIGN_OR_RETURN(
+          Statement extend,
+          db_.Prepare("UPDATE tasks SET lease_deadline_ms = ?2 WHERE task_id = ?1"));
+      extend.Bind(1, lease.task_id).Bind(2, deadline_ms);
+      SKS_RETURN_IF_ERROR(extend.Run());
+      ++current;
+    } else if (ours && lease.status == v1::TASK_STATUS_CANCELLED) {
+      response.add_cancelled_task_ids(held.task_id());
+    } else {
+      response.add_lost_task_ids(held.task_id());
+    }
+  }
+
+  const char* status = request.draining() ? "draining" : current > 0 ? "active" : "idle";
+  SKS_ASSIGN_OR_RETURN(
+      Statement upsert,
+      db_.Prepare("INSERT INTO workers (worker_id, status, last_heartbeat, created_at, hostname, "
+                  "concurrency, version) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6) "
+                  "ON CONFLICT (worker_id) DO UPDATE SET status = ?2, last_heartbeat = ?3, "
+                  "hostname = ?4, concurrency = ?5, version = ?6"));
+  upsert.BindText(1, request.worker_id())
+      .BindText(2, status)
+      .Bind(3, MsToSeconds(now_ms))
+      .BindText(4, request.hostname())
+      .Bind(5, request.concurrency())
+      .BindText(6, request.version());
+  SKS_RETURN_IF_ERROR(upsert.Run());
+  effects.workers_changed = true;
+  return response;
+}
+
+absl::StatusOr<v1::TaskInfo> TaskWriter::Cancel(const v1::CancelTaskRequest& request,
+                                                int64_t now_ms, TxnEffects& effects) {
+  std::optional<int64_t> task_id = ParseTaskId(request.task_id());
+  LeaseRow lease;
+  bool found = false;
+  if (task_id) {
+    SKS_ASSIGN_OR_RETURN(found, LoadLease(*task_id, &lease));
+  }
+  if (!found) return absl::NotFoundError(absl::StrCat("no task with id '", request.task_id(), "'"));
+  if (lease.status != v1::TASK_STATUS_QUEUED && lease.status != v1::TASK_STATUS_IN_PROGRESS) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("task ", lease.task_id, " is already ", TaskStatusText(lease.status),
+                     "; only queued or running tasks can be cancelled"));
+  }
+  const std::string reason =
+      request.reason().empty() ? std::string("cancelled") : absl::StrCat("cancelled: ", request.reason());
+  if (lease.status == v1::TASK_STATUS_IN_PROGRESS) {
+    SKS_RETURN_IF_ERROR(
+        EndAttempt(lease.fencing_token, v1::ATTEMPT_OUTCOME_CANCELLED, reason, now_ms));
+  }
+  SKS_ASSIGN_OR_RETURN(
+      Statement cancel,
+      db_.Prepare("UPDATE tasks SET status = 'cancelled', completed_at = ?2, "
+                  "lease_deadline_ms = NULL, last_error = ?3 WHERE task_id = ?1"));
+  cancel.Bind(1, lease.task_id).Bind(2, MsToSeconds(now_ms)).BindText(3, reason);
+  SKS_RETURN_IF_ERROR(cancel.Run());
+  effects.Move(lease.status, v1::TASK_STATUS_CANCELLED);
+  spdlog::debug("task {} cancelled (was {})", lease.task_id, TaskStatusText(lease.status));
+  SKS_ASSIGN_OR_RETURN(std::optional<v1::TaskInfo> info, LoadTaskInfo(db_, lease.task_id));
+  if (!info) return absl::InternalError("cancelled task vanished inside its transaction");
+  return *std::move(info);
+}
+
+absl::Status TaskWriter::RequeueForRetry(int64_t task_id, v1::TaskStatus from,
+                                         TxnEffects& effects) {
+  SKS_ASSIGN_OR_RETURN(
+      Statement requeue,
+      db_.Prepare("UPDATE tasks SET status = 'queued', retry_base = attempts, worker_id = NULL, "
+                  "completed_at = NULL, not_before_ms = 0, lease_deadline_ms = NULL "
+                  "WHERE task_id = ?1"));
+  requeue.Bind(1, task_id);
+  SKS_RETURN_IF_ERROR(requeue.Run());
+  SKS_ASSIGN_OR_RETURN(Statement drop, db_.Prepare("DELETE FROM results WHERE task_id = ?1"));
+  drop.Bind(1, task_id);
+  SKS_RETURN_IF_ERROR(drop.Run());
+  effects.Move(from, v1::TASK_STATUS_QUEUED);
+  spdlog::debug("task {} put back in the queue (was {})", task_id, TaskStatusText(from));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::RetryTaskResponse> TaskWriter::Retry(const v1::RetryTaskRequest& request,
+                                                        int64_t now_ms, TxnEffects& effects) {
+  v1::RetryTaskResponse response;
+  if (request.all_failed()) {
+    std::vector<int64_t> ids;
+    SKS_ASSIGN_OR_RETURN(
+        Statement select,
+        db_.Prepare("SELECT task_id FROM tasks WHERE status = 'failed' ORDER BY task_id"));
+    while (true) {
+      SKS_ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      ids.push_back(select.ColumnInt(0));
+    }
+    for (int64_t id : ids) {
+      SKS_RETURN_IF_ERROR(RequeueForRetry(id, v1::TASK_STATUS_FAILED, effects));
+      response.add_task_ids(absl::StrCat(id));
+    }
+  } else {
+    std::optional<int64_t> task_id = ParseTaskId(request.task_id());
+    LeaseRow lease;
+    bool found = false;
+    if (task_id) {
+      SKS_ASSIGN_OR_RETURN(found, LoadLease(*task_id, &lease));
+    }
+    if (!found) {
+      return absl::NotFoundError(absl::StrCat("no task with id '", request.task_id(), "'"));
+    }
+    if (lease.status != v1::TASK_STATUS_FAILED && lease.status != v1::TASK_STATUS_CANCELLED) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("task ", lease.task_id, " is ", TaskStatusText(lease.status),
+                       "; only failed or cancelled tasks can be retried"));
+    }
+    SKS_RETURN_IF_ERROR(RequeueForRetry(lease.task_id, lease.status, effects));
+    response.add_task_ids(absl::StrCat(lease.task_id));
+  }
+  response.set_retried_count(response.task_ids_size());
+  return response;
+}
+
+absl::Status TaskWriter::Reap(int64_t now_ms, TxnEffects& effects) {
+  std::vector<int64_t> expired;
+  {
+    SKS_ASSIGN_OR_RETURN(
+        Statement select,
+        db_.Prepare("SELECT task_id FROM tasks WHERE status = 'in_progress' "
+                    "AND lease_deadline_ms < ?1 ORDER BY lease_deadline_ms LIMIT 1000"));
+    select.Bind(1, now_ms);
+    while (true) {
+      SKS_ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      expired.push_back(select.ColumnInt(0));
+    }
+  }
+  for (int64_t task_id : expired) {
+    LeaseRow lease;
+    SKS_ASSIGN_OR_RETURN(bool found, LoadLease(task_id, &lease));
+    if (!found) continue;
+    const std::string error =
+        absl::StrCat("lease expired on attempt ", lease.attempts, " (worker '", lease.worker_id,
+                     "' stopped heartbeating)");
+    SKS_RETURN_IF_ERROR(
+        EndAttempt(lease.fencing_token, v1::ATTEMPT_OUTCOME_LEASE_EXPIRED, error, now_ms));
+    nlohmann::json metrics = {{"duration_seconds", 0.0},
+                              {"worker_id", lease.worker_id},
+                              {"task_type", lease.task_type},
+                              {"attempt", lease.attempts}};
+    SKS_ASSIGN_OR_RETURN(v1::TaskStatus status,
+                         RequeueOrFail(lease, /*retryable=*/true, error, metrics.dump(), now_ms,
+                                       effects));
+    spdlog::info("task {}: {}; now {}", task_id, error, TaskStatusText(status));
+  }
+
+  // Lost workers: three heartbeat intervals without a heartbeat.
+  const double cutoff =
+      MsToSeconds(now_ms - int64_t{3} * options_.heartbeat_interval_seconds() * 1000);
+  std::vector<std::string> lost;
+  {
+    SKS_ASSIGN_OR_RETURN(Statement select,
+                         db_.Prepare("SELECT worker_id FROM workers WHERE status != 'lost' "
+                                     "AND last_heartbeat < ?1"));
+    select.Bind(1, cutoff);
+    while (true) {
+      SKS_ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      lost.push_back(select.ColumnText(0));
+    }
+  }
+  for (const std::string& worker_id : lost) {
+    SKS_ASSIGN_OR_RETURN(Statement mark,
+                         db_.Prepare("UPDATE workers SET status = 'lost' WHERE worker_id = ?1"));
+    mark.BindText(1, worker_id);
+    SKS_RETURN_IF_ERROR(mark.Run());
+    effects.workers_changed = true;
+    spdlog::info("worker {} lost: no heartbeat for {} s", worker_id,
+                 3 * options_.heartbeat_interval_seconds());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace skillstore::server

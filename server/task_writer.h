@@ -1,0 +1,130 @@
+// The write side of the task store: every state change of tasks, attempts,
+// results and workers. Only the write loop's thread calls it, always inside an
+// open transaction (see write_loop.h); nothing here commits.
+//
+// Task state machine (enforced here and only here):
+//   queued -> in_progress            Claim (new attempt row, new fencing token)
+//   in_progress -> completed         Submit success with the current token
+//   in_progress -> queued | failed   Submit failure / lease expiry: queued with
+//                                    backoff while attempts remain, else failed
+//   queued | in_progress -> cancelled  Cancel
+//   failed | cancelled -> queued     Retry (fresh attempt budget)
+// A task's fencing_token is the attempt_id of its latest lease; a result is
+// accepted only with that token while the task is in_progress.
+#ifndef SKILLSTORE_SERVER_TASK_WRITER_H_
+#define SKILLSTORE_SERVER_TASK_WRITER_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "codec.h"
+#include "sqlite.h"
+
+namespace skillstore::server {
+
+struct StoreOptions {
+  int lease_seconds = 30;
+  int default_max_attempts = 3;
+  // Given to workers for tasks enqueued with timeout_seconds 0.
+  int default_timeout_seconds = 300;
+  // Retry backoff: base * 2^(attempt-1), capped.
+  int64_t backoff_base_ms = 1000;
+  int64_t backoff_max_ms = 60000;
+  // Upper bound on ClaimTaskRequest.max_tasks.
+  int max_claim_tasks = 100;
+
+  int heartbeat_interval_seconds() const { return lease_seconds / 3 > 0 ? lease_seconds / 3 : 1; }
+};
+
+// What one transaction changed, applied to in-memory state (counts, waiters)
+// only once the transaction has committed.
+struct TxnEffects {
+  // Net change of the number of tasks per status, indexed by v1::TaskStatus.
+  std::array<int64_t, 6> status_delta{};
+  // Tasks that reached completed or failed (for the throughput figure).
+  int64_t finished = 0;
+  // A task became queued: waiting claims should look again.
+  bool claimable = false;
+  // Worker rows changed (for the active-workers figure).
+  bool workers_changed = false;
+
+  void Add(v1::TaskStatus to) { ++status_delta[to]; }
+  void Move(v1::TaskStatus from, v1::TaskStatus to);
+  void Merge(const TxnEffects& other);
+};
+
+class TaskWriter {
+ public:
+  TaskWriter(Db& db, StoreOptions options) : db_(db), options_(options) {}
+
+  // Inserts the batch (already validated by the service), deduplicating on
+  // idempotency keys, including keys repeated inside the batch.
+  absl::StatusOr<v1::EnqueueResponse> Enqueue(const v1::EnqueueRequest& request, int64_t now_ms,
+                                              TxnEffects& effects);
+
+  // Leases up to max_tasks claimable tasks (queued, past their backoff, of the
+  // requested types), highest priority first, then oldest. May return none.
+  absl::StatusOr<v1::ClaimTaskResponse> Claim(const v1::ClaimTaskRequest& request,
+                                              int64_t now_ms, TxnEffects& effects);
+
+  // The answer to a claim that found nothing (still carries the lease timing).
+  v1::ClaimTaskResponse EmptyClaimResponse() const;
+
+  // Records a result or failure for the task's current lease, or rejects it.
+  absl::StatusOr<v1::SubmitResultResponse> Submit(const v1::SubmitResultRequest& request,
+                                                  int64_t now_ms, TxnEffects& effects);
+
+  absl::StatusOr<v1::HeartbeatResponse> Heartbeat(const v1::HeartbeatRequest& request,
+                                                  int64_t now_ms, TxnEffects& effects);
+
+  // NotFound / FailedPrecondition (already finished) as the caller should see them.
+  absl::StatusOr<v1::TaskInfo> Cancel(const v1::CancelTaskRequest& request, int64_t now_ms,
+                                      TxnEffects& effects);
+
+  absl::StatusOr<v1::RetryTaskResponse> Retry(const v1::RetryTaskRequest& request,
+                                              int64_t now_ms, TxnEffects& effects);
+
+  // Re-queues (or fails, when out of attempts) tasks whose lease deadline has
+  // passed, and marks workers lost after three missed heartbeat intervals.
+  absl::Status Reap(int64_t now_ms, TxnEffects& effects);
+
+ private:
+  // The current lease state of one task.
+  struct LeaseRow {
+    int64_t task_id = 0;
+    v1::TaskStatus status = v1::TASK_STATUS_UNSPECIFIED;
+    int64_t fencing_token = 0;
+    std::string worker_id;
+    std::string task_type;
+    int attempts = 0;
+    int retry_base = 0;
+    int max_attempts = 0;
+  };
+  absl::StatusOr<bool> LoadLease(int64_t task_id, LeaseRow* row);
+
+  // Ends attempt `fencing_token` with `outcome`.
+  absl::Status EndAttempt(int64_t fencing_token, v1::AttemptOutcome outcome,
+                          const std::string& error, int64_t now_ms);
+
+  // After a failed or expired attempt: back to queued with backoff while the
+  // budget lasts, else failed with `error` stored as its result. Returns the
+  // new status.
+  absl::StatusOr<v1::TaskStatus> RequeueOrFail(const LeaseRow& lease, bool retryable,
+                                               const std::string& error,
+                                               const std::string& metrics_json, int64_t now_ms,
+                                               TxnEffects& effects);
+
+  absl::Status UpsertWorker(const std::string& worker_id, const std::string& hostname,
+                            const char* status, int64_t now_ms, TxnEffects& effects);
+  absl::Status RequeueForRetry(int64_t task_id, v1::TaskStatus from, TxnEffects& effects);
+
+  Db& db_;
+  const StoreOptions options_;
+};
+
+}  // namespace skillstore::server
+
+#endif  // SKILLSTORE_SERVER_TASK_WRITER_H_

@@ -1,0 +1,113 @@
+// The single writer: one thread owns the read-write connection and applies
+// every state change with group commit.
+//
+// Callers (gRPC reactors on any thread) hand it operations. The thread drains
+// everything pending into ONE transaction (BEGIN IMMEDIATE ... COMMIT), each
+// operation inside its own SAVEPOINT so a failing one is rolled back alone,
+// and calls each operation's completion only after the COMMIT that holds its
+// change. One fsync thus covers every caller that arrived together, which is
+// what makes the store both durable and fast.
+//
+// Long-poll claims also live here: a claim that finds nothing waits in a FIFO
+// list (holding no thread) and is tried again in the next transaction that
+// makes a task claimable (enqueue, re-queue, retry) or on the periodic tick
+// (backoff ending), and answered empty at its deadline. The same tick runs the
+// reaper (expired leases, lost workers).
+#ifndef SKILLSTORE_SERVER_WRITE_LOOP_H_
+#define SKILLSTORE_SERVER_WRITE_LOOP_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "progress.h"
+#include "sqlite.h"
+#include "task_writer.h"
+
+namespace skillstore::server {
+
+class WriteLoop {
+ public:
+  // Runs on the writer thread inside the open transaction; returns the
+  // operation's own outcome (its changes are rolled back when not OK).
+  using Apply = std::function<absl::Status(TaskWriter& writer, int64_t now_ms,
+                                           TxnEffects& effects)>;
+  // Called once on the writer thread: the Apply status when that was not OK,
+  // else the COMMIT status. Must not block.
+  using Done = std::function<void(const absl::Status& status)>;
+  using ClaimDone = std::function<void(absl::StatusOr<v1::ClaimTaskResponse> response)>;
+
+  struct Options {
+    // Reaper period, and how often waiting claims look again for tasks whose
+    // backoff has ended.
+    int64_t tick_ms = 250;
+  };
+
+  WriteLoop(Db& db, TaskWriter& writer, ProgressTracker& progress, Options options);
+  ~WriteLoop();  // Stop()
+  WriteLoop(const WriteLoop&) = delete;
+  WriteLoop& operator=(const WriteLoop&) = delete;
+
+  void Start();
+  // Answers every waiting claim (empty) and makes later claims answer at once;
+  // the first step of shutdown, so no RPC outlives the server's grace period.
+  void ReleaseWaiters();
+  // Runs what is already queued, answers waiting claims, joins the thread.
+  // Later operations fail with Unavailable.
+  void Stop();
+
+  void Run(Apply apply, Done done);
+
+  // Claims tasks for `request`, waiting until `deadline_ms` when none is
+  // claimable. `cancelled` is polled to drop waiters whose client has gone.
+  void Claim(v1::ClaimTaskRequest request, int64_t deadline_ms, std::function<bool()> cancelled,
+             ClaimDone done);
+
+ private:
+  struct Operation {
+    Apply apply;
+    Done done;
+  };
+  struct PendingClaim {
+    v1::ClaimTaskRequest request;
+    int64_t deadline_ms;
+    std::function<bool()> cancelled;
+    ClaimDone done;
+  };
+
+  void Loop();
+  // One group transaction over `operations` and `claims` (new claims); may
+  // add claims to waiting_.
+  void RunBatch(std::vector<Operation>& operations, std::vector<PendingClaim>& claims);
+  // Answers waiting claims past their deadline, cancelled, or released.
+  void ExpireWaiters(int64_t now_ms);
+  // Runs `body` inside a SAVEPOINT, rolled back when it fails.
+  absl::Status InSavepoint(const std::function<absl::Status()>& body);
+
+  Db& db_;
+  TaskWriter& writer_;
+  ProgressTracker& progress_;
+  const Options options_;
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::vector<Operation> operations_;  // guarded by mu_
+  std::vector<PendingClaim> claims_;   // guarded by mu_
+  bool stopping_ = false;              // guarded by mu_
+  bool release_waiters_ = false;       // guarded by mu_
+  std::thread thread_;
+
+  // Writer thread only.
+  std::list<PendingClaim> waiting_;
+  int64_t next_tick_ms_ = 0;
+};
+
+}  // namespace skillstore::server
+
+#endif  // SKILLSTORE_SERVER_WRITE_LOOP_H_
