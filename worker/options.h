@@ -27,7 +27,7 @@ struct WorkerOptions {
   // Used when a task carries no timeout of its own.
   absl::Duration default_task_timeout = absl::Seconds(300);
   size_t max_buffered_results = 10000;
-  size_t max_result_bytes = 4u << 20;
+  size_t max_result_bytes = 32u << 20;
   // Longest single ClaimTask long-poll.
   int claim_wait_seconds = 20;
   // TESTING ONLY: see TaskRunner::Options::debug_delay.

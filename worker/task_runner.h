@@ -39,7 +39,7 @@ class TaskRunner {
     size_t max_content_bytes = 8u << 20;
     // Largest result_json sent; a bigger one is reported as a failure
     // (it would exceed the server's message limit).
-    size_t max_result_bytes = 4u << 20;
+    size_t max_result_bytes = 32u << 20;
     // TESTING ONLY (--debug-task-delay-ms): sleep this long before running
     // each task, so tests can kill or stop a worker while it holds a lease
     // without depending on the engine's speed. Zero in production.
