@@ -1,0 +1,200 @@
+// Bad requests get the right status code and a message a person can act on,
+// and never hurt the server; reflection and health are served.
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/impl/codegen/client_unary_call.h>
+#include <gtest/gtest.h>
+
+#include "server_test_util.h"
+
+namespace skillstore::server::testing {
+namespace {
+
+TEST(BadRequests, EnqueueValidation) {
+  ServerOptions options = TestServer::DefaultOptions();
+  options.service.max_content_bytes = 1024;
+  TestServer server(options);
+  auto& stub = server.stub();
+  v1::EnqueueResponse response;
+
+  v1::EnqueueRequest empty;
+  grpc::Status status = stub.Enqueue(Context().get(), empty, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::EnqueueRequest no_type;
+  *no_type.add_tasks() = Spec(v1::TASK_TYPE_PARSE, "ok");
+  *no_type.add_tasks() = Spec(v1::TASK_TYPE_UNSPECIFIED, "bad");
+  status = stub.Enqueue(Context().get(), no_type, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("tasks[1]"), std::string::npos) << status.error_message();
+
+  v1::EnqueueRequest too_big;
+  v1::TaskSpec big = Spec(v1::TASK_TYPE_PARSE, "big");
+  big.set_content(std::string(2048, 'x'));
+  *too_big.add_tasks() = big;
+  status = stub.Enqueue(Context().get(), too_big, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(status.error_message().find("tasks[0]"), std::string::npos);
+
+  v1::EnqueueRequest nothing;
+  v1::TaskSpec blank;
+  blank.set_type(v1::TASK_TYPE_PARSE);
+  *nothing.add_tasks() = blank;
+  EXPECT_EQ(stub.Enqueue(Context().get(), nothing, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  // A rejected batch stores nothing, not even its valid tasks.
+  EXPECT_EQ(GetProgress(stub).total(), 0);
+}
+
+TEST(BadRequests, LookupsAndAdmin) {
+  TestServer server;
+  auto& stub = server.stub();
+  v1::GetTaskRequest get;
+  v1::GetTaskResponse task;
+  for (const char* id : {"", "abc", "-1", "999999"}) {
+    get.set_task_id(id);
+    EXPECT_EQ(stub.GetTask(Context().get(), get, &task).error_code(), grpc::StatusCode::NOT_FOUND)
+        << id;
+  }
+  const auto ids = EnqueueN(stub, 1);
+  v1::GetResultRequest result_request;
+  result_request.set_task_id(ids[0]);
+  v1::GetResultResponse result;
+  EXPECT_EQ(stub.GetResult(Context().get(), result_request, &result).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  result_request.set_task_id("424242");
+  EXPECT_EQ(stub.GetResult(Context().get(), result_request, &result).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  v1::CancelTaskRequest cancel;
+  v1::CancelTaskResponse cancelled;
+  EXPECT_EQ(stub.CancelTask(Context().get(), cancel, &cancelled).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  cancel.set_task_id("777");
+  EXPECT_EQ(stub.CancelTask(Context().get(), cancel, &cancelled).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  v1::RetryTaskRequest retry;
+  v1::RetryTaskResponse retried;
+  EXPECT_EQ(stub.RetryTask(Context().get(), retry, &retried).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  retry.set_task_id("777");
+  EXPECT_EQ(stub.RetryTask(Context().get(), retry, &retried).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  v1::ListTasksRequest list;
+  list.set_page_token("not-a-token");
+  v1::ListTasksResponse listed;
+  EXPECT_EQ(stub.ListTasks(Context().get(), list, &listed).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::ClaimTaskRequest claim;
+  v1::ClaimTaskResponse claimed;
+  EXPECT_EQ(stub.ClaimTask(Context().get(), claim, &claimed).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  claim.set_worker_id("w");
+  claim.add_types(static_cast<v1::TaskType>(42));
+  EXPECT_EQ(stub.ClaimTask(Context().get(), claim, &claimed).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::HeartbeatRequest beat;
+  v1::HeartbeatResponse beat_response;
+  EXPECT_EQ(stub.Heartbeat(Context().get(), beat, &beat_response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST(BadRequests, BadSubmissionsAreRejectedNotStored) {
+  TestServer server;
+  auto& stub = server.stub();
+  const auto ids = EnqueueN(stub, 1);
+  v1::ClaimTaskResponse claim = Claim(stub, "w1");
+  ASSERT_EQ(claim.tasks_size(), 1);
+
+  v1::SubmitResultRequest unknown = Success(claim.tasks(0), "w1");
+  unknown.set_task_id("999999");
+  EXPECT_EQ(Submit(stub, unknown).reject_reason(), v1::REJECT_REASON_UNKNOWN_TASK);
+
+  v1::SubmitResultRequest no_id = Success(claim.tasks(0), "w1");
+  no_id.clear_task_id();
+  EXPECT_EQ(Submit(stub, no_id).reject_reason(), v1::REJECT_REASON_INVALID);
+
+  v1::SubmitResultRequest wrong_token = Success(claim.tasks(0), "w1");
+  wrong_token.set_fencing_token(wrong_token.fencing_token() + 1000);
+  EXPECT_EQ(Submit(stub, wrong_token).reject_reason(), v1::REJECT_REASON_STALE_LEASE);
+
+  EXPECT_EQ(Submit(stub, Success(claim.tasks(0), "someone-else")).reject_reason(),
+            v1::REJECT_REASON_WRONG_WORKER);
+
+  EXPECT_EQ(GetTask(stub, ids[0]).task().status(), v1::TASK_STATUS_IN_PROGRESS);
+  EXPECT_TRUE(Submit(stub, Success(claim.tasks(0), "w1")).accepted());
+}
+
+TEST(BadRequests, ManyResultsOnOneStreamAreAckedInOrder) {
+  TestServer server;
+  auto& stub = server.stub();
+  EnqueueN(stub, 50);
+  v1::ClaimTaskResponse claim = Claim(stub, "w1", 50);
+  ASSERT_EQ(claim.tasks_size(), 50);
+  auto context = Context();
+  auto stream = stub.SubmitResult(context.get());
+  for (const auto& task : claim.tasks()) ASSERT_TRUE(stream->Write(Success(task, "w1")));
+  stream->WritesDone();
+  for (const auto& task : claim.tasks()) {
+    v1::SubmitResultResponse ack;
+    ASSERT_TRUE(stream->Read(&ack));
+    EXPECT_EQ(ack.task_id(), task.task_id());
+    EXPECT_TRUE(ack.accepted());
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(GetProgress(stub).completed(), 50);
+}
+
+// Raw protobuf bytes for a message, to talk to services whose generated code
+// is not shipped with the gRPC packages (reflection, health).
+grpc::ByteBuffer Bytes(const std::string& data) {
+  grpc::Slice slice(data);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+std::string Flatten(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  EXPECT_TRUE(buffer.Dump(&slices).ok());
+  std::string out;
+  for (const auto& slice : slices) out.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  return out;
+}
+
+TEST(ServerFeatures, ReflectionListsTheServiceAndHealth) {
+  TestServer server;
+  grpc::internal::RpcMethod method(
+      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+      grpc::internal::RpcMethod::BIDI_STREAMING);
+  auto context = Context();
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> stream(
+      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
+          server.channel().get(), method, context.get()));
+  // ServerReflectionRequest{list_services: ""} = field 7, length 0.
+  ASSERT_TRUE(stream->Write(Bytes(std::string("\x3a\x00", 2))));
+  stream->WritesDone();
+  grpc::ByteBuffer reply;
+  ASSERT_TRUE(stream->Read(&reply));
+  const std::string listing = Flatten(reply);
+  EXPECT_NE(listing.find("skillstore.v1.SkillStore"), std::string::npos);
+  EXPECT_NE(listing.find("grpc.health.v1.Health"), std::string::npos);
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+TEST(ServerFeatures, HealthCheckServes) {
+  TestServer server;
+  grpc::internal::RpcMethod method("/grpc.health.v1.Health/Check",
+                                   grpc::internal::RpcMethod::NORMAL_RPC);
+  grpc::ByteBuffer reply;
+  grpc::Status status = grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
+      server.channel().get(), method, Context().get(), Bytes(""), &reply);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  // HealthCheckResponse{status: SERVING} = field 1, varint 1.
+  EXPECT_EQ(Flatten(reply), std::string("\x08\x01", 2));
+}
+
+}  // namespace
+}  // namespace skillstore::server::testing

@@ -1,0 +1,480 @@
+// The life of tasks through the real gRPC API of an in-process server:
+// every state, leases, retries, cancellation, listings.
+#include <gtest/gtest.h>
+
+#include <future>
+#include <set>
+#include <thread>
+
+#include "server_test_util.h"
+
+namespace skillstore::server::testing {
+namespace {
+
+TEST(TaskLife, QueuedToCompletedWithResultAndAttempt) {
+  TestServer server;
+  auto& stub = server.stub();
+  const std::vector<std::string> ids = EnqueueN(stub, 1, v1::TASK_TYPE_ANALYZE);
+  ASSERT_EQ(ids.size(), 1u);
+  EXPECT_EQ(GetTask(stub, ids[0]).task().status(), v1::TASK_STATUS_QUEUED);
+  EXPECT_EQ(GetProgress(stub).queued(), 1);
+
+  v1::ClaimTaskResponse claim = Claim(stub, "w1");
+  ASSERT_EQ(claim.tasks_size(), 1);
+  const v1::ClaimedTask& task = claim.tasks(0);
+  EXPECT_EQ(task.task_id(), ids[0]);
+  EXPECT_EQ(task.type(), v1::TASK_TYPE_ANALYZE);
+  EXPECT_FALSE(task.content().empty());
+  EXPECT_EQ(task.lease().attempt(), 1);
+  EXPECT_GT(task.lease().fencing_token(), 0);
+  EXPECT_GT(task.lease().deadline_unix_ms(), 0);
+  EXPECT_GT(claim.heartbeat_interval_seconds(), 0);
+
+  v1::GetTaskResponse running = GetTask(stub, ids[0]);
+  EXPECT_EQ(running.task().status(), v1::TASK_STATUS_IN_PROGRESS);
+  EXPECT_EQ(running.task().worker_id(), "w1");
+  EXPECT_EQ(GetProgress(stub).in_progress(), 1);
+
+  v1::SubmitResultResponse ack = Submit(stub, Success(task, "w1", "{\"answer\":42}"));
+  EXPECT_TRUE(ack.accepted()) << ack.message();
+  EXPECT_EQ(ack.task_status(), v1::TASK_STATUS_COMPLETED);
+
+  v1::GetTaskResponse done = GetTask(stub, ids[0]);
+  EXPECT_EQ(done.task().status(), v1::TASK_STATUS_COMPLETED);
+  EXPECT_GT(done.task().completed_at_unix_ms(), 0);
+  ASSERT_EQ(done.attempts_size(), 1);
+  EXPECT_EQ(done.attempts(0).outcome(), v1::ATTEMPT_OUTCOME_SUCCEEDED);
+  EXPECT_EQ(done.attempts(0).worker_id(), "w1");
+
+  v1::GetResultRequest get;
+  get.set_task_id(ids[0]);
+  v1::GetResultResponse result;
+  ASSERT_TRUE(stub.GetResult(Context().get(), get, &result).ok());
+  EXPECT_EQ(result.result_json(), "{\"answer\":42}");
+  EXPECT_EQ(result.metrics().worker_id(), "w1");
+  EXPECT_EQ(result.metrics().task_type(), "analyze");
+  EXPECT_DOUBLE_EQ(result.metrics().duration_seconds(), 0.25);
+
+  v1::Progress progress = GetProgress(stub);
+  EXPECT_EQ(progress.total(), 1);
+  EXPECT_EQ(progress.completed(), 1);
+  EXPECT_EQ(progress.queued() + progress.in_progress(), 0);
+
+  // The same lease submitting again is answered, not stored twice.
+  EXPECT_TRUE(Submit(stub, Success(task, "w1", "{\"other\":1}")).accepted());
+  ASSERT_TRUE(stub.GetResult(Context().get(), get, &result).ok());
+  EXPECT_EQ(result.result_json(), "{\"answer\":42}");
+}
+
+TEST(TaskLife, NonRetryableFailureFailsAtOnceWithError) {
+  TestServer server;
+  auto& stub = server.stub();
+  const auto ids = EnqueueN(stub, 1);
+  v1::ClaimTaskResponse claim = Claim(stub, "w1");
+  ASSERT_EQ(claim.tasks_size(), 1);
+  v1::SubmitResultResponse ack =
+      Submit(stub, Failure(claim.tasks(0), "w1", "broken YAML at line 3", false));
+  EXPECT_TRUE(ack.accepted());
+  EXPECT_EQ(ack.task_status(), v1::TASK_STATUS_FAILED);
+  v1::GetTaskResponse task = GetTask(stub, ids[0]);
+  EXPECT_EQ(task.task().status(), v1::TASK_STATUS_FAILED);
+  EXPECT_EQ(task.task().last_error(), "broken YAML at line 3");
+  v1::GetResultRequest get;
+  get.set_task_id(ids[0]);
+  v1::GetResultResponse result;
+  ASSERT_TRUE(stub.GetResult(Context().get(), get, &result).ok());
+  EXPECT_EQ(result.error(), "broken YAML at line 3");
+  EXPECT_EQ(GetProgress(stub).failed(), 1);
+}
+
+TEST(TaskLife, RetryableFailureBacksOffThenDeadLetters) {
+  TestServer server;
+  auto& stub = server.stub();
+  v1::TaskSpec spec = Spec(v1::TASK_TYPE_PARSE, "flaky");
+  spec.set_max_attempts(3);
+  const auto ids = Enqueue(stub, {spec});
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    v1::ClaimTaskResponse claim = Claim(stub, "w1", 1, /*wait_seconds=*/20);
+    ASSERT_EQ(claim.tasks_size(), 1) << "attempt " << attempt;
+    EXPECT_EQ(claim.tasks(0).lease().attempt(), attempt);
+    v1::SubmitResultResponse ack = Submit(
+        stub, Failure(claim.tasks(0), "w1", "timeout " + std::to_string(attempt), true));
+    EXPECT_TRUE(ack.accepted());
+    v1::GetTaskResponse task = GetTask(stub, ids[0]);
+    if (attempt < 3) {
+      EXPECT_EQ(ack.task_status(), v1::TASK_STATUS_QUEUED);
+      EXPECT_GT(task.task().not_before_unix_ms(), 0);  // backoff
+    } else {
+      EXPECT_EQ(ack.task_status(), v1::TASK_STATUS_FAILED);
+      EXPECT_EQ(task.task().last_error(), "timeout 3");
+      ASSERT_EQ(task.attempts_size(), 3);
+      for (const auto& a : task.attempts()) EXPECT_EQ(a.outcome(), v1::ATTEMPT_OUTCOME_FAILED);
+    }
+  }
+  // Dead letter: nothing left to claim.
+  EXPECT_EQ(Claim(stub, "w1", 1, 0).tasks_size(), 0);
+}
+
+TEST(TaskLife, BackoffDelaysTheNextClaim) {
+  ServerOptions options = TestServer::DefaultOptions();
+  options.store.backoff_base_ms = 60000;  // far longer than this test
+  TestServer server(options);
+  auto& stub = server.stub();
+  EnqueueN(stub, 1);
+  v1::ClaimTaskResponse claim = Claim(stub, "w1");
+  ASSERT_EQ(claim.tasks_size(), 1);
+  ASSERT_EQ(Submit(stub, Failure(claim.tasks(0), "w1", "transient", true)).task_status(),
+            v1::TASK_STATUS_QUEUED);
+  EXPECT_EQ(Claim(stub, "w1", 1, 0).tasks_size(), 0);
+}
+
+TEST(TaskLife, LongPollWakesOnEnqueue) {
+  TestServer server;
+  auto& stub = server.stub();
+  auto waiting = std::async(std::launch::async, [&] {
+    return Claim(stub, "w1", 1, /*wait_seconds=*/30);
+  });
+  // Let the claim reach the server and wait there.
+  ASSERT_EQ(waiting.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  const absl::Time enqueued_at = absl::Now();
+  const auto ids = EnqueueN(stub, 1);
+  v1::ClaimTaskResponse claim = waiting.get();
+  ASSERT_EQ(claim.tasks_size(), 1);
+  EXPECT_EQ(claim.tasks(0).task_id(), ids[0]);
+  // Woken by the enqueue, not by the 30 s bound (generous for a loaded machine).
+  EXPECT_LT(absl::Now() - enqueued_at, absl::Seconds(15));
+}
+
+TEST(TaskLife, LongPollAnswersEmptyAtItsBound) {
+  TestServer server;
+  v1::ClaimTaskResponse claim = Claim(server.stub(), "w1", 1, /*wait_seconds=*/1);
+  EXPECT_EQ(claim.tasks_size(), 0);
+}
+
+TEST(TaskLife, LongPollOnlyTakesTasksOfItsTypes) {
+  TestServer server;
+  auto& stub = server.stub();
+  auto waiting = std::async(std::launch::async, [&] {
+    return Claim(stub, "w1", 1, 30, {v1::TASK_TYPE_VALIDATE});
+  });
+  ASSERT_EQ(waiting.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  EnqueueN(stub, 2, v1::TASK_TYPE_PARSE);
+  const auto validate = EnqueueN(stub, 1, v1::TASK_TYPE_VALIDATE);
+  v1::ClaimTaskResponse claim = waiting.get();
+  ASSERT_EQ(claim.tasks_size(), 1);
+  EXPECT_EQ(claim.tasks(0).task_id(), validate[0]);
+}
+
+TEST(TaskLife, ExpiredLeaseIsRequeuedAndTheStaleResultRejected) {
+  ServerOptions options = TestServer::DefaultOptions();
+  options.store.lease_seconds = 1;
+  options.write_loop.tick_ms = 50;
+  TestServer server(options);
+  auto& stub = server.stub();
+  const auto ids = EnqueueN(stub, 1);
+  v1::ClaimTaskResponse first = Claim(stub, "slow-worker");
+  ASSERT_EQ(first.tasks_size(), 1);
+
+  // The lease runs out; the reaper puts the task back, the next claim gets it.
+  v1::ClaimTaskResponse second = Claim(stub, "fast-worker", 1, /*wait_seconds=*/20);
+  ASSERT_EQ(second.tasks_size(), 1);
+  EXPECT_EQ(second.tasks(0).task_id(), ids[0]);
+  EXPECT_EQ(second.tasks(0).lease().attempt(), 2);
+  EXPECT_GT(second.tasks(0).lease().fencing_token(), first.tasks(0).lease().fencing_token());
+
+  v1::SubmitResultResponse stale = Submit(stub, Success(first.tasks(0), "slow-worker", "{\"v\":1}"));
+  EXPECT_FALSE(stale.accepted());
+  EXPECT_EQ(stale.reject_reason(), v1::REJECT_REASON_STALE_LEASE);
+  EXPECT_FALSE(stale.message().empty());
+
+  v1::SubmitResultResponse fresh = Submit(stub, Success(second.tasks(0), "fast-worker", "{\"v\":2}"));
+  EXPECT_TRUE(fresh.accepted()) << fresh.message();
+
+  // The late result of the first lease is still refused after completion.
+  EXPECT_FALSE(Submit(stub, Success(first.tasks(0), "slow-worker", "{\"v\":1}")).accepted());
+  v1::GetResultRequest get;
+  get.set_task_id(ids[0]);
+  v1::GetResultResponse result;
+  ASSERT_TRUE(stub.GetResult(Context().get(), get, &result).ok());
+  EXPECT_EQ(result.result_json(), "{\"v\":2}");
+
+  v1::GetTaskResponse task = GetTask(stub, ids[0]);
+  ASSERT_EQ(task.attempts_size(), 2);
+  EXPECT_EQ(task.attempts(0).outcome(), v1::ATTEMPT_OUTCOME_LEASE_EXPIRED);
+  EXPECT_EQ(task.attempts(1).outcome(), v1::ATTEMPT_OUTCOME_SUCCEEDED);
+}
+
+TEST(TaskLife, ExpiredLeaseOnLastAttemptFailsTheTask) {
+  ServerOptions options = TestServer::DefaultOptions();
+  options.store.lease_seconds = 1;
+  options.write_loop.tick_ms = 50;
+  TestServer server(options);
+  auto& stub = server.stub();
+  v1::TaskSpec spec = Spec(v1::TASK_TYPE_PARSE, "once");
+  spec.set_max_attempts(1);
+  const auto ids = Enqueue(stub, {spec});
+  ASSERT_EQ(Claim(stub, "w1").tasks_size(), 1);
+  ASSERT_TRUE(WaitFor([&] { return GetTask(stub, ids[0]).task().status() == v1::TASK_STATUS_FAILED; }));
+  EXPECT_NE(GetTask(stub, ids[0]).task().last_error().find("lease expired"), std::string::npos);
+}
+
+TEST(TaskLife, HeartbeatExtendsLeases) {
+  ServerOptions options = TestServer::DefaultOptions();
+  options.store.lease_seconds = 1;
+  options.write_loop.tick_ms = 50;
+  TestServer server(options);
+  auto& stub = server.stub();
+  const auto ids = EnqueueN(stub, 1);
+  v1::ClaimTaskResponse claim = Claim(stub, "w1");
+  ASSERT_EQ(claim.tasks_size(), 1);
+  // Heartbeat well within each lease for ~2.5 lease periods.
+  for (int i = 0; i < 10; ++i) {
+    v1::HeartbeatRequest beat;
+    beat.set_worker_id("w1");
+    auto* held = beat.add_leases();
+    held->set_task_id(ids[0]);
+    held->set_fencing_token(claim.tasks(0).lease().fencing_token());
+    v1::HeartbeatResponse response;
+    ASSERT_TRUE(stub.Heartbeat(Context().get(), beat, &response).ok());
+    ASSERT_EQ(response.lost_task_ids_size(), 0) << "lease lost at heartbeat " << i;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  EXPECT_TRUE(Submit(stub, Success(claim.tasks(0), "w1")).accepted());
+
+  v1::ListWorkersResponse workers;
+  ASSERT_TRUE(stub.ListWorkers(Context().get(), v1::ListWorkersRequest(), &workers).ok());
+  ASSERT_EQ(workers.workers_size(), 1);
+  EXPECT_EQ(workers.workers(0).worker_id(), "w1");
+  EXPECT_EQ(workers.workers(0).tasks_completed(), 1);
+}
+
+TEST(TaskLife, SilentWorkerIsMarkedLost) {
+  ServerOptions options = TestServer::DefaultOptions();
+  options.store.lease_seconds = 1;
+  options.write_loop.tick_ms = 50;
+  TestServer server(options);
+  auto& stub = server.stub();
+  v1::HeartbeatRequest beat;
+  beat.set_worker_id("ghost");
+  beat.set_hostname("h");
+  v1::HeartbeatResponse response;
+  ASSERT_TRUE(stub.Heartbeat(Context().get(), beat, &response).ok());
+  EXPECT_TRUE(WaitFor([&] {
+    v1::ListWorkersResponse workers;
+    EXPECT_TRUE(stub.ListWorkers(Context().get(), v1::ListWorkersRequest(), &workers).ok());
+    return workers.workers_size() == 1 && workers.workers(0).status() == v1::WORKER_STATUS_LOST;
+  }));
+  // A draining heartbeat brings it back as draining.
+  beat.set_draining(true);
+  ASSERT_TRUE(stub.Heartbeat(Context().get(), beat, &response).ok());
+  v1::ListWorkersResponse workers;
+  ASSERT_TRUE(stub.ListWorkers(Context().get(), v1::ListWorkersRequest(), &workers).ok());
+  EXPECT_EQ(workers.workers(0).status(), v1::WORKER_STATUS_DRAINING);
+}
+
+TEST(TaskLife, IdempotentEnqueueReturnsTheExistingTask) {
+  TestServer server;
+  auto& stub = server.stub();
+  v1::TaskSpec spec = Spec(v1::TASK_TYPE_PARSE, "a");
+  spec.set_idempotency_key("key-a");
+  const auto first = Enqueue(stub, {spec});
+  v1::EnqueueRequest request;
+  *request.add_tasks() = spec;
+  *request.add_tasks() = Spec(v1::TASK_TYPE_PARSE, "b");
+  *request.add_tasks() = spec;  // repeated inside one batch too
+  v1::EnqueueResponse response;
+  ASSERT_TRUE(stub.Enqueue(Context().get(), request, &response).ok());
+  ASSERT_EQ(response.task_ids_size(), 3);
+  EXPECT_EQ(response.task_ids(0), first[0]);
+  EXPECT_EQ(response.task_ids(2), first[0]);
+  EXPECT_TRUE(response.deduplicated(0));
+  EXPECT_FALSE(response.deduplicated(1));
+  EXPECT_TRUE(response.deduplicated(2));
+  EXPECT_EQ(response.enqueued_count(), 1);
+  EXPECT_EQ(response.deduplicated_count(), 2);
+  EXPECT_EQ(GetProgress(stub).total(), 2);
+}
+
+TEST(TaskLife, HighestPriorityFirstThenOldest) {
+  TestServer server;
+  auto& stub = server.stub();
+  const auto ids = Enqueue(stub, {Spec(v1::TASK_TYPE_PARSE, "low", 0),
+                                  Spec(v1::TASK_TYPE_PARSE, "high-old", 5),
+                                  Spec(v1::TASK_TYPE_ANALYZE, "mid", 3),
+                                  Spec(v1::TASK_TYPE_PARSE, "high-new", 5)});
+  std::vector<std::string> order;
+  for (int i = 0; i < 4; ++i) {
+    v1::ClaimTaskResponse claim = Claim(stub, "w1");
+    ASSERT_EQ(claim.tasks_size(), 1);
+    order.push_back(claim.tasks(0).skill_path());
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"high-old", "high-new", "mid", "low"}));
+
+  // The same order when claiming by types, in one batch.
+  TestServer second;
+  Enqueue(second.stub(), {Spec(v1::TASK_TYPE_PARSE, "low", 0), Spec(v1::TASK_TYPE_ANALYZE, "mid", 3),
+                          Spec(v1::TASK_TYPE_PARSE, "high", 5), Spec(v1::TASK_TYPE_VALIDATE, "x", 9)});
+  v1::ClaimTaskResponse batch =
+      Claim(second.stub(), "w1", 10, 0, {v1::TASK_TYPE_PARSE, v1::TASK_TYPE_ANALYZE});
+  ASSERT_EQ(batch.tasks_size(), 3);
+  EXPECT_EQ(batch.tasks(0).skill_path(), "high");
+  EXPECT_EQ(batch.tasks(1).skill_path(), "mid");
+  EXPECT_EQ(batch.tasks(2).skill_path(), "low");
+}
+
+TEST(TaskLife, CancelQueuedAndRunningTasks) {
+  TestServer server;
+  auto& stub = server.stub();
+  const auto ids = EnqueueN(stub, 2);
+  v1::CancelTaskRequest cancel;
+  cancel.set_task_id(ids[0]);
+  cancel.set_reason("not needed");
+  v1::CancelTaskResponse cancelled;
+  ASSERT_TRUE(stub.CancelTask(Context().get(), cancel, &cancelled).ok());
+  EXPECT_EQ(cancelled.task().status(), v1::TASK_STATUS_CANCELLED);
+
+  // Only the second task is claimable now.
+  v1::ClaimTaskResponse claim = Claim(stub, "w1", 10);
+  ASSERT_EQ(claim.tasks_size(), 1);
+  EXPECT_EQ(claim.tasks(0).task_id(), ids[1]);
+
+  cancel.set_task_id(ids[1]);
+  ASSERT_TRUE(stub.CancelTask(Context().get(), cancel, &cancelled).ok());
+  EXPECT_EQ(cancelled.task().status(), v1::TASK_STATUS_CANCELLED);
+
+  // The worker hears of it on its next heartbeat ...
+  v1::HeartbeatRequest beat;
+  beat.set_worker_id("w1");
+  auto* held = beat.add_leases();
+  held->set_task_id(ids[1]);
+  held->set_fencing_token(claim.tasks(0).lease().fencing_token());
+  v1::HeartbeatResponse response;
+  ASSERT_TRUE(stub.Heartbeat(Context().get(), beat, &response).ok());
+  ASSERT_EQ(response.cancelled_task_ids_size(), 1);
+  EXPECT_EQ(response.cancelled_task_ids(0), ids[1]);
+
+  // ... and its late result is refused.
+  v1::SubmitResultResponse ack = Submit(stub, Success(claim.tasks(0), "w1"));
+  EXPECT_FALSE(ack.accepted());
+  EXPECT_EQ(ack.reject_reason(), v1::REJECT_REASON_CANCELLED);
+
+  v1::GetTaskResponse task = GetTask(stub, ids[1]);
+  ASSERT_EQ(task.attempts_size(), 1);
+  EXPECT_EQ(task.attempts(0).outcome(), v1::ATTEMPT_OUTCOME_CANCELLED);
+  EXPECT_EQ(GetProgress(stub).cancelled(), 2);
+
+  // A finished task cannot be cancelled.
+  grpc::Status again = stub.CancelTask(Context().get(), cancel, &cancelled);
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST(TaskLife, RetryFailedTasks) {
+  TestServer server;
+  auto& stub = server.stub();
+  const auto ids = EnqueueN(stub, 3);
+  for (int i = 0; i < 3; ++i) {
+    v1::ClaimTaskResponse claim = Claim(stub, "w1");
+    ASSERT_EQ(claim.tasks_size(), 1);
+    Submit(stub, Failure(claim.tasks(0), "w1", "bad", false));
+  }
+  ASSERT_EQ(GetProgress(stub).failed(), 3);
+
+  v1::RetryTaskRequest one;
+  one.set_task_id(ids[0]);
+  v1::RetryTaskResponse retried;
+  ASSERT_TRUE(stub.RetryTask(Context().get(), one, &retried).ok());
+  EXPECT_EQ(retried.retried_count(), 1);
+  EXPECT_EQ(GetTask(stub, ids[0]).task().status(), v1::TASK_STATUS_QUEUED);
+  // Retrying a queued task is refused.
+  EXPECT_EQ(stub.RetryTask(Context().get(), one, &retried).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  v1::RetryTaskRequest all;
+  all.set_all_failed(true);
+  ASSERT_TRUE(stub.RetryTask(Context().get(), all, &retried).ok());
+  EXPECT_EQ(retried.retried_count(), 2);
+  v1::Progress progress = GetProgress(stub);
+  EXPECT_EQ(progress.failed(), 0);
+  EXPECT_EQ(progress.queued(), 3);
+
+  // A retried task runs again with a fresh budget and can complete.
+  v1::ClaimTaskResponse claim = Claim(stub, "w2");
+  ASSERT_EQ(claim.tasks_size(), 1);
+  EXPECT_EQ(claim.tasks(0).lease().attempt(), 2);
+  EXPECT_TRUE(Submit(stub, Success(claim.tasks(0), "w2")).accepted());
+}
+
+TEST(TaskLife, ListTasksPaginatesAndFilters) {
+  TestServer server;
+  auto& stub = server.stub();
+  EnqueueN(stub, 25, v1::TASK_TYPE_PARSE);
+  EnqueueN(stub, 5, v1::TASK_TYPE_VALIDATE);
+  std::set<std::string> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    v1::ListTasksRequest request;
+    request.set_page_size(7);
+    request.set_page_token(token);
+    v1::ListTasksResponse response;
+    ASSERT_TRUE(stub.ListTasks(Context().get(), request, &response).ok());
+    EXPECT_LE(response.tasks_size(), 7);
+    for (const auto& task : response.tasks()) EXPECT_TRUE(seen.insert(task.task_id()).second);
+    token = response.next_page_token();
+    ++pages;
+  } while (!token.empty());
+  EXPECT_EQ(seen.size(), 30u);
+  EXPECT_EQ(pages, 5);
+
+  v1::ListTasksRequest by_type;
+  by_type.set_type(v1::TASK_TYPE_VALIDATE);
+  v1::ListTasksResponse validate;
+  ASSERT_TRUE(stub.ListTasks(Context().get(), by_type, &validate).ok());
+  EXPECT_EQ(validate.tasks_size(), 5);
+  EXPECT_TRUE(validate.next_page_token().empty());
+
+  ASSERT_EQ(Claim(stub, "lister", 3).tasks_size(), 3);
+  v1::ListTasksRequest by_worker;
+  by_worker.set_worker_id("lister");
+  by_worker.set_status(v1::TASK_STATUS_IN_PROGRESS);
+  v1::ListTasksResponse mine;
+  ASSERT_TRUE(stub.ListTasks(Context().get(), by_worker, &mine).ok());
+  EXPECT_EQ(mine.tasks_size(), 3);
+}
+
+TEST(TaskLife, ProgressSurvivesRestartAndCountsStayExact) {
+  TestServer server;
+  EnqueueN(server.stub(), 10);
+  for (int i = 0; i < 4; ++i) {
+    v1::ClaimTaskResponse claim = Claim(server.stub(), "w1");
+    ASSERT_EQ(claim.tasks_size(), 1);
+    Submit(server.stub(), Success(claim.tasks(0), "w1"));
+  }
+  server.Restart();
+  v1::Progress progress = GetProgress(server.stub());
+  EXPECT_EQ(progress.total(), 10);
+  EXPECT_EQ(progress.completed(), 4);
+  EXPECT_EQ(progress.queued(), 6);
+}
+
+TEST(TaskLife, WatchProgressPushesChanges) {
+  TestServer server;
+  auto& stub = server.stub();
+  auto context = Context();
+  v1::WatchProgressRequest request;
+  request.set_min_interval_ms(100);
+  auto stream = stub.WatchProgress(context.get(), request);
+  v1::Progress progress;
+  ASSERT_TRUE(stream->Read(&progress));
+  EXPECT_EQ(progress.total(), 0);
+  EnqueueN(stub, 3);
+  // Updates keep coming until one shows the enqueue.
+  bool seen = false;
+  while (!seen && stream->Read(&progress)) seen = progress.total() == 3 && progress.queued() == 3;
+  EXPECT_TRUE(seen);
+  context->TryCancel();
+  stream->Finish();
+}
+
+}  // namespace
+}  // namespace skillstore::server::testing
