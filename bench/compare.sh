@@ -1,0 +1,355 @@
+#!/usr/bin/env bash
+# skillstore side by side with the job queues a user would pick instead,
+# on this machine, in one run:
+#
+#   * end to end: N tiny tasks (256-byte SKILL.md, unique each) enqueued by
+#     one producer and drained by 4 worker processes, for
+#       - skillstore  (skillstore-server, synchronous=FULL; 4 skill-worker)
+#       - beanstalkd  (-b DIR -f 0: binlog fsynced on every write)
+#       - gearmand    (-q libsqlite3: background jobs in its SQLite queue)
+#     every worker parses each task with the same skillstore::RunTask(parse)
+#     call; peers then delete/complete the job, skill-worker submits the
+#     result, which skillstore stores durably (the peers store none);
+#   * skillstore enqueue throughput at batch 1 / 100 / 1000 and claim+submit
+#     throughput (skillstore-loadgen when it is built);
+#   * with FILL_N (1,000,000) tasks queued: server RSS, database size, claim
+#     latency p50 / p99;
+#   * parse MB/s on one core (skillstore-parse-bench when it is built) and
+#     worker scaling with --concurrency 1 vs 2 (bench/worker_scaling.sh).
+#
+# Prints a Markdown table and writes it to bench/RESULTS.md with the machine
+# and the date. Every server is started fresh on a fresh directory and
+# stopped at the end; nothing is left running.
+#
+#   bash bench/compare.sh [BUILD_DIR]          (default: build-bench)
+#   QUICK=1 bash bench/compare.sh              (small N: a smoke run of a minute)
+#
+# Environment knobs: N (20000), WORKERS (4), SS_CONCURRENCY (per skill-worker,
+# 1 = one task at a time like the peers' workers), FILL_N (1000000),
+# CLAIM_SAMPLES (2000), SCALING_TASKS (1000), SKIP_PEERS=1, SKIP_FILL=1,
+# RESULTS (output file; default bench/RESULTS.md).
+# A BUILD_DIR that is not a Release build is not used as is: a Release build
+# is configured and built beside it in BUILD_DIR-release.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$here"
+
+if [[ "${QUICK:-0}" == 1 ]]; then
+  : "${N:=3000}" "${FILL_N:=50000}" "${CLAIM_SAMPLES:=500}" "${SCALING_TASKS:=200}"
+fi
+N="${N:-20000}"
+WORKERS="${WORKERS:-4}"
+SS_CONCURRENCY="${SS_CONCURRENCY:-1}"
+FILL_N="${FILL_N:-1000000}"
+CLAIM_SAMPLES="${CLAIM_SAMPLES:-2000}"
+SCALING_TASKS="${SCALING_TASKS:-1000}"
+RESULTS="${RESULTS:-$here/bench/RESULTS.md}"
+
+log() { echo "compare: $*" >&2; }
+
+# --------------------------------------------------------------- packages
+# The peers come from Debian packages. `make test` never needs them, so they
+# are installed here rather than by deploy/install-deps.sh.
+bash deploy/install-deps.sh
+peer_packages=(beanstalkd gearman-job-server libgearman-dev)
+missing=()
+for p in "${peer_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [[ ${#missing[@]} -gt 0 && "${SKIP_PEERS:-0}" != 1 ]]; then
+  log "installing the peers: ${missing[*]}"
+  sudo_cmd=()
+  [[ "$(id -u)" -eq 0 ]] || sudo_cmd=(sudo)
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >&2
+fi
+
+# ------------------------------------------------------------------ build
+build="${1:-build-bench}"
+if [[ -f "$build/CMakeCache.txt" ]] &&
+   ! grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$build/CMakeCache.txt"; then
+  log "$build is not a Release build; using $build-release"
+  build="$build-release"
+fi
+if [[ ! -f "$build/CMakeCache.txt" ]]; then
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang >&2
+fi
+targets=(skillstore-server skill-worker skillstore-bench-client peer-beanstalkd peer-gearman)
+# Built by other modules; used when their targets exist.
+optional_targets=(skillstore-loadgen skillstore-parse-bench worker_bench_client)
+known_targets="$(cmake --build "$build" --target help 2>/dev/null || true)"
+for t in "${optional_targets[@]}"; do
+  grep -q "^$t:" <<<"$known_targets" && targets+=("$t")
+done
+log "building ${targets[*]} in $build (Release)"
+cmake --build "$build" -j "${JOBS:-2}" --target "${targets[@]}" >&2
+bin="$(cd "$build/bin" && pwd)"
+
+# ------------------------------------------------------ processes, cleanup
+work="$(mktemp -d "${TMPDIR:-/var/tmp}/skillstore-compare.XXXXXX")"
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Stops the processes started since mark $1 (an index into pids).
+stop_since() {
+  local mark="$1" i
+  for ((i = mark; i < ${#pids[@]}; ++i)); do kill "${pids[i]}" 2>/dev/null || true; done
+  for ((i = mark; i < ${#pids[@]}; ++i)); do wait "${pids[i]}" 2>/dev/null || true; done
+  pids=("${pids[@]:0:mark}")
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_port() {  # host port
+  local _
+  for _ in $(seq 1 200); do
+    (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  log "nothing listens on $1:$2"
+  return 1
+}
+
+# Starts skillstore-server on a fresh database in $1; sets ss_addr, ss_pid.
+start_skillstore() {
+  local dir="$1"
+  mkdir -p "$dir"
+  "$bin/skillstore-server" --listen 127.0.0.1:0 --db "$dir/skillstore.db" --log-level warn \
+    >"$dir/server.log" 2>&1 &
+  ss_pid=$!
+  pids+=("$ss_pid")
+  ss_addr=""
+  local _
+  for _ in $(seq 1 300); do
+    ss_addr="$(grep -o 'listening on 127.0.0.1:[0-9]*' "$dir/server.log" | head -1 |
+               sed 's/listening on //')" || true
+    [[ -n "$ss_addr" ]] && return 0
+    kill -0 "$ss_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  log "skillstore-server did not start:"; cat "$dir/server.log" >&2
+  return 1
+}
+
+result_field() {  # file field -> value from the RESULT line
+  grep '^RESULT ' "$1" | tail -1 | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+declare -A row  # measurement name -> value, for the table
+
+# ------------------------------------------------------- end to end: ours
+e2e_skillstore() {
+  local dir="$work/e2e-skillstore" mark=${#pids[@]} i
+  start_skillstore "$dir"
+  for ((i = 0; i < WORKERS; ++i)); do
+    "$bin/skill-worker" --server "$ss_addr" --concurrency "$SS_CONCURRENCY" \
+      --worker-id "bench-$i" --log-level warn >"$dir/worker-$i.log" 2>&1 &
+    pids+=($!)
+  done
+  log "skillstore: $N tasks, $WORKERS workers x concurrency $SS_CONCURRENCY"
+  "$bin/skillstore-bench-client" e2e --server "$ss_addr" --n "$N" --batch 1000 \
+    >"$dir/result" 2>"$dir/client.log"
+  cat "$dir/client.log" >&2
+  row[e2e_skillstore]="$(result_field "$dir/result" tasks_per_s)"
+  row[e2e_skillstore_s]="$(result_field "$dir/result" seconds)"
+  # The results are durable rows: count them for the record.
+  row[e2e_skillstore_rows]="$(sqlite3 "$dir/skillstore.db" 'SELECT count(*) FROM results' 2>/dev/null || echo '?')"
+  stop_since "$mark"
+}
+
+# ---------------------------------------------------- end to end: peers
+e2e_beanstalkd() {
+  local dir="$work/e2e-beanstalkd" mark=${#pids[@]} port i
+  mkdir -p "$dir/binlog"
+  port="$(free_port)"
+  beanstalkd -l 127.0.0.1 -p "$port" -b "$dir/binlog" -f 0 >"$dir/server.log" 2>&1 &
+  pids+=($!)
+  wait_port 127.0.0.1 "$port"
+  for ((i = 0; i < WORKERS; ++i)); do
+    "$bin/peer-beanstalkd" --port "$port" work >"$dir/worker-$i.log" 2>&1 &
+    pids+=($!)
+  done
+  log "beanstalkd: $N tasks, $WORKERS workers"
+  "$bin/peer-beanstalkd" --port "$port" produce --n "$N" >"$dir/result" 2>"$dir/client.log"
+  cat "$dir/client.log" >&2
+  row[e2e_beanstalkd]="$(result_field "$dir/result" tasks_per_s)"
+  row[e2e_beanstalkd_s]="$(result_field "$dir/result" seconds)"
+  stop_since "$mark"
+}
+
+e2e_gearmand() {
+  local dir="$work/e2e-gearmand" mark=${#pids[@]} port i
+  mkdir -p "$dir"
+  port="$(free_port)"
+  gearmand -L 127.0.0.1 -p "$port" -q libsqlite3 --libsqlite3-db "$dir/queue.db" \
+    --log-file "$dir/gearmand.log" >"$dir/server.log" 2>&1 &
+  pids+=($!)
+  wait_port 127.0.0.1 "$port"
+  for ((i = 0; i < WORKERS; ++i)); do
+    "$bin/peer-gearman" --port "$port" work >"$dir/worker-$i.log" 2>&1 &
+    pids+=($!)
+  done
+  log "gearmand: $N tasks, $WORKERS workers"
+  "$bin/peer-gearman" --port "$port" produce --n "$N" >"$dir/result" 2>"$dir/client.log"
+  cat "$dir/client.log" >&2
+  row[e2e_gearmand]="$(result_field "$dir/result" tasks_per_s)"
+  row[e2e_gearmand_s]="$(result_field "$dir/result" seconds)"
+  stop_since "$mark"
+}
+
+# ------------------------------------------- enqueue and claim+submit rates
+rates_skillstore() {
+  local dir="$work/rates" mark=${#pids[@]} b n
+  start_skillstore "$dir"
+  for b in 1 100 1000; do
+    # Enough calls at each batch size for a steady figure, a few seconds each.
+    case "$b" in 1) n=$((N / 4 > 2000 ? 2000 : N / 4));; 100) n=$((N));; *) n=$((N * 5));; esac
+    "$bin/skillstore-bench-client" enqueue --server "$ss_addr" --n "$n" --batch "$b" \
+      >"$dir/enqueue-$b" 2>&1
+    row[enqueue_$b]="$(result_field "$dir/enqueue-$b" tasks_per_s)"
+    log "enqueue batch $b: ${row[enqueue_$b]} tasks/s"
+  done
+  stop_since "$mark"
+  row[claim_submit]="n/a (skillstore-loadgen not built)"
+  if [[ -x "$bin/skillstore-loadgen" ]]; then
+    dir="$work/loadgen"
+    start_skillstore "$dir"
+    # Its own report is kept verbatim in RESULTS.md.
+    "$bin/skillstore-loadgen" --server "$ss_addr" >"$dir/out" 2>&1 || log "skillstore-loadgen failed"
+    cat "$dir/out" >&2
+    row[loadgen]="$(cat "$dir/out")"
+    row[claim_submit]="$(grep -io 'claim[^0-9]*[0-9.]*' "$dir/out" | head -1 | grep -o '[0-9.]*$' || echo '?')"
+    stop_since "$mark"
+  fi
+}
+
+# ------------------------------------------------------------ 1M queued
+fill_skillstore() {
+  local dir="$work/fill" mark=${#pids[@]}
+  start_skillstore "$dir"
+  log "filling the queue with $FILL_N tasks"
+  "$bin/skillstore-bench-client" enqueue --server "$ss_addr" --n "$FILL_N" --batch 1000 \
+    >"$dir/fill" 2>&1
+  row[fill_rate]="$(result_field "$dir/fill" tasks_per_s)"
+  sleep 1  # let the server settle (a checkpoint may be running)
+  "$bin/skillstore-bench-client" claim-latency --server "$ss_addr" --samples "$CLAIM_SAMPLES" \
+    >"$dir/claim" 2>&1
+  row[claim_p50]="$(grep -o 'p50_ms=[0-9.]*' "$dir/claim" | cut -d= -f2)"
+  row[claim_p99]="$(grep -o 'p99_ms=[0-9.]*' "$dir/claim" | cut -d= -f2)"
+  row[rss_mb]="$(awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$ss_pid/status")"
+  row[hwm_mb]="$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$ss_pid/status")"
+  row[db_mb]="$(du -cm "$dir"/skillstore.db* | awk '/total/ { print $1 }')"
+  stop_since "$mark"
+}
+
+# ------------------------------------------------- parsing and scaling
+parse_and_scaling() {
+  row[parse_mbps]="n/a (skillstore-parse-bench not built)"
+  if [[ -x "$bin/skillstore-parse-bench" ]]; then
+    "$bin/skillstore-parse-bench" >"$work/parse-bench" 2>&1 || log "skillstore-parse-bench failed"
+    cat "$work/parse-bench" >&2
+    row[parse_mbps]="$(grep -io '[0-9.]* *MB/s' "$work/parse-bench" | head -1 | grep -o '^[0-9.]*' || echo '?')"
+  fi
+  row[scaling]="n/a"
+  local corpus="$here/../shared/corpus/skill0/skills"
+  [[ -d "$corpus" ]] || corpus="$here/examples/skills"
+  if [[ -x "$bin/worker_bench_client" && -f bench/worker_scaling.sh ]]; then
+    bash bench/worker_scaling.sh "$build" "$SCALING_TASKS" "$corpus" >"$work/scaling" 2>&1 ||
+      log "worker_scaling.sh failed"
+    cat "$work/scaling" >&2
+    row[scaling_1]="$(sed -n 's/^concurrency 1: \([0-9.]*\).*/\1/p' "$work/scaling")"
+    row[scaling_2]="$(sed -n 's/^concurrency 2: \([0-9.]*\).*/\1/p' "$work/scaling")"
+    row[scaling]="$(sed -n 's/^speed-up: //p' "$work/scaling")"
+  fi
+}
+
+# ------------------------------------------------------------------- run
+started="$(date -u '+%Y-%m-%d %H:%M UTC')"
+t0=$SECONDS
+e2e_skillstore
+if [[ "${SKIP_PEERS:-0}" != 1 ]]; then
+  e2e_beanstalkd
+  e2e_gearmand
+fi
+rates_skillstore
+[[ "${SKIP_FILL:-0}" == 1 ]] || fill_skillstore
+parse_and_scaling
+
+ratio() {  # a b -> a/b with 1 decimal, or n/a
+  awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1fx", a / b; else printf "n/a" }'
+}
+v() { echo "${row[$1]:-n/a}"; }
+verdict() {  # value op target
+  awk -v x="${1:-}" -v op="$2" -v t="$3" 'BEGIN {
+    if (x == "" || x == "n/a" || x + 0 != x) { print "n/a"; exit }
+    ok = (op == ">=") ? (x + 0 >= t) : (x + 0 <= t); print ok ? "met" : "MISSED" }'
+}
+r_bs="$(ratio "$(v e2e_skillstore)" "$(v e2e_beanstalkd)")"
+r_gm="$(ratio "$(v e2e_skillstore)" "$(v e2e_gearmand)")"
+
+cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+table="$(cat <<EOF
+| measurement | value | target |
+|---|---|---|
+| end to end, skillstore ($WORKERS skill-worker x concurrency $SS_CONCURRENCY, synchronous=FULL) | $(v e2e_skillstore) tasks/s ($N in $(v e2e_skillstore_s) s, $(v e2e_skillstore_rows) result rows) | |
+| end to end, beanstalkd (-b -f 0, $WORKERS workers) | $(v e2e_beanstalkd) tasks/s ($(v e2e_beanstalkd_s) s) | |
+| end to end, gearmand (-q libsqlite3, $WORKERS workers) | $(v e2e_gearmand) tasks/s ($(v e2e_gearmand_s) s) | |
+| ratio skillstore / beanstalkd | $r_bs | >= 10x: $(verdict "${r_bs%x}" ">=" 10) |
+| ratio skillstore / gearmand | $r_gm | >= 40x: $(verdict "${r_gm%x}" ">=" 40) |
+| enqueue, batch 1 (one client) | $(v enqueue_1) tasks/s | |
+| enqueue, batch 100 | $(v enqueue_100) tasks/s | |
+| enqueue, batch 1000 | $(v enqueue_1000) tasks/s | |
+| claim+submit (skillstore-loadgen) | $(v claim_submit) | |
+| queue filled to $FILL_N (batch 1000) | $(v fill_rate) tasks/s | |
+| server RSS with $FILL_N queued (peak) | $(v rss_mb) MB ($(v hwm_mb) MB) | <= 150 MB: $(verdict "$(v hwm_mb)" "<=" 150) |
+| database size with $FILL_N queued (db + wal) | $(v db_mb) MB | |
+| claim latency p50 / p99 ($CLAIM_SAMPLES claims, 1 task, wait 0) | $(v claim_p50) / $(v claim_p99) ms | p99 <= 5 ms: $(verdict "$(v claim_p99)" "<=" 5) |
+| parse throughput, one core | $(v parse_mbps) MB/s | |
+| worker scaling, --concurrency 1 / 2 ($SCALING_TASKS corpus parse tasks) | $(v scaling_1) / $(v scaling_2) tasks/s, speed-up $(v scaling) | >= 1.8x |
+EOF
+)"
+
+report="$(cat <<EOF
+# skillstore benchmark results
+
+Generated by \`bash bench/compare.sh\` (N=$N, WORKERS=$WORKERS, SS_CONCURRENCY=$SS_CONCURRENCY,
+FILL_N=$FILL_N) on $started, in $((SECONDS - t0)) s.
+
+Machine: $(nproc) cores, $cpu, Linux $(uname -r), $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo) RAM;
+database and binlogs on $(df -T "$work" | awk 'NR == 2 { print $2 }') under $(dirname "$work").
+
+$table
+
+How the end-to-end figures are made (bench/peers/): each system is started fresh on an empty
+directory; its $WORKERS worker processes are started and waiting; one producer then enqueues $N
+unique 256-byte SKILL.md tasks and the clock runs from its first enqueue until the server reports
+every task finished. Every worker, ours and the peers', runs the same
+\`skillstore::RunTask(parse)\` on each task. The peers' workers then delete the job (beanstalkd,
+\`delete\` after \`reserve\`) or complete it (gearmand, WORK_COMPLETE of a background job) and
+drop the result; skill-worker streams the result JSON back and skillstore stores it in its
+\`results\` table before acknowledging. Producers: skillstore enqueues batches of 1000 (one RPC
+each); beanstalkd's producer pipelines its \`put\`s (64 in flight); gearmand's submits background
+jobs in pipelined rounds of 100. Durability: skillstore synchronous=FULL (every ack after its
+commit), beanstalkd \`-f 0\` (fsync on every write), gearmand's SQLite queue (insert before
+JOB_CREATED).
+EOF
+)"
+if [[ -n "${row[loadgen]:-}" ]]; then
+  report+=$'\n\nskillstore-loadgen output:\n\n```\n'"${row[loadgen]}"$'\n```'
+fi
+
+echo "$table"
+echo "$report" >"$RESULTS"
+log "wrote $RESULTS"
