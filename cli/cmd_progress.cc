@@ -1,4 +1,5 @@
 // skillctl progress | watch | wait: the queue as a whole.
+#include <algorithm>
 #include <functional>
 #include <iostream>
 #include <thread>
@@ -20,6 +21,10 @@ namespace {
 // new line when the output is not a terminal.
 constexpr int kWatchIntervalMs = 250;
 constexpr int64_t kLogLineIntervalMs = 2000;
+// A watch stream is re-opened (after a fresh GetProgress) this often, so an
+// update the server coalesced away can delay the end of a wait by at most
+// this long.
+constexpr absl::Duration kStreamRound = absl::Seconds(10);
 
 // Sleeps up to `d`, returning early on ^C.
 void InterruptibleSleep(absl::Duration d) {
@@ -65,9 +70,7 @@ absl::Status FollowProgress(Client& client, absl::Time deadline,
       continue;
     }
     grpc::ClientContext context;
-    if (deadline != absl::InfiniteFuture()) {
-      context.set_deadline(absl::ToChronoTime(deadline));
-    }
+    context.set_deadline(absl::ToChronoTime(std::min(deadline, absl::Now() + kStreamRound)));
     CancelOnInterrupt cancel_guard(&context);
     v1::WatchProgressRequest request;
     request.set_min_interval_ms(kWatchIntervalMs);
@@ -83,9 +86,8 @@ absl::Status FollowProgress(Client& client, absl::Time deadline,
     grpc::Status end = reader->Finish();
     if (stop) return absl::OkStatus();
     if (InterruptScope::Interrupted()) return absl::CancelledError("interrupted");
-    if (end.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED || absl::Now() >= deadline) {
-      return absl::DeadlineExceededError("timed out");
-    }
+    if (absl::Now() >= deadline) return absl::DeadlineExceededError("timed out");
+    if (end.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) continue;  // next round
     if (end.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
       polling = true;
       continue;

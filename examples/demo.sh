@@ -80,7 +80,7 @@ step "Starting $workers workers (--concurrency $concurrency each)"
 start="$(date +%s.%N)"
 for i in $(seq "$workers"); do
   "$bin/skill-worker" --server "$address" --concurrency "$concurrency" \
-    --worker-id "demo-worker-$i" --exit-when-idle 5 >"$work/worker-$i.log" 2>&1 &
+    --worker-id "demo-worker-$i" --exit-when-idle 60 >"$work/worker-$i.log" 2>&1 &
   pids+=($!)
 done
 
@@ -97,7 +97,7 @@ find "$out_dir" -maxdepth 1 -type f \
 skillctl export --out "$out_dir"
 
 step "Validating the decompositions against the Skill-0 schema (validate tasks)"
-skillctl enqueue --type validate --idempotent "$out_dir"
+skillctl enqueue --type validate --idempotent "$out_dir"/*-skill.json
 skillctl wait --timeout "$timeout" || wait_rc=$?
 end="$(date +%s.%N)"
 skillctl export --type validate --out "$out_dir" >/dev/null

@@ -62,9 +62,13 @@ expect() {  # expect NAME OUTPUT NEEDLE...
 }
 
 # ------------------------------------------------------------ direct calls
+# gRPC C++'s health service is not describable by reflection (see
+# grpc_health_v1.proto), so its schema comes from a file; reflection is still
+# tried first.
+health_schema="$src/tests/cli/grpc_health_v1.proto"
 out="$(bufcurl --list-services "http://$addr")"
 expect "list services" "$out" skillstore.v1.SkillStore grpc.health.v1.Health
-out="$(bufcurl --list-methods "http://$addr")"
+out="$(bufcurl --reflect --schema "$health_schema" --list-methods "http://$addr")"
 expect "list methods" "$out" \
   skillstore.v1.SkillStore/Enqueue skillstore.v1.SkillStore/ClaimTask \
   skillstore.v1.SkillStore/SubmitResult skillstore.v1.SkillStore/Heartbeat \
@@ -73,7 +77,7 @@ expect "list methods" "$out" \
   skillstore.v1.SkillStore/GetResult skillstore.v1.SkillStore/ListWorkers \
   skillstore.v1.SkillStore/CancelTask skillstore.v1.SkillStore/RetryTask
 
-out="$(bufcurl -d '{}' "http://$addr/grpc.health.v1.Health/Check")"
+out="$(bufcurl --reflect --schema "$health_schema" -d '{}' "http://$addr/grpc.health.v1.Health/Check")"
 expect "health check" "$out" SERVING
 
 content="$(base64 -w0 "$src/examples/skills/test-driven-development/SKILL.md")"
@@ -104,11 +108,13 @@ expect "bad request" "$out" invalid_argument
 # grpcurl is not packaged for Debian 12; this shim runs the README's grpcurl
 # command lines with buf curl, rewriting only the address.
 grpcurl() {
-  local data="" target="" method="" list=0
+  local data="" target="" method="" list=0 import_path="." schema=()
   while [ $# -gt 0 ]; do
     case "$1" in
       -plaintext) shift ;;
       -d) data="$2"; shift 2 ;;
+      -import-path) import_path="$2"; shift 2 ;;
+      -proto) schema=(--reflect --schema "$import_path/$2"); shift 2 ;;
       list) list=1; shift ;;
       -*) fail "README uses grpcurl option $1, which the shim does not know" ;;
       *) if [ -z "$target" ]; then target="$1"; else method="$1"; fi; shift ;;
@@ -119,7 +125,7 @@ grpcurl() {
     bufcurl --list-services "http://$addr"
   else
     [ "$data" = "@" ] && data="@-"
-    bufcurl -d "${data:-{\}}" "http://$addr/$method"
+    bufcurl "${schema[@]}" -d "${data:-{\}}" "http://$addr/$method"
   fi
 }
 
