@@ -357,8 +357,11 @@ TEST_F(WorkerProcessTest, ALateResultAfterTheLeaseWasTakenOverIsRejectedHarmless
   ASSERT_TRUE(result.has_value());
   EXPECT_EQ(result->metrics().worker_id(), "rescuer");
   // And it goes on working.
+  // Leave the next task to the sleeper: freeze the rescuer first. (Should
+  // its pending long-poll still get the task, that lease expires too and the
+  // sleeper takes the task over.)
+  rescuer->Signal(SIGSTOP);
   std::vector<std::string> more = Enqueue(1);
-  rescuer->Signal(SIGSTOP);  // leave the new task to the sleeper
   ASSERT_TRUE(WaitForCompleted(2, absl::Seconds(60)));
   rescuer->Signal(SIGCONT);
   auto next = GetResult(more[0]);
