@@ -155,6 +155,19 @@ class WorkerProcessTest : public ::testing::Test {
     return response.tasks_size();
   }
 
+  v1::WorkerStatus WorkerStatus(const std::string& worker_id) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::ListWorkersResponse response;
+    if (!stub_->ListWorkers(&context, v1::ListWorkersRequest(), &response).ok()) {
+      return v1::WORKER_STATUS_UNSPECIFIED;
+    }
+    for (const v1::WorkerInfo& worker : response.workers()) {
+      if (worker.worker_id() == worker_id) return worker.status();
+    }
+    return v1::WORKER_STATUS_UNSPECIFIED;
+  }
+
   // From the SQLite file itself: result rows per task id.
   std::map<std::string, int> ResultRowsPerTask() {
     std::map<std::string, int> rows;
@@ -305,6 +318,9 @@ TEST_F(WorkerProcessTest, SigtermDrainsRunningTasksSubmitsThemAndExitsZero) {
         << worker->ReadLog();
   }
   worker->Signal(SIGTERM);
+  // The server hears that the worker drains (while its tasks still run).
+  EXPECT_TRUE(WaitUntil([&] { return WorkerStatus("drainer") == v1::WORKER_STATUS_DRAINING; },
+                        absl::Seconds(30)));
   ExpectExit(worker.get(), 0, absl::Seconds(90));
   const std::string log = worker->ReadLog();
   EXPECT_NE(log.find("draining"), std::string::npos) << log;
