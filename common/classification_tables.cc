@@ -272,6 +272,7 @@ constexpr Cue kCues[] = {
     {"where", CueKind::kConditionLead, 0},
     {"while", CueKind::kConditionLead, 0},
     {"until", CueKind::kConditionLead, 0},
+    {"only", CueKind::kConditionLead, 0},  // "Only deploy after ..." restricts
     // Conditions inside a sentence (they give condition_expression).
     {"if", CueKind::kConditionWord, 0},
     {"when", CueKind::kConditionWord, 0},

@@ -26,8 +26,10 @@ struct EngineLimits {
   // copes with deep nesting, but work per line grows with depth, and no real
   // skill nests more than a handful of levels.
   size_t max_markdown_depth = 256;
-  // Elements in one decomposition; far above any real skill, bounds output.
-  size_t max_elements = 200000;
+  // Statements in one decomposition. Real skills have tens to hundreds; the
+  // limit bounds output size (each element is ~1 KB of JSON) for inputs
+  // made of millions of tiny sentences.
+  size_t max_elements = 50000;
 };
 
 // The limits RunTask uses.

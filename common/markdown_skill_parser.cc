@@ -127,15 +127,17 @@ absl::StatusOr<nlohmann::ordered_json> MarkdownSkillParser::ParseAt(
   }
 
   DecompositionBuilder builder(LocatorFile(source_label));
+  auto TooManyStatements = [&] {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "skill yields more than ", limits_.max_elements,
+        " statements; the engine's output limit (no real skill comes close)"));
+  };
   std::string first_paragraph;
   std::string first_heading;
   const std::vector<std::string>* table_header = nullptr;
 
   for (const MarkdownBlock& block : doc->blocks) {
-    if (builder.size() > limits_.max_elements) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "skill yields more than ", limits_.max_elements, " statements"));
-    }
+    if (builder.size() > limits_.max_elements) return TooManyStatements();
     const std::string& section_title = doc->sections[block.section].title;
     const std::string section = block.section == 0 ? std::string("(top)") : section_title;
     const SectionBias section_bias = bias[block.section];
@@ -180,18 +182,25 @@ absl::StatusOr<nlohmann::ordered_json> MarkdownSkillParser::ParseAt(
         if (first_paragraph.empty() && !block.in_list && !sentences.empty()) {
           first_paragraph = Collapse(block.source, block.in_quote);
         }
+        // Lines are counted incrementally: spans come in order, and a 20 MB
+        // paragraph has hundreds of thousands of them.
+        size_t counted_to = 0;
+        int line = block.line_start;
         for (const SourceSpan& span : sentences) {
           std::string_view text = block.source.substr(span.begin, span.end - span.begin);
+          line += CountNewlines(block.source.substr(counted_to, span.begin - counted_to));
+          counted_to = span.begin;
           Statement s;
           s.original_text = std::string(text);
           s.description = Collapse(text, block.in_quote);
-          s.line_start = block.line_start + CountNewlines(block.source.substr(0, span.begin));
+          s.line_start = line;
           s.line_end = s.line_start + CountNewlines(text);
           s.section = section;
           s.classification = ClassifyStatement(
               text, section_bias,
               block.in_list ? StatementKind::kListItem : StatementKind::kSentence);
           builder.Add(std::move(s));
+          if (builder.size() > limits_.max_elements) return TooManyStatements();
         }
         break;
       }
@@ -214,12 +223,16 @@ absl::StatusOr<nlohmann::ordered_json> MarkdownSkillParser::ParseAt(
         const bool prompts_only = block.language == "console" ||
                                   block.language == "shell-session" ||
                                   block.language == "shellsession" || block.language == "terminal";
+        size_t counted_to = 0;
+        int line = first_line;
         for (const SourceSpan& span : SplitShellCommands(code, prompts_only)) {
           std::string_view cmd = code.substr(span.begin, span.end - span.begin);
+          line += CountNewlines(code.substr(counted_to, span.begin - counted_to));
+          counted_to = span.begin;
           Statement s;
           s.original_text = std::string(cmd);
           s.description = Collapse(cmd, block.in_quote);
-          s.line_start = first_line + CountNewlines(code.substr(0, span.begin));
+          s.line_start = line;
           s.line_end = s.line_start + CountNewlines(cmd);
           s.section = section;
           s.shell_command = true;
@@ -228,6 +241,7 @@ absl::StatusOr<nlohmann::ordered_json> MarkdownSkillParser::ParseAt(
           s.classification.action_type = ActionType::kExternalCall;
           s.classification.confidence = 0.95;
           builder.Add(std::move(s));
+          if (builder.size() > limits_.max_elements) return TooManyStatements();
         }
         break;
       }

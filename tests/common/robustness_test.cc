@@ -1,0 +1,235 @@
+// Hostile and broken inputs: each either parses or fails with a clear error,
+// in bounded time (ctest TIMEOUT) and memory. Every case runs through
+// RunTask, as the worker does.
+#include <string>
+
+#include "common/task_executor.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "test_util.h"
+
+namespace skillstore {
+namespace {
+
+using nlohmann::json;
+
+constexpr TaskKind kSkillKinds[] = {TaskKind::kParse, TaskKind::kAnalyze};
+
+void ExpectError(const std::string& content, absl::StatusCode code, const std::string& words) {
+  for (TaskKind kind : kSkillKinds) {
+    absl::StatusOr<std::string> out = RunTask(kind, content, "bad/SKILL.md");
+    ASSERT_FALSE(out.ok()) << TaskKindName(kind) << " accepted the input";
+    EXPECT_EQ(out.status().code(), code) << TaskKindName(kind) << ": " << out.status();
+    EXPECT_NE(out.status().message().find(words), std::string::npos)
+        << TaskKindName(kind) << ": " << out.status();
+  }
+}
+
+json ExpectParses(const std::string& content) {
+  json parsed;
+  for (TaskKind kind : kSkillKinds) {
+    absl::StatusOr<std::string> out = RunTask(kind, content, "ok/SKILL.md");
+    EXPECT_TRUE(out.ok()) << TaskKindName(kind) << ": " << out.status();
+    if (out.ok() && kind == TaskKind::kParse) parsed = json::parse(*out);
+  }
+  return parsed;
+}
+
+TEST(RobustnessTest, EmptyAndBlankFiles) {
+  ExpectError("", absl::StatusCode::kInvalidArgument, "empty");
+  ExpectError(" \n\t\r\n", absl::StatusCode::kInvalidArgument, "empty");
+}
+
+TEST(RobustnessTest, FrontMatterOnly) {
+  json doc = ExpectParses("---\nname: only-meta\ndescription: nothing else\n---\n");
+  EXPECT_EQ(doc["meta"]["name"], "only-meta");
+  EXPECT_EQ(doc["decomposition"]["actions"], json::array());
+}
+
+TEST(RobustnessTest, NoFrontMatter) {
+  json doc = ExpectParses("Run the linter.\n");
+  EXPECT_EQ(doc["decomposition"]["actions"].size(), 1u);
+}
+
+TEST(RobustnessTest, BrokenYaml) {
+  ExpectError("---\nname: [unclosed\ndescription: x\n---\nBody.\n",
+              absl::StatusCode::kInvalidArgument, "front matter is not valid YAML");
+  ExpectError("---\nname: x\n  bad: indentation\n: : :\n---\nBody.\n",
+              absl::StatusCode::kInvalidArgument, "YAML");
+  ExpectError("---\nname: never closed\nBody.\n", absl::StatusCode::kInvalidArgument,
+              "never closed");
+  ExpectError("---\n- a\n- list\n---\nBody.\n", absl::StatusCode::kInvalidArgument, "mapping");
+  ExpectError("---\nname: {a: 1}\n---\nBody.\n", absl::StatusCode::kInvalidArgument,
+              "'name' must be a string");
+}
+
+TEST(RobustnessTest, SloppyButCommonYamlIsRepaired) {
+  json doc = ExpectParses(
+      "---\nname: sloppy\ndescription: Helps with shell. Triggers on: *.sh\n---\nBody text.\n");
+  EXPECT_EQ(doc["meta"]["description"], "Helps with shell. Triggers on: *.sh");
+  EXPECT_EQ(doc["parser_meta"]["front_matter_repaired"], true);
+}
+
+TEST(RobustnessTest, YamlAliasBomb) {
+  // Each level refers to the previous one nine times: 9^9 nodes if expanded.
+  std::string yaml = "---\nname: bomb\na0: &a0 [x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i <= 9; ++i) {
+    std::string prev = "*a" + std::to_string(i - 1);
+    yaml += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + prev;
+    for (int k = 0; k < 8; ++k) yaml += ", " + prev;
+    yaml += "]\n";
+  }
+  yaml += "---\nBody.\n";
+  ExpectError(yaml, absl::StatusCode::kResourceExhausted, "alias");
+}
+
+TEST(RobustnessTest, ManyAliasesOfOneAnchor) {
+  std::string yaml = "---\nname: wide\nbase: &b {k: [1, 2, 3, 4, 5, 6, 7, 8]}\nlist:\n";
+  for (int i = 0; i < 20000; ++i) yaml += "  - *b\n";
+  yaml += "---\nBody.\n";
+  ExpectError(yaml, absl::StatusCode::kResourceExhausted, "front matter");
+}
+
+TEST(RobustnessTest, DeeplyNestedYaml) {
+  std::string yaml = "---\nname: deep\nk: " + std::string(10000, '[') + std::string(10000, ']') +
+                     "\n---\nBody.\n";
+  ExpectError(yaml, absl::StatusCode::kResourceExhausted, "nests");
+  std::string block = "---\nname: deep\nk:\n";
+  for (int i = 0; i < 200; ++i) block += std::string(2 * i + 2, ' ') + "- \n";
+  block += "---\nBody.\n";
+  ExpectError(block, absl::StatusCode::kResourceExhausted, "nests");
+}
+
+TEST(RobustnessTest, InvalidUtf8) {
+  ExpectError("# Title\n\nBad byte \xff here.\n", absl::StatusCode::kInvalidArgument,
+              "not valid UTF-8");
+  ExpectError("Overlong \xc0\xaf slash.\n", absl::StatusCode::kInvalidArgument, "UTF-8");
+  ExpectError("Surrogate \xed\xa0\x80 half.\n", absl::StatusCode::kInvalidArgument, "UTF-8");
+  ExpectError("Truncated \xe2\x82", absl::StatusCode::kInvalidArgument, "UTF-8");
+}
+
+TEST(RobustnessTest, BinaryData) {
+  std::string binary = "\x7f" "ELF\x02\x01\x01";
+  binary.push_back('\0');
+  for (int i = 0; i < 1000; ++i) binary.push_back(static_cast<char>(i * 37));
+  ExpectError(binary, absl::StatusCode::kInvalidArgument, "binary");
+  std::string png = "\x89PNG\r\n\x1a\n";
+  ExpectError(png, absl::StatusCode::kInvalidArgument, "");
+}
+
+TEST(RobustnessTest, TwentyMegabyteSingleLine) {
+  std::string line;
+  line.reserve(20u << 20);
+  const std::string words = "Keep the deployment notes short and readable ";
+  while (line.size() < (20u << 20)) line += words;
+  line += "\n";
+  json doc = ExpectParses(line);
+  ASSERT_EQ(doc["decomposition"]["directives"].size() + doc["decomposition"]["actions"].size(), 1u);
+
+  std::string sentences;
+  sentences.reserve(20u << 20);
+  for (int i = 0; sentences.size() < (20u << 20); ++i) {
+    sentences += "Step " + std::to_string(i) + " runs fine. ";
+  }
+  // A million tiny sentences would make ~1 GB of JSON: refused by the
+  // statement limit instead of exhausting the worker's memory.
+  absl::StatusOr<std::string> many = RunTask(TaskKind::kParse, sentences, "many");
+  ASSERT_FALSE(many.ok());
+  EXPECT_EQ(many.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(many.status().message().find("statements"), std::string::npos);
+  // analyze has no per-statement output and scans it all.
+  EXPECT_TRUE(RunTask(TaskKind::kAnalyze, sentences, "many").ok());
+}
+
+TEST(RobustnessTest, OverTheSizeLimit) {
+  std::string big((33u << 20), 'a');
+  ExpectError(big, absl::StatusCode::kResourceExhausted, "limit");
+}
+
+TEST(RobustnessTest, TenThousandDeepListsAndQuotes) {
+  std::string lists;
+  for (int i = 0; i < 10000; ++i) lists += "- ";
+  lists += "deep item\n";
+  ExpectError(lists, absl::StatusCode::kResourceExhausted, "nests");
+  std::string quotes(10000, '>');
+  quotes += " deep quote\n";
+  ExpectError(quotes, absl::StatusCode::kResourceExhausted, "nests");
+  std::string indented;
+  for (int i = 0; i < 2000; ++i) indented += std::string(2 * i, ' ') + "- level\n";
+  ExpectError(indented, absl::StatusCode::kResourceExhausted, "nests");
+  // Moderate nesting is fine.
+  std::string moderate;
+  for (int i = 0; i < 50; ++i) moderate += std::string(2 * i, ' ') + "- Level " + std::to_string(i) + " item.\n";
+  json doc = ExpectParses(moderate);
+  EXPECT_EQ(doc["decomposition"]["directives"].size(), 50u);
+}
+
+TEST(RobustnessTest, PathologicalInlineMarkdown) {
+  std::string emphasis;
+  for (int i = 0; i < 50000; ++i) emphasis += "*a ";
+  ExpectParses(emphasis + "\n");
+  ExpectParses(std::string(100000, '[') + std::string(100000, ']') + "\n");
+  ExpectParses(std::string(100000, '`') + "x\n");
+  std::string table = "| a | b |\n|---|---|\n";
+  for (int i = 0; i < 20000; ++i) table += "| cell " + std::to_string(i) + " | x |\n";
+  ExpectParses(table);
+}
+
+std::string Fixture() {
+  return testing::ReadFile(testing::DataDir() / "skills/release-notes-helper/SKILL.md");
+}
+
+json Elements(const json& doc) {
+  json out = json::array();
+  for (const char* kind : {"actions", "rules", "directives"}) {
+    for (const json& e : doc["decomposition"][kind]) {
+      out.push_back({e["id"], e["provenance"]["location"]["line_start"],
+                     e["provenance"]["location"]["line_end"], e["description"]});
+    }
+  }
+  return out;
+}
+
+TEST(RobustnessTest, CrlfLineEndsGiveTheSameElements) {
+  const std::string lf = Fixture();
+  std::string crlf;
+  for (char c : lf) {
+    if (c == '\n') crlf += '\r';
+    crlf += c;
+  }
+  json a = ExpectParses(lf);
+  json b = ExpectParses(crlf);
+  EXPECT_EQ(Elements(a), Elements(b));
+  EXPECT_EQ(a["meta"]["name"], b["meta"]["name"]);
+  EXPECT_EQ(a["original_definition"], b["original_definition"]);
+  for (const char* kind : {"actions", "rules", "directives"}) {
+    for (const json& e : b["decomposition"][kind]) {
+      const std::string text = e["provenance"]["original_text"];
+      EXPECT_NE(text.back(), '\r') << text;
+    }
+  }
+}
+
+TEST(RobustnessTest, ByteOrderMarkIsIgnored) {
+  const std::string plain = Fixture();
+  json a = ExpectParses(plain);
+  json b = ExpectParses("\xEF\xBB\xBF" + plain);
+  EXPECT_EQ(Elements(a), Elements(b));
+  EXPECT_EQ(b["meta"]["name"], "release-notes-helper");
+}
+
+TEST(RobustnessTest, ValidateGuardsAgainstDeepJson) {
+  absl::StatusOr<std::string> out =
+      RunTask(TaskKind::kValidate, std::string(100000, '[') + std::string(100000, ']'), "deep");
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kResourceExhausted);
+  out = RunTask(TaskKind::kParse, "{" + std::string(100000, '[') , "deep");
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kResourceExhausted);
+  out = RunTask(TaskKind::kValidate, "[1, 2, 3]", "array");
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(json::parse(*out)["valid"], false);
+}
+
+}  // namespace
+}  // namespace skillstore
