@@ -63,7 +63,15 @@ absl::Status SendBatch(Client& client, v1::EnqueueRequest* batch, Totals* totals
   v1::EnqueueResponse response;
   absl::Status status = client.Call(&v1::SkillStore::Stub::Enqueue, *batch, &response,
                                     absl::StrCat("enqueue ", batch->tasks_size(), " tasks"));
-  if (!status.ok()) return status;
+  if (!status.ok()) {
+    const int64_t sent = totals->enqueued + totals->deduplicated;
+    if (sent == 0) return status;
+    // Earlier batches are in the queue already: say so, and how to resume.
+    return absl::Status(status.code(),
+                        absl::StrCat(status.message(), " (", sent,
+                                     " tasks of earlier batches were enqueued; fix the cause and "
+                                     "re-run with --idempotent to add only the rest)"));
+  }
   for (int i = 0; i < response.task_ids_size(); ++i) {
     totals->task_ids.push_back(response.task_ids(i));
     const bool dup = i < response.deduplicated_size() && response.deduplicated(i);
