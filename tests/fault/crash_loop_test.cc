@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <iostream>
 #include <csignal>
 #include <random>
 #include <thread>
@@ -77,7 +78,10 @@ TEST(CrashLoopTest, ServerKilledThreeTimesLosesNothingAndDuplicatesNothing) {
     const absl::Time deadline = absl::Now() + absl::Minutes(2);
     for (;;) {
       auto p = client.Progress();
-      if (p.ok() && p->completed() >= threshold) break;
+      if (p.ok() && p->completed() >= threshold) {
+        std::cout << "kill " << kill + 1 << " at " << p->ShortDebugString() << "\n";
+        break;
+      }
       ASSERT_LT(absl::Now(), deadline) << "no progress to " << threshold << " completed";
       absl::SleepFor(absl::Milliseconds(5));
     }

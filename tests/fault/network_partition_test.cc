@@ -83,7 +83,7 @@ TEST(NetworkPartitionTest, CutOffWorkerLosesItsLeasesAndItsLateResultsAreRejecte
   // Heal: the worker comes back and submits what it finished meanwhile;
   // the server turns those results away (their leases are gone).
   ASSERT_TRUE(net.Heal(kCutWorker).ok());
-  auto rejected = workers[kCutWorker]->WaitForLogLine("rejected", absl::Seconds(90));
+  auto rejected = workers[kCutWorker]->WaitForLogLine("rejected by the server", absl::Seconds(90));
   EXPECT_TRUE(rejected.ok()) << "the healed worker's late results were not rejected: "
                              << rejected.status() << "\n"
                              << workers[kCutWorker]->ReadLog();
