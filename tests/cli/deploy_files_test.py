@@ -90,7 +90,7 @@ def check_command(tokens, where):
     for t in tokens[1:]:
         if t in ("|", "&&", "||", ";", "&", ">", "<") or t.startswith(">"):
             break
-        if not t.startswith("--"):
+        if not t.startswith("--") or t == "--":
             continue
         flag = t.split("=", 1)[0]
         if flag not in known:
@@ -109,7 +109,8 @@ def commands_in_line(line):
         return []
     out = []
     for i, t in enumerate(tokens):
-        if os.path.basename(t) in BINARIES:
+        # A bare name or a path into a bin/ folder; not "deployment/skill-worker".
+        if t in BINARIES or any(t.endswith("bin/" + b) for b in BINARIES):
             out.append(tokens[i:])
     return out
 
@@ -232,13 +233,19 @@ def check_dockerfile():
 
 # --------------------------------------------------------------- README
 
-def check_readme():
-    text = open(os.path.join(SRC, "README.md")).read()
-    # Command lines in code blocks.
+def check_code_blocks(path):
+    """Command lines in the fenced code blocks of a Markdown file."""
+    text = open(path).read()
     for block in re.findall(r"```(?:sh|bash)?\n(.*?)```", text, re.S):
         for line in block.replace("\\\n", " ").splitlines():
             for c in commands_in_line(line):
-                check_command(c, "README.md")
+                check_command(c, os.path.relpath(path, SRC))
+    return text
+
+
+def check_readme():
+    check_code_blocks(os.path.join(SRC, "docs", "deployment.md"))
+    text = check_code_blocks(os.path.join(SRC, "README.md"))
     # The configuration reference, both ways.
     ref = text.split("## Configuration reference", 1)
     if len(ref) != 2:

@@ -7,10 +7,13 @@
 #include <memory>
 #include <sstream>
 
+#include <signal.h>
+
 #include <grpcpp/grpcpp.h>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "process.h"
 #include "run_command.h"
@@ -270,6 +273,28 @@ TEST_F(SkillctlLiveTest, TaskLifeThroughTheCommands) {
   CommandResult watch = Ctl({"watch"});
   EXPECT_EQ(watch.exit_code, 0) << watch.err;
   EXPECT_NE(watch.out.find("completed 2"), std::string::npos) << watch.out;
+}
+
+TEST_F(SkillctlLiveTest, InterruptEndsWatchCleanlyAndWaitWith130) {
+  CtlJson({"enqueue", dir_.File("skills")});  // queued, and no worker: both would block
+  auto watch = ChildProcess::Start(
+      {Skillctl(), "--server", server_->address(), "watch", "--follow"}, dir_.File("watch.log"));
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  ASSERT_TRUE((*watch)->WaitForLogLine("queued 3", absl::Seconds(30)).ok()) << (*watch)->ReadLog();
+  (*watch)->Signal(SIGINT);
+  absl::StatusOr<int> code = (*watch)->Wait(absl::Seconds(30));
+  ASSERT_TRUE(code.ok()) << "watch did not stop on SIGINT";
+  EXPECT_EQ(*code, 0);
+
+  auto wait = ChildProcess::Start({Skillctl(), "--server", server_->address(), "wait"},
+                                  dir_.File("wait.log"));
+  ASSERT_TRUE(wait.ok());
+  // Give it time to connect; a signal before that still ends it with 130.
+  absl::SleepFor(absl::Milliseconds(500));
+  (*wait)->Signal(SIGINT);
+  code = (*wait)->Wait(absl::Seconds(30));
+  ASSERT_TRUE(code.ok()) << "wait did not stop on SIGINT";
+  EXPECT_EQ(*code, 130) << (*wait)->ReadLog();
 }
 
 }  // namespace
