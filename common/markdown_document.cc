@@ -54,13 +54,17 @@ class LineIndex {
     return std::min(off, LineEnd(line));
   }
   // Offset just past the line's last content byte (before LF / CR LF).
+  // Lines are clamped into the body: cmark can report a position one past
+  // the last line for blocks that end at end of input.
   size_t LineEnd(int line) const {
+    line = Clamp(line);
     size_t end = line < line_count() ? starts_[line] - 1 : body_.size();
     size_t begin = starts_[line - 1];
     if (end > begin && body_[end - 1] == '\r') --end;
     return end;
   }
-  size_t LineStart(int line) const { return starts_[line - 1]; }
+  size_t LineStart(int line) const { return starts_[Clamp(line) - 1]; }
+  int Clamp(int line) const { return line < 1 ? 1 : (line > line_count() ? line_count() : line); }
 
  private:
   std::string_view body_;
@@ -148,6 +152,8 @@ absl::StatusOr<MarkdownDocument> ParseMarkdown(std::string_view content,
     int ec = cmark_node_get_end_column(n);
     if (sl < 1) continue;
     if (el < sl) el = sl;
+    if (sl > lines.line_count()) continue;  // nothing of the block is in the body
+    if (el > lines.line_count()) el = lines.line_count();
     if (ec == 0 && el > sl) {  // ends before the line: the previous line ends it
       --el;
       ec = static_cast<int>(lines.LineEnd(el) - lines.LineStart(el));

@@ -233,3 +233,26 @@ TEST(RobustnessTest, ValidateGuardsAgainstDeepJson) {
 
 }  // namespace
 }  // namespace skillstore
+
+namespace skillstore {
+namespace {
+
+// Inputs the fuzzers once crashed on (data/fuzz-regressions): every
+// executor must now give a result or a clean error.
+TEST(RobustnessTest, FuzzRegressions) {
+  const auto dir = testing::DataDir() / "fuzz-regressions";
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string content = testing::ReadFile(entry.path());
+    for (TaskKind kind : {TaskKind::kParse, TaskKind::kValidate, TaskKind::kAnalyze}) {
+      absl::StatusOr<std::string> out = RunTask(kind, content, entry.path().string());
+      EXPECT_TRUE(out.ok() || out.status().code() != absl::StatusCode::kInternal)
+          << entry.path() << ": " << out.status();
+    }
+    ++count;
+  }
+  EXPECT_GT(count, 0);
+}
+
+}  // namespace
+}  // namespace skillstore
