@@ -11,7 +11,8 @@ namespace skillstore::server {
 // every write have completed, so the publisher never touches a finished one.
 class ProgressWatchers::Watcher : public grpc::ServerWriteReactor<v1::Progress> {
  public:
-  Watcher(ProgressWatchers& owner, int interval_ms) : owner_(owner), interval_ms_(interval_ms) {}
+  Watcher(ProgressWatchers& owner, int interval_ms, std::function<void()> on_done)
+      : owner_(owner), interval_ms_(interval_ms), on_done_(std::move(on_done)) {}
 
   // From the publisher: writes `progress` unless busy, finished, or too soon.
   void MaybeWrite(const v1::Progress& progress, uint64_t version, int64_t now_ms,
@@ -47,6 +48,7 @@ class ProgressWatchers::Watcher : public grpc::ServerWriteReactor<v1::Progress> 
 
   void OnDone() override {
     owner_.Remove(this);
+    on_done_();
     delete this;
   }
 
@@ -63,6 +65,7 @@ class ProgressWatchers::Watcher : public grpc::ServerWriteReactor<v1::Progress> 
 
   ProgressWatchers& owner_;
   const int interval_ms_;
+  const std::function<void()> on_done_;
   std::mutex mu_;
   bool writing_ = false;
   bool ending_ = false;
@@ -92,11 +95,12 @@ void ProgressWatchers::Shutdown() {
 }
 
 grpc::ServerWriteReactor<v1::Progress>* ProgressWatchers::Watch(
-    grpc::CallbackServerContext* context, const v1::WatchProgressRequest* request) {
+    grpc::CallbackServerContext* context, const v1::WatchProgressRequest* request,
+    std::function<void()> on_done) {
   int interval = request->min_interval_ms() > 0 ? request->min_interval_ms()
                                                 : options_.default_interval_ms;
   interval = std::max(interval, options_.min_interval_ms);
-  auto* watcher = new Watcher(*this, interval);
+  auto* watcher = new Watcher(*this, interval, std::move(on_done));
   bool refused = false;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -8,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -32,9 +33,10 @@ class ProgressWatchers {
   // Ends every stream with OK, refuses new ones, joins the publisher.
   void Shutdown();
 
-  // The reactor for one WatchProgress call.
+  // The reactor for one WatchProgress call; `on_done` runs when it is over.
   grpc::ServerWriteReactor<v1::Progress>* Watch(grpc::CallbackServerContext* context,
-                                               const v1::WatchProgressRequest* request);
+                                               const v1::WatchProgressRequest* request,
+                                               std::function<void()> on_done);
 
   class Watcher;
 

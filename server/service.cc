@@ -24,32 +24,24 @@ absl::Status CheckTypes(const google::protobuf::RepeatedField<int>& types) {
   return absl::OkStatus();
 }
 
-// Runs `apply` in the write loop and finishes `reactor` after the commit.
-template <typename Fn>
-grpc::ServerUnaryReactor* RunWrite(grpc::CallbackServerContext* context, WriteLoop& loop,
-                                   Fn apply) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  loop.Run(std::move(apply), [reactor](const absl::Status& status) {
-    reactor->Finish(ToGrpcStatus(status));
-  });
-  return reactor;
-}
-
-grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
-                                    const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
-template <typename Response>
-grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context,
-                                     absl::StatusOr<Response> result, Response* response) {
-  if (result.ok()) *response = *std::move(result);
-  return FinishNow(context, result.status());
-}
-
 }  // namespace
+
+grpc::ServerUnaryReactor* SkillStoreService::StartUnary(grpc::CallbackServerContext* context) {
+  in_flight_.Begin();
+  return context->DefaultReactor();
+}
+
+void SkillStoreService::Finish(grpc::ServerUnaryReactor* reactor, const absl::Status& status) {
+  reactor->Finish(ToGrpcStatus(status));
+  in_flight_.End();
+}
+
+grpc::ServerUnaryReactor* SkillStoreService::FinishNow(grpc::CallbackServerContext* context,
+                                                       const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = StartUnary(context);
+  Finish(reactor, status);
+  return reactor;
+}
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
@@ -105,7 +97,7 @@ grpc::ServerUnaryReactor* SkillStoreService::Enqueue(grpc::CallbackServerContext
   if (absl::Status status = ValidateEnqueue(*request); !status.ok()) {
     return FinishNow(context, status);
   }
-  return RunWrite(context, write_loop_,
+  return RunWrite(context,
                   [request, response](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
                     absl::StatusOr<v1::EnqueueResponse> result =
                         writer.Enqueue(*request, now_ms, effects);
@@ -139,19 +131,19 @@ grpc::ServerUnaryReactor* SkillStoreService::ClaimTask(grpc::CallbackServerConte
           .count();
   if (client_deadline_ms > 0) deadline_ms = std::min(deadline_ms, client_deadline_ms - 250);
 
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  grpc::ServerUnaryReactor* reactor = StartUnary(context);
   write_loop_.Claim(
       *request, deadline_ms, [context] { return context->IsCancelled(); },
-      [reactor, response](absl::StatusOr<v1::ClaimTaskResponse> result) {
+      [this, reactor, response](absl::StatusOr<v1::ClaimTaskResponse> result) {
         if (result.ok()) *response = *std::move(result);
-        reactor->Finish(ToGrpcStatus(result.status()));
+        Finish(reactor, result.status());
       });
   return reactor;
 }
 
 grpc::ServerBidiReactor<v1::SubmitResultRequest, v1::SubmitResultResponse>*
 SkillStoreService::SubmitResult(grpc::CallbackServerContext* context) {
-  return new SubmitStream(write_loop_);
+  return new SubmitStream(write_loop_, in_flight_);
 }
 
 grpc::ServerUnaryReactor* SkillStoreService::Heartbeat(grpc::CallbackServerContext* context,
@@ -164,7 +156,7 @@ grpc::ServerUnaryReactor* SkillStoreService::Heartbeat(grpc::CallbackServerConte
   if (absl::Status status = CheckTypes(request->types()); !status.ok()) {
     return FinishNow(context, status);
   }
-  return RunWrite(context, write_loop_,
+  return RunWrite(context,
                   [request, response](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
                     absl::StatusOr<v1::HeartbeatResponse> result =
                         writer.Heartbeat(*request, now_ms, effects);
@@ -183,7 +175,8 @@ grpc::ServerUnaryReactor* SkillStoreService::GetProgress(grpc::CallbackServerCon
 
 grpc::ServerWriteReactor<v1::Progress>* SkillStoreService::WatchProgress(
     grpc::CallbackServerContext* context, const v1::WatchProgressRequest* request) {
-  return watchers_.Watch(context, request);
+  in_flight_.Begin();
+  return watchers_.Watch(context, request, [this] { in_flight_.End(); });
 }
 
 grpc::ServerUnaryReactor* SkillStoreService::ListTasks(grpc::CallbackServerContext* context,
@@ -216,7 +209,7 @@ grpc::ServerUnaryReactor* SkillStoreService::CancelTask(grpc::CallbackServerCont
   if (request->task_id().empty()) {
     return FinishNow(context, absl::InvalidArgumentError("task_id is empty"));
   }
-  return RunWrite(context, write_loop_,
+  return RunWrite(context,
                   [request, response](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
                     absl::StatusOr<v1::TaskInfo> task = writer.Cancel(*request, now_ms, effects);
                     if (!task.ok()) return task.status();
@@ -232,7 +225,7 @@ grpc::ServerUnaryReactor* SkillStoreService::RetryTask(grpc::CallbackServerConte
     return FinishNow(context, absl::InvalidArgumentError(
                                   "set exactly one of task_id (one task) or all_failed"));
   }
-  return RunWrite(context, write_loop_,
+  return RunWrite(context,
                   [request, response](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
                     absl::StatusOr<v1::RetryTaskResponse> result =
                         writer.Retry(*request, now_ms, effects);

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "in_flight.h"
 #include "progress.h"
 #include "progress_watchers.h"
 #include "skillstore/v1/skillstore.grpc.pb.h"
@@ -69,8 +70,31 @@ class SkillStoreService final : public v1::SkillStore::CallbackService {
                                       const v1::RetryTaskRequest* request,
                                       v1::RetryTaskResponse* response) override;
 
+  // Shutdown waits for these.
+  InFlightRpcs& in_flight() { return in_flight_; }
+
  private:
   absl::Status ValidateEnqueue(const v1::EnqueueRequest& request) const;
+  // Every RPC starts through one of these and ends in Finish (unary).
+  grpc::ServerUnaryReactor* StartUnary(grpc::CallbackServerContext* context);
+  void Finish(grpc::ServerUnaryReactor* reactor, const absl::Status& status);
+  grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
+                                      const absl::Status& status);
+  template <typename Response>
+  grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context,
+                                       absl::StatusOr<Response> result, Response* response) {
+    if (result.ok()) *response = *std::move(result);
+    return FinishNow(context, result.status());
+  }
+  template <typename Fn>
+  grpc::ServerUnaryReactor* RunWrite(grpc::CallbackServerContext* context, Fn apply) {
+    grpc::ServerUnaryReactor* reactor = StartUnary(context);
+    write_loop_.Run(std::move(apply),
+                    [this, reactor](const absl::Status& status) { Finish(reactor, status); });
+    return reactor;
+  }
+
+  InFlightRpcs in_flight_;
 
   WriteLoop& write_loop_;
   TaskReader& reader_;

@@ -125,14 +125,16 @@ absl::Status Db::Exec(const std::string& sql) {
   return SqliteError(nullptr, rc, message);
 }
 
-absl::StatusOr<Statement> Db::Prepare(const std::string& sql) {
-  auto it = cache_.find(sql);
+absl::StatusOr<Statement> Db::Prepare(std::string_view sql) {
+  auto it = cache_.find(sql);  // transparent lookup: no allocation on the hot path
   if (it != cache_.end()) return Statement(it->second);
   sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                               SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-  if (rc != SQLITE_OK) return SqliteError(db_, rc, absl::StrCat("preparing `", sql, "`"));
-  cache_.emplace(sql, stmt);
+  if (rc != SQLITE_OK) {
+    return SqliteError(db_, rc, "preparing `" + std::string(sql) + "`");
+  }
+  cache_.emplace(std::string(sql), stmt);
   return Statement(stmt);
 }
 

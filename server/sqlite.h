@@ -70,7 +70,7 @@ class Db {
   absl::Status Exec(const std::string& sql);
 
   // Returns the cached compiled form of `sql`, compiling it on first use.
-  absl::StatusOr<Statement> Prepare(const std::string& sql);
+  absl::StatusOr<Statement> Prepare(std::string_view sql);
 
   int64_t LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
   int Changes() const { return sqlite3_changes(db_); }

@@ -4,7 +4,8 @@
 
 namespace skillstore::server {
 
-SubmitStream::SubmitStream(WriteLoop& write_loop) : write_loop_(write_loop) {
+SubmitStream::SubmitStream(WriteLoop& write_loop, InFlightRpcs& in_flight)
+    : write_loop_(write_loop), results_in_flight_(in_flight) {
   reading_ = true;
   StartRead(&request_);
 }
@@ -26,6 +27,7 @@ void SubmitStream::OnReadDone(bool ok) {
     reading_ = false;
     ++in_flight_;
   }
+  results_in_flight_.Begin();
   if (request->task_id().empty()) {
     v1::SubmitResultResponse response;
     response.set_fencing_token(request->fencing_token());
@@ -63,6 +65,7 @@ void SubmitStream::Respond(v1::SubmitResultResponse response) {
     std::lock_guard<std::mutex> lock(mu_);
     if (broken_) {
       --in_flight_;
+      results_in_flight_.End();
     } else {
       responses_.push_back(std::move(response));
       if (!writing_) {
@@ -80,12 +83,14 @@ void SubmitStream::Respond(v1::SubmitResultResponse response) {
 
 void SubmitStream::OnWriteDone(bool ok) {
   const v1::SubmitResultResponse* to_write = nullptr;
+  int ended = 1;
   {
     std::lock_guard<std::mutex> lock(mu_);
     responses_.pop_front();
     --in_flight_;
     if (!ok) {
       broken_ = true;
+      ended += static_cast<int>(responses_.size());
       in_flight_ -= static_cast<int>(responses_.size());
       responses_.clear();
     }
@@ -95,6 +100,7 @@ void SubmitStream::OnWriteDone(bool ok) {
       writing_ = false;
     }
   }
+  for (int i = 0; i < ended; ++i) results_in_flight_.End();
   if (to_write != nullptr) StartWrite(to_write);
   Advance();
 }

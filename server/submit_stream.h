@@ -9,6 +9,7 @@
 #include <deque>
 #include <mutex>
 
+#include "in_flight.h"
 #include "skillstore/v1/skillstore.pb.h"
 #include "write_loop.h"
 
@@ -17,7 +18,9 @@ namespace skillstore::server {
 class SubmitStream final
     : public grpc::ServerBidiReactor<v1::SubmitResultRequest, v1::SubmitResultResponse> {
  public:
-  explicit SubmitStream(WriteLoop& write_loop);
+  // Each result counts in `in_flight` from its read to its acknowledgement
+  // (an idle stream does not hold up shutdown; it is cancelled).
+  SubmitStream(WriteLoop& write_loop, InFlightRpcs& in_flight);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -34,6 +37,7 @@ class SubmitStream final
   void Advance();
 
   WriteLoop& write_loop_;
+  InFlightRpcs& results_in_flight_;
   v1::SubmitResultRequest request_;  // read buffer (only one read in flight)
 
   std::mutex mu_;

@@ -169,12 +169,21 @@ absl::StatusOr<v1::GetResultResponse> TaskReader::GetResult(const v1::GetResultR
   nlohmann::json metrics =
       nlohmann::json::parse(select.ColumnText(6), nullptr, /*allow_exceptions=*/false);
   if (metrics.is_object()) {
+    // Checked field by field: the column may have been edited by hand.
+    auto number = [&](const char* key) -> const nlohmann::json* {
+      auto it = metrics.find(key);
+      return it != metrics.end() && it->is_number() ? &*it : nullptr;
+    };
+    auto text = [&](const char* key) {
+      auto it = metrics.find(key);
+      return it != metrics.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
     v1::ResultMetrics* out = response.mutable_metrics();
-    out->set_duration_seconds(metrics.value("duration_seconds", 0.0));
-    out->set_worker_id(metrics.value("worker_id", std::string()));
-    out->set_task_type(metrics.value("task_type", std::string()));
-    out->set_bytes_in(metrics.value("bytes_in", int64_t{0}));
-    out->set_bytes_out(metrics.value("bytes_out", int64_t{0}));
+    if (const auto* v = number("duration_seconds")) out->set_duration_seconds(v->get<double>());
+    if (const auto* v = number("bytes_in")) out->set_bytes_in(v->get<int64_t>());
+    if (const auto* v = number("bytes_out")) out->set_bytes_out(v->get<int64_t>());
+    out->set_worker_id(text("worker_id"));
+    out->set_task_type(text("task_type"));
   }
   return response;
 }

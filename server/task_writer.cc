@@ -553,7 +553,10 @@ absl::Status TaskWriter::Reap(int64_t now_ms, TxnEffects& effects) {
                               {"task_type", lease.task_type},
                               {"attempt", lease.attempts}};
     SKS_ASSIGN_OR_RETURN(v1::TaskStatus status,
-                         RequeueOrFail(lease, /*retryable=*/true, error, metrics.dump(), now_ms,
+                         RequeueOrFail(lease, /*retryable=*/true, error,
+                                       metrics.dump(-1, ' ', false,
+                                                    nlohmann::json::error_handler_t::replace),
+                                       now_ms,
                                        effects));
     spdlog::info("task {}: {}; now {}", task_id, error, TaskStatusText(status));
   }

@@ -206,6 +206,7 @@ void WriteLoop::ExpireWaiters(int64_t now_ms) {
   }
   for (auto it = waiting_.begin(); it != waiting_.end();) {
     if (release || it->deadline_ms <= now_ms || it->cancelled()) {
+      spdlog::debug("long-poll claim of {} answered empty", it->request.worker_id());
       it->done(writer_.EmptyClaimResponse());
       it = waiting_.erase(it);
     } else {

@@ -89,7 +89,7 @@ TEST(Durability, KillNineLosesNoAcknowledgedWork) {
 TEST(Durability, SigtermShutsDownCleanly) {
   TempDir dir;
   const std::string db = dir.File("store.db");
-  auto server = ServerProcess::Start(db, dir.File("server.log"), {"--lease-seconds", "5"});
+  auto server = ServerProcess::Start(db, dir.File("server.log"), {"--lease-seconds", "5", "--log-level", "debug"});
   ASSERT_TRUE(server.ok()) << server.status();
   auto stub = Connect((*server)->address());
   EnqueueN(*stub, 5);
