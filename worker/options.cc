@@ -86,6 +86,8 @@ ParsedFlags ParseFlags(int argc, const char* const* argv) {
                  "longest ClaimTask long-poll, seconds")
       ->capture_default_str()
       ->check(CLI::Range(1, 300));
+  app.add_option("--metrics-listen", o.metrics_listen,
+                 "serve Prometheus metrics at http://HOST:PORT/metrics (off by default)");
   app.add_option("--debug-task-delay-ms", debug_delay_ms,
                  "TESTING ONLY: sleep this long before each task, to hold leases in tests")
       ->check(CLI::NonNegativeNumber);

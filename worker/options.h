@@ -30,6 +30,8 @@ struct WorkerOptions {
   size_t max_result_bytes = 32u << 20;
   // Longest single ClaimTask long-poll.
   int claim_wait_seconds = 20;
+  // HOST:PORT for the Prometheus endpoint; empty: none.
+  std::string metrics_listen;
   // TESTING ONLY: see TaskRunner::Options::debug_delay.
   absl::Duration debug_task_delay = absl::ZeroDuration();
 };

@@ -59,6 +59,7 @@ Worker::Worker(WorkerOptions options, std::optional<SkillsRoot> skills_root,
       runner_(std::make_shared<const TaskRunner>(TaskRunner::Options{
           options_.worker_id, std::move(skills_root), /*max_content_bytes=*/64u << 20,
           options_.max_result_bytes, options_.debug_task_delay})),
+      metrics_(options_.concurrency),
       pool_(options_.concurrency),
       submitter_(
           stub_.get(),
@@ -96,6 +97,21 @@ absl::Status Worker::Run() {
                    ? absl::StrCat(", TESTING delay ",
                                   absl::FormatDuration(options_.debug_task_delay), " per task")
                    : "");
+  if (!options_.metrics_listen.empty()) {
+    metrics_.SetGaugeSource([this] {
+      WorkerMetrics::Gauges gauges;
+      gauges.results_pending = static_cast<int64_t>(submitter_.size());
+      std::lock_guard<std::mutex> lock(mu_);
+      gauges.active_tasks = busy_slots_;
+      return gauges;
+    });
+    auto server = MetricsServer::Start(options_.metrics_listen, [this] { return metrics_.Render(); });
+    if (!server.ok()) return server.status();
+    metrics_server_ = std::move(*server);
+    spdlog::info("metrics at http://{}:{}/metrics",
+                 options_.metrics_listen.substr(0, options_.metrics_listen.rfind(':')),
+                 metrics_server_->port());
+  }
   heartbeater_.Start();
   submitter_.Start();
   ClaimLoop();
@@ -215,6 +231,7 @@ void Worker::ClaimLoop() {
       continue;
     }
     if (unreachable) {
+      metrics_.Reconnected();
       spdlog::info("claiming from {} again", options_.server);
       unreachable = false;
     }
@@ -259,12 +276,20 @@ void Worker::Launch(const ClaimedTask& task) {
 
 void Worker::OnOutcome(const std::string& task_id, int64_t token, int attempt,
                        SubmitResultRequest outcome) {
+  const std::string& type = outcome.metrics().task_type();
+  const double seconds = outcome.metrics().duration_seconds();
   if (!leases_.MarkFinished(task_id, token)) {
+    metrics_.TaskProcessed(type, "discarded", seconds);
     ++discarded_;
     spdlog::info("task {} attempt {}: finished, but the server dropped its lease meanwhile; "
                  "result discarded",
                  task_id, attempt);
   } else {
+    metrics_.TaskProcessed(type,
+                           outcome.success()                         ? "succeeded"
+                           : outcome.error().rfind("timeout:", 0) == 0 ? "timeout"
+                                                                      : "failed",
+                           seconds);
     if (outcome.success()) {
       spdlog::debug("task {} attempt {}: done in {:.3f}s", task_id, attempt,
                     outcome.metrics().duration_seconds());
@@ -283,6 +308,7 @@ void Worker::OnOutcome(const std::string& task_id, int64_t token, int attempt,
 void Worker::OnAck(const SubmitResultRequest& result, const SubmitResultResponse& ack) {
   std::optional<HeldLeaseInfo> lease = leases_.Remove(result.task_id(), result.fencing_token());
   const int attempt = lease ? lease->attempt : 0;
+  metrics_.ResultAcked(ack.accepted());
   if (ack.accepted()) {
     ++accepted_;
     spdlog::info("task {} attempt {}: {} stored ({})", result.task_id(), attempt,

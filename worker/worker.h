@@ -39,6 +39,8 @@
 #include "executor_pool.h"
 #include "heartbeater.h"
 #include "lease_tracker.h"
+#include "metrics.h"
+#include "metrics_server.h"
 #include "options.h"
 #include "result_submitter.h"
 #include "skills_root.h"
@@ -71,6 +73,9 @@ class Worker {
   // Engine threads abandoned after a timeout (still running).
   int abandoned_threads() const;
 
+  // The metrics endpoint's port (after Run started it), or 0.
+  int metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }
+
  private:
   enum class StopReason { kNone, kDrain, kIdle, kMaxTasks, kFatal };
 
@@ -92,6 +97,7 @@ class Worker {
   std::unique_ptr<skillstore::v1::SkillStore::Stub> stub_;
   const std::shared_ptr<const TaskRunner> runner_;  // shared with running jobs
 
+  WorkerMetrics metrics_;
   LeaseTracker leases_;
   ExecutorPool pool_;
   ResultSubmitter submitter_;
@@ -111,6 +117,9 @@ class Worker {
   std::atomic<int64_t> accepted_{0};
   std::atomic<int64_t> rejected_{0};
   std::atomic<int64_t> discarded_{0};
+
+  // Last: stops serving before anything it reads is destroyed.
+  std::unique_ptr<MetricsServer> metrics_server_;
 };
 
 }  // namespace skillstore::worker

@@ -2,6 +2,11 @@
 // FakeServer: every task answered once, results resent after a server
 // restart, drain, permanent refusal, cancellation, timeouts, malformed input.
 // Real gRPC on loopback; only the server is a stand-in.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -216,6 +221,62 @@ TEST(WorkerLoopTest, TasksWithoutContentAreReadFromTheSkillsRootOnly) {
   ASSERT_EQ(results[missing].size(), 1u);
   EXPECT_FALSE(results[missing][0].success);
   EXPECT_TRUE(results[missing][0].retryable);  // another worker may have the file
+}
+
+// GET http://127.0.0.1:port/path; the whole response, headers included.
+std::string HttpGet(int port, const std::string& path) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string response;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    const std::string request = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+    (void)!write(fd, request.data(), request.size());
+    char buffer[4096];
+    ssize_t n;
+    while ((n = read(fd, buffer, sizeof(buffer))) > 0) response.append(buffer, n);
+  }
+  close(fd);
+  return response;
+}
+
+TEST(WorkerLoopTest, ServesPrometheusMetrics) {
+  FakeServer server;
+  server.Start();
+  server.AddTasks(10, kSkill);
+  server.AddTasks(1, std::string("\xff\xfe\x00 BAD binary", 16));
+  WorkerOptions options = BaseOptions(server);
+  options.metrics_listen = "127.0.0.1:0";
+  RunningWorker worker(options);
+  ASSERT_TRUE(server.WaitForResults(11, absl::Seconds(60)));
+  ASSERT_NE(worker.worker().metrics_port(), 0);
+  // The last acknowledgement may still be on its way to the counters.
+  std::string metrics;
+  for (int i = 0; i < 100; ++i) {
+    metrics = HttpGet(worker.worker().metrics_port(), "/metrics");
+    if (metrics.find("skill_worker_results_acked_total{result=\"accepted\"} 11") !=
+        std::string::npos) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(metrics.rfind("HTTP/1.1 200 OK", 0), 0u) << metrics;
+  EXPECT_NE(metrics.find("skill_worker_concurrency 2\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("skill_worker_tasks_processed_total{type=\"parse\",outcome=\"succeeded\"} 10\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("skill_worker_tasks_processed_total{type=\"parse\",outcome=\"failed\"} 1\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("skill_worker_task_duration_seconds_count{type=\"parse\"} 11\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("skill_worker_results_acked_total{result=\"accepted\"} 11\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_EQ(HttpGet(worker.worker().metrics_port(), "/nope").rfind("HTTP/1.1 404", 0), 0u);
 }
 
 }  // namespace
