@@ -141,6 +141,8 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
   // claim for all types finds nothing, no later claim in this batch can.
   bool queue_empty = false;
   auto try_claim = [&](PendingClaim& claim) -> bool {
+    // A client that has gone must not be leased tasks it will never run.
+    if (claim.cancelled()) return false;
     v1::ClaimTaskResponse response;
     absl::Status status;
     if (!queue_empty) {

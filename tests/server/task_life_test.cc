@@ -182,6 +182,17 @@ TEST(TaskLife, ExpiredLeaseIsRequeuedAndTheStaleResultRejected) {
   EXPECT_EQ(second.tasks(0).lease().attempt(), 2);
   EXPECT_GT(second.tasks(0).lease().fencing_token(), first.tasks(0).lease().fencing_token());
 
+  // The first worker's heartbeat learns that its lease is gone.
+  v1::HeartbeatRequest beat;
+  beat.set_worker_id("slow-worker");
+  auto* held = beat.add_leases();
+  held->set_task_id(ids[0]);
+  held->set_fencing_token(first.tasks(0).lease().fencing_token());
+  v1::HeartbeatResponse beat_response;
+  ASSERT_TRUE(stub.Heartbeat(Context().get(), beat, &beat_response).ok());
+  ASSERT_EQ(beat_response.lost_task_ids_size(), 1);
+  EXPECT_EQ(beat_response.lost_task_ids(0), ids[0]);
+
   v1::SubmitResultResponse stale = Submit(stub, Success(first.tasks(0), "slow-worker", "{\"v\":1}"));
   EXPECT_FALSE(stale.accepted());
   EXPECT_EQ(stale.reject_reason(), v1::REJECT_REASON_STALE_LEASE);
