@@ -231,15 +231,15 @@ TEST(TaskLife, ExpiredLeaseOnLastAttemptFailsTheTask) {
 
 TEST(TaskLife, HeartbeatExtendsLeases) {
   ServerOptions options = TestServer::DefaultOptions();
-  options.store.lease_seconds = 1;
+  options.store.lease_seconds = 3;
   options.write_loop.tick_ms = 50;
   TestServer server(options);
   auto& stub = server.stub();
   const auto ids = EnqueueN(stub, 1);
   v1::ClaimTaskResponse claim = Claim(stub, "w1");
   ASSERT_EQ(claim.tasks_size(), 1);
-  // Heartbeat well within each lease for ~2.5 lease periods.
-  for (int i = 0; i < 10; ++i) {
+  // Heartbeat well within each lease for more than two lease periods.
+  for (int i = 0; i < 24; ++i) {
     v1::HeartbeatRequest beat;
     beat.set_worker_id("w1");
     auto* held = beat.add_leases();
@@ -248,7 +248,7 @@ TEST(TaskLife, HeartbeatExtendsLeases) {
     v1::HeartbeatResponse response;
     ASSERT_TRUE(stub.Heartbeat(Context().get(), beat, &response).ok());
     ASSERT_EQ(response.lost_task_ids_size(), 0) << "lease lost at heartbeat " << i;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
   EXPECT_TRUE(Submit(stub, Success(claim.tasks(0), "w1")).accepted());
 
