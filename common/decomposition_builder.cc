@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/json_writer.h"
 #include "common/skill_id.h"
 #include "common/text_util.h"
 
@@ -72,129 +73,162 @@ void DecompositionBuilder::Add(Statement s) {
   statements_.push_back(Entry{std::move(s), {}});
 }
 
-Json DecompositionBuilder::Provenance(const Entry& e, const SkillMeta& meta) const {
+void DecompositionBuilder::WriteProvenance(const Entry& e, const SkillMeta& meta,
+                                           JsonWriter* w) const {
   const Statement& s = e.statement;
-  Json p;
-  p["level"] = "full";
-  p["source"] = {{"kind", "claude_skill"},
-                 {"ref", meta.source_label.empty() ? locator_file_ : meta.source_label}};
-  p["original_text"] = s.original_text;
-  Json loc;
-  loc["locator"] = Locator(s.line_start);
-  loc["line_start"] = s.line_start;
-  loc["line_end"] = s.line_end;
-  loc["section"] = s.section;
-  p["location"] = std::move(loc);
-  Json ex;
-  ex["method"] = "parser";
-  ex["extracted_by"] = meta.parser_name;
-  ex["tool_version"] = meta.parser_version;
-  ex["inferred"] = false;
+  w->Key("provenance");
+  w->BeginObject();
+  w->Field("level", "full");
+  w->Key("source");
+  w->BeginObject();
+  w->Field("kind", "claude_skill");
+  w->Field("ref", meta.source_label.empty() ? locator_file_ : meta.source_label);
+  w->EndObject();
+  w->Field("original_text", s.original_text);
+  w->Key("location");
+  w->BeginObject();
+  w->Field("locator", Locator(s.line_start));
+  w->Field("line_start", static_cast<int64_t>(s.line_start));
+  w->Field("line_end", static_cast<int64_t>(s.line_end));
+  w->Field("section", s.section);
+  w->EndObject();
+  w->Key("extraction");
+  w->BeginObject();
+  w->Field("method", "parser");
+  w->Field("extracted_by", meta.parser_name);
+  w->Field("tool_version", meta.parser_version);
+  w->Field("inferred", false);
   // Two decimals: the value is a coarse signal, and fixed precision keeps
   // output bytes stable.
-  ex["confidence"] = static_cast<double>(static_cast<int>(s.classification.confidence * 100 + 0.5)) / 100.0;
-  p["extraction"] = std::move(ex);
+  w->Key("confidence");
+  w->Decimal2(s.classification.confidence);
+  w->EndObject();
   if (!e.duplicate_locators.empty()) {
-    Json evidence = Json::array();
+    w->Key("evidence");
+    w->BeginArray();
     for (const std::string& l : e.duplicate_locators) {
-      evidence.push_back({{"type", "duplicate_at"}, {"value", l}});
+      w->BeginObject();
+      w->Field("type", "duplicate_at");
+      w->Field("value", l);
+      w->EndObject();
     }
-    p["evidence"] = std::move(evidence);
+    w->EndArray();
   }
-  return p;
+  w->EndObject();
 }
 
-Json DecompositionBuilder::Build(const SkillMeta& meta, const std::string& timestamp) const {
-  Json out;
-  Json m;
-  m["skill_id"] = MakeSkillId(meta.name);
-  m["name"] = meta.name;
-  m["skill_layer"] = "claude_skill";
-  if (!meta.description.empty()) m["description"] = meta.description;
-  m["schema_version"] = "2.4.0";
-  m["parse_timestamp"] = timestamp;
-  m["parser_version"] = absl::StrCat(meta.parser_name, " ", meta.parser_version);
-  m["parsed_by"] = "skillstore";
-  out["meta"] = std::move(m);
-  out["original_definition"] = meta.original_definition;
-
-  Json actions = Json::array();
-  Json rules = Json::array();
-  Json directives = Json::array();
-  size_t expandable = 0;
+std::string DecompositionBuilder::Build(const SkillMeta& meta, const std::string& timestamp) const {
+  size_t text_bytes = 0;
   for (const Entry& e : statements_) {
-    const Statement& s = e.statement;
-    const Classification& c = s.classification;
-    const std::string name = ShortName(NameSource(s.description), kMaxNameChars);
-    switch (c.category) {
-      case Category::kAction: {
-        Json a;
-        a["id"] = Id('a', actions.size() + 1);
-        a["name"] = name;
-        a["action_type"] = ActionTypeName(c.action_type);
-        a["description"] = s.description;
-        a["deterministic"] = Deterministic(c.action_type);
-        if (!s.program.empty()) a["immutable_elements"] = Json::array({s.program});
-        a["side_effects"] = SideEffects(c.action_type);
-        a["provenance"] = Provenance(e, meta);
-        actions.push_back(std::move(a));
-        break;
-      }
-      case Category::kRule: {
-        Json r;
-        r["id"] = Id('r', rules.size() + 1);
-        r["name"] = name;
-        r["description"] = s.description;
-        r["condition_type"] = ConditionTypeName(c.condition_type);
-        if (!c.condition_expression.empty()) r["condition_expression"] = c.condition_expression;
-        r["returns"] = ReturnsName(c.returns);
-        if (c.fail_action != FailAction::kNone) r["fail_action"] = FailActionName(c.fail_action);
-        r["provenance"] = Provenance(e, meta);
-        rules.push_back(std::move(r));
-        break;
-      }
-      case Category::kDirective: {
-        Json d;
-        d["id"] = Id('d', directives.size() + 1);
-        d["name"] = name;
-        d["directive_type"] = DirectiveTypeName(c.directive_type);
-        d["description"] = s.description;
-        // Knowledge and constraints are stated facts; the rest describe
-        // behaviour that a deeper parse could split into actions and rules.
-        const bool decomposable = c.directive_type != DirectiveType::kKnowledge &&
-                                  c.directive_type != DirectiveType::kConstraint;
-        d["decomposable"] = decomposable;
-        if (decomposable) ++expandable;
-        d["provenance"] = Provenance(e, meta);
-        directives.push_back(std::move(d));
-        break;
-      }
-    }
+    text_bytes += e.statement.original_text.size() + e.statement.description.size();
   }
-  const bool overflow = actions.size() > 999 || rules.size() > 999 || directives.size() > 999;
-  Json decomposition;
-  decomposition["actions"] = std::move(actions);
-  decomposition["rules"] = std::move(rules);
-  decomposition["directives"] = std::move(directives);
-  out["decomposition"] = std::move(decomposition);
+  JsonWriter w;
+  w.Reserve(2 * text_bytes + 700 * statements_.size() + 4096);
+  w.BeginObject();
+  w.Key("meta");
+  w.BeginObject();
+  w.Field("skill_id", MakeSkillId(meta.name));
+  w.Field("name", meta.name);
+  w.Field("skill_layer", "claude_skill");
+  if (!meta.description.empty()) w.Field("description", meta.description);
+  w.Field("schema_version", "2.4.0");
+  w.Field("parse_timestamp", timestamp);
+  w.Field("parser_version", meta.parser_name + " " + meta.parser_version);
+  w.Field("parsed_by", "skillstore");
+  w.EndObject();
+  w.Key("original_definition");
+  w.Value(meta.original_definition);
 
-  Json pm;
-  pm["decomposition_depth"] = 1;
-  pm["directives_expandable"] = expandable;
-  pm["requires_deep_parse"] = false;
-  pm["inconsistency_detected"] = overflow;
+  size_t counts[3] = {0, 0, 0};
+  size_t expandable = 0;
+  w.Key("decomposition");
+  w.BeginObject();
+  // One pass per array keeps document order inside each.
+  for (Category category : {Category::kAction, Category::kRule, Category::kDirective}) {
+    w.Key(category == Category::kAction ? "actions"
+                                        : (category == Category::kRule ? "rules" : "directives"));
+    w.BeginArray();
+    for (const Entry& e : statements_) {
+      const Statement& s = e.statement;
+      const Classification& c = s.classification;
+      if (c.category != category) continue;
+      const size_t n = ++counts[static_cast<int>(category)];
+      const std::string name = ShortName(NameSource(s.description), kMaxNameChars);
+      w.BeginObject();
+      switch (category) {
+        case Category::kAction:
+          w.Field("id", Id('a', n));
+          w.Field("name", name);
+          w.Field("action_type", ActionTypeName(c.action_type));
+          w.Field("description", s.description);
+          w.Field("deterministic", Deterministic(c.action_type));
+          if (!s.program.empty()) {
+            w.Key("immutable_elements");
+            w.BeginArray();
+            w.String(s.program);
+            w.EndArray();
+          }
+          w.Key("side_effects");
+          w.BeginArray();
+          for (const std::string& effect : SideEffects(c.action_type)) w.String(effect);
+          w.EndArray();
+          break;
+        case Category::kRule:
+          w.Field("id", Id('r', n));
+          w.Field("name", name);
+          w.Field("description", s.description);
+          w.Field("condition_type", ConditionTypeName(c.condition_type));
+          if (!c.condition_expression.empty()) {
+            w.Field("condition_expression", c.condition_expression);
+          }
+          w.Field("returns", ReturnsName(c.returns));
+          if (c.fail_action != FailAction::kNone) {
+            w.Field("fail_action", FailActionName(c.fail_action));
+          }
+          break;
+        case Category::kDirective: {
+          w.Field("id", Id('d', n));
+          w.Field("name", name);
+          w.Field("directive_type", DirectiveTypeName(c.directive_type));
+          w.Field("description", s.description);
+          // Knowledge and constraints are stated facts; the rest describe
+          // behaviour that a deeper parse could split into actions and rules.
+          const bool decomposable = c.directive_type != DirectiveType::kKnowledge &&
+                                    c.directive_type != DirectiveType::kConstraint;
+          w.Field("decomposable", decomposable);
+          if (decomposable) ++expandable;
+          break;
+        }
+      }
+      WriteProvenance(e, meta, &w);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  w.EndObject();
+
+  const bool overflow = counts[0] > 999 || counts[1] > 999 || counts[2] > 999;
+  w.Key("parser_meta");
+  w.BeginObject();
+  w.Field("decomposition_depth", int64_t{1});
+  w.Field("directives_expandable", static_cast<int64_t>(expandable));
+  w.Field("requires_deep_parse", false);
+  w.Field("inconsistency_detected", overflow);
   if (overflow) {
     // Nothing is dropped; but the schema's ids have three digits.
-    pm["inconsistency_detail"] =
-        "more than 999 elements of one kind: ids past _999 cannot match the schema's "
-        "three-digit id pattern";
+    w.Field("inconsistency_detail",
+            "more than 999 elements of one kind: ids past _999 cannot match the schema's "
+            "three-digit id pattern");
   }
   if (meta.front_matter_repaired) {
-    pm["front_matter_repaired"] = true;
-    pm["front_matter_note"] =
-        "front matter was not strict YAML; values containing ': ' were read as quoted strings";
+    w.Field("front_matter_repaired", true);
+    w.Field("front_matter_note",
+            "front matter was not strict YAML; values containing ': ' were read as quoted strings");
   }
-  out["parser_meta"] = std::move(pm);
+  w.EndObject();
+  w.EndObject();
+  std::string out = w.Release();
+  out.push_back('\n');
   return out;
 }
 

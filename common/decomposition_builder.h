@@ -36,6 +36,8 @@ struct SkillMeta {
   bool front_matter_repaired = false;
 };
 
+class JsonWriter;
+
 class DecompositionBuilder {
  public:
   explicit DecompositionBuilder(std::string locator_file)
@@ -46,9 +48,10 @@ class DecompositionBuilder {
   void Add(Statement s);
   size_t size() const { return statements_.size(); }
 
-  // The decomposition. `timestamp` is RFC 3339 UTC; it is the only field
-  // that changes between runs over the same input.
-  nlohmann::ordered_json Build(const SkillMeta& meta, const std::string& timestamp) const;
+  // The decomposition as JSON text (two-space indented, newline at the end).
+  // `timestamp` is RFC 3339 UTC; it is the only field that changes between
+  // runs over the same input.
+  std::string Build(const SkillMeta& meta, const std::string& timestamp) const;
 
  private:
   struct Entry {
@@ -56,7 +59,7 @@ class DecompositionBuilder {
     std::vector<std::string> duplicate_locators;
   };
   std::string Locator(int line) const;
-  nlohmann::ordered_json Provenance(const Entry& e, const SkillMeta& meta) const;
+  void WriteProvenance(const Entry& e, const SkillMeta& meta, JsonWriter* w) const;
 
   std::string locator_file_;
   std::vector<Entry> statements_;

@@ -1,6 +1,7 @@
 #include "common/input_guard.h"
 
 #include <cstdint>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 
@@ -17,6 +18,13 @@ bool IsValidUtf8(std::string_view text, size_t* bad_offset) {
   size_t i = 0;
   while (i < n) {
     // Fast path for ASCII runs: most skills are almost all ASCII.
+    while (i + 8 <= n) {
+      uint64_t word;
+      std::memcpy(&word, s + i, 8);
+      if (word & 0x8080808080808080ULL) break;
+      i += 8;
+    }
+    if (i >= n) break;
     if (s[i] < 0x80) {
       ++i;
       continue;
@@ -82,7 +90,6 @@ absl::StatusOr<std::string_view> CheckTextInput(std::string_view content,
   if (content.size() >= 3 && content.substr(0, 3) == "\xEF\xBB\xBF") {
     content.remove_prefix(3);
   }
-  bool blank = true;
   for (size_t i = 0; i < content.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(content[i]);
     // Tab, LF, CR and form feed occur in text files; other C0 controls
@@ -92,8 +99,9 @@ absl::StatusOr<std::string_view> CheckTextInput(std::string_view content,
           "input looks binary: control byte 0x", absl::Hex(c, absl::kZeroPad2),
           " at offset ", i, " (line ", LineOf(content, i), ")"));
     }
-    if (blank && c != ' ' && c != '\t' && c != '\n' && c != '\r') blank = false;
   }
+  const bool blank =
+      content.find_first_not_of(" \t\n\r\f") == std::string_view::npos;
   size_t bad = 0;
   if (!IsValidUtf8(content, &bad)) {
     return absl::InvalidArgumentError(absl::StrCat(

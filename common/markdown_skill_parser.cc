@@ -104,12 +104,12 @@ ValidationReport MarkdownSkillParser::Validate(const nlohmann::json& decompositi
   return ProjectSchemaValidator().Validate(decomposition);
 }
 
-absl::StatusOr<nlohmann::ordered_json> MarkdownSkillParser::Parse(
+absl::StatusOr<std::string> MarkdownSkillParser::Parse(
     std::string_view content, std::string_view source_label) const {
   return ParseAt(content, source_label, NowTimestamp());
 }
 
-absl::StatusOr<nlohmann::ordered_json> MarkdownSkillParser::ParseAt(
+absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
     std::string_view content, std::string_view source_label, const std::string& timestamp) const {
   absl::StatusOr<FrontMatter> fm = ParseFrontMatter(content, limits_);
   if (!fm.ok()) return fm.status();

@@ -21,14 +21,13 @@ class MarkdownSkillParser : public SkillParser {
   std::string_view name() const override { return "skillstore-markdown"; }
   std::string_view version() const override { return "1.0.0"; }
   ParserCapabilities capabilities() const override;
-  absl::StatusOr<nlohmann::ordered_json> Parse(std::string_view content,
-                                               std::string_view source_label) const override;
+  absl::StatusOr<std::string> Parse(std::string_view content,
+                                    std::string_view source_label) const override;
   ValidationReport Validate(const nlohmann::json& decomposition) const override;
 
   // Parse with a fixed timestamp (tests compare bytes across runs).
-  absl::StatusOr<nlohmann::ordered_json> ParseAt(std::string_view content,
-                                                 std::string_view source_label,
-                                                 const std::string& timestamp) const;
+  absl::StatusOr<std::string> ParseAt(std::string_view content, std::string_view source_label,
+                                      const std::string& timestamp) const;
 
  private:
   EngineLimits limits_;

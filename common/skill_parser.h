@@ -5,6 +5,7 @@
 #ifndef SKILLSTORE_COMMON_SKILL_PARSER_H_
 #define SKILLSTORE_COMMON_SKILL_PARSER_H_
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -31,10 +32,11 @@ class SkillParser {
   virtual ParserCapabilities capabilities() const = 0;
 
   // SKILL.md content (BOM already removed, checked as UTF-8 text) to a
-  // decomposition. `source_label` names the input in provenance.
-  // Errors: InvalidArgument / ResourceExhausted as in task_executor.h.
-  virtual absl::StatusOr<nlohmann::ordered_json> Parse(std::string_view content,
-                                                       std::string_view source_label) const = 0;
+  // decomposition, as JSON text. `source_label` names the input in
+  // provenance. Errors: InvalidArgument / ResourceExhausted as in
+  // task_executor.h.
+  virtual absl::StatusOr<std::string> Parse(std::string_view content,
+                                            std::string_view source_label) const = 0;
 
   // Checks a decomposition against the schema the parser produces.
   virtual ValidationReport Validate(const nlohmann::json& decomposition) const = 0;

@@ -29,9 +29,16 @@ bool IsWordByte(unsigned char c) {
 Words Tokenize(std::string_view text) {
   Words out;
   out.lower.reserve(text.size());
+  // Byte offsets of the lower-cased copy in the original. Only typographic
+  // apostrophes change lengths; without them the mapping is the identity
+  // and no table is built.
+  const bool remap = text.find('\xE2') != std::string_view::npos;
   std::vector<size_t> origin;
-  origin.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
+  if (remap) origin.reserve(text.size());
+  if (!remap) {
+    for (char ch : text) out.lower.push_back(static_cast<char>(absl::ascii_tolower(static_cast<unsigned char>(ch))));
+  }
+  for (size_t i = 0; remap && i < text.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(text[i]);
     // Typographic apostrophe (U+2019) counts as "'".
     if (c == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x80 &&
@@ -56,8 +63,8 @@ Words Tokenize(std::string_view text) {
     while (e > b && (out.lower[e - 1] == '\'' || out.lower[e - 1] == '-')) --e;
     if (e > b) {
       out.w.emplace_back(out.lower.data() + b, e - b);
-      out.begin.push_back(origin[b]);
-      out.end.push_back(e < n ? origin[e] : text.size());
+      out.begin.push_back(remap ? origin[b] : b);
+      out.end.push_back(remap ? (e < n ? origin[e] : text.size()) : e);
     }
     i = j;
   }

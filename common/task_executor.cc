@@ -50,9 +50,7 @@ absl::StatusOr<std::string> RunParse(std::string_view content, std::string_view 
     }
     // Not a decomposition: treat it as Markdown like any other text.
   }
-  absl::StatusOr<nlohmann::ordered_json> out = DefaultSkillParser().Parse(content, label);
-  if (!out.ok()) return out.status();
-  return Dump(*out);
+  return DefaultSkillParser().Parse(content, label);
 }
 
 absl::StatusOr<std::string> RunValidate(std::string_view content) {

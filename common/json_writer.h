@@ -1,0 +1,62 @@
+// A streaming JSON writer for the engine's large outputs.
+//
+// Building an nlohmann::json tree for every element and then serialising it
+// cost more than parsing the skill itself (a node allocation per field);
+// decompositions are written straight to a string instead. Output is
+// indented with two spaces, like nlohmann's dump(2). The writer trusts its
+// caller to pair Begin/End calls and to put a Key before each object value.
+#ifndef SKILLSTORE_COMMON_JSON_WRITER_H_
+#define SKILLSTORE_COMMON_JSON_WRITER_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nlohmann/json.hpp"
+
+namespace skillstore {
+
+class JsonWriter {
+ public:
+  void BeginObject() { Open('{'); }
+  void EndObject() { Close('}'); }
+  void BeginArray() { Open('['); }
+  void EndArray() { Close(']'); }
+  void Key(std::string_view key);
+  void String(std::string_view value);
+  void Int(int64_t value);
+  void Bool(bool value);
+  // Fixed two decimals with trailing zeros removed ("0.9", "0.75").
+  void Decimal2(double value);
+  // An already-built value (small parts such as the front matter).
+  void Value(const nlohmann::ordered_json& value);
+
+  // Convenience: Key + value.
+  void Field(std::string_view key, std::string_view value) { Key(key); String(value); }
+  void Field(std::string_view key, const char* value) { Key(key); String(value); }
+  void Field(std::string_view key, int64_t value) { Key(key); Int(value); }
+  void Field(std::string_view key, bool value) { Key(key); Bool(value); }
+
+  std::string Release() { return std::move(out_); }
+  void Reserve(size_t n) { out_.reserve(n); }
+
+ private:
+  void Open(char c);
+  void Close(char c);
+  void BeforeValue();
+  void Newline();
+
+  std::string out_;
+  // Per open container: whether it has a member yet.
+  std::vector<bool> has_member_;
+  bool after_key_ = false;
+};
+
+// Appends `s` to `out` as a JSON string literal (quotes included). `s` must
+// be valid UTF-8 (the engine checks inputs first).
+void AppendJsonString(std::string_view s, std::string* out);
+
+}  // namespace skillstore
+
+#endif  // SKILLSTORE_COMMON_JSON_WRITER_H_
