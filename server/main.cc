@@ -1,5 +1,6 @@
 // skillstore-server: the coordinator. Everything lives in SkillStoreServer;
 // this file parses flags, sets up logging and waits for SIGTERM / SIGINT.
+#include <malloc.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -70,6 +71,11 @@ int main(int argc, char** argv) {
   options.max_receive_message_bytes = static_cast<int>(
       std::min<int64_t>(std::max<int64_t>(int64_t{64} << 20, max_content_bytes * 2 + (1 << 20)),
                         INT32_MAX));
+
+  // Batches of tasks make large, short-lived request and response buffers;
+  // keep them on the heap instead of mmap/munmap (and page faults) per call.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
 
   // Block the shutdown signals in every thread (gRPC's included, which start
   // later) and take them synchronously here.
