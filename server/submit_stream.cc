@@ -61,6 +61,7 @@ void SubmitStream::OnReadDone(bool ok) {
 
 void SubmitStream::Respond(v1::SubmitResultResponse response) {
   const v1::SubmitResultResponse* to_write = nullptr;
+  grpc::WriteOptions options;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (broken_) {
@@ -75,7 +76,7 @@ void SubmitStream::Respond(v1::SubmitResultResponse response) {
     }
   }
   if (to_write != nullptr) {
-    StartWrite(to_write);
+    StartWrite(to_write, options);
   } else {
     Advance();
   }
@@ -83,6 +84,7 @@ void SubmitStream::Respond(v1::SubmitResultResponse response) {
 
 void SubmitStream::OnWriteDone(bool ok) {
   const v1::SubmitResultResponse* to_write = nullptr;
+  grpc::WriteOptions options;
   int ended = 1;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -96,12 +98,15 @@ void SubmitStream::OnWriteDone(bool ok) {
     }
     if (!responses_.empty()) {
       to_write = &responses_.front();  // deque keeps element addresses on push_back
+      // More acknowledgements are queued behind this one: let gRPC coalesce
+      // them; the last one of the run goes out without the hint and flushes.
+      if (responses_.size() > 1) options.set_buffer_hint();
     } else {
       writing_ = false;
     }
   }
   for (int i = 0; i < ended; ++i) results_in_flight_.End();
-  if (to_write != nullptr) StartWrite(to_write);
+  if (to_write != nullptr) StartWrite(to_write, options);
   Advance();
 }
 
