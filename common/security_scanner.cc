@@ -9,6 +9,7 @@
 #include "common/front_matter.h"
 #include "common/markdown_document.h"
 #include "re2/re2.h"
+#include "re2/set.h"
 
 namespace skillstore {
 namespace {
@@ -21,20 +22,32 @@ struct CompiledPattern {
   std::unique_ptr<RE2> re;
 };
 
-const std::vector<CompiledPattern>& Compiled() {
+struct CompiledRules {
+  std::vector<CompiledPattern> patterns;
+  // All patterns in one automaton: one pass over a line says which
+  // patterns can match, so the ~50 individual regexes run only on the rare
+  // lines that need them.
+  std::unique_ptr<RE2::Set> set;
+};
+
+const CompiledRules& Compiled() {
   static const auto* compiled = [] {
-    auto* v = new std::vector<CompiledPattern>();
+    auto* c = new CompiledRules();
     RE2::Options options;
     options.set_case_sensitive(false);
     options.set_log_errors(false);
+    options.set_max_mem(64 << 20);
+    c->set = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
     for (const SecurityRule& rule : SecurityRules()) {
       for (const SecurityPattern& p : rule.patterns) {
         auto re = std::make_unique<RE2>(p.regex, options);
-        if (!re->ok()) std::abort();  // the table is code; tests compile it
-        v->push_back(CompiledPattern{&rule, &p, std::move(re)});
+        // The table is code; every test run compiles it.
+        if (!re->ok() || c->set->Add(p.regex, nullptr) < 0) std::abort();
+        c->patterns.push_back(CompiledPattern{&rule, &p, std::move(re)});
       }
     }
-    return v;
+    if (!c->set->Compile()) std::abort();
+    return c;
   }();
   return *compiled;
 }
@@ -155,7 +168,18 @@ class Scanner {
     if (line.empty()) return;
     std::vector<std::pair<size_t, size_t>> spans;
     bool spans_done = false;
-    for (const CompiledPattern& cp : Compiled()) {
+    const CompiledRules& rules = Compiled();
+    std::vector<int> candidates;
+    RE2::Set::ErrorInfo error;
+    if (!rules.set->Match(re2::StringPiece(line.data(), line.size()), &candidates, &error)) {
+      if (error.kind == RE2::Set::kNoError) return;  // nothing can match here
+      // The set's DFA ran out of memory on this line: try every pattern.
+      candidates.clear();
+      for (size_t i = 0; i < rules.patterns.size(); ++i) candidates.push_back(static_cast<int>(i));
+    }
+    std::sort(candidates.begin(), candidates.end());
+    for (int index : candidates) {
+      const CompiledPattern& cp = rules.patterns[index];
       re2::StringPiece input(line.data(), line.size());
       re2::StringPiece match;
       size_t start = 0;
