@@ -16,11 +16,13 @@ namespace skillstore {
 
 struct Statement {
   Classification classification;
-  std::string original_text;  // verbatim bytes of the file
+  // Verbatim bytes of the file, and the section title: views into the
+  // content and the parsed document, which outlive the builder.
+  std::string_view original_text;
   std::string description;    // the whole statement, white space collapsed
   int line_start = 0;
   int line_end = 0;
-  std::string section;
+  std::string_view section;
   bool shell_command = false;
   std::string program;  // shell commands: the program name
 };

@@ -139,7 +139,8 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
   for (const MarkdownBlock& block : doc->blocks) {
     if (builder.size() > limits_.max_elements) return TooManyStatements();
     const std::string& section_title = doc->sections[block.section].title;
-    const std::string section = block.section == 0 ? std::string("(top)") : section_title;
+    const std::string_view section =
+        block.section == 0 ? std::string_view("(top)") : std::string_view(section_title);
     const SectionBias section_bias = bias[block.section];
     switch (block.kind) {
       case BlockKind::kHeading:
@@ -158,7 +159,7 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
         if (!phrase) break;
         Statement s;
         std::string_view src = Strip(block.source);
-        s.original_text = std::string(src);
+        s.original_text = src;
         if (table_header != nullptr && table_header->size() == block.cells.size()) {
           for (size_t i = 0; i < block.cells.size(); ++i) {
             if (block.cells[i].empty()) continue;
@@ -191,7 +192,7 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
           line += CountNewlines(block.source.substr(counted_to, span.begin - counted_to));
           counted_to = span.begin;
           Statement s;
-          s.original_text = std::string(text);
+          s.original_text = text;
           s.description = Collapse(text, block.in_quote);
           s.line_start = line;
           s.line_end = s.line_start + CountNewlines(text);
@@ -230,7 +231,7 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
           line += CountNewlines(code.substr(counted_to, span.begin - counted_to));
           counted_to = span.begin;
           Statement s;
-          s.original_text = std::string(cmd);
+          s.original_text = cmd;
           s.description = Collapse(cmd, block.in_quote);
           s.line_start = line;
           s.line_end = s.line_start + CountNewlines(cmd);

@@ -36,7 +36,10 @@ Words Tokenize(std::string_view text) {
   std::vector<size_t> origin;
   if (remap) origin.reserve(text.size());
   if (!remap) {
-    for (char ch : text) out.lower.push_back(static_cast<char>(absl::ascii_tolower(static_cast<unsigned char>(ch))));
+    out.lower.resize(text.size());
+    for (size_t i = 0; i < text.size(); ++i) {
+      out.lower[i] = static_cast<char>(absl::ascii_tolower(static_cast<unsigned char>(text[i])));
+    }
   }
   for (size_t i = 0; remap && i < text.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(text[i]);
