@@ -59,6 +59,10 @@ TEST(TaskLife, QueuedToCompletedWithResultAndAttempt) {
   EXPECT_EQ(progress.total(), 1);
   EXPECT_EQ(progress.completed(), 1);
   EXPECT_EQ(progress.queued() + progress.in_progress(), 0);
+  EXPECT_GT(progress.tasks_per_second(), 0);
+  EXPECT_EQ(progress.eta_seconds(), 0);  // nothing left
+  EXPECT_EQ(progress.active_workers(), 1);
+  EXPECT_GT(progress.timestamp_unix_ms(), 0);
 
   // The same lease submitting again is answered, not stored twice.
   EXPECT_TRUE(Submit(stub, Success(task, "w1", "{\"other\":1}")).accepted());
