@@ -1,5 +1,5 @@
-// The worker's Prometheus metrics (text exposition format 0.0.4), served by
-// MetricsServer when --metrics-listen is given. Names match the dashboard in
+// The worker's Prometheus metrics, on the project's metrics library
+// (common/metrics), served at --metrics-listen. Names match the dashboard in
 // deploy/grafana:
 //   skill_worker_concurrency                      gauge
 //   skill_worker_active_tasks                     gauge (busy slots)
@@ -10,18 +10,15 @@
 //   skill_worker_results_acked_total{result}      counter (accepted | rejected)
 //   skill_worker_reconnects_total                 counter (server came back)
 //
-// Thread-safe. Recording is a mutex-protected increment: a few per task, far
-// below the cost of the task itself.
+// Thread-safe.
 #ifndef SKILLSTORE_WORKER_METRICS_H_
 #define SKILLSTORE_WORKER_METRICS_H_
 
-#include <array>
 #include <cstdint>
 #include <functional>
-#include <map>
-#include <mutex>
 #include <string>
-#include <utility>
+
+#include "common/metrics/registry.h"
 
 namespace skillstore::worker {
 
@@ -32,35 +29,29 @@ class WorkerMetrics {
     int64_t results_pending = 0;
   };
 
-  explicit WorkerMetrics(int concurrency) : concurrency_(concurrency) {}
+  explicit WorkerMetrics(int concurrency);
 
-  // Read when rendering (values that live elsewhere: busy slots, buffer).
+  // Read at each scrape (values that live elsewhere: busy slots, buffer).
+  // Call once, before serving.
   void SetGaugeSource(std::function<Gauges()> source);
 
   void TaskProcessed(const std::string& type, const std::string& outcome, double seconds);
   void ResultAcked(bool accepted);
   void Reconnected();
 
+  const metrics::Registry& registry() const { return registry_; }
   // The exposition text.
-  std::string Render() const;
+  std::string Render() const { return registry_.Expose(); }
 
  private:
-  static constexpr std::array<double, 12> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                      0.1,   0.25,   0.5,   1,    5,     30};
-  struct Histogram {
-    std::array<uint64_t, kBuckets.size()> counts{};  // per bucket, not cumulative
-    uint64_t count = 0;
-    double sum = 0;
-  };
-
-  const int concurrency_;
-  mutable std::mutex mu_;
-  std::function<Gauges()> gauges_;                                  // guarded by mu_
-  std::map<std::pair<std::string, std::string>, uint64_t> processed_;  // guarded by mu_
-  std::map<std::string, Histogram> durations_;                       // guarded by mu_
-  uint64_t accepted_ = 0;                                            // guarded by mu_
-  uint64_t rejected_ = 0;                                            // guarded by mu_
-  uint64_t reconnects_ = 0;                                          // guarded by mu_
+  metrics::Registry registry_;
+  metrics::Family<metrics::Counter>& processed_;
+  metrics::Family<metrics::Histogram>& duration_;
+  metrics::Counter& accepted_;
+  metrics::Counter& rejected_;
+  metrics::Counter& reconnects_;
+  metrics::Gauge& active_tasks_;
+  metrics::Gauge& results_pending_;
 };
 
 }  // namespace skillstore::worker

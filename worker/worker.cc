@@ -105,12 +105,12 @@ absl::Status Worker::Run() {
       gauges.active_tasks = busy_slots_;
       return gauges;
     });
-    auto server = MetricsServer::Start(options_.metrics_listen, [this] { return metrics_.Render(); });
+    metrics::MetricsServer::Options metrics_options;
+    metrics_options.listen = options_.metrics_listen;
+    auto server = metrics::MetricsServer::Start(metrics_options, metrics_.registry());
     if (!server.ok()) return server.status();
     metrics_server_ = std::move(*server);
-    spdlog::info("metrics at http://{}:{}/metrics",
-                 options_.metrics_listen.substr(0, options_.metrics_listen.rfind(':')),
-                 metrics_server_->port());
+    spdlog::info("metrics at http://{}/metrics", metrics_server_->address());
   }
   heartbeater_.Start();
   submitter_.Start();

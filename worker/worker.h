@@ -40,7 +40,7 @@
 #include "heartbeater.h"
 #include "lease_tracker.h"
 #include "metrics.h"
-#include "metrics_server.h"
+#include "common/metrics/metrics_server.h"
 #include "options.h"
 #include "result_submitter.h"
 #include "skills_root.h"
@@ -119,7 +119,7 @@ class Worker {
   std::atomic<int64_t> discarded_{0};
 
   // Last: stops serving before anything it reads is destroyed.
-  std::unique_ptr<MetricsServer> metrics_server_;
+  std::unique_ptr<metrics::MetricsServer> metrics_server_;
 };
 
 }  // namespace skillstore::worker
