@@ -38,7 +38,8 @@ absl::StatusOr<nlohmann::json> ParseJsonInput(std::string_view text) {
   }
   try {
     return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error, and out_of_range for numbers too large for a double.
     return absl::InvalidArgumentError(absl::StrCat("input is not valid JSON: ", e.what()));
   }
 }
