@@ -181,7 +181,9 @@ void AddEnqueueCommand(CLI::App& app, const GlobalOptions& global, CommandRunner
   cmd->add_flag("--idempotent", options->idempotent,
                 "Key each task by type + SHA-256 of its content: re-enqueueing the same skill "
                 "returns the existing task instead of a duplicate");
-  cmd->add_option("--metadata,-m", options->metadata, "KEY=VALUE stored with each task");
+  // One KEY=VALUE per flag, so a path after it is not taken as metadata.
+  cmd->add_option("--metadata,-m", options->metadata, "KEY=VALUE stored with each task (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("paths", options->paths, "SKILL.md / JSON files or folders")->required();
   cmd->callback([&global, selected, options] {
     *selected = [&global, options] { return RunEnqueue(global, *options); };

@@ -159,7 +159,7 @@ TEST(SkillctlNoServerTest, ParseLocalModeWritesNamedFiles) {
 }
 
 TEST_F(SkillctlLiveTest, EnqueueFolderCreatesTasksOfTheRightType) {
-  Json enq = CtlJson({"enqueue", "--type", "analyze", dir_.File("skills")});
+  Json enq = CtlJson({"enqueue", "--type", "analyze", "-m", "team=docs", dir_.File("skills")});
   EXPECT_EQ(enq["enqueued"], 3);  // .hidden is skipped
   EXPECT_EQ(enq["deduplicated"], 0);
   ASSERT_EQ(enq["task_ids"].size(), 3u);
@@ -171,6 +171,7 @@ TEST_F(SkillctlLiveTest, EnqueueFolderCreatesTasksOfTheRightType) {
     EXPECT_EQ(t["status"], "queued");
     EXPECT_NE(t["skill_path"].get<std::string>().find("SKILL.md"), std::string::npos);
     EXPECT_GT(t["content_bytes"].get<int64_t>(), 0);
+    EXPECT_EQ(t["metadata"]["team"], "docs");
   }
   EXPECT_EQ(CtlJson({"tasks", "--type", "parse"})["tasks"].size(), 0u);
 
