@@ -73,6 +73,7 @@ int Work(const std::string& host, int port) {
 int main(int argc, char** argv) {
   CLI::App app("beanstalkd producer/worker for bench/compare.sh", "peer-beanstalkd");
   app.require_subcommand(1);
+  app.fallthrough();  // the shared options may come after the subcommand too
   std::string host = "127.0.0.1";
   int port = 11300;
   long n = 20000;

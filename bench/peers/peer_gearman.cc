@@ -147,6 +147,7 @@ int Work(const std::string& host, int port) {
 int main(int argc, char** argv) {
   CLI::App app("gearmand producer/worker for bench/compare.sh", "peer-gearman");
   app.require_subcommand(1);
+  app.fallthrough();  // the shared options may come after the subcommand too
   std::string host = "127.0.0.1";
   int port = 4730;
   long n = 20000;

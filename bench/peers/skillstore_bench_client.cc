@@ -147,6 +147,7 @@ int ClaimLatency(Stub& stub, int samples) {
 int main(int argc, char** argv) {
   CLI::App app("skillstore client for bench/compare.sh", "skillstore-bench-client");
   app.require_subcommand(1);
+  app.fallthrough();  // the shared options may come after the subcommand too
   std::string server = "127.0.0.1:50051";
   long n = 20000;
   int batch = 1000;
