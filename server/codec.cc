@@ -1,19 +1,23 @@
 #include "codec.h"
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 
-#include <charconv>
 #include "nlohmann/json.hpp"
 
 namespace skillstore::server {
 
 std::string TaskTypeText(v1::TaskType type) {
   switch (type) {
-    case v1::TASK_TYPE_PARSE: return "parse";
-    case v1::TASK_TYPE_VALIDATE: return "validate";
-    case v1::TASK_TYPE_ANALYZE: return "analyze";
-    default: return "";
+    case v1::TASK_TYPE_PARSE:
+      return "parse";
+    case v1::TASK_TYPE_VALIDATE:
+      return "validate";
+    case v1::TASK_TYPE_ANALYZE:
+      return "analyze";
+    default:
+      return "";
   }
 }
 
@@ -26,12 +30,18 @@ v1::TaskType TaskTypeFromText(std::string_view text) {
 
 std::string TaskStatusText(v1::TaskStatus status) {
   switch (status) {
-    case v1::TASK_STATUS_QUEUED: return "queued";
-    case v1::TASK_STATUS_IN_PROGRESS: return "in_progress";
-    case v1::TASK_STATUS_COMPLETED: return "completed";
-    case v1::TASK_STATUS_FAILED: return "failed";
-    case v1::TASK_STATUS_CANCELLED: return "cancelled";
-    default: return "";
+    case v1::TASK_STATUS_QUEUED:
+      return "queued";
+    case v1::TASK_STATUS_IN_PROGRESS:
+      return "in_progress";
+    case v1::TASK_STATUS_COMPLETED:
+      return "completed";
+    case v1::TASK_STATUS_FAILED:
+      return "failed";
+    case v1::TASK_STATUS_CANCELLED:
+      return "cancelled";
+    default:
+      return "";
   }
 }
 
@@ -46,12 +56,18 @@ v1::TaskStatus TaskStatusFromText(std::string_view text) {
 
 std::string AttemptOutcomeText(v1::AttemptOutcome outcome) {
   switch (outcome) {
-    case v1::ATTEMPT_OUTCOME_RUNNING: return "running";
-    case v1::ATTEMPT_OUTCOME_SUCCEEDED: return "succeeded";
-    case v1::ATTEMPT_OUTCOME_FAILED: return "failed";
-    case v1::ATTEMPT_OUTCOME_LEASE_EXPIRED: return "lease_expired";
-    case v1::ATTEMPT_OUTCOME_CANCELLED: return "cancelled";
-    default: return "";
+    case v1::ATTEMPT_OUTCOME_RUNNING:
+      return "running";
+    case v1::ATTEMPT_OUTCOME_SUCCEEDED:
+      return "succeeded";
+    case v1::ATTEMPT_OUTCOME_FAILED:
+      return "failed";
+    case v1::ATTEMPT_OUTCOME_LEASE_EXPIRED:
+      return "lease_expired";
+    case v1::ATTEMPT_OUTCOME_CANCELLED:
+      return "cancelled";
+    default:
+      return "";
   }
 }
 
@@ -66,11 +82,16 @@ v1::AttemptOutcome AttemptOutcomeFromText(std::string_view text) {
 
 std::string WorkerStatusText(v1::WorkerStatus status) {
   switch (status) {
-    case v1::WORKER_STATUS_ACTIVE: return "active";
-    case v1::WORKER_STATUS_IDLE: return "idle";
-    case v1::WORKER_STATUS_LOST: return "lost";
-    case v1::WORKER_STATUS_DRAINING: return "draining";
-    default: return "";
+    case v1::WORKER_STATUS_ACTIVE:
+      return "active";
+    case v1::WORKER_STATUS_IDLE:
+      return "idle";
+    case v1::WORKER_STATUS_LOST:
+      return "lost";
+    case v1::WORKER_STATUS_DRAINING:
+      return "draining";
+    default:
+      return "";
   }
 }
 
@@ -89,8 +110,7 @@ std::string MetadataToJson(const google::protobuf::Map<std::string, std::string>
   return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-void MetadataFromJson(std::string_view json,
-                      google::protobuf::Map<std::string, std::string>* out) {
+void MetadataFromJson(std::string_view json, google::protobuf::Map<std::string, std::string>* out) {
   nlohmann::json object = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (!object.is_object()) return;
   for (const auto& [key, value] : object.items()) {

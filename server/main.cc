@@ -68,9 +68,8 @@ int main(int argc, char** argv) {
   options.synchronous_full = synchronous == "full";
   options.service.max_content_bytes = max_content_bytes;
   // Room for the largest task plus its envelope, and batches of smaller ones.
-  options.max_receive_message_bytes = static_cast<int>(
-      std::min<int64_t>(std::max<int64_t>(int64_t{64} << 20, max_content_bytes * 2 + (1 << 20)),
-                        INT32_MAX));
+  options.max_receive_message_bytes = static_cast<int>(std::min<int64_t>(
+      std::max<int64_t>(int64_t{64} << 20, max_content_bytes * 2 + (1 << 20)), INT32_MAX));
 
   // Batches of tasks make large, short-lived request and response buffers;
   // keep them on the heap instead of mmap/munmap (and page faults) per call.

@@ -86,9 +86,8 @@ v1::Progress ProgressTracker::Snapshot(int64_t now_ms) const {
   for (int i = 0; i < kWindowSeconds; ++i) {
     if (now_second - bucket_second_[i] < kWindowSeconds) finished += finished_[i];
   }
-  const double window =
-      std::clamp(static_cast<double>(now_ms - started_ms_) / 1000.0, 1.0,
-                 static_cast<double>(kWindowSeconds));
+  const double window = std::clamp(static_cast<double>(now_ms - started_ms_) / 1000.0, 1.0,
+                                   static_cast<double>(kWindowSeconds));
   const double rate = static_cast<double>(finished) / window;
   progress.set_tasks_per_second(rate);
   const int64_t remaining = progress.queued() + progress.in_progress();

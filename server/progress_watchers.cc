@@ -80,7 +80,9 @@ ProgressWatchers::ProgressWatchers(ProgressTracker& progress, Options options)
 
 ProgressWatchers::~ProgressWatchers() { Shutdown(); }
 
-void ProgressWatchers::Start() { publisher_ = std::thread([this] { Publish(); }); }
+void ProgressWatchers::Start() {
+  publisher_ = std::thread([this] { Publish(); });
+}
 
 void ProgressWatchers::Shutdown() {
   {
@@ -97,8 +99,8 @@ void ProgressWatchers::Shutdown() {
 grpc::ServerWriteReactor<v1::Progress>* ProgressWatchers::Watch(
     grpc::CallbackServerContext* context, const v1::WatchProgressRequest* request,
     std::function<void()> on_done) {
-  int interval = request->min_interval_ms() > 0 ? request->min_interval_ms()
-                                                : options_.default_interval_ms;
+  int interval =
+      request->min_interval_ms() > 0 ? request->min_interval_ms() : options_.default_interval_ms;
   interval = std::max(interval, options_.min_interval_ms);
   auto* watcher = new Watcher(*this, interval, std::move(on_done));
   bool refused = false;

@@ -35,8 +35,8 @@ class ProgressWatchers {
 
   // The reactor for one WatchProgress call; `on_done` runs when it is over.
   grpc::ServerWriteReactor<v1::Progress>* Watch(grpc::CallbackServerContext* context,
-                                               const v1::WatchProgressRequest* request,
-                                               std::function<void()> on_done);
+                                                const v1::WatchProgressRequest* request,
+                                                std::function<void()> on_done);
 
   class Watcher;
 
@@ -49,7 +49,7 @@ class ProgressWatchers {
   std::mutex mu_;
   std::condition_variable wake_;
   std::vector<std::shared_ptr<Watcher>> watchers_;  // guarded by mu_
-  bool stopping_ = false;                            // guarded by mu_
+  bool stopping_ = false;                           // guarded by mu_
   std::thread publisher_;
 };
 

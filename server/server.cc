@@ -29,13 +29,13 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
   server->progress_ = std::make_unique<ProgressTracker>();
   SKS_RETURN_IF_ERROR(server->progress_->Load(db, now_ms));
   server->writer_ = std::make_unique<TaskWriter>(db, options.store);
-  server->write_loop_ = std::make_unique<WriteLoop>(db, *server->writer_, *server->progress_,
-                                                    options.write_loop);
+  server->write_loop_ =
+      std::make_unique<WriteLoop>(db, *server->writer_, *server->progress_, options.write_loop);
   server->reader_ = std::make_unique<TaskReader>(options.db_path);
   server->watchers_ = std::make_unique<ProgressWatchers>(*server->progress_, options.watchers);
-  server->service_ = std::make_unique<SkillStoreService>(
-      *server->write_loop_, *server->reader_, *server->progress_, *server->watchers_,
-      options.service);
+  server->service_ =
+      std::make_unique<SkillStoreService>(*server->write_loop_, *server->reader_,
+                                          *server->progress_, *server->watchers_, options.service);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -49,9 +49,9 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
   if (server->grpc_server_ == nullptr || server->port_ == 0) {
     if (server->grpc_server_ != nullptr) server->grpc_server_->Shutdown();
     server->grpc_server_.reset();  // nothing to drain; the members stop their threads
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", options.listen,
-        " (is another server using that port? pass --listen host:port)"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen,
+                     " (is another server using that port? pass --listen host:port)"));
   }
   const v1::Progress progress = server->progress_->Snapshot(now_ms);
   spdlog::info("database {} (schema v{}, synchronous={}): {} tasks, {} queued, {} in progress",

@@ -16,9 +16,10 @@ constexpr size_t kMaxIdempotencyKeyBytes = 1024;
 absl::Status CheckTypes(const google::protobuf::RepeatedField<int>& types) {
   for (int type : types) {
     if (TaskTypeText(static_cast<v1::TaskType>(type)).empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "types contains ", type, "; use TASK_TYPE_PARSE, TASK_TYPE_VALIDATE or "
-          "TASK_TYPE_ANALYZE (or leave types empty for all)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("types contains ", type,
+                       "; use TASK_TYPE_PARSE, TASK_TYPE_VALIDATE or "
+                       "TASK_TYPE_ANALYZE (or leave types empty for all)"));
     }
   }
   return absl::OkStatus();
@@ -53,18 +54,19 @@ absl::Status SkillStoreService::ValidateEnqueue(const v1::EnqueueRequest& reques
     return absl::InvalidArgumentError("EnqueueRequest.tasks is empty; send at least one task");
   }
   if (request.tasks_size() > options_.max_enqueue_batch) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("EnqueueRequest has ", request.tasks_size(), " tasks; send at most ",
-                     options_.max_enqueue_batch, " per call"));
+    return absl::InvalidArgumentError(absl::StrCat("EnqueueRequest has ", request.tasks_size(),
+                                                   " tasks; send at most ",
+                                                   options_.max_enqueue_batch, " per call"));
   }
   for (int i = 0; i < request.tasks_size(); ++i) {
     const v1::TaskSpec& spec = request.tasks(i);
     const std::string where = absl::StrCat("tasks[", i, "] (skill_path '", spec.skill_path(), "')");
     if (TaskTypeText(spec.type()).empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": type is ", v1::TaskType_Name(spec.type()).empty() ? absl::StrCat(spec.type())
-                                                                      : v1::TaskType_Name(spec.type()),
-          "; set TASK_TYPE_PARSE, TASK_TYPE_VALIDATE or TASK_TYPE_ANALYZE"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": type is ",
+                       v1::TaskType_Name(spec.type()).empty() ? absl::StrCat(spec.type())
+                                                              : v1::TaskType_Name(spec.type()),
+                       "; set TASK_TYPE_PARSE, TASK_TYPE_VALIDATE or TASK_TYPE_ANALYZE"));
     }
     if (static_cast<int64_t>(spec.content().size()) > options_.max_content_bytes) {
       return absl::ResourceExhaustedError(absl::StrCat(
@@ -80,8 +82,8 @@ absl::Status SkillStoreService::ValidateEnqueue(const v1::EnqueueRequest& reques
           absl::StrCat("tasks[", i, "]: skill_path is longer than ", kMaxSkillPathBytes, " bytes"));
     }
     if (spec.idempotency_key().size() > kMaxIdempotencyKeyBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": idempotency_key is longer than ", kMaxIdempotencyKeyBytes, " bytes"));
+      return absl::InvalidArgumentError(absl::StrCat(where, ": idempotency_key is longer than ",
+                                                     kMaxIdempotencyKeyBytes, " bytes"));
     }
     if (spec.max_attempts() < 0 || spec.timeout_seconds() < 0) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -97,14 +99,13 @@ grpc::ServerUnaryReactor* SkillStoreService::Enqueue(grpc::CallbackServerContext
   if (absl::Status status = ValidateEnqueue(*request); !status.ok()) {
     return FinishNow(context, status);
   }
-  return RunWrite(context,
-                  [request, response](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
-                    absl::StatusOr<v1::EnqueueResponse> result =
-                        writer.Enqueue(*request, now_ms, effects);
-                    if (!result.ok()) return result.status();
-                    *response = *std::move(result);
-                    return absl::OkStatus();
-                  });
+  return RunWrite(
+      context, [request, response](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
+        absl::StatusOr<v1::EnqueueResponse> result = writer.Enqueue(*request, now_ms, effects);
+        if (!result.ok()) return result.status();
+        *response = *std::move(result);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* SkillStoreService::ClaimTask(grpc::CallbackServerContext* context,
@@ -115,8 +116,8 @@ grpc::ServerUnaryReactor* SkillStoreService::ClaimTask(grpc::CallbackServerConte
                                   "worker_id is empty; every worker needs a stable unique id"));
   }
   if (request->max_tasks() < 0 || request->wait_seconds() < 0) {
-    return FinishNow(context, absl::InvalidArgumentError(
-                                  "max_tasks and wait_seconds must not be negative"));
+    return FinishNow(context,
+                     absl::InvalidArgumentError("max_tasks and wait_seconds must not be negative"));
   }
   if (absl::Status status = CheckTypes(request->types()); !status.ok()) {
     return FinishNow(context, status);
@@ -126,8 +127,7 @@ grpc::ServerUnaryReactor* SkillStoreService::ClaimTask(grpc::CallbackServerConte
       now_ms + int64_t{std::min(request->wait_seconds(), options_.max_claim_wait_seconds)} * 1000;
   // Answer (empty) a little before the client's own deadline, not after it.
   const int64_t client_deadline_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          context->deadline().time_since_epoch())
+      std::chrono::duration_cast<std::chrono::milliseconds>(context->deadline().time_since_epoch())
           .count();
   if (client_deadline_ms > 0) deadline_ms = std::min(deadline_ms, client_deadline_ms - 250);
 
@@ -156,14 +156,13 @@ grpc::ServerUnaryReactor* SkillStoreService::Heartbeat(grpc::CallbackServerConte
   if (absl::Status status = CheckTypes(request->types()); !status.ok()) {
     return FinishNow(context, status);
   }
-  return RunWrite(context,
-                  [request, response](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
-                    absl::StatusOr<v1::HeartbeatResponse> result =
-                        writer.Heartbeat(*request, now_ms, effects);
-                    if (!result.ok()) return result.status();
-                    *response = *std::move(result);
-                    return absl::OkStatus();
-                  });
+  return RunWrite(
+      context, [request, response](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
+        absl::StatusOr<v1::HeartbeatResponse> result = writer.Heartbeat(*request, now_ms, effects);
+        if (!result.ok()) return result.status();
+        *response = *std::move(result);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* SkillStoreService::GetProgress(grpc::CallbackServerContext* context,
@@ -222,17 +221,16 @@ grpc::ServerUnaryReactor* SkillStoreService::RetryTask(grpc::CallbackServerConte
                                                        const v1::RetryTaskRequest* request,
                                                        v1::RetryTaskResponse* response) {
   if (request->task_id().empty() == !request->all_failed()) {
-    return FinishNow(context, absl::InvalidArgumentError(
-                                  "set exactly one of task_id (one task) or all_failed"));
+    return FinishNow(
+        context, absl::InvalidArgumentError("set exactly one of task_id (one task) or all_failed"));
   }
-  return RunWrite(context,
-                  [request, response](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
-                    absl::StatusOr<v1::RetryTaskResponse> result =
-                        writer.Retry(*request, now_ms, effects);
-                    if (!result.ok()) return result.status();
-                    *response = *std::move(result);
-                    return absl::OkStatus();
-                  });
+  return RunWrite(
+      context, [request, response](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
+        absl::StatusOr<v1::RetryTaskResponse> result = writer.Retry(*request, now_ms, effects);
+        if (!result.ok()) return result.status();
+        *response = *std::move(result);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace skillstore::server

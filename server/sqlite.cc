@@ -39,8 +39,8 @@ Statement& Statement::Bind(int index, double value) {
 }
 
 Statement& Statement::BindText(int index, std::string_view value) {
-  int rc = sqlite3_bind_text64(stmt_, index, value.data(), value.size(),
-                               SQLITE_TRANSIENT, SQLITE_UTF8);
+  int rc =
+      sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   if (rc != SQLITE_OK) bind_error_ = rc;
   return *this;
 }
@@ -48,8 +48,8 @@ Statement& Statement::BindText(int index, std::string_view value) {
 Statement& Statement::BindBlob(int index, std::string_view value) {
   // A zero-length blob must still be a blob, not NULL: pass a non-null pointer.
   static const char kEmpty = 0;
-  int rc = sqlite3_bind_blob64(stmt_, index, value.empty() ? &kEmpty : value.data(),
-                               value.size(), SQLITE_TRANSIENT);
+  int rc = sqlite3_bind_blob64(stmt_, index, value.empty() ? &kEmpty : value.data(), value.size(),
+                               SQLITE_TRANSIENT);
   if (rc != SQLITE_OK) bind_error_ = rc;
   return *this;
 }
@@ -97,8 +97,8 @@ bool Statement::ColumnIsNull(int column) const {
 absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path, Mode mode) {
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_NOMUTEX;  // each connection is used by one thread at a time
-  flags |= mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
-                                   : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  flags |=
+      mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {
     absl::Status status = SqliteError(raw, rc, absl::StrCat("opening database ", path));

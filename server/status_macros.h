@@ -9,9 +9,9 @@
 #define SKS_CONCAT(a, b) SKS_CONCAT_INNER(a, b)
 
 // Returns the status from the enclosing function when `expr` is not OK.
-#define SKS_RETURN_IF_ERROR(expr)            \
-  do {                                       \
-    ::absl::Status sks_status_ = (expr);     \
+#define SKS_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::absl::Status sks_status_ = (expr);       \
     if (!sks_status_.ok()) return sks_status_; \
   } while (0)
 

@@ -41,11 +41,11 @@ class SubmitStream final
   v1::SubmitResultRequest request_;  // read buffer (only one read in flight)
 
   std::mutex mu_;
-  int in_flight_ = 0;       // read, not yet acknowledged (or dropped)
-  bool reading_ = false;    // a read is outstanding
-  bool reads_done_ = false; // the client half-closed or went away
-  bool writing_ = false;    // a write is outstanding
-  bool broken_ = false;     // a write failed: drop further acknowledgements
+  int in_flight_ = 0;        // read, not yet acknowledged (or dropped)
+  bool reading_ = false;     // a read is outstanding
+  bool reads_done_ = false;  // the client half-closed or went away
+  bool writing_ = false;     // a write is outstanding
+  bool broken_ = false;      // a write failed: drop further acknowledgements
   bool finished_ = false;
   std::deque<v1::SubmitResultResponse> responses_;  // front is being written
 };

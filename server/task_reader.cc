@@ -155,8 +155,8 @@ absl::StatusOr<v1::GetResultResponse> TaskReader::GetResult(const v1::GetResultR
       return absl::FailedPreconditionError(
           absl::StrCat("task ", *task_id, " is ", status, " and has no result yet"));
     }
-    return absl::NotFoundError(absl::StrCat("task ", *task_id, " is ", status,
-                                            " and has no stored result"));
+    return absl::NotFoundError(
+        absl::StrCat("task ", *task_id, " is ", status, " and has no stored result"));
   }
   v1::GetResultResponse response;
   response.set_task_id(absl::StrCat(*task_id));

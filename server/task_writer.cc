@@ -11,6 +11,8 @@
 namespace skillstore::server {
 namespace {
 
+constexpr int64_t kMaxClaimResponseBytes = 3 << 20;
+
 std::string MetricsJson(const v1::SubmitResultRequest& request, const std::string& worker_id,
                         const std::string& task_type, int attempt) {
   const v1::ResultMetrics& m = request.metrics();
@@ -112,18 +114,20 @@ absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskReque
   struct Candidate {
     int64_t priority;
     int64_t task_id;
+    int64_t content_bytes;
   };
   std::vector<Candidate> candidates;
   auto collect = [&](Statement& stmt) -> absl::Status {
     while (true) {
       SKS_ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) return absl::OkStatus();
-      candidates.push_back({stmt.ColumnInt(0), stmt.ColumnInt(1)});
+      candidates.push_back({stmt.ColumnInt(0), stmt.ColumnInt(1), stmt.ColumnInt(2)});
     }
   };
   if (types.empty()) {
     SKS_ASSIGN_OR_RETURN(Statement select,
-                         db_.Prepare("SELECT priority, task_id FROM tasks INDEXED BY tasks_claim "
+                         db_.Prepare("SELECT priority, task_id, content_bytes FROM tasks "
+                                     "INDEXED BY tasks_claim "
                                      "WHERE status = 'queued' AND not_before_ms <= ?1 "
                                      "ORDER BY priority DESC, task_id LIMIT ?2"));
     select.Bind(1, now_ms).Bind(2, limit);
@@ -132,7 +136,8 @@ absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskReque
     for (const std::string& type : types) {
       SKS_ASSIGN_OR_RETURN(
           Statement select,
-          db_.Prepare("SELECT priority, task_id FROM tasks INDEXED BY tasks_claim_by_type "
+          db_.Prepare("SELECT priority, task_id, content_bytes FROM tasks "
+                      "INDEXED BY tasks_claim_by_type "
                       "WHERE status = 'queued' AND task_type = ?3 AND not_before_ms <= ?1 "
                       "ORDER BY priority DESC, task_id LIMIT ?2"));
       select.Bind(1, now_ms).Bind(2, limit).BindText(3, type);
@@ -142,6 +147,16 @@ absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskReque
       return a.priority != b.priority ? a.priority > b.priority : a.task_id < b.task_id;
     });
     if (candidates.size() > static_cast<size_t>(limit)) candidates.resize(limit);
+  }
+  // Keep the response within what a client accepts by default (4 MiB) when
+  // tasks are big: always at least one task, more only while they fit.
+  int64_t response_bytes = 0;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    response_bytes += candidates[i].content_bytes;
+    if (i > 0 && response_bytes > kMaxClaimResponseBytes) {
+      candidates.resize(i);
+      break;
+    }
   }
   if (candidates.empty()) return response;
 
@@ -218,10 +233,9 @@ absl::StatusOr<bool> TaskWriter::LoadLease(int64_t task_id, LeaseRow* row) {
 
 absl::Status TaskWriter::EndAttempt(int64_t fencing_token, v1::AttemptOutcome outcome,
                                     const std::string& error, int64_t now_ms) {
-  SKS_ASSIGN_OR_RETURN(
-      Statement update,
-      db_.Prepare("UPDATE attempts SET ended_at_ms = ?2, outcome = ?3, error = ?4 "
-                  "WHERE attempt_id = ?1 AND outcome = 'running'"));
+  SKS_ASSIGN_OR_RETURN(Statement update,
+                       db_.Prepare("UPDATE attempts SET ended_at_ms = ?2, outcome = ?3, error = ?4 "
+                                   "WHERE attempt_id = ?1 AND outcome = 'running'"));
   update.Bind(1, fencing_token)
       .Bind(2, now_ms)
       .BindText(3, AttemptOutcomeText(outcome))
@@ -249,26 +263,27 @@ absl::StatusOr<v1::TaskStatus> TaskWriter::RequeueOrFail(const LeaseRow& lease, 
                   lease.attempts, backoff, error);
     return v1::TASK_STATUS_QUEUED;
   }
-  SKS_ASSIGN_OR_RETURN(
-      Statement fail,
-      db_.Prepare("UPDATE tasks SET status = 'failed', completed_at = ?2, "
-                  "lease_deadline_ms = NULL, last_error = ?3 WHERE task_id = ?1"));
+  SKS_ASSIGN_OR_RETURN(Statement fail,
+                       db_.Prepare("UPDATE tasks SET status = 'failed', completed_at = ?2, "
+                                   "lease_deadline_ms = NULL, last_error = ?3 WHERE task_id = ?1"));
   fail.Bind(1, lease.task_id).Bind(2, MsToSeconds(now_ms)).BindText(3, error);
   SKS_RETURN_IF_ERROR(fail.Run());
   SKS_ASSIGN_OR_RETURN(
       Statement result,
       db_.Prepare("INSERT OR REPLACE INTO results (task_id, result, error, metrics, created_at) "
                   "VALUES (?1, NULL, ?2, ?3, ?4)"));
-  result.Bind(1, lease.task_id).BindText(2, error).BindText(3, metrics_json).Bind(4,
-                                                                                  MsToSeconds(now_ms));
+  result.Bind(1, lease.task_id)
+      .BindText(2, error)
+      .BindText(3, metrics_json)
+      .Bind(4, MsToSeconds(now_ms));
   SKS_RETURN_IF_ERROR(result.Run());
   effects.Move(v1::TASK_STATUS_IN_PROGRESS, v1::TASK_STATUS_FAILED);
   spdlog::debug("task {} failed after attempt {}: {}", lease.task_id, lease.attempts, error);
   return v1::TASK_STATUS_FAILED;
 }
 
-absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(
-    const v1::SubmitResultRequest& request, int64_t now_ms, TxnEffects& effects) {
+absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResultRequest& request,
+                                                            int64_t now_ms, TxnEffects& effects) {
   v1::SubmitResultResponse response;
   response.set_task_id(request.task_id());
   response.set_fencing_token(request.fencing_token());
@@ -297,8 +312,8 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(
                   absl::StrCat("task ", lease.task_id, " was cancelled; result not stored"),
                   lease.status);
   }
-  if (current_token && (lease.status == v1::TASK_STATUS_COMPLETED ||
-                        lease.status == v1::TASK_STATUS_FAILED)) {
+  if (current_token &&
+      (lease.status == v1::TASK_STATUS_COMPLETED || lease.status == v1::TASK_STATUS_FAILED)) {
     // The same lease submitting again (e.g. after a lost acknowledgement):
     // the first submission is what is stored.
     response.set_accepted(true);
@@ -323,7 +338,8 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(
                   lease.status);
   }
 
-  const std::string metrics = MetricsJson(request, lease.worker_id, lease.task_type, lease.attempts);
+  const std::string metrics =
+      MetricsJson(request, lease.worker_id, lease.task_type, lease.attempts);
   if (request.success()) {
     SKS_RETURN_IF_ERROR(EndAttempt(lease.fencing_token, v1::ATTEMPT_OUTCOME_SUCCEEDED, "", now_ms));
     SKS_ASSIGN_OR_RETURN(
@@ -341,10 +357,9 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(
         .BindText(3, metrics)
         .Bind(4, MsToSeconds(now_ms));
     SKS_RETURN_IF_ERROR(result.Run());
-    SKS_ASSIGN_OR_RETURN(
-        Statement worker,
-        db_.Prepare("UPDATE workers SET tasks_completed = tasks_completed + 1 "
-                    "WHERE worker_id = ?1"));
+    SKS_ASSIGN_OR_RETURN(Statement worker,
+                         db_.Prepare("UPDATE workers SET tasks_completed = tasks_completed + 1 "
+                                     "WHERE worker_id = ?1"));
     worker.BindText(1, lease.worker_id);
     SKS_RETURN_IF_ERROR(worker.Run());
     effects.Move(v1::TASK_STATUS_IN_PROGRESS, v1::TASK_STATUS_COMPLETED);
@@ -354,9 +369,9 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(
     return response;
   }
 
-  const std::string error =
-      request.error().empty() ? std::string("the worker reported a failure without a message")
-                              : request.error();
+  const std::string error = request.error().empty()
+                                ? std::string("the worker reported a failure without a message")
+                                : request.error();
   SKS_RETURN_IF_ERROR(EndAttempt(lease.fencing_token, v1::ATTEMPT_OUTCOME_FAILED, error, now_ms));
   SKS_ASSIGN_OR_RETURN(
       Statement worker,
@@ -379,16 +394,17 @@ absl::Status TaskWriter::UpsertWorker(const std::string& worker_id, const std::s
                   "status = CASE WHEN workers.status = 'draining' AND ?2 = 'active' "
                   "THEN 'draining' ELSE ?2 END, last_heartbeat = ?3, "
                   "hostname = CASE WHEN ?4 = '' THEN workers.hostname ELSE ?4 END"));
-  upsert.BindText(1, worker_id).BindText(2, status).Bind(3, MsToSeconds(now_ms)).BindText(4,
-                                                                                          hostname);
+  upsert.BindText(1, worker_id)
+      .BindText(2, status)
+      .Bind(3, MsToSeconds(now_ms))
+      .BindText(4, hostname);
   SKS_RETURN_IF_ERROR(upsert.Run());
   effects.workers_changed = true;
   return absl::OkStatus();
 }
 
 absl::StatusOr<v1::HeartbeatResponse> TaskWriter::Heartbeat(const v1::HeartbeatRequest& request,
-                                                            int64_t now_ms,
-                                                            TxnEffects& effects) {
+                                                            int64_t now_ms, TxnEffects& effects) {
   v1::HeartbeatResponse response;
   const int64_t deadline_ms = now_ms + int64_t{options_.lease_seconds} * 1000;
   response.set_lease_deadline_unix_ms(deadline_ms);
@@ -450,16 +466,16 @@ absl::StatusOr<v1::TaskInfo> TaskWriter::Cancel(const v1::CancelTaskRequest& req
         absl::StrCat("task ", lease.task_id, " is already ", TaskStatusText(lease.status),
                      "; only queued or running tasks can be cancelled"));
   }
-  const std::string reason =
-      request.reason().empty() ? std::string("cancelled") : absl::StrCat("cancelled: ", request.reason());
+  const std::string reason = request.reason().empty()
+                                 ? std::string("cancelled")
+                                 : absl::StrCat("cancelled: ", request.reason());
   if (lease.status == v1::TASK_STATUS_IN_PROGRESS) {
     SKS_RETURN_IF_ERROR(
         EndAttempt(lease.fencing_token, v1::ATTEMPT_OUTCOME_CANCELLED, reason, now_ms));
   }
-  SKS_ASSIGN_OR_RETURN(
-      Statement cancel,
-      db_.Prepare("UPDATE tasks SET status = 'cancelled', completed_at = ?2, "
-                  "lease_deadline_ms = NULL, last_error = ?3 WHERE task_id = ?1"));
+  SKS_ASSIGN_OR_RETURN(Statement cancel,
+                       db_.Prepare("UPDATE tasks SET status = 'cancelled', completed_at = ?2, "
+                                   "lease_deadline_ms = NULL, last_error = ?3 WHERE task_id = ?1"));
   cancel.Bind(1, lease.task_id).Bind(2, MsToSeconds(now_ms)).BindText(3, reason);
   SKS_RETURN_IF_ERROR(cancel.Run());
   effects.Move(lease.status, v1::TASK_STATUS_CANCELLED);
@@ -552,12 +568,11 @@ absl::Status TaskWriter::Reap(int64_t now_ms, TxnEffects& effects) {
                               {"worker_id", lease.worker_id},
                               {"task_type", lease.task_type},
                               {"attempt", lease.attempts}};
-    SKS_ASSIGN_OR_RETURN(v1::TaskStatus status,
-                         RequeueOrFail(lease, /*retryable=*/true, error,
-                                       metrics.dump(-1, ' ', false,
-                                                    nlohmann::json::error_handler_t::replace),
-                                       now_ms,
-                                       effects));
+    SKS_ASSIGN_OR_RETURN(
+        v1::TaskStatus status,
+        RequeueOrFail(lease, /*retryable=*/true, error,
+                      metrics.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                      now_ms, effects));
     spdlog::info("task {}: {}; now {}", task_id, error, TaskStatusText(status));
   }
 

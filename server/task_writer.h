@@ -67,8 +67,8 @@ class TaskWriter {
 
   // Leases up to max_tasks claimable tasks (queued, past their backoff, of the
   // requested types), highest priority first, then oldest. May return none.
-  absl::StatusOr<v1::ClaimTaskResponse> Claim(const v1::ClaimTaskRequest& request,
-                                              int64_t now_ms, TxnEffects& effects);
+  absl::StatusOr<v1::ClaimTaskResponse> Claim(const v1::ClaimTaskRequest& request, int64_t now_ms,
+                                              TxnEffects& effects);
 
   // The answer to a claim that found nothing (still carries the lease timing).
   v1::ClaimTaskResponse EmptyClaimResponse() const;
@@ -84,8 +84,8 @@ class TaskWriter {
   absl::StatusOr<v1::TaskInfo> Cancel(const v1::CancelTaskRequest& request, int64_t now_ms,
                                       TxnEffects& effects);
 
-  absl::StatusOr<v1::RetryTaskResponse> Retry(const v1::RetryTaskRequest& request,
-                                              int64_t now_ms, TxnEffects& effects);
+  absl::StatusOr<v1::RetryTaskResponse> Retry(const v1::RetryTaskRequest& request, int64_t now_ms,
+                                              TxnEffects& effects);
 
   // Re-queues (or fails, when out of attempts) tasks whose lease deadline has
   // passed, and marks workers lost after three missed heartbeat intervals.

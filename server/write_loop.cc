@@ -12,7 +12,9 @@ WriteLoop::WriteLoop(Db& db, TaskWriter& writer, ProgressTracker& progress, Opti
 
 WriteLoop::~WriteLoop() { Stop(); }
 
-void WriteLoop::Start() { thread_ = std::thread([this] { Loop(); }); }
+void WriteLoop::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void WriteLoop::ReleaseWaiters() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -65,7 +67,8 @@ void WriteLoop::Loop() {
       std::unique_lock<std::mutex> lock(mu_);
       int64_t wake_ms = next_tick_ms_;
       for (const PendingClaim& claim : waiting_) wake_ms = std::min(wake_ms, claim.deadline_ms);
-      const auto wake_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(wake_ms));
+      const auto wake_at =
+          std::chrono::system_clock::time_point(std::chrono::milliseconds(wake_ms));
       wake_.wait_until(lock, wake_at, [&] {
         return !operations_.empty() || !claims_.empty() || stopping_ ||
                (release_waiters_ && !waiting_.empty());
@@ -160,13 +163,12 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
       if (claim.request.types().empty()) queue_empty = true;
       return false;
     }
-    completions.push_back(
-        [done = std::move(claim.done), status, response = std::move(response)](
-            const absl::Status& commit) mutable {
-          if (!status.ok()) return done(status);
-          if (!commit.ok()) return done(commit);
-          done(std::move(response));
-        });
+    completions.push_back([done = std::move(claim.done), status,
+                           response = std::move(response)](const absl::Status& commit) mutable {
+      if (!status.ok()) return done(status);
+      if (!commit.ok()) return done(commit);
+      done(std::move(response));
+    });
     return true;
   };
   if (!waiting_.empty() && (tick || batch.claimable)) {

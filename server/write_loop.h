@@ -36,8 +36,8 @@ class WriteLoop {
  public:
   // Runs on the writer thread inside the open transaction; returns the
   // operation's own outcome (its changes are rolled back when not OK).
-  using Apply = std::function<absl::Status(TaskWriter& writer, int64_t now_ms,
-                                           TxnEffects& effects)>;
+  using Apply =
+      std::function<absl::Status(TaskWriter& writer, int64_t now_ms, TxnEffects& effects)>;
   // Called once on the writer thread: the Apply status when that was not OK,
   // else the COMMIT status. Must not block.
   using Done = std::function<void(const absl::Status& status)>;

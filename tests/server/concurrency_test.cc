@@ -25,8 +25,8 @@ TEST(Concurrency, ClaimersNeverShareATask) {
       for (int i = 0; i < kTasks / kEnqueuers; i += 50) {
         std::vector<v1::TaskSpec> specs;
         for (int j = 0; j < 50; ++j) {
-          specs.push_back(Spec(v1::TASK_TYPE_PARSE,
-                               "e" + std::to_string(e) + "/" + std::to_string(i + j)));
+          specs.push_back(
+              Spec(v1::TASK_TYPE_PARSE, "e" + std::to_string(e) + "/" + std::to_string(i + j)));
         }
         Enqueue(stub, std::move(specs));
       }

@@ -1,9 +1,8 @@
 // The real skillstore-server binary as a child process: kill -9 right after
 // acknowledgements loses nothing acknowledged; SIGTERM shuts down cleanly.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
-
-#include <gtest/gtest.h>
 
 #include <thread>
 
@@ -17,8 +16,7 @@ using skillstore::testing::ServerProcess;
 using skillstore::testing::TempDir;
 
 std::unique_ptr<v1::SkillStore::Stub> Connect(const std::string& address) {
-  return v1::SkillStore::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  return v1::SkillStore::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
 }
 
 TEST(Durability, KillNineLosesNoAcknowledgedWork) {
@@ -89,7 +87,8 @@ TEST(Durability, KillNineLosesNoAcknowledgedWork) {
 TEST(Durability, SigtermShutsDownCleanly) {
   TempDir dir;
   const std::string db = dir.File("store.db");
-  auto server = ServerProcess::Start(db, dir.File("server.log"), {"--lease-seconds", "5", "--log-level", "debug"});
+  auto server = ServerProcess::Start(db, dir.File("server.log"),
+                                     {"--lease-seconds", "5", "--log-level", "debug"});
   ASSERT_TRUE(server.ok()) << server.status();
   auto stub = Connect((*server)->address());
   EnqueueN(*stub, 5);

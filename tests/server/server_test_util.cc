@@ -73,12 +73,13 @@ std::vector<std::string> Enqueue(v1::SkillStore::Stub& stub, std::vector<v1::Tas
 std::vector<std::string> EnqueueN(v1::SkillStore::Stub& stub, int count, v1::TaskType type,
                                   int priority) {
   std::vector<v1::TaskSpec> specs;
-  for (int i = 0; i < count; ++i) specs.push_back(Spec(type, "skills/" + std::to_string(i), priority));
+  for (int i = 0; i < count; ++i)
+    specs.push_back(Spec(type, "skills/" + std::to_string(i), priority));
   return Enqueue(stub, std::move(specs));
 }
 
-v1::ClaimTaskResponse Claim(v1::SkillStore::Stub& stub, const std::string& worker_id,
-                            int max_tasks, int wait_seconds, std::vector<v1::TaskType> types) {
+v1::ClaimTaskResponse Claim(v1::SkillStore::Stub& stub, const std::string& worker_id, int max_tasks,
+                            int wait_seconds, std::vector<v1::TaskType> types) {
   v1::ClaimTaskRequest request;
   request.set_worker_id(worker_id);
   request.set_max_tasks(max_tasks);

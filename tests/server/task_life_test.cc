@@ -101,8 +101,8 @@ TEST(TaskLife, RetryableFailureBacksOffThenDeadLetters) {
     v1::ClaimTaskResponse claim = Claim(stub, "w1", 1, /*wait_seconds=*/20);
     ASSERT_EQ(claim.tasks_size(), 1) << "attempt " << attempt;
     EXPECT_EQ(claim.tasks(0).lease().attempt(), attempt);
-    v1::SubmitResultResponse ack = Submit(
-        stub, Failure(claim.tasks(0), "w1", "timeout " + std::to_string(attempt), true));
+    v1::SubmitResultResponse ack =
+        Submit(stub, Failure(claim.tasks(0), "w1", "timeout " + std::to_string(attempt), true));
     EXPECT_TRUE(ack.accepted());
     v1::GetTaskResponse task = GetTask(stub, ids[0]);
     if (attempt < 3) {
@@ -135,9 +135,8 @@ TEST(TaskLife, BackoffDelaysTheNextClaim) {
 TEST(TaskLife, LongPollWakesOnEnqueue) {
   TestServer server;
   auto& stub = server.stub();
-  auto waiting = std::async(std::launch::async, [&] {
-    return Claim(stub, "w1", 1, /*wait_seconds=*/30);
-  });
+  auto waiting =
+      std::async(std::launch::async, [&] { return Claim(stub, "w1", 1, /*wait_seconds=*/30); });
   // Let the claim reach the server and wait there.
   ASSERT_EQ(waiting.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
   const absl::Time enqueued_at = absl::Now();
@@ -158,9 +157,8 @@ TEST(TaskLife, LongPollAnswersEmptyAtItsBound) {
 TEST(TaskLife, LongPollOnlyTakesTasksOfItsTypes) {
   TestServer server;
   auto& stub = server.stub();
-  auto waiting = std::async(std::launch::async, [&] {
-    return Claim(stub, "w1", 1, 30, {v1::TASK_TYPE_VALIDATE});
-  });
+  auto waiting = std::async(std::launch::async,
+                            [&] { return Claim(stub, "w1", 1, 30, {v1::TASK_TYPE_VALIDATE}); });
   ASSERT_EQ(waiting.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
   EnqueueN(stub, 2, v1::TASK_TYPE_PARSE);
   const auto validate = EnqueueN(stub, 1, v1::TASK_TYPE_VALIDATE);
@@ -197,12 +195,14 @@ TEST(TaskLife, ExpiredLeaseIsRequeuedAndTheStaleResultRejected) {
   ASSERT_EQ(beat_response.lost_task_ids_size(), 1);
   EXPECT_EQ(beat_response.lost_task_ids(0), ids[0]);
 
-  v1::SubmitResultResponse stale = Submit(stub, Success(first.tasks(0), "slow-worker", "{\"v\":1}"));
+  v1::SubmitResultResponse stale =
+      Submit(stub, Success(first.tasks(0), "slow-worker", "{\"v\":1}"));
   EXPECT_FALSE(stale.accepted());
   EXPECT_EQ(stale.reject_reason(), v1::REJECT_REASON_STALE_LEASE);
   EXPECT_FALSE(stale.message().empty());
 
-  v1::SubmitResultResponse fresh = Submit(stub, Success(second.tasks(0), "fast-worker", "{\"v\":2}"));
+  v1::SubmitResultResponse fresh =
+      Submit(stub, Success(second.tasks(0), "fast-worker", "{\"v\":2}"));
   EXPECT_TRUE(fresh.accepted()) << fresh.message();
 
   // The late result of the first lease is still refused after completion.
@@ -229,7 +229,8 @@ TEST(TaskLife, ExpiredLeaseOnLastAttemptFailsTheTask) {
   spec.set_max_attempts(1);
   const auto ids = Enqueue(stub, {spec});
   ASSERT_EQ(Claim(stub, "w1").tasks_size(), 1);
-  ASSERT_TRUE(WaitFor([&] { return GetTask(stub, ids[0]).task().status() == v1::TASK_STATUS_FAILED; }));
+  ASSERT_TRUE(
+      WaitFor([&] { return GetTask(stub, ids[0]).task().status() == v1::TASK_STATUS_FAILED; }));
   EXPECT_NE(GetTask(stub, ids[0]).task().last_error().find("lease expired"), std::string::npos);
 }
 
@@ -313,10 +314,9 @@ TEST(TaskLife, IdempotentEnqueueReturnsTheExistingTask) {
 TEST(TaskLife, HighestPriorityFirstThenOldest) {
   TestServer server;
   auto& stub = server.stub();
-  const auto ids = Enqueue(stub, {Spec(v1::TASK_TYPE_PARSE, "low", 0),
-                                  Spec(v1::TASK_TYPE_PARSE, "high-old", 5),
-                                  Spec(v1::TASK_TYPE_ANALYZE, "mid", 3),
-                                  Spec(v1::TASK_TYPE_PARSE, "high-new", 5)});
+  const auto ids = Enqueue(
+      stub, {Spec(v1::TASK_TYPE_PARSE, "low", 0), Spec(v1::TASK_TYPE_PARSE, "high-old", 5),
+             Spec(v1::TASK_TYPE_ANALYZE, "mid", 3), Spec(v1::TASK_TYPE_PARSE, "high-new", 5)});
   std::vector<std::string> order;
   for (int i = 0; i < 4; ++i) {
     v1::ClaimTaskResponse claim = Claim(stub, "w1");
@@ -327,14 +327,32 @@ TEST(TaskLife, HighestPriorityFirstThenOldest) {
 
   // The same order when claiming by types, in one batch.
   TestServer second;
-  Enqueue(second.stub(), {Spec(v1::TASK_TYPE_PARSE, "low", 0), Spec(v1::TASK_TYPE_ANALYZE, "mid", 3),
-                          Spec(v1::TASK_TYPE_PARSE, "high", 5), Spec(v1::TASK_TYPE_VALIDATE, "x", 9)});
+  Enqueue(second.stub(),
+          {Spec(v1::TASK_TYPE_PARSE, "low", 0), Spec(v1::TASK_TYPE_ANALYZE, "mid", 3),
+           Spec(v1::TASK_TYPE_PARSE, "high", 5), Spec(v1::TASK_TYPE_VALIDATE, "x", 9)});
   v1::ClaimTaskResponse batch =
       Claim(second.stub(), "w1", 10, 0, {v1::TASK_TYPE_PARSE, v1::TASK_TYPE_ANALYZE});
   ASSERT_EQ(batch.tasks_size(), 3);
   EXPECT_EQ(batch.tasks(0).skill_path(), "high");
   EXPECT_EQ(batch.tasks(1).skill_path(), "mid");
   EXPECT_EQ(batch.tasks(2).skill_path(), "low");
+}
+
+TEST(TaskLife, BigTasksAreClaimedFewAtATime) {
+  TestServer server;
+  auto& stub = server.stub();
+  std::vector<v1::TaskSpec> specs;
+  for (int i = 0; i < 3; ++i) {
+    v1::TaskSpec spec = Spec(v1::TASK_TYPE_PARSE, "big-" + std::to_string(i));
+    spec.set_content(std::string(2 << 20, 'x'));
+    specs.push_back(spec);
+  }
+  Enqueue(stub, specs);
+  // One 2 MiB task per response keeps it under a client's default 4 MiB limit.
+  v1::ClaimTaskResponse claim = Claim(stub, "w1", 10);
+  ASSERT_EQ(claim.tasks_size(), 1);
+  EXPECT_EQ(claim.tasks(0).content().size(), size_t{2} << 20);
+  EXPECT_EQ(Claim(stub, "w1", 10).tasks_size(), 1);
 }
 
 TEST(TaskLife, CancelQueuedAndRunningTasks) {
