@@ -246,8 +246,9 @@ TEST_F(WorkerProcessTest, AKilledWorkersTasksFinishOnTheOthersAfterTheLeaseExpir
   ASSERT_TRUE(WaitUntil([&] { return InProgressOf("victim") == 2; }, absl::Seconds(60)))
       << victim->ReadLog();
   std::vector<std::string> rest = Enqueue(20);
-  auto b = StartWorker("b", {"--concurrency", "2", "--exit-when-idle", "5"});
-  auto c = StartWorker("c", {"--concurrency", "2", "--exit-when-idle", "5"});
+  // Idle long enough to still be there when the victim's leases expire.
+  auto b = StartWorker("b", {"--concurrency", "2", "--exit-when-idle", "15"});
+  auto c = StartWorker("c", {"--concurrency", "2", "--exit-when-idle", "15"});
   victim->Kill();  // kill -9 mid-task
 
   ASSERT_TRUE(WaitForCompleted(22, absl::Minutes(3))) << Progress().DebugString();
