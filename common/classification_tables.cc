@@ -173,13 +173,10 @@ constexpr ImperativeVerb kVerbs[] = {
     {"debug", AT::kLlmInference, true},
     {"diagnose", AT::kLlmInference, true},
     {"design", AT::kLlmInference, true},
-    {"create", AT::kStateChange, true},
     // Waiting for people.
     {"ask", AT::kAwaitInput, true},
     {"prompt", AT::kAwaitInput, true},
     {"wait", AT::kAwaitInput, true},
-    {"request", AT::kAwaitInput, true},
-    {"confirm with", AT::kAwaitInput, true},
     // Guideline verbs: actions only inside steps / workflow sections.
     {"use", AT::kTransform, false},
     {"follow", AT::kTransform, false},
@@ -199,10 +196,8 @@ constexpr ImperativeVerb kVerbs[] = {
     {"organize", AT::kTransform, false},
     {"organise", AT::kTransform, false},
     {"handle", AT::kTransform, false},
-    {"write", AT::kIoWrite, true},
     {"place", AT::kStateChange, false},
     {"put", AT::kStateChange, false},
-    {"group", AT::kTransform, false},
     {"limit", AT::kTransform, false},
     {"return", AT::kTransform, false},
     {"treat", AT::kTransform, false},
@@ -215,7 +210,6 @@ constexpr ImperativeVerb kVerbs[] = {
     {"take", AT::kTransform, false},
     {"aim", AT::kTransform, false},
     {"strive", AT::kTransform, false},
-    {"design", AT::kLlmInference, true},
     {"support", AT::kTransform, false},
     {"separate", AT::kTransform, false},
     {"isolate", AT::kTransform, false},
@@ -223,7 +217,6 @@ constexpr ImperativeVerb kVerbs[] = {
     {"minimize", AT::kTransform, false},
     {"choose", AT::kTransform, false},
     {"pick", AT::kTransform, false},
-    {"write", AT::kIoWrite, true},
 };
 
 constexpr int V(ConditionType t) { return static_cast<int>(t); }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/front_matter.h"
 #include "common/markdown_document.h"
+#include "common/statement_splitter.h"
 #include "re2/re2.h"
 #include "re2/set.h"
 
@@ -75,29 +76,13 @@ std::vector<std::pair<size_t, size_t>> CodeSpans(std::string_view line) {
       ++i;
       continue;
     }
-    size_t run = 0;
-    while (i + run < line.size() && line[i + run] == '`') ++run;
-    size_t k = i + run;
-    size_t close = std::string_view::npos;
-    while (k < line.size()) {
-      if (line[k] == '`') {
-        size_t r = 0;
-        while (k + r < line.size() && line[k + r] == '`') ++r;
-        if (r == run) {
-          close = k;
-          break;
-        }
-        k += r;
-      } else {
-        ++k;
-      }
-    }
-    if (close == std::string_view::npos) {
-      i += run;
+    const size_t end = CodeSpanEnd(line, i);
+    if (end == std::string_view::npos) {
+      while (i < line.size() && line[i] == '`') ++i;  // unclosed: plain text
       continue;
     }
-    spans.emplace_back(i, close + run);
-    i = close + run;
+    spans.emplace_back(i, end);
+    i = end;
   }
   return spans;
 }

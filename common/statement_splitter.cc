@@ -11,7 +11,7 @@
 namespace skillstore {
 namespace {
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+bool IsSpace(char c) { return IsAsciiSpace(c); }
 
 SourceSpan Trim(std::string_view s, size_t b, size_t e) {
   while (b < e && IsSpace(s[b])) ++b;
@@ -56,6 +56,23 @@ bool PeriodIsNotFinal(std::string_view s, size_t dot) {
 
 }  // namespace
 
+size_t CodeSpanEnd(std::string_view s, size_t i) {
+  size_t run = 0;
+  while (i + run < s.size() && s[i + run] == '`') ++run;
+  if (run == 0) return std::string_view::npos;
+  for (size_t k = i + run; k < s.size();) {
+    if (s[k] != '`') {
+      ++k;
+      continue;
+    }
+    size_t r = 0;
+    while (k + r < s.size() && s[k + r] == '`') ++r;
+    if (r == run) return k + r;
+    k += r;
+  }
+  return std::string_view::npos;
+}
+
 std::vector<SourceSpan> SplitSentences(std::string_view s) {
   std::vector<SourceSpan> out;
   size_t start = 0;
@@ -71,24 +88,13 @@ std::vector<SourceSpan> SplitSentences(std::string_view s) {
   while (i < n) {
     const char c = s[i];
     if (c == '`') {
-      // Skip a code span: a run of N backticks up to the next run of N.
-      size_t run = 0;
-      while (i + run < n && s[i + run] == '`') ++run;
-      size_t close = std::string_view::npos;
-      for (size_t k = i + run; k < n;) {
-        if (s[k] == '`') {
-          size_t r = 0;
-          while (k + r < n && s[k + r] == '`') ++r;
-          if (r == run) {
-            close = k;
-            break;
-          }
-          k += r;
-        } else {
-          ++k;
-        }
+      // Never split inside a code span; an unclosed run is plain text.
+      const size_t end = CodeSpanEnd(s, i);
+      if (end != std::string_view::npos) {
+        i = end;
+      } else {
+        while (i < n && s[i] == '`') ++i;
       }
-      i = close == std::string_view::npos ? i + run : close + run;
       continue;
     }
     if (c == ']' && i + 1 < n && s[i + 1] == '(') {

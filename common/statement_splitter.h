@@ -21,6 +21,10 @@ struct SourceSpan {
 // without a letter or digit are dropped.
 std::vector<SourceSpan> SplitSentences(std::string_view paragraph);
 
+// If `s[i]` opens a Markdown code span (a run of N backticks closed by a run
+// of exactly N), the offset just past the closing run; otherwise npos.
+size_t CodeSpanEnd(std::string_view s, size_t i);
+
 // Commands of a shell code block's source lines (fence lines excluded by the
 // caller). Joins backslash continuations, skips comments, blank lines,
 // heredoc bodies, bare control keywords / braces, function headers and
