@@ -546,7 +546,8 @@ absl::Status TaskWriter::Reap(int64_t now_ms, TxnEffects& effects) {
   {
     SKS_ASSIGN_OR_RETURN(
         Statement select,
-        db_.Prepare("SELECT task_id FROM tasks WHERE status = 'in_progress' "
+        db_.Prepare("SELECT task_id FROM tasks INDEXED BY tasks_lease_deadline "
+                    "WHERE status = 'in_progress' "
                     "AND lease_deadline_ms < ?1 ORDER BY lease_deadline_ms LIMIT 1000"));
     select.Bind(1, now_ms);
     while (true) {
