@@ -5,6 +5,7 @@
 #
 #   bench/worker_scaling.sh [BUILD_DIR] [TASKS] [CORPUS_DIR]
 #   (defaults: build, 2000, ../shared/corpus/skill0/skills)
+#   SERVER_ARGS="..." extra skillstore-server flags (e.g. --synchronous normal).
 #   REPEAT=N (default 3): runs of each setting, alternating; the best of
 #   each counts, since other load on the machine only ever slows a run.
 #
@@ -36,7 +37,7 @@ trap cleanup EXIT
 # run CONCURRENCY -> prints tasks/s (details on stderr)
 run() {
   local concurrency="$1" log="$tmp/server-$1.log"
-  "$bin/skillstore-server" --listen 127.0.0.1:0 --db "$tmp/bench-$concurrency.db" \
+  "$bin/skillstore-server" --listen 127.0.0.1:0 --db "$tmp/bench-$concurrency.db" ${SERVER_ARGS:-} \
       >"$log" 2>&1 &
   server_pid=$!
   local addr=""

@@ -114,7 +114,11 @@ absl::Status Worker::Run() {
   }
   heartbeater_.Start();
   submitter_.Start();
-  ClaimLoop();
+  {
+    std::thread second([this] { ClaimLoop(1); });
+    ClaimLoop(0);
+    second.join();
+  }
   return Shutdown();
 }
 
@@ -123,26 +127,27 @@ void Worker::RequestDrain() {
   if (drain_deadline_ == absl::InfiniteFuture()) {
     drain_deadline_ = absl::Now() + options_.drain_timeout;
   }
-  if (stop_ == StopReason::kNone) stop_ = StopReason::kDrain;
-  // The long-poll would otherwise hold the exit for up to --claim-wait. If
-  // the server leased tasks in that very reply, their leases expire and the
+  StopLocked(StopReason::kDrain);
+}
+
+void Worker::StopLocked(StopReason reason) {
+  if (stop_ == StopReason::kNone || reason == StopReason::kFatal) stop_ = reason;
+  // A long-poll would otherwise hold the exit for up to --claim-wait. If the
+  // server leased tasks in that very reply, their leases expire and the
   // tasks go to another worker: rare, and costs one lease period.
-  if (claim_context_ != nullptr) claim_context_->TryCancel();
+  for (grpc::ClientContext* context : claim_contexts_) context->TryCancel();
   cv_.notify_all();
 }
 
 void Worker::OnFatal(absl::Status status) {
   std::lock_guard<std::mutex> lock(mu_);
   if (stop_ == StopReason::kFatal) return;
-  stop_ = StopReason::kFatal;
   fatal_ = std::move(status);
-  if (claim_context_ != nullptr) claim_context_->TryCancel();
-  cv_.notify_all();
+  StopLocked(StopReason::kFatal);
 }
 
-void Worker::ClaimLoop() {
+void Worker::ClaimLoop(int claimer) {
   Backoff backoff(absl::Milliseconds(100), absl::Seconds(5));
-  bool unreachable = false;
   while (true) {
     int want = 0;
     int wait_seconds = options_.claim_wait_seconds;
@@ -152,7 +157,7 @@ void Worker::ClaimLoop() {
         if (stop_ != StopReason::kNone) return;
         if (options_.max_tasks > 0 && claimed_total_ >= options_.max_tasks) {
           spdlog::info("claimed --max-tasks={} tasks; no more claims", options_.max_tasks);
-          stop_ = StopReason::kMaxTasks;
+          StopLocked(StopReason::kMaxTasks);
           return;
         }
         const absl::Time now = absl::Now();
@@ -161,15 +166,19 @@ void Worker::ClaimLoop() {
             now - last_activity_ >= options_.exit_when_idle) {
           spdlog::info("no task for {}; exiting (--exit-when-idle)",
                        absl::FormatDuration(options_.exit_when_idle));
-          stop_ = StopReason::kIdle;
+          StopLocked(StopReason::kIdle);
           return;
         }
-        if (busy_slots_ < options_.concurrency && !submitter_.Full()) {
-          want = options_.concurrency - busy_slots_;
-          if (options_.max_tasks > 0) {
-            want = static_cast<int>(
-                std::min<int64_t>(want, options_.max_tasks - claimed_total_));
-          }
+        int free_slots = options_.concurrency - busy_slots_ - claiming_slots_;
+        if (options_.max_tasks > 0) {
+          free_slots = static_cast<int>(std::min<int64_t>(
+              free_slots, options_.max_tasks - claimed_total_ - claiming_slots_));
+        }
+        // While the server is away only claimer 0 retries.
+        const bool may_claim = claimer == 0 || !unreachable_;
+        if (may_claim && free_slots > 0 && !submitter_.Full()) {
+          want = free_slots;
+          claiming_slots_ += want;
           if (options_.exit_when_idle != absl::InfiniteDuration()) {
             // Poll no longer than the idle time left (all of it while tasks
             // still run: their end restarts the clock), so the exit is on time.
@@ -181,8 +190,8 @@ void Worker::ClaimLoop() {
           }
           break;
         }
-        // No free slot, or the result buffer is full: a task outcome or an
-        // acknowledgement wakes us.
+        // No free slot, the result buffer is full, or the server is away: a
+        // task outcome, an acknowledgement or the other claimer wakes us.
         cv_.wait(lock);
       }
     }
@@ -198,13 +207,28 @@ void Worker::ClaimLoop() {
     context.set_deadline(ToChrono(absl::Now() + absl::Seconds(wait_seconds) + kClaimGrace));
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (stop_ != StopReason::kNone) return;
-      claim_context_ = &context;
+      if (stop_ != StopReason::kNone) {
+        claiming_slots_ -= want;
+        return;
+      }
+      claim_contexts_.insert(&context);
     }
     const grpc::Status status = stub_->ClaimTask(&context, request, &response);
+    bool was_unreachable;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      claim_context_ = nullptr;
+      claim_contexts_.erase(&context);
+      // The reserved slots become busy ones (or free again) in one step, so
+      // the other claimer never counts them twice or not at all.
+      claiming_slots_ -= want;
+      if (status.ok()) {
+        busy_slots_ += response.tasks_size();
+        claimed_total_ += response.tasks_size();
+        if (response.tasks_size() > 0) last_activity_ = absl::Now();
+      }
+      was_unreachable = unreachable_;
+      unreachable_ = !status.ok();
+      cv_.notify_all();
       if (!status.ok() && stop_ != StopReason::kNone) return;  // we cancelled it
     }
 
@@ -216,11 +240,10 @@ void Worker::ClaimLoop() {
         return;
       }
       const absl::Duration delay = backoff.Next();
-      if (!unreachable) {
+      if (!was_unreachable) {
         spdlog::warn("cannot claim tasks from {} ({}: {}); retrying with backoff",
                      options_.server, static_cast<int>(status.error_code()),
                      status.error_message());
-        unreachable = true;
       } else {
         spdlog::debug("ClaimTask failed again ({}); next try in {}", status.error_message(),
                       absl::FormatDuration(delay));
@@ -230,10 +253,9 @@ void Worker::ClaimLoop() {
                      [this] { return stop_ != StopReason::kNone; });
       continue;
     }
-    if (unreachable) {
+    if (was_unreachable) {
       metrics_.Reconnected();
       spdlog::info("claiming from {} again", options_.server);
-      unreachable = false;
     }
     backoff.Reset();
     heartbeater_.SetTiming(response.heartbeat_interval_seconds(), response.lease_seconds());
@@ -246,12 +268,6 @@ void Worker::Launch(const ClaimedTask& task) {
   const int64_t token = task.lease().fencing_token();
   const int attempt = task.lease().attempt();
   leases_.Add(id, token, attempt);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++busy_slots_;
-    ++claimed_total_;
-    last_activity_ = absl::Now();
-  }
   const absl::Duration timeout = task.timeout_seconds() > 0
                                      ? absl::Seconds(task.timeout_seconds())
                                      : options_.default_task_timeout;

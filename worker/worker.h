@@ -10,10 +10,13 @@
 //   Heartbeater (interval from the server; held leases; draining) ------+
 //   LeaseTracker: the leases held, from claim until the result is acked.
 //
-// Invariant: a slot is busy from claim until its task's outcome is handed to
-// the submitter (or discarded); the claim loop asks for exactly the free
-// slots and waits on a condition variable — never a timed poll — when there
-// are none or when the result buffer is full.
+// Invariant: a slot is reserved by a claim in flight (claiming_slots_), then
+// busy from claim until its task's outcome is handed to the submitter (or
+// discarded); claims ask for exactly the free slots and wait on a condition
+// variable — never a timed poll — when there are none or when the result
+// buffer is full. Two claim loops run, so a slot freed while one claim is in
+// flight is asked for at once instead of after that round trip (with short
+// tasks the claim latency would otherwise cap the worker at ~1 task per RTT).
 //
 // The loop ends when draining (RequestDrain: SIGTERM/SIGINT), idle for
 // --exit-when-idle, --max-tasks reached, or a permanent error. Then: stop
@@ -29,6 +32,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <grpcpp/grpcpp.h>
@@ -79,7 +83,12 @@ class Worker {
  private:
   enum class StopReason { kNone, kDrain, kIdle, kMaxTasks, kFatal };
 
-  void ClaimLoop();
+  // One of the two claim loops (see the invariant above). `claimer` 0 is the one
+  // that keeps retrying while the server is unreachable.
+  void ClaimLoop(int claimer);
+  // Ends the claim loops (cancelling their long-polls) unless already ending.
+  void StopLocked(StopReason reason);
+  // Runs a claimed task; its slot is already counted in busy_slots_.
   void Launch(const skillstore::v1::ClaimedTask& task);
   void OnOutcome(const std::string& task_id, int64_t token, int attempt,
                  skillstore::v1::SubmitResultRequest outcome);
@@ -111,7 +120,9 @@ class Worker {
   StopReason stop_ = StopReason::kNone;           // guarded by mu_
   absl::Status fatal_;                            // guarded by mu_
   absl::Time drain_deadline_ = absl::InfiniteFuture();  // guarded by mu_
-  grpc::ClientContext* claim_context_ = nullptr;  // guarded by mu_; to cancel a long-poll
+  int claiming_slots_ = 0;                         // guarded by mu_; asked for by claims in flight
+  bool unreachable_ = false;                      // guarded by mu_; the last claim failed
+  std::set<grpc::ClientContext*> claim_contexts_;  // guarded by mu_; to cancel long-polls
 
   // For the summary line at exit.
   std::atomic<int64_t> accepted_{0};
