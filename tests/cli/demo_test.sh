@@ -11,7 +11,10 @@ fail() { echo "demo_test: FAIL: $*" >&2; exit 1; }
 out="$(mktemp -d "${TMPDIR:-/tmp}/skillstore-demo-test.XXXXXX")"
 trap 'rm -rf "$out"' EXIT
 log="$out/demo.log"
-DEMO_OUT="$out/demo-out" bash "$src/examples/demo.sh" "$build" </dev/null >"$log" 2>&1 \
+mkdir -p "$out/tmp"
+# TMPDIR marks every process the demo starts (they inherit it), so the check
+# below finds exactly this run's processes, not those of another demo.
+TMPDIR="$out/tmp" DEMO_OUT="$out/demo-out" bash "$src/examples/demo.sh" "$build" </dev/null >"$log" 2>&1 \
   || { cat "$log"; fail "demo.sh exited non-zero"; }
 cat "$log"
 
@@ -27,10 +30,14 @@ done
 if grep -l '"valid": *false' "$out"/demo-out/*-validation.json; then
   fail "some decompositions do not validate"
 fi
-# Nothing the demo started is still running (its processes were children of
-# demo.sh, so they would now be orphans holding its temporary folder).
-if pgrep -f "skillstore-demo\.|demo-worker-" >/dev/null; then
-  pgrep -af "skillstore-demo\.|demo-worker-" >&2
-  fail "processes of the demo are still running"
-fi
+# Nothing the demo started is still running. Read /proc directly: procps
+# (pgrep) is not on every minimal Debian image.
+leftover=""
+for environ in /proc/[0-9]*/environ; do
+  [ "$environ" = "/proc/$$/environ" ] && continue
+  if { tr '\0' '\n' <"$environ"; } 2>/dev/null | grep -qxF "TMPDIR=$out/tmp"; then
+    leftover="$leftover $({ tr '\0' ' ' <"${environ%/environ}/cmdline"; } 2>/dev/null)"
+  fi
+done
+[ -z "$leftover" ] || fail "processes of the demo are still running:$leftover"
 echo "demo_test: passed"
