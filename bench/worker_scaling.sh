@@ -40,6 +40,9 @@ run() {
   "$bin/skillstore-server" --listen 127.0.0.1:0 --db "$tmp/bench-$concurrency.db" ${SERVER_ARGS:-} \
       >"$log" 2>&1 &
   server_pid=$!
+  # run() executes in a $(...) subshell, which does not inherit the EXIT
+  # trap: give it its own, so no server outlives a failed run.
+  trap '[[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null' EXIT
   local addr=""
   for _ in $(seq 1 600); do
     addr="$(grep -o 'listening on 127.0.0.1:[0-9]*' "$log" | head -1 | sed 's/listening on //')" || true
