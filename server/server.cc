@@ -4,6 +4,7 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.pb.h"
 #include "schema.h"
 #include "spdlog/spdlog.h"
 #include "status_macros.h"
@@ -38,6 +39,10 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
                                           *server->progress_, *server->watchers_, options.service);
 
   grpc::EnableDefaultHealthCheckService(true);
+  // Referencing the health descriptors links them in (a static library's
+  // object is dropped when nothing uses it), so reflection can describe the
+  // built-in health service; see proto/grpc/health/v1/health.proto.
+  grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
@@ -52,6 +57,11 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen,
                      " (is another server using that port? pass --listen host:port)"));
+  }
+  // The empty name means the whole server; the service's own name is what
+  // per-service probes (Kubernetes grpc probes with `service:`) ask for.
+  if (auto* health = server->grpc_server_->GetHealthCheckService()) {
+    health->SetServingStatus(v1::SkillStore::service_full_name(), true);
   }
   const v1::Progress progress = server->progress_->Snapshot(now_ms);
   spdlog::info("database {} (schema v{}, synchronous={}): {} tasks, {} queued, {} in progress",

@@ -62,13 +62,10 @@ expect() {  # expect NAME OUTPUT NEEDLE...
 }
 
 # ------------------------------------------------------------ direct calls
-# gRPC C++'s health service is not describable by reflection (see
-# grpc_health_v1.proto), so its schema comes from a file; reflection is still
-# tried first.
-health_schema="$src/tests/cli/grpc_health_v1.proto"
+# Everything below speaks only what server reflection shows: no .proto files.
 out="$(bufcurl --list-services "http://$addr")"
 expect "list services" "$out" skillstore.v1.SkillStore grpc.health.v1.Health
-out="$(bufcurl --reflect --schema "$health_schema" --list-methods "http://$addr")"
+out="$(bufcurl --list-methods "http://$addr")"
 expect "list methods" "$out" \
   skillstore.v1.SkillStore/Enqueue skillstore.v1.SkillStore/ClaimTask \
   skillstore.v1.SkillStore/SubmitResult skillstore.v1.SkillStore/Heartbeat \
@@ -77,8 +74,11 @@ expect "list methods" "$out" \
   skillstore.v1.SkillStore/GetResult skillstore.v1.SkillStore/ListWorkers \
   skillstore.v1.SkillStore/CancelTask skillstore.v1.SkillStore/RetryTask
 
-out="$(bufcurl --reflect --schema "$health_schema" -d '{}' "http://$addr/grpc.health.v1.Health/Check")"
+expect "health methods" "$out" grpc.health.v1.Health/Check grpc.health.v1.Health/Watch
+out="$(bufcurl -d '{}' "http://$addr/grpc.health.v1.Health/Check")"
 expect "health check" "$out" SERVING
+out="$(bufcurl -d '{"service":"skillstore.v1.SkillStore"}' "http://$addr/grpc.health.v1.Health/Check")"
+expect "health check of the service" "$out" SERVING
 
 content="$(base64 -w0 "$src/examples/skills/test-driven-development/SKILL.md")"
 out="$(bufcurl -d "{\"tasks\":[{\"type\":\"TASK_TYPE_ANALYZE\",\"skill_path\":\"tdd/SKILL.md\",\"content\":\"$content\",\"priority\":5}]}" \
