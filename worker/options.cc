@@ -53,6 +53,11 @@ ParsedFlags ParseFlags(int argc, const char* const* argv) {
                  "tasks run at once (default: hardware threads)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
+  int prefetch = -1;  // -1: not given
+  app.add_option("--prefetch", prefetch,
+                 "tasks claimed ahead of the running ones, so no slot waits for a claim "
+                 "(default: same as --concurrency; 0: claim only for free slots)")
+      ->check(CLI::Range(0, 4096));
   app.add_option("--worker-id", o.worker_id,
                  "this worker's name on the server (default <hostname>-<pid>)");
   app.add_option("--types", types, "comma list of task types served: parse,validate,analyze")
@@ -105,6 +110,8 @@ ParsedFlags ParseFlags(int argc, const char* const* argv) {
     parsed.exit_code = kExitUsage;
     return parsed;
   };
+
+  o.prefetch = prefetch < 0 ? o.concurrency : prefetch;
 
   o.types.clear();
   bool all = false;

@@ -16,6 +16,10 @@ namespace skillstore::worker {
 struct WorkerOptions {
   std::string server = "127.0.0.1:50051";
   int concurrency = 1;
+  // Tasks claimed beyond the running ones and kept ready in the executor's
+  // queue, so a slot that frees never waits for a ClaimTask round trip (and
+  // claims come in batches). The command line defaults it to --concurrency.
+  int prefetch = 0;
   std::string worker_id;  // default <hostname>-<pid>
   std::string hostname;
   std::vector<skillstore::v1::TaskType> types;  // empty: all types

@@ -169,7 +169,10 @@ void Worker::ClaimLoop(int claimer) {
           StopLocked(StopReason::kIdle);
           return;
         }
-        int free_slots = options_.concurrency - busy_slots_ - claiming_slots_;
+        // busy_slots_ counts tasks held from claim to outcome: running ones
+        // and the prefetched ones queued in the pool behind them.
+        int free_slots =
+            options_.concurrency + options_.prefetch - busy_slots_ - claiming_slots_;
         if (options_.max_tasks > 0) {
           free_slots = static_cast<int>(std::min<int64_t>(
               free_slots, options_.max_tasks - claimed_total_ - claiming_slots_));

@@ -308,8 +308,11 @@ TEST_F(WorkerProcessTest, WorkersReconnectAfterTheServerIsKilledAndRestarted) {
 TEST_F(WorkerProcessTest, SigtermDrainsRunningTasksSubmitsThemAndExitsZero) {
   StartServer();
   std::vector<std::string> ids = Enqueue(4, /*timeout_seconds=*/120);
-  auto worker = StartWorker("drainer", {"--concurrency", "2", "--debug-task-delay-ms", "3000",
-                                        "--log-level", "debug"});
+  // No prefetch: the worker holds exactly the two tasks it runs, so the two
+  // others show whether it claims anything after SIGTERM. (Prefetched tasks
+  // are held leases too, and a drain finishes them like the running ones.)
+  auto worker = StartWorker("drainer", {"--concurrency", "2", "--prefetch", "0",
+                                        "--debug-task-delay-ms", "3000", "--log-level", "debug"});
   // Wait until the worker itself runs both (a drain cancels a claim still in
   // flight; such leases just expire, which is not what this test is about).
   for (const std::string& id : {ids[0], ids[1]}) {
