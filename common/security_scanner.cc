@@ -60,6 +60,26 @@ const RE2& ProhibitionRe() {
   return *re;
 }
 
+// How far back from a match a prohibition word may stand. Looking at the
+// match's own sentence only, and at most this many bytes of it, keeps each
+// finding O(1) in the line's length: a line with many matches (a hostile
+// multi-megabyte line) must not make the scan quadratic.
+constexpr size_t kProhibitionWindow = 256;
+
+// The start of the sentence holding `offset` within `line`, but no further
+// back than kProhibitionWindow bytes.
+size_t SentenceStart(std::string_view line, size_t offset) {
+  const size_t floor = offset > kProhibitionWindow ? offset - kProhibitionWindow : 0;
+  for (size_t i = offset; i > floor; --i) {
+    const char before = line[i - 1];
+    if ((before == '.' || before == '!' || before == '?') && i < line.size() &&
+        (line[i] == ' ' || line[i] == '\t')) {
+      return i;
+    }
+  }
+  return floor;
+}
+
 std::string Clip(std::string_view s) {
   if (s.size() <= kMaxMatchedText) return std::string(s);
   size_t cut = kMaxMatchedText;
@@ -193,9 +213,12 @@ class Scanner {
     f.column = static_cast<int>(offset) + 1;
     f.context = context;
     f.language = language;
-    for (const auto& [b, e] : spans) {
-      if (offset >= b && offset < e) f.context = "inline_code";
-    }
+    // `spans` are sorted and disjoint: the one that may hold `offset` is the
+    // last starting at or before it.
+    auto after = std::upper_bound(
+        spans.begin(), spans.end(), offset,
+        [](size_t value, const std::pair<size_t, size_t>& span) { return value < span.first; });
+    if (after != spans.begin() && offset < std::prev(after)->second) f.context = "inline_code";
     f.matched_text = Clip(matched);
     f.message = cp.pattern->what;
     f.original_severity = cp.pattern->severity;
@@ -209,7 +232,10 @@ class Scanner {
       f.adjusted_severity = Lower(f.adjusted_severity);
       reasons.push_back("inside inline code");
     }
-    if (f.context != "code_block" && RE2::PartialMatch(re2::StringPiece(line.data(), offset), ProhibitionRe())) {
+    const size_t sentence = SentenceStart(line, offset);
+    if (f.context != "code_block" &&
+        RE2::PartialMatch(re2::StringPiece(line.data() + sentence, offset - sentence),
+                          ProhibitionRe())) {
       f.adjusted_severity = Lower(f.adjusted_severity);
       reasons.push_back("the sentence forbids it");
     }
