@@ -7,12 +7,15 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "common/metrics/grpc_metrics.h"
+#include "common/metrics/log_setup.h"
 #include "server.h"
 #include "spdlog/spdlog.h"
 
 int main(int argc, char** argv) {
   skillstore::server::ServerOptions options;
   std::string log_level = "info";
+  std::string log_format = "text";
   std::string synchronous = "full";
   int64_t max_content_bytes = options.service.max_content_bytes;
 
@@ -62,9 +65,26 @@ int main(int argc, char** argv) {
                  "cap on how long a ClaimTask long-poll waits for a task")
       ->check(CLI::Range(0, 600))
       ->capture_default_str();
+  app.add_option("--log-format", log_format,
+                 "text: human-readable lines; json: one JSON object per line (ts, level, "
+                 "component, msg, task_id, worker_id, attempt ...) for log collectors")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app.add_option("--metrics-listen", options.metrics_listen,
+                 "host:port for a Prometheus /metrics endpoint (e.g. 127.0.0.1:9464; port 0 "
+                 "picks a free one, named in the log); off when empty");
   CLI11_PARSE(app, argc, argv);
 
-  spdlog::set_level(spdlog::level::from_str(log_level));
+  skillstore::logging::LogOptions log_options;
+  log_options.component = "skillstore-server";
+  log_options.format = *skillstore::logging::ParseLogFormat(log_format);  // checked above
+  log_options.level = log_level;
+  log_options.text_pattern = "[%Y-%m-%d %H:%M:%S.%e] [%l] %v";  // spdlog's default, unnamed
+  if (auto logger = skillstore::logging::SetUpLogging(log_options); !logger.ok()) {
+    std::fprintf(stderr, "skillstore-server: %s\n", logger.status().ToString().c_str());
+    return 2;
+  }
+  skillstore::metrics::RouteGrpcLogsToSpdlog();
   options.synchronous_full = synchronous == "full";
   options.service.max_content_bytes = max_content_bytes;
   // Room for the largest task plus its envelope, and batches of smaller ones.

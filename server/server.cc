@@ -4,6 +4,7 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/metrics/grpc_metrics.h"
 #include "grpc/health/v1/health.pb.h"
 #include "schema.h"
 #include "spdlog/spdlog.h"
@@ -30,13 +31,22 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
   server->progress_ = std::make_unique<ProgressTracker>();
   SKS_RETURN_IF_ERROR(server->progress_->Load(db, now_ms));
   server->writer_ = std::make_unique<TaskWriter>(db, options.store);
+  WriteLoop::Options write_loop_options = options.write_loop;
+  ServiceOptions service_options = options.service;
+  if (!options.metrics_listen.empty()) {
+    server->registry_ = std::make_unique<metrics::Registry>();
+    server->metrics_ = std::make_unique<ServerMetrics>(*server->registry_, *server->progress_,
+                                                       options.db_path);
+    write_loop_options.metrics = server->metrics_.get();
+    service_options.metrics = server->metrics_.get();
+  }
   server->write_loop_ =
-      std::make_unique<WriteLoop>(db, *server->writer_, *server->progress_, options.write_loop);
+      std::make_unique<WriteLoop>(db, *server->writer_, *server->progress_, write_loop_options);
   server->reader_ = std::make_unique<TaskReader>(options.db_path);
   server->watchers_ = std::make_unique<ProgressWatchers>(*server->progress_, options.watchers);
   server->service_ =
       std::make_unique<SkillStoreService>(*server->write_loop_, *server->reader_,
-                                          *server->progress_, *server->watchers_, options.service);
+                                          *server->progress_, *server->watchers_, service_options);
 
   grpc::EnableDefaultHealthCheckService(true);
   // Referencing the health descriptors links them in (a static library's
@@ -48,6 +58,11 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
   builder.RegisterService(server->service_.get());
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  if (server->metrics_ != nullptr) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(metrics::MakeServerMetricsInterceptorFactory(server->metrics_->rpc()));
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
   server->write_loop_->Start();
   server->watchers_->Start();
   server->grpc_server_ = builder.BuildAndStart();
@@ -62,6 +77,15 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
   // per-service probes (Kubernetes grpc probes with `service:`) ask for.
   if (auto* health = server->grpc_server_->GetHealthCheckService()) {
     health->SetServingStatus(v1::SkillStore::service_full_name(), true);
+  }
+  if (server->registry_ != nullptr) {
+    metrics::MetricsServer::Options http;
+    http.listen = options.metrics_listen;
+    absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> metrics_http =
+        metrics::MetricsServer::Start(http, *server->registry_);
+    if (!metrics_http.ok()) return metrics_http.status();  // ~SkillStoreServer shuts down
+    server->metrics_http_ = std::move(*metrics_http);
+    spdlog::info("metrics at http://{}/metrics", server->metrics_http_->address());
   }
   const v1::Progress progress = server->progress_->Snapshot(now_ms);
   spdlog::info("database {} (schema v{}, synchronous={}): {} tasks, {} queued, {} in progress",
@@ -98,6 +122,7 @@ void SkillStoreServer::Shutdown(absl::Duration grace) {
   if (absl::Status status = db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)"); !status.ok()) {
     spdlog::warn("WAL checkpoint at shutdown: {}", status.ToString());
   }
+  if (metrics_http_ != nullptr) metrics_http_->Stop();
   spdlog::info("shut down cleanly; database {} closed", options_.db_path);
 }
 

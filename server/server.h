@@ -12,8 +12,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/metrics/metrics_server.h"
+#include "common/metrics/registry.h"
 #include "progress.h"
 #include "progress_watchers.h"
+#include "server_metrics.h"
 #include "service.h"
 #include "sqlite.h"
 #include "task_reader.h"
@@ -30,6 +33,8 @@ struct ServerOptions {
   // NORMAL: faster, but the last commits may be lost on power failure (not on
   // a process crash).
   bool synchronous_full = true;
+  // host:port for the Prometheus /metrics endpoint; empty: no metrics.
+  std::string metrics_listen;
   // Largest gRPC message the server accepts (batches of tasks with content).
   int max_receive_message_bytes = 64 << 20;
   StoreOptions store;
@@ -49,6 +54,8 @@ class SkillStoreServer {
   int port() const { return port_; }
   // host:port with the bound port.
   std::string address() const;
+  // The bound port of the /metrics endpoint (0 when it is off).
+  int metrics_port() const { return metrics_http_ ? metrics_http_->port() : 0; }
 
   // Stops serving: long-polls and watch streams are answered at once, other
   // RPCs get up to `grace` to finish, then every pending write is committed,
@@ -60,6 +67,9 @@ class SkillStoreServer {
 
   const ServerOptions options_;
   int port_ = 0;
+  // Metrics first: everything that reports into them is destroyed before.
+  std::unique_ptr<metrics::Registry> registry_;
+  std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<Db> db_;
   std::unique_ptr<TaskWriter> writer_;
   std::unique_ptr<ProgressTracker> progress_;
@@ -68,6 +78,7 @@ class SkillStoreServer {
   std::unique_ptr<ProgressWatchers> watchers_;
   std::unique_ptr<SkillStoreService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
+  std::unique_ptr<metrics::MetricsServer> metrics_http_;
   std::mutex shutdown_mu_;
   bool shut_down_ = false;
 };

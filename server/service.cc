@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "server_metrics.h"
 #include "submit_stream.h"
 
 namespace skillstore::server {
@@ -134,7 +135,13 @@ grpc::ServerUnaryReactor* SkillStoreService::ClaimTask(grpc::CallbackServerConte
   grpc::ServerUnaryReactor* reactor = StartUnary(context);
   write_loop_.Claim(
       *request, deadline_ms, [context] { return context->IsCancelled(); },
-      [this, reactor, response](absl::StatusOr<v1::ClaimTaskResponse> result) {
+      [this, reactor, response, metrics = options_.metrics,
+       started = std::chrono::steady_clock::now()](absl::StatusOr<v1::ClaimTaskResponse> result) {
+        if (metrics != nullptr) {
+          metrics->OnClaimAnswered(
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+              result.ok() ? result->tasks_size() : -1);
+        }
         if (result.ok()) *response = *std::move(result);
         Finish(reactor, result.status());
       });

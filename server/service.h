@@ -16,6 +16,8 @@
 
 namespace skillstore::server {
 
+class ServerMetrics;
+
 struct ServiceOptions {
   // Largest TaskSpec.content accepted (RESOURCE_EXHAUSTED above it).
   int64_t max_content_bytes = 8 << 20;
@@ -23,6 +25,8 @@ struct ServiceOptions {
   int max_claim_wait_seconds = 30;
   // Cap on tasks in one EnqueueRequest (one transaction).
   int max_enqueue_batch = 100000;
+  // Told how long each ClaimTask waited; optional.
+  ServerMetrics* metrics = nullptr;
 };
 
 class SkillStoreService final : public v1::SkillStore::CallbackService {

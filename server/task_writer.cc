@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/metrics/log_fields.h"
 #include "nlohmann/json.hpp"
 #include "spdlog/spdlog.h"
 #include "status_macros.h"
@@ -41,6 +42,7 @@ void TxnEffects::Merge(const TxnEffects& other) {
   finished += other.finished;
   claimable = claimable || other.claimable;
   workers_changed = workers_changed || other.workers_changed;
+  events.Merge(other.events);
 }
 
 absl::StatusOr<v1::EnqueueResponse> TaskWriter::Enqueue(const v1::EnqueueRequest& request,
@@ -84,6 +86,7 @@ absl::StatusOr<v1::EnqueueResponse> TaskWriter::Enqueue(const v1::EnqueueRequest
     response.add_deduplicated(false);
     response.set_enqueued_count(response.enqueued_count() + 1);
     effects.Add(v1::TASK_STATUS_QUEUED);
+    effects.events.Add(TaskEvent::kEnqueued, spec.type());
     effects.claimable = true;
   }
   return response;
@@ -204,6 +207,10 @@ absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskReque
     SKS_ASSIGN_OR_RETURN(bool has_content, content.Step());
     if (has_content) task->set_content(content.ColumnText(0));
     effects.Move(v1::TASK_STATUS_QUEUED, v1::TASK_STATUS_IN_PROGRESS);
+    effects.events.Add(TaskEvent::kClaimed, task->type());
+    logging::LogFields fields({{"task_id", task->task_id()},
+                               {"worker_id", request.worker_id()},
+                               {"attempt", task->lease().attempt()}});
     spdlog::debug("task {} leased to {} (attempt {}, token {})", candidate.task_id,
                   request.worker_id(), task->lease().attempt(), token);
   }
@@ -259,6 +266,7 @@ absl::StatusOr<v1::TaskStatus> TaskWriter::RequeueOrFail(const LeaseRow& lease, 
     requeue.Bind(1, lease.task_id).Bind(2, now_ms + backoff).BindText(3, error);
     SKS_RETURN_IF_ERROR(requeue.Run());
     effects.Move(v1::TASK_STATUS_IN_PROGRESS, v1::TASK_STATUS_QUEUED);
+    effects.events.Add(TaskEvent::kRetried, TaskTypeFromText(lease.task_type));
     spdlog::debug("task {} re-queued after attempt {} (backoff {} ms): {}", lease.task_id,
                   lease.attempts, backoff, error);
     return v1::TASK_STATUS_QUEUED;
@@ -278,7 +286,9 @@ absl::StatusOr<v1::TaskStatus> TaskWriter::RequeueOrFail(const LeaseRow& lease, 
       .Bind(4, MsToSeconds(now_ms));
   SKS_RETURN_IF_ERROR(result.Run());
   effects.Move(v1::TASK_STATUS_IN_PROGRESS, v1::TASK_STATUS_FAILED);
-  spdlog::debug("task {} failed after attempt {}: {}", lease.task_id, lease.attempts, error);
+  effects.events.Add(TaskEvent::kFailed, TaskTypeFromText(lease.task_type));
+  // A dead letter is worth an operator's attention: logged at info.
+  spdlog::info("task {} failed after attempt {}: {}", lease.task_id, lease.attempts, error);
   return v1::TASK_STATUS_FAILED;
 }
 
@@ -288,6 +298,7 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResu
   response.set_task_id(request.task_id());
   response.set_fencing_token(request.fencing_token());
   auto reject = [&](v1::RejectReason reason, std::string message, v1::TaskStatus status) {
+    effects.events.Reject(reason);
     response.set_accepted(false);
     response.set_reject_reason(reason);
     response.set_message(std::move(message));
@@ -340,6 +351,11 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResu
 
   const std::string metrics =
       MetricsJson(request, lease.worker_id, lease.task_type, lease.attempts);
+  logging::LogFields fields({{"task_id", request.task_id()},
+                             {"worker_id", lease.worker_id},
+                             {"attempt", lease.attempts}});
+  effects.events.durations.push_back({TaskTypeFromText(lease.task_type), request.success(),
+                                      request.metrics().duration_seconds()});
   if (request.success()) {
     SKS_RETURN_IF_ERROR(EndAttempt(lease.fencing_token, v1::ATTEMPT_OUTCOME_SUCCEEDED, "", now_ms));
     SKS_ASSIGN_OR_RETURN(
@@ -363,6 +379,7 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResu
     worker.BindText(1, lease.worker_id);
     SKS_RETURN_IF_ERROR(worker.Run());
     effects.Move(v1::TASK_STATUS_IN_PROGRESS, v1::TASK_STATUS_COMPLETED);
+    effects.events.Add(TaskEvent::kCompleted, TaskTypeFromText(lease.task_type));
     spdlog::debug("task {} completed by {}", lease.task_id, lease.worker_id);
     response.set_accepted(true);
     response.set_task_status(v1::TASK_STATUS_COMPLETED);
@@ -479,6 +496,7 @@ absl::StatusOr<v1::TaskInfo> TaskWriter::Cancel(const v1::CancelTaskRequest& req
   cancel.Bind(1, lease.task_id).Bind(2, MsToSeconds(now_ms)).BindText(3, reason);
   SKS_RETURN_IF_ERROR(cancel.Run());
   effects.Move(lease.status, v1::TASK_STATUS_CANCELLED);
+  effects.events.Add(TaskEvent::kCancelled, TaskTypeFromText(lease.task_type));
   spdlog::debug("task {} cancelled (was {})", lease.task_id, TaskStatusText(lease.status));
   SKS_ASSIGN_OR_RETURN(std::optional<v1::TaskInfo> info, LoadTaskInfo(db_, lease.task_id));
   if (!info) return absl::InternalError("cancelled task vanished inside its transaction");
@@ -560,6 +578,10 @@ absl::Status TaskWriter::Reap(int64_t now_ms, TxnEffects& effects) {
     LeaseRow lease;
     SKS_ASSIGN_OR_RETURN(bool found, LoadLease(task_id, &lease));
     if (!found) continue;
+    effects.events.Add(TaskEvent::kLeaseExpired, TaskTypeFromText(lease.task_type));
+    logging::LogFields fields({{"task_id", absl::StrCat(task_id)},
+                               {"worker_id", lease.worker_id},
+                               {"attempt", lease.attempts}});
     const std::string error =
         absl::StrCat("lease expired on attempt ", lease.attempts, " (worker '", lease.worker_id,
                      "' stopped heartbeating)");

@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "codec.h"
 #include "sqlite.h"
+#include "task_events.h"
 
 namespace skillstore::server {
 
@@ -50,6 +51,8 @@ struct TxnEffects {
   bool claimable = false;
   // Worker rows changed (for the active-workers figure).
   bool workers_changed = false;
+  // Per-type events and reported run times, for the metrics (task_events.h).
+  TaskEvents events;
 
   void Add(v1::TaskStatus to) { ++status_delta[to]; }
   void Move(v1::TaskStatus from, v1::TaskStatus to);

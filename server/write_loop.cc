@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "server_metrics.h"
 #include "spdlog/spdlog.h"
 #include "status_macros.h"
 
@@ -114,6 +115,7 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
   completions.reserve(operations.size() + claims.size());
   TxnEffects batch;
 
+  const auto txn_start = std::chrono::steady_clock::now();
   absl::StatusOr<std::unique_ptr<Transaction>> txn = Transaction::Begin(db_);
   if (!txn.ok()) {
     spdlog::error("cannot begin a write transaction: {}", txn.status().ToString());
@@ -184,10 +186,16 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
   absl::Status commit = (*txn)->Commit();
   txn->reset();  // rolls back when the COMMIT failed
   if (!commit.ok()) {
+    if (options_.metrics != nullptr) options_.metrics->OnCommitFailed();
     spdlog::error("group commit of {} operations failed: {}", completions.size(),
                   commit.ToString());
   } else {
     progress_.Apply(batch, now_ms);
+    if (options_.metrics != nullptr) {
+      options_.metrics->OnCommit(
+          batch, completions.size(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - txn_start).count());
+    }
     if (batch.workers_changed) {
       absl::StatusOr<Statement> count =
           db_.Prepare("SELECT COUNT(*) FROM workers WHERE status != 'lost'");

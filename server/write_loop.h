@@ -32,6 +32,8 @@
 
 namespace skillstore::server {
 
+class ServerMetrics;
+
 class WriteLoop {
  public:
   // Runs on the writer thread inside the open transaction; returns the
@@ -47,6 +49,8 @@ class WriteLoop {
     // Reaper period, and how often waiting claims look again for tasks whose
     // backoff has ended.
     int64_t tick_ms = 250;
+    // Told about every commit (task events, batch size, time); optional.
+    ServerMetrics* metrics = nullptr;
   };
 
   WriteLoop(Db& db, TaskWriter& writer, ProgressTracker& progress, Options options);

@@ -1,0 +1,80 @@
+// ServerMetrics: the skillstore_* Prometheus metrics of skillstore-server
+// (served by --metrics-listen; see the README's Observability section).
+//
+// Where each comes from:
+//   * task counters and the duration histogram: TaskEvents of each committed
+//     transaction (OnCommit, on the writer thread after COMMIT), so they
+//     count exactly what the database holds;
+//   * skillstore_tasks{status}, queue depth, active workers: the in-memory
+//     ProgressTracker, copied at scrape time (what GetProgress answers);
+//   * oldest queued age: one indexed query at scrape time, on a read-only
+//     connection of its own;
+//   * group commits: OnCommit's batch size and transaction time;
+//   * claim wait: OnClaimAnswered, from the service;
+//   * RPCs: the gRPC interceptor (rpc()).
+// Thread-safe.
+#ifndef SKILLSTORE_SERVER_SERVER_METRICS_H_
+#define SKILLSTORE_SERVER_SERVER_METRICS_H_
+
+#include <array>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/metrics/grpc_metrics.h"
+#include "common/metrics/registry.h"
+#include "progress.h"
+#include "sqlite.h"
+#include "task_events.h"
+#include "task_writer.h"
+
+namespace skillstore::server {
+
+class ServerMetrics {
+ public:
+  // Defines every metric in `registry`; `progress` and `registry` must
+  // outlive this object; `db_path` is opened read-only at the first scrape.
+  ServerMetrics(metrics::Registry& registry, const ProgressTracker& progress, std::string db_path);
+  ServerMetrics(const ServerMetrics&) = delete;
+  ServerMetrics& operator=(const ServerMetrics&) = delete;
+
+  // After a successful COMMIT: `callers` operations and claims answered by
+  // it, `seconds` from BEGIN to the end of COMMIT.
+  void OnCommit(const TxnEffects& effects, size_t callers, double seconds);
+  void OnCommitFailed();
+  // A ClaimTask answered after `wait_seconds` with `tasks` tasks (-1: error).
+  void OnClaimAnswered(double wait_seconds, int tasks);
+
+  metrics::RpcMetrics& rpc() { return rpc_; }
+
+ private:
+  // Scrape hook: mirrors progress and the oldest queued task into gauges.
+  void Collect();
+
+  const ProgressTracker& progress_;
+  const std::string db_path_;
+  metrics::RpcMetrics rpc_;
+
+  // [TaskEvent][v1::TaskType]; row 0 (unknown type) maps to type="unknown".
+  std::array<std::array<metrics::Counter*, kNumTaskTypes>, kNumTaskEvents> task_counters_{};
+  std::array<metrics::Counter*, kNumRejectReasons> rejected_{};
+  // [v1::TaskType][succeeded]
+  std::array<std::array<metrics::Histogram*, 2>, kNumTaskTypes> durations_{};
+  std::array<metrics::Gauge*, 6> tasks_by_status_{};  // indexed by v1::TaskStatus
+  metrics::Gauge* queue_depth_;
+  metrics::Gauge* oldest_queued_age_;
+  metrics::Gauge* workers_active_;
+  metrics::Histogram* commit_batch_size_;
+  metrics::Histogram* commit_duration_;
+  metrics::Counter* commit_failures_;
+  metrics::Histogram* claim_wait_task_;
+  metrics::Histogram* claim_wait_empty_;
+  metrics::Counter* claim_errors_;
+
+  std::mutex db_mu_;  // the scrape's own read-only connection
+  std::unique_ptr<Db> db_;
+};
+
+}  // namespace skillstore::server
+
+#endif  // SKILLSTORE_SERVER_SERVER_METRICS_H_
