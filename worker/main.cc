@@ -7,6 +7,8 @@
 #include <iostream>
 #include <optional>
 
+#include "common/metrics/grpc_metrics.h"
+#include "common/metrics/log_setup.h"
 #include "options.h"
 #include "signal_watcher.h"
 #include "skills_root.h"
@@ -20,11 +22,17 @@ int main(int argc, char** argv) {
   if (flags.exit_code) return *flags.exit_code;
   const WorkerOptions& options = flags.options;
 
-  auto logger = spdlog::stderr_logger_mt("skill-worker");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + options.worker_id + "] %v");
-  logger->set_level(spdlog::level::from_str(options.log_level));
-  logger->flush_on(spdlog::level::trace);
-  spdlog::set_default_logger(logger);
+  skillstore::logging::LogOptions log_options;
+  log_options.component = "skill-worker";
+  log_options.format = *skillstore::logging::ParseLogFormat(options.log_format);  // checked
+  log_options.level = options.log_level;
+  log_options.text_pattern = "%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + options.worker_id + "] %v";
+  log_options.fields = {{"worker_id", options.worker_id}};
+  if (auto logger = skillstore::logging::SetUpLogging(log_options); !logger.ok()) {
+    std::cerr << "skill-worker: " << logger.status().message() << "\n";
+    return kExitUsage;
+  }
+  skillstore::metrics::RouteGrpcLogsToSpdlog();
 
   std::optional<SkillsRoot> skills_root;
   if (!options.skills_root.empty()) {

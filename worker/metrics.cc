@@ -24,6 +24,9 @@ WorkerMetrics::WorkerMetrics(int concurrency)
                       .AddCounter("skill_worker_reconnects_total",
                                   "Times the server became reachable again.")
                       .WithLabels({})),
+      claims_(registry_.AddCounter("skill_worker_claims_total",
+                                   "ClaimTask calls: answered with tasks, empty, or failed.",
+                                   {"result"})),
       active_tasks_(
           registry_.AddGauge("skill_worker_active_tasks", "Slots busy with a task.").WithLabels({})),
       results_pending_(registry_
@@ -52,5 +55,9 @@ void WorkerMetrics::TaskProcessed(const std::string& type, const std::string& ou
 void WorkerMetrics::ResultAcked(bool accepted) { (accepted ? accepted_ : rejected_).Increment(); }
 
 void WorkerMetrics::Reconnected() { reconnects_.Increment(); }
+
+void WorkerMetrics::ClaimAnswered(int tasks) {
+  claims_.WithLabels({tasks < 0 ? "error" : tasks == 0 ? "empty" : "tasks"}).Increment();
+}
 
 }  // namespace skillstore::worker

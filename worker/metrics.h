@@ -9,6 +9,7 @@
 //   skill_worker_task_duration_seconds{type}      histogram
 //   skill_worker_results_acked_total{result}      counter (accepted | rejected)
 //   skill_worker_reconnects_total                 counter (server came back)
+//   skill_worker_claims_total{result}             counter (tasks | empty | error)
 //
 // Thread-safe.
 #ifndef SKILLSTORE_WORKER_METRICS_H_
@@ -38,6 +39,8 @@ class WorkerMetrics {
   void TaskProcessed(const std::string& type, const std::string& outcome, double seconds);
   void ResultAcked(bool accepted);
   void Reconnected();
+  // A ClaimTask call answered with `tasks` tasks; tasks < 0: the call failed.
+  void ClaimAnswered(int tasks);
 
   const metrics::Registry& registry() const { return registry_; }
   // The exposition text.
@@ -50,6 +53,7 @@ class WorkerMetrics {
   metrics::Counter& accepted_;
   metrics::Counter& rejected_;
   metrics::Counter& reconnects_;
+  metrics::Family<metrics::Counter>& claims_;
   metrics::Gauge& active_tasks_;
   metrics::Gauge& results_pending_;
 };

@@ -75,6 +75,11 @@ ParsedFlags ParseFlags(int argc, const char* const* argv) {
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error, critical, off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  app.add_option("--log-format", o.log_format,
+                 "text: human-readable lines; json: one JSON object per line (ts, level, "
+                 "component, msg, worker_id, task_id, attempt) for log collectors")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
   app.add_option("--default-task-timeout", default_timeout,
                  "seconds a task may run when it carries no timeout of its own")
       ->capture_default_str()

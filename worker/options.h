@@ -28,6 +28,7 @@ struct WorkerOptions {
   int64_t max_tasks = 0;  // 0: no limit
   absl::Duration drain_timeout = absl::Seconds(60);
   std::string log_level = "info";
+  std::string log_format = "text";  // text | json
   // Used when a task carries no timeout of its own.
   absl::Duration default_task_timeout = absl::Seconds(300);
   size_t max_buffered_results = 10000;

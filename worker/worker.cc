@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "backoff.h"
+#include "common/metrics/log_fields.h"
 #include "rpc_status.h"
 #include "spdlog/spdlog.h"
 
@@ -217,6 +218,7 @@ void Worker::ClaimLoop(int claimer) {
       claim_contexts_.insert(&context);
     }
     const grpc::Status status = stub_->ClaimTask(&context, request, &response);
+    metrics_.ClaimAnswered(status.ok() ? response.tasks_size() : -1);
     bool was_unreachable;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -270,6 +272,7 @@ void Worker::Launch(const ClaimedTask& task) {
   const std::string id = task.task_id();
   const int64_t token = task.lease().fencing_token();
   const int attempt = task.lease().attempt();
+  logging::LogFields fields({{"task_id", id}, {"attempt", attempt}});
   leases_.Add(id, token, attempt);
   const absl::Duration timeout = task.timeout_seconds() > 0
                                      ? absl::Seconds(task.timeout_seconds())
@@ -295,6 +298,7 @@ void Worker::Launch(const ClaimedTask& task) {
 
 void Worker::OnOutcome(const std::string& task_id, int64_t token, int attempt,
                        SubmitResultRequest outcome) {
+  logging::LogFields fields({{"task_id", task_id}, {"attempt", attempt}});
   const std::string& type = outcome.metrics().task_type();
   const double seconds = outcome.metrics().duration_seconds();
   if (!leases_.MarkFinished(task_id, token)) {
@@ -327,6 +331,7 @@ void Worker::OnOutcome(const std::string& task_id, int64_t token, int attempt,
 void Worker::OnAck(const SubmitResultRequest& result, const SubmitResultResponse& ack) {
   std::optional<HeldLeaseInfo> lease = leases_.Remove(result.task_id(), result.fencing_token());
   const int attempt = lease ? lease->attempt : 0;
+  logging::LogFields fields({{"task_id", result.task_id()}, {"attempt", attempt}});
   metrics_.ResultAcked(ack.accepted());
   if (ack.accepted()) {
     ++accepted_;
@@ -347,6 +352,7 @@ void Worker::OnAck(const SubmitResultRequest& result, const SubmitResultResponse
 void Worker::OnDrop(const std::string& task_id, int64_t token, Heartbeater::DropReason reason) {
   std::optional<HeldLeaseInfo> lease = leases_.Remove(task_id, token);
   if (!lease) return;  // acknowledged meanwhile
+  logging::LogFields fields({{"task_id", task_id}, {"attempt", lease->attempt}});
   spdlog::info("task {} attempt {}: the server reports it {}; dropping it", task_id,
                lease->attempt,
                reason == Heartbeater::DropReason::kCancelled ? "cancelled" : "lost (lease expired)");
