@@ -57,7 +57,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "Starting skillstore-server on a temporary database ($work/skillstore.db)"
 "$bin/skillstore-server" --listen 127.0.0.1:0 --db "$work/skillstore.db" \
-  >"$work/server.log" 2>&1 &
+  --metrics-listen 127.0.0.1:0 >"$work/server.log" 2>&1 &
 pids+=($!)
 address=""
 for _ in $(seq 300); do
@@ -68,6 +68,8 @@ for _ in $(seq 300); do
 done
 [ -n "$address" ] || { echo "demo: the server did not start within 30 s" >&2; exit 1; }
 echo "server listening on $address"
+metrics="$(sed -n 's/.*metrics at \(http:[^ "]*\).*/\1/p' "$work/server.log" | head -n1)"
+echo "Prometheus metrics at $metrics (during the run: curl -s $metrics | grep ^skillstore_tasks)"
 export SKILLSTORE_SERVER="$address"
 skillctl() { "$bin/skillctl" "$@"; }
 
@@ -101,6 +103,16 @@ skillctl enqueue --type validate --idempotent "$out_dir"/*-skill.json
 skillctl wait --timeout "$timeout" || wait_rc=$?
 end="$(date +%s.%N)"
 skillctl export --type validate --out "$out_dir" >/dev/null
+
+step "Metrics ($metrics)"
+python3 -c '
+import sys, urllib.request
+text = urllib.request.urlopen(sys.argv[1], timeout=10).read().decode()
+for line in text.splitlines():
+    if line.startswith(("skillstore_tasks{", "skillstore_tasks_completed_total",
+                        "skillstore_tasks_failed_total", "skillstore_commit_batch_size_count")):
+        print(line)
+' "$metrics" || echo "demo: could not read $metrics" >&2
 
 step "Workers"
 skillctl workers
