@@ -219,6 +219,12 @@ absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskReque
   return response;
 }
 
+absl::StatusOr<bool> TaskWriter::LoadLease(const std::string& task_id, LeaseRow* row) {
+  std::optional<int64_t> id = ParseTaskId(task_id);
+  if (!id) return false;
+  return LoadLease(*id, row);
+}
+
 absl::StatusOr<bool> TaskWriter::LoadLease(int64_t task_id, LeaseRow* row) {
   SKS_ASSIGN_OR_RETURN(
       Statement select,
@@ -306,12 +312,8 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResu
     return response;
   };
 
-  std::optional<int64_t> task_id = ParseTaskId(request.task_id());
   LeaseRow lease;
-  bool found = false;
-  if (task_id) {
-    SKS_ASSIGN_OR_RETURN(found, LoadLease(*task_id, &lease));
-  }
+  SKS_ASSIGN_OR_RETURN(const bool found, LoadLease(request.task_id(), &lease));
   if (!found) {
     return reject(v1::REJECT_REASON_UNKNOWN_TASK,
                   absl::StrCat("no task with id '", request.task_id(), "'"),
@@ -430,12 +432,8 @@ absl::StatusOr<v1::HeartbeatResponse> TaskWriter::Heartbeat(const v1::HeartbeatR
 
   int current = 0;
   for (const v1::HeldLease& held : request.leases()) {
-    std::optional<int64_t> task_id = ParseTaskId(held.task_id());
     LeaseRow lease;
-    bool found = false;
-    if (task_id) {
-      SKS_ASSIGN_OR_RETURN(found, LoadLease(*task_id, &lease));
-    }
+    SKS_ASSIGN_OR_RETURN(const bool found, LoadLease(held.task_id(), &lease));
     const bool ours = found && lease.fencing_token == held.fencing_token();
     if (ours && lease.status == v1::TASK_STATUS_IN_PROGRESS) {
       SKS_ASSIGN_OR_RETURN(
@@ -471,12 +469,8 @@ absl::StatusOr<v1::HeartbeatResponse> TaskWriter::Heartbeat(const v1::HeartbeatR
 
 absl::StatusOr<v1::TaskInfo> TaskWriter::Cancel(const v1::CancelTaskRequest& request,
                                                 int64_t now_ms, TxnEffects& effects) {
-  std::optional<int64_t> task_id = ParseTaskId(request.task_id());
   LeaseRow lease;
-  bool found = false;
-  if (task_id) {
-    SKS_ASSIGN_OR_RETURN(found, LoadLease(*task_id, &lease));
-  }
+  SKS_ASSIGN_OR_RETURN(const bool found, LoadLease(request.task_id(), &lease));
   if (!found) return absl::NotFoundError(absl::StrCat("no task with id '", request.task_id(), "'"));
   if (lease.status != v1::TASK_STATUS_QUEUED && lease.status != v1::TASK_STATUS_IN_PROGRESS) {
     return absl::FailedPreconditionError(
@@ -538,12 +532,8 @@ absl::StatusOr<v1::RetryTaskResponse> TaskWriter::Retry(const v1::RetryTaskReque
       response.add_task_ids(absl::StrCat(id));
     }
   } else {
-    std::optional<int64_t> task_id = ParseTaskId(request.task_id());
     LeaseRow lease;
-    bool found = false;
-    if (task_id) {
-      SKS_ASSIGN_OR_RETURN(found, LoadLease(*task_id, &lease));
-    }
+    SKS_ASSIGN_OR_RETURN(const bool found, LoadLease(request.task_id(), &lease));
     if (!found) {
       return absl::NotFoundError(absl::StrCat("no task with id '", request.task_id(), "'"));
     }

@@ -107,6 +107,9 @@ class TaskWriter {
     int max_attempts = 0;
   };
   absl::StatusOr<bool> LoadLease(int64_t task_id, LeaseRow* row);
+  // The same for an id as clients send it; an id that is not a task id is
+  // simply not found.
+  absl::StatusOr<bool> LoadLease(const std::string& task_id, LeaseRow* row);
 
   // Ends attempt `fencing_token` with `outcome`.
   absl::Status EndAttempt(int64_t fencing_token, v1::AttemptOutcome outcome,
