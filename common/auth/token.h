@@ -1,0 +1,46 @@
+// skillstore::auth — bearer tokens and the roles they carry.
+//
+// A token is a random secret a client sends as `authorization: Bearer <token>`.
+// The server never stores the secret: its token file holds the SHA-256 of each
+// token (lowercase hex) with the role it grants, so a leaked token file does not
+// leak credentials. Both the server (lookup) and the clients (`skillctl token
+// new`) use the helpers below; they are thin wrappers over OpenSSL libcrypto.
+#ifndef SKILLSTORE_COMMON_AUTH_TOKEN_H_
+#define SKILLSTORE_COMMON_AUTH_TOKEN_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace skillstore::auth {
+
+// What a token may do. Roles are ordered: each one includes the ones before it
+// (an admin may do what a worker and a reader may; a worker may read).
+enum class Role { kReader, kWorker, kAdmin };
+
+// "reader" | "worker" | "admin" (exact, lowercase). Anything else is
+// INVALID_ARGUMENT naming the accepted values.
+absl::StatusOr<Role> ParseRole(absl::string_view name);
+
+// The name ParseRole accepts for `role`.
+const char* RoleName(Role role);
+
+// True when a token holding `held` may call a method that needs `needed`.
+bool RoleAllows(Role held, Role needed);
+
+// SHA-256 of `data` as 64 lowercase hex digits.
+std::string Sha256Hex(absl::string_view data);
+
+// A fresh token: "sks_" + 43 characters of unpadded base64url encoding 32
+// bytes from OpenSSL's CSPRNG (RAND_bytes). INTERNAL if the CSPRNG fails.
+absl::StatusOr<std::string> GenerateToken();
+
+// Compares in time that depends only on the lengths, never on where the
+// first difference is (CRYPTO_memcmp), so a caller cannot learn a secret
+// byte by byte from response timing.
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
+
+}  // namespace skillstore::auth
+
+#endif  // SKILLSTORE_COMMON_AUTH_TOKEN_H_
