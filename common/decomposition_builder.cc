@@ -223,7 +223,8 @@ std::string DecompositionBuilder::Build(const SkillMeta& meta, const std::string
   if (meta.front_matter_repaired) {
     w.Field("front_matter_repaired", true);
     w.Field("front_matter_note",
-            "front matter was not strict YAML; values containing ': ' were read as quoted strings");
+            "front matter was not strict YAML; values it could not read as YAML were kept "
+            "as the text written");
   }
   w.EndObject();
   w.EndObject();

@@ -155,14 +155,42 @@ absl::StatusOr<std::optional<std::string>> ScalarField(const Json& fields, const
                    it->type_name()));
 }
 
-// Many hand-written skills put ": " inside an unquoted value
-// ("description: Helps with X. Triggers on: *.sh"), which strict YAML
-// rejects. This rewrites such top-level "key: value" lines as single-quoted
-// scalars so yaml-cpp can still parse the block. Values that start a YAML
-// construct (quotes, flow collections, block scalars, anchors, tags) are
-// left alone, so genuinely broken YAML stays broken. Returns nullopt when
-// no line needed quoting.
-std::optional<std::string> QuotePlainValuesWithColons(std::string_view yaml) {
+// True when `value` (one line) reads as YAML as the value of a mapping
+// entry (on its own, yaml-cpp would stop after a first complete node and
+// ignore the rest of "[a] [b]").
+bool IsYamlValue(std::string_view value) {
+  try {
+    YAML::Load(absl::StrCat("k: ", absl::string_view(value.data(), value.size())));
+    return true;
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+}
+
+void AppendSingleQuoted(std::string_view value, std::string& out) {
+  out += '\'';
+  for (char c : value) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  out += '\'';
+}
+
+// Hand-written skills often carry front matter that strict YAML rejects but
+// every agent reading them accepts, so this rewrites the two loose forms seen
+// in real skills as single-quoted scalars, one top-level "key: value" line at
+// a time:
+//   - a plain value containing ": "
+//       description: Helps with X. Triggers on: *.sh
+//   - a value that opens a flow collection or a reserved indicator and does
+//     not parse on its own, on a key other than name and description
+//       argument-hint: [component-name] [description]
+//       dependencies: [ray[data], @scope/pkg>=3.0]
+// The value is then kept as the text written. name and description are what
+// the engine reads, so a broken one is never guessed at: it stays an error,
+// as does anything else that is not YAML. Returns nullopt when no line
+// needed quoting.
+std::optional<std::string> QuoteLooseTopLevelValues(std::string_view yaml) {
   std::string out;
   out.reserve(yaml.size() + 64);
   bool changed = false;
@@ -179,17 +207,18 @@ std::optional<std::string> QuotePlainValuesWithColons(std::string_view yaml) {
       ++k;
     }
     if (k > 0 && k + 1 < body.size() && body[k] == ':' && (body[k + 1] == ' ' || body[k + 1] == '\t')) {
+      const std::string_view key = body.substr(0, k);
       std::string_view value = StripLeading(body.substr(k + 1));
       const bool special = value.empty() || std::string_view("'\"[{|>&*!#%@`").find(value[0]) !=
                                                 std::string_view::npos;
-      if (!special && value.find(": ") != std::string_view::npos) {
+      const bool loose_colon = !special && value.find(": ") != std::string_view::npos;
+      const bool loose_flow = special && !value.empty() &&
+                              std::string_view("[{@`").find(value[0]) != std::string_view::npos &&
+                              key != "name" && key != "description" && !IsYamlValue(value);
+      if (loose_colon || loose_flow) {
         out.append(body.substr(0, k + 1));
-        out += " '";
-        for (char c : value) {
-          if (c == '\'') out += '\'';
-          out += c;
-        }
-        out += "'";
+        out += ' ';
+        AppendSingleQuoted(value, out);
         if (!last) out += '\n';
         changed = true;
         continue;
@@ -254,7 +283,7 @@ absl::StatusOr<FrontMatter> ParseFrontMatter(std::string_view content,
     try {
       root = YAML::Load(std::string(yaml_text));
     } catch (const YAML::ParserException&) {
-      std::optional<std::string> repaired = QuotePlainValuesWithColons(yaml_text);
+      std::optional<std::string> repaired = QuoteLooseTopLevelValues(yaml_text);
       if (!repaired.has_value()) throw;
       try {
         root = YAML::Load(*repaired);

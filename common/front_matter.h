@@ -26,7 +26,7 @@ struct FrontMatter {
   size_t body_offset = 0;
   int body_first_line = 1;
   // True when strict YAML failed and the block only parsed after quoting
-  // top-level plain values that contain ": " (see ParseFrontMatter).
+  // loose top-level values (see QuoteLooseTopLevelValues in the .cc).
   bool repaired = false;
 };
 

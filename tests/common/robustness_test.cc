@@ -70,6 +70,29 @@ TEST(RobustnessTest, SloppyButCommonYamlIsRepaired) {
   EXPECT_EQ(doc["parser_meta"]["front_matter_repaired"], true);
 }
 
+// Forms seen in published skills (slash-command argument hints, dependency
+// lists with extras and scoped packages): kept as the text written.
+TEST(RobustnessTest, LooseFlowValuesOutsideNameAndDescriptionAreKeptAsText) {
+  json doc = ExpectParses(
+      "---\nname: loose\ndescription: Generates a component\n"
+      "argument-hint: [component-name] [description]\n"
+      "dependencies: [ray[data], @scope/core>=3.0.0, pandas]\n"
+      "tags: [Data, ETL]\n---\nRun the generator.\n");
+  EXPECT_EQ(doc["meta"]["name"], "loose");
+  EXPECT_EQ(doc["parser_meta"]["front_matter_repaired"], true);
+  const json& defined = doc["original_definition"];
+  EXPECT_EQ(defined["argument-hint"], "[component-name] [description]");
+  EXPECT_EQ(defined["dependencies"], "[ray[data], @scope/core>=3.0.0, pandas]");
+  EXPECT_EQ(defined["tags"], json::array({"Data", "ETL"}));  // valid YAML stays YAML
+}
+
+TEST(RobustnessTest, BrokenNameOrDescriptionIsNotGuessedAt) {
+  ExpectError("---\nname: [unclosed\nargument-hint: [a] [b]\n---\nBody.\n",
+              absl::StatusCode::kInvalidArgument, "front matter is not valid YAML");
+  ExpectError("---\nname: x\ndescription: [half] open]\n---\nBody.\n",
+              absl::StatusCode::kInvalidArgument, "front matter is not valid YAML");
+}
+
 TEST(RobustnessTest, YamlAliasBomb) {
   // Each level refers to the previous one nine times: 9^9 nodes if expanded.
   std::string yaml = "---\nname: bomb\na0: &a0 [x, x, x, x, x, x, x, x, x]\n";
