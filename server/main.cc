@@ -1,5 +1,6 @@
 // skillstore-server: the coordinator. Everything lives in SkillStoreServer;
-// this file parses flags, sets up logging and waits for SIGTERM / SIGINT.
+// this file parses flags, sets up logging and waits for SIGTERM / SIGINT
+// (shut down) and SIGHUP (re-read the token file).
 #include <malloc.h>
 #include <signal.h>
 
@@ -73,6 +74,25 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-listen", options.metrics_listen,
                  "host:port for a Prometheus /metrics endpoint (e.g. 127.0.0.1:9464; port 0 "
                  "picks a free one, named in the log); off when empty");
+  app.add_option("--auth-token-file", options.auth_token_file,
+                 "require a token on every SkillStore call: one line per token, "
+                 "'<role> <sha256-hex of token> [label]' (role reader, worker or admin; "
+                 "skillctl token new prints lines); re-read on SIGHUP")
+      ->envname("SKILLSTORE_AUTH_TOKEN_FILE");
+  app.add_option("--tls-cert", options.tls_cert_file,
+                 "PEM certificate (chain) to serve TLS with; needs --tls-key");
+  app.add_option("--tls-key", options.tls_key_file, "PEM private key of --tls-cert");
+  app.add_option("--tls-client-ca", options.tls_client_ca_file,
+                 "PEM CA certificate(s): require every client to present a certificate "
+                 "signed by them (mutual TLS); needs --tls-cert");
+  app.add_flag("--insecure", options.insecure,
+               "allow listening on a non-loopback address without --auth-token-file or "
+               "--tls-client-ca (anyone who reaches the port may do anything)");
+  app.add_option("--max-batch-tasks", options.service.max_enqueue_batch,
+                 "most tasks in one Enqueue call; larger batches are refused with "
+                 "INVALID_ARGUMENT")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   skillstore::logging::LogOptions log_options;
@@ -102,6 +122,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   absl::StatusOr<std::unique_ptr<skillstore::server::SkillStoreServer>> server =
@@ -110,10 +131,21 @@ int main(int argc, char** argv) {
     spdlog::critical("cannot start: {}", server.status().ToString());
     return 1;
   }
-  spdlog::info("skillstore-server listening on {}", (*server)->address());
+  // Scripts and tests read the port from this line, so it is printed at any
+  // --log-level (to stderr when the logger would drop it).
+  if (spdlog::should_log(spdlog::level::info)) {
+    spdlog::info("skillstore-server listening on {}", (*server)->address());
+  } else {
+    std::fprintf(stderr, "skillstore-server listening on %s\n", (*server)->address().c_str());
+  }
 
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    if (absl::Status status = (*server)->ReloadAuth(); !status.ok()) {
+      spdlog::error("SIGHUP: token file not reloaded, the previous tokens stay in force: {}",
+                    status.ToString());
+    }
+  }
   spdlog::info("received {}", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   (*server)->Shutdown(absl::Seconds(5));
   return 0;

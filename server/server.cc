@@ -2,8 +2,16 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
 
+#include <arpa/inet.h>
+
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth/tls_files.h"
 #include "common/metrics/grpc_metrics.h"
 #include "grpc/health/v1/health.pb.h"
 #include "schema.h"
@@ -11,10 +19,79 @@
 #include "status_macros.h"
 
 namespace skillstore::server {
+namespace {
+
+// The listening credentials: plaintext, TLS, or mutual TLS. Files are read
+// and checked here so a bad one stops the server at startup with its name.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
+    const ServerOptions& options) {
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together; pass both or neither");
+  }
+  if (options.tls_cert_file.empty()) {
+    if (!options.tls_client_ca_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--tls-client-ca needs --tls-cert and --tls-key (mutual TLS is TLS first)");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  SKS_ASSIGN_OR_RETURN(std::string cert,
+                       auth::ReadCertificatePem(options.tls_cert_file, "--tls-cert"));
+  SKS_ASSIGN_OR_RETURN(std::string key, auth::ReadPrivateKeyPem(options.tls_key_file, "--tls-key"));
+  SKS_RETURN_IF_ERROR(auth::CheckKeyMatchesCertificate(cert, key, options.tls_cert_file,
+                                                       options.tls_key_file));
+  grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  if (!options.tls_client_ca_file.empty()) {
+    SKS_ASSIGN_OR_RETURN(ssl.pem_root_certs, auth::ReadCertificatePem(options.tls_client_ca_file,
+                                                                      "--tls-client-ca"));
+    ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  ssl.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
+  return grpc::SslServerCredentials(ssl);
+}
+
+}  // namespace
+
+bool IsLoopbackListen(absl::string_view listen) {
+  if (absl::StartsWith(listen, "unix:") || absl::StartsWith(listen, "unix-abstract:")) return true;
+  absl::string_view host;
+  if (absl::StartsWith(listen, "[")) {
+    const size_t close = listen.find(']');
+    if (close == absl::string_view::npos) return false;
+    host = listen.substr(1, close - 1);
+  } else {
+    const size_t colon = listen.rfind(':');
+    host = colon == absl::string_view::npos ? listen : listen.substr(0, colon);
+  }
+  if (absl::AsciiStrToLower(host) == "localhost") return true;
+  const std::string text(host);
+  unsigned char addr[16];
+  if (inet_pton(AF_INET, text.c_str(), addr) == 1) return addr[0] == 127;
+  if (inet_pton(AF_INET6, text.c_str(), addr) == 1) {
+    static const unsigned char kLoopback6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    return std::memcmp(addr, kLoopback6, 16) == 0;
+  }
+  return false;  // a name or a wildcard: reachable from elsewhere
+}
 
 absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
     const ServerOptions& options) {
+  // Checked before the database is touched: a refused start changes nothing.
+  const bool authenticated = !options.auth_token_file.empty() || !options.tls_client_ca_file.empty();
+  if (!authenticated && !options.insecure && !IsLoopbackListen(options.listen)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing to listen on ", options.listen,
+        " without authentication: pass --auth-token-file FILE (or --tls-client-ca for mutual "
+        "TLS), or --insecure to let anyone who reaches the port do anything"));
+  }
+  SKS_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                       MakeCredentials(options));
   auto server = std::unique_ptr<SkillStoreServer>(new SkillStoreServer(options));
+  if (!options.auth_token_file.empty()) {
+    SKS_ASSIGN_OR_RETURN(server->authorizer_, Authorizer::FromFile(options.auth_token_file));
+    spdlog::info("token authentication: {} tokens from {}", server->authorizer_->size(),
+                 options.auth_token_file);
+  }
   SKS_ASSIGN_OR_RETURN(server->db_, Db::Open(options.db_path, Db::Mode::kReadWrite));
   Db& db = *server->db_;
   SKS_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode = WAL"));
@@ -33,6 +110,7 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
   server->writer_ = std::make_unique<TaskWriter>(db, options.store);
   WriteLoop::Options write_loop_options = options.write_loop;
   ServiceOptions service_options = options.service;
+  service_options.authorizer = server->authorizer_.get();
   if (!options.metrics_listen.empty()) {
     server->registry_ = std::make_unique<metrics::Registry>();
     server->metrics_ = std::make_unique<ServerMetrics>(*server->registry_, *server->progress_,
@@ -55,7 +133,7 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
   grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
+  builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.RegisterService(server->service_.get());
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   if (server->metrics_ != nullptr) {
@@ -92,6 +170,14 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
                options.db_path, LatestSchemaVersion(), options.synchronous_full ? "FULL" : "NORMAL",
                progress.total(), progress.queued(), progress.in_progress());
   return server;
+}
+
+absl::Status SkillStoreServer::ReloadAuth() {
+  if (authorizer_ == nullptr) return absl::OkStatus();
+  SKS_RETURN_IF_ERROR(authorizer_->Reload());
+  spdlog::info("token authentication: reloaded {} tokens from {}", authorizer_->size(),
+               authorizer_->path());
+  return absl::OkStatus();
 }
 
 std::string SkillStoreServer::address() const {

@@ -11,7 +11,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "authorizer.h"
 #include "common/metrics/metrics_server.h"
 #include "common/metrics/registry.h"
 #include "progress.h"
@@ -37,6 +39,16 @@ struct ServerOptions {
   std::string metrics_listen;
   // Largest gRPC message the server accepts (batches of tasks with content).
   int max_receive_message_bytes = 64 << 20;
+  // Token file (authorizer.h); empty: no token authentication.
+  std::string auth_token_file;
+  // PEM files. cert + key: serve TLS instead of plaintext. client_ca as well:
+  // mutual TLS, every client must present a certificate signed by this CA.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  // Without tokens or client certificates the server listens only on
+  // loopback; true lifts that (anyone who reaches the port may do anything).
+  bool insecure = false;
   StoreOptions store;
   ServiceOptions service;
   WriteLoop::Options write_loop;
@@ -57,6 +69,10 @@ class SkillStoreServer {
   // The bound port of the /metrics endpoint (0 when it is off).
   int metrics_port() const { return metrics_http_ ? metrics_http_->port() : 0; }
 
+  // Re-reads the token file (SIGHUP). On error the previous tokens stay in
+  // force and the error says why. OK and a no-op without a token file.
+  absl::Status ReloadAuth();
+
   // Stops serving: long-polls and watch streams are answered at once, other
   // RPCs get up to `grace` to finish, then every pending write is committed,
   // the WAL checkpointed and the database closed. Idempotent.
@@ -69,6 +85,7 @@ class SkillStoreServer {
   int port_ = 0;
   // Metrics first: everything that reports into them is destroyed before.
   std::unique_ptr<metrics::Registry> registry_;
+  std::unique_ptr<Authorizer> authorizer_;  // outlives the service that uses it
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<Db> db_;
   std::unique_ptr<TaskWriter> writer_;
@@ -82,6 +99,10 @@ class SkillStoreServer {
   std::mutex shutdown_mu_;
   bool shut_down_ = false;
 };
+
+// True when `listen` (host:port) only accepts connections from this machine:
+// 127.0.0.0/8, ::1, localhost, or a unix: socket.
+bool IsLoopbackListen(absl::string_view listen);
 
 }  // namespace skillstore::server
 

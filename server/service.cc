@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "authorizer.h"
 #include "server_metrics.h"
 #include "submit_stream.h"
 
@@ -97,6 +98,9 @@ absl::Status SkillStoreService::ValidateEnqueue(const v1::EnqueueRequest& reques
 grpc::ServerUnaryReactor* SkillStoreService::Enqueue(grpc::CallbackServerContext* context,
                                                      const v1::EnqueueRequest* request,
                                                      v1::EnqueueResponse* response) {
+  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kAdmin, "Enqueue"); !s.ok()) {
+    return FinishNow(context, s);
+  }
   if (absl::Status status = ValidateEnqueue(*request); !status.ok()) {
     return FinishNow(context, status);
   }
@@ -112,6 +116,9 @@ grpc::ServerUnaryReactor* SkillStoreService::Enqueue(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* SkillStoreService::ClaimTask(grpc::CallbackServerContext* context,
                                                        const v1::ClaimTaskRequest* request,
                                                        v1::ClaimTaskResponse* response) {
+  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kWorker, "ClaimTask"); !s.ok()) {
+    return FinishNow(context, s);
+  }
   if (request->worker_id().empty()) {
     return FinishNow(context, absl::InvalidArgumentError(
                                   "worker_id is empty; every worker needs a stable unique id"));
@@ -150,12 +157,20 @@ grpc::ServerUnaryReactor* SkillStoreService::ClaimTask(grpc::CallbackServerConte
 
 grpc::ServerBidiReactor<v1::SubmitResultRequest, v1::SubmitResultResponse>*
 SkillStoreService::SubmitResult(grpc::CallbackServerContext* context) {
+  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kWorker, "SubmitResult");
+      !s.ok()) {
+    return new RefusedBidiReactor<v1::SubmitResultRequest, v1::SubmitResultResponse>(
+        ToGrpcStatus(s));
+  }
   return new SubmitStream(write_loop_, in_flight_);
 }
 
 grpc::ServerUnaryReactor* SkillStoreService::Heartbeat(grpc::CallbackServerContext* context,
                                                        const v1::HeartbeatRequest* request,
                                                        v1::HeartbeatResponse* response) {
+  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kWorker, "Heartbeat"); !s.ok()) {
+    return FinishNow(context, s);
+  }
   if (request->worker_id().empty()) {
     return FinishNow(context, absl::InvalidArgumentError(
                                   "worker_id is empty; every worker needs a stable unique id"));
@@ -175,12 +190,19 @@ grpc::ServerUnaryReactor* SkillStoreService::Heartbeat(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* SkillStoreService::GetProgress(grpc::CallbackServerContext* context,
                                                          const v1::GetProgressRequest* request,
                                                          v1::Progress* response) {
+  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kReader, "GetProgress"); !s.ok()) {
+    return FinishNow(context, s);
+  }
   *response = progress_.Snapshot(NowUnixMs());
   return FinishNow(context, absl::OkStatus());
 }
 
 grpc::ServerWriteReactor<v1::Progress>* SkillStoreService::WatchProgress(
     grpc::CallbackServerContext* context, const v1::WatchProgressRequest* request) {
+  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kReader, "WatchProgress");
+      !s.ok()) {
+    return new RefusedWriteReactor<v1::Progress>(ToGrpcStatus(s));
+  }
   in_flight_.Begin();
   return watchers_.Watch(context, request, [this] { in_flight_.End(); });
 }
@@ -188,30 +210,45 @@ grpc::ServerWriteReactor<v1::Progress>* SkillStoreService::WatchProgress(
 grpc::ServerUnaryReactor* SkillStoreService::ListTasks(grpc::CallbackServerContext* context,
                                                        const v1::ListTasksRequest* request,
                                                        v1::ListTasksResponse* response) {
+  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kReader, "ListTasks"); !s.ok()) {
+    return FinishNow(context, s);
+  }
   return FinishWith(context, reader_.ListTasks(*request), response);
 }
 
 grpc::ServerUnaryReactor* SkillStoreService::GetTask(grpc::CallbackServerContext* context,
                                                      const v1::GetTaskRequest* request,
                                                      v1::GetTaskResponse* response) {
+  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kReader, "GetTask"); !s.ok()) {
+    return FinishNow(context, s);
+  }
   return FinishWith(context, reader_.GetTask(*request), response);
 }
 
 grpc::ServerUnaryReactor* SkillStoreService::GetResult(grpc::CallbackServerContext* context,
                                                        const v1::GetResultRequest* request,
                                                        v1::GetResultResponse* response) {
+  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kReader, "GetResult"); !s.ok()) {
+    return FinishNow(context, s);
+  }
   return FinishWith(context, reader_.GetResult(*request), response);
 }
 
 grpc::ServerUnaryReactor* SkillStoreService::ListWorkers(grpc::CallbackServerContext* context,
                                                          const v1::ListWorkersRequest* request,
                                                          v1::ListWorkersResponse* response) {
+  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kReader, "ListWorkers"); !s.ok()) {
+    return FinishNow(context, s);
+  }
   return FinishWith(context, reader_.ListWorkers(*request), response);
 }
 
 grpc::ServerUnaryReactor* SkillStoreService::CancelTask(grpc::CallbackServerContext* context,
                                                         const v1::CancelTaskRequest* request,
                                                         v1::CancelTaskResponse* response) {
+  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kAdmin, "CancelTask"); !s.ok()) {
+    return FinishNow(context, s);
+  }
   if (request->task_id().empty()) {
     return FinishNow(context, absl::InvalidArgumentError("task_id is empty"));
   }
@@ -227,6 +264,9 @@ grpc::ServerUnaryReactor* SkillStoreService::CancelTask(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* SkillStoreService::RetryTask(grpc::CallbackServerContext* context,
                                                        const v1::RetryTaskRequest* request,
                                                        v1::RetryTaskResponse* response) {
+  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kAdmin, "RetryTask"); !s.ok()) {
+    return FinishNow(context, s);
+  }
   if (request->task_id().empty() == !request->all_failed()) {
     return FinishNow(
         context, absl::InvalidArgumentError("set exactly one of task_id (one task) or all_failed"));

@@ -16,6 +16,7 @@
 
 namespace skillstore::server {
 
+class Authorizer;
 class ServerMetrics;
 
 struct ServiceOptions {
@@ -24,9 +25,11 @@ struct ServiceOptions {
   // Cap on ClaimTaskRequest.wait_seconds.
   int max_claim_wait_seconds = 30;
   // Cap on tasks in one EnqueueRequest (one transaction).
-  int max_enqueue_batch = 100000;
+  int max_enqueue_batch = 10000;
   // Told how long each ClaimTask waited; optional.
   ServerMetrics* metrics = nullptr;
+  // Checks each call's token (authorizer.h); null: no authentication.
+  const Authorizer* authorizer = nullptr;
 };
 
 class SkillStoreService final : public v1::SkillStore::CallbackService {

@@ -1,0 +1,101 @@
+#include "common/auth/tls_files.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+
+namespace skillstore::auth {
+namespace {
+
+struct BioFree {
+  void operator()(BIO* bio) const { BIO_free(bio); }
+};
+struct X509Free {
+  void operator()(X509* cert) const { X509_free(cert); }
+};
+struct PkeyFree {
+  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+};
+using BioPtr = std::unique_ptr<BIO, BioFree>;
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path, absl::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " ", path, ": cannot read: ", std::strerror(errno)));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+BioPtr MemoryBio(absl::string_view pem) {
+  return BioPtr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+}
+
+X509Ptr FirstCertificate(absl::string_view pem) {
+  BioPtr bio = MemoryBio(pem);
+  if (bio == nullptr) return nullptr;
+  return X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+}
+
+PkeyPtr PrivateKey(absl::string_view pem) {
+  BioPtr bio = MemoryBio(pem);
+  if (bio == nullptr) return nullptr;
+  // An empty passphrase callback: an encrypted key fails instead of prompting.
+  return PkeyPtr(PEM_read_bio_PrivateKey(
+      bio.get(), nullptr, [](char*, int, int, void*) { return 0; }, nullptr));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadCertificatePem(const std::string& path, absl::string_view what) {
+  absl::StatusOr<std::string> pem = ReadWholeFile(path, what);
+  if (!pem.ok()) return pem.status();
+  if (FirstCertificate(*pem) == nullptr) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " ", path, ": no PEM certificate in the file"));
+  }
+  return pem;
+}
+
+absl::StatusOr<std::string> ReadPrivateKeyPem(const std::string& path, absl::string_view what) {
+  absl::StatusOr<std::string> pem = ReadWholeFile(path, what);
+  if (!pem.ok()) return pem.status();
+  if (PrivateKey(*pem) == nullptr) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, " ", path, ": no unencrypted PEM private key in the file"));
+  }
+  return pem;
+}
+
+absl::Status CheckKeyMatchesCertificate(absl::string_view cert_pem, absl::string_view key_pem,
+                                        absl::string_view cert_path, absl::string_view key_path) {
+  X509Ptr cert = FirstCertificate(cert_pem);
+  PkeyPtr key = PrivateKey(key_pem);
+  const bool match =
+      cert != nullptr && key != nullptr && X509_check_private_key(cert.get(), key.get()) == 1;
+  ERR_clear_error();
+  if (!match) {
+    return absl::InvalidArgumentError(absl::StrCat("the private key ", key_path,
+                                                   " does not belong to the certificate ",
+                                                   cert_path));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace skillstore::auth

@@ -1,0 +1,33 @@
+// skillstore::auth — reading TLS material for gRPC credentials.
+//
+// gRPC takes certificates and keys as PEM strings and, for a server, only
+// notices a bad or mismatched pair during the first handshake. These helpers
+// check the files up front so a misconfigured server or client fails at
+// startup with a message naming the file, instead of failing every connection.
+#ifndef SKILLSTORE_COMMON_AUTH_TLS_FILES_H_
+#define SKILLSTORE_COMMON_AUTH_TLS_FILES_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace skillstore::auth {
+
+// Reads a PEM file holding at least one certificate. `what` names the flag
+// in errors ("--tls-cert"). INVALID_ARGUMENT when unreadable or not a
+// certificate.
+absl::StatusOr<std::string> ReadCertificatePem(const std::string& path, absl::string_view what);
+
+// Reads a PEM private key (any type OpenSSL reads, unencrypted).
+absl::StatusOr<std::string> ReadPrivateKeyPem(const std::string& path, absl::string_view what);
+
+// OK when the first certificate in `cert_pem` carries the public half of
+// `key_pem`; INVALID_ARGUMENT naming both files otherwise.
+absl::Status CheckKeyMatchesCertificate(absl::string_view cert_pem, absl::string_view key_pem,
+                                        absl::string_view cert_path, absl::string_view key_path);
+
+}  // namespace skillstore::auth
+
+#endif  // SKILLSTORE_COMMON_AUTH_TLS_FILES_H_

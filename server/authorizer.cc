@@ -1,0 +1,168 @@
+#include "authorizer.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "spdlog/spdlog.h"
+
+namespace skillstore::server {
+namespace {
+
+bool IsLowerHex64(absl::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("auth token file ", path, ": cannot read: ", std::strerror(errno)));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string Peer(const grpc::ServerContextBase& context) {
+  // peer() is not const in gRPC's API although it only reads.
+  return const_cast<grpc::ServerContextBase&>(context).peer();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<TokenEntry>> ParseTokenFile(absl::string_view text,
+                                                       absl::string_view source) {
+  std::vector<TokenEntry> entries;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line.front() == '#') continue;
+    auto where = [&] { return absl::StrCat(source, ":", line_number, ": "); };
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    if (fields.size() < 2) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where(), "expected '<role> <sha256-hex of the token> [label]' (skillctl token new "
+                   "prints such a line)"));
+    }
+    absl::StatusOr<auth::Role> role = auth::ParseRole(fields[0]);
+    if (!role.ok()) return absl::InvalidArgumentError(absl::StrCat(where(), role.status().message()));
+    const std::string hash = absl::AsciiStrToLower(fields[1]);
+    if (!IsLowerHex64(hash)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where(), "the second field must be the 64-hex-digit SHA-256 of the token, not the "
+                   "token itself (skillctl token new prints the line to add)"));
+    }
+    for (const TokenEntry& seen : entries) {
+      if (seen.sha256_hex == hash) {
+        return absl::InvalidArgumentError(absl::StrCat(where(), "the same token hash is on line ",
+                                                       seen.line, " already"));
+      }
+    }
+    TokenEntry entry;
+    entry.role = *role;
+    entry.sha256_hex = hash;
+    entry.line = line_number;
+    if (fields.size() > 2) {
+      // The label is the rest of the line, spaces included.
+      absl::string_view rest = line;
+      rest.remove_prefix(fields[1].data() + fields[1].size() - line.data());
+      entry.label = std::string(absl::StripAsciiWhitespace(rest));
+    }
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+absl::StatusOr<std::unique_ptr<Authorizer>> Authorizer::FromFile(std::string path) {
+  auto authorizer = std::unique_ptr<Authorizer>(new Authorizer(std::move(path)));
+  if (absl::Status status = authorizer->Reload(); !status.ok()) return status;
+  return authorizer;
+}
+
+absl::Status Authorizer::Reload() {
+  absl::StatusOr<std::string> text = ReadFile(path_);
+  if (!text.ok()) return text.status();
+  absl::StatusOr<std::vector<TokenEntry>> entries = ParseTokenFile(*text, path_);
+  if (!entries.ok()) return entries.status();
+  if (entries->empty()) {
+    // Almost certainly a mistake (a truncated file); refusing keeps the
+    // server usable instead of locking every client out.
+    return absl::InvalidArgumentError(
+        absl::StrCat("auth token file ", path_, " has no tokens; add at least one line"));
+  }
+  auto fresh = std::make_shared<const std::vector<TokenEntry>>(*std::move(entries));
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  tokens_ = std::move(fresh);
+  return absl::OkStatus();
+}
+
+size_t Authorizer::size() const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  return tokens_ == nullptr ? 0 : tokens_->size();
+}
+
+absl::Status Authorizer::Check(const grpc::ServerContextBase& context, auth::Role needed,
+                               absl::string_view method) const {
+  const auto& metadata = context.client_metadata();
+  auto found = metadata.find("authorization");
+  if (found == metadata.end()) {
+    spdlog::debug("{} from {}: no authorization metadata", std::string(method), Peer(context));
+    return absl::UnauthenticatedError(absl::StrCat(
+        method, " needs a token: send the metadata 'authorization: Bearer <token>' "
+                "(skill-worker / skillctl --token-file)"));
+  }
+  absl::string_view value(found->second.data(), found->second.size());
+  value = absl::StripAsciiWhitespace(value);
+  constexpr absl::string_view kScheme = "bearer ";
+  if (value.size() <= kScheme.size() || !absl::StartsWithIgnoreCase(value, kScheme)) {
+    spdlog::debug("{} from {}: authorization metadata is not a bearer token", std::string(method),
+                  Peer(context));
+    return absl::UnauthenticatedError(
+        "malformed authorization metadata: expected 'Bearer <token>'");
+  }
+  value.remove_prefix(kScheme.size());
+  value = absl::StripAsciiWhitespace(value);
+  const std::string hash = auth::Sha256Hex(value);
+
+  std::shared_ptr<const std::vector<TokenEntry>> tokens;
+  {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    tokens = tokens_;
+  }
+  // Every entry is compared, match or not, so timing does not tell which
+  // entry (or how much of a hash) matched.
+  const TokenEntry* match = nullptr;
+  for (const TokenEntry& entry : *tokens) {
+    if (auth::ConstantTimeEquals(hash, entry.sha256_hex)) match = &entry;
+  }
+  if (match == nullptr) {
+    spdlog::debug("{} from {}: unknown token", std::string(method), Peer(context));
+    return absl::UnauthenticatedError(
+        "unknown or revoked token: it is not in the server's --auth-token-file");
+  }
+  if (!auth::RoleAllows(match->role, needed)) {
+    spdlog::warn("{} refused for token '{}' (role {}, line {}) from {}: needs role {}", std::string(method),
+                 match->label, auth::RoleName(match->role), match->line, Peer(context),
+                 auth::RoleName(needed));
+    return absl::PermissionDeniedError(absl::StrCat(method, " needs a token with role ",
+                                                    auth::RoleName(needed), " or higher; this "
+                                                    "token has role ",
+                                                    auth::RoleName(match->role)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace skillstore::server
