@@ -101,16 +101,7 @@ TEST(CrashLoopTest, ServerKilledThreeTimesLosesNothingAndDuplicatesNothing) {
   EXPECT_EQ(progress->total(), kTasks);
   EXPECT_EQ(progress->completed(), kTasks) << progress->ShortDebugString();
 
-  for (auto& w : workers) {
-    w->Signal(SIGTERM);
-    EXPECT_TRUE(w->Wait(absl::Seconds(60)).ok()) << "worker did not drain: " << w->log_path();
-  }
-  (*server)->process().Signal(SIGTERM);
-  ASSERT_TRUE((*server)->process().Wait(absl::Seconds(60)).ok());
-
-  auto report = InspectDatabase(db);
-  ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_EQ(ExactlyOnceProblems(*report, kTasks), "") << Describe(*report);
+  EXPECT_EQ(StopAndCheckExactlyOnce(workers, (*server)->process(), db, kTasks), "");
 }
 
 }  // namespace

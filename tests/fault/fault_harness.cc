@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <sstream>
 #include <thread>
@@ -237,6 +238,33 @@ std::string ExactlyOnceProblems(const DbReport& r, int64_t expected) {
   check(r.completed_without_result == 0, "completed tasks without a result (lost results)");
   check(r.multiple_successes <= 0, "tasks that succeeded more than once");
   check(r.integrity == "ok", "PRAGMA integrity_check is not ok");
+  return problems;
+}
+
+std::string StopAndCheckExactlyOnce(std::vector<std::unique_ptr<ChildProcess>>& workers,
+                                    ChildProcess& server, const std::string& db_path,
+                                    int64_t expected) {
+  std::string problems;
+  for (auto& w : workers) {
+    if (w == nullptr) continue;
+    if (!w->Running()) {
+      problems += absl::StrCat("a worker died (log: ", w->log_path(), "); ");
+      continue;
+    }
+    w->Signal(SIGTERM);
+    if (!w->Wait(absl::Seconds(60)).ok()) {
+      problems += absl::StrCat("a worker did not drain on SIGTERM (log: ", w->log_path(), "); ");
+    }
+  }
+  server.Signal(SIGTERM);
+  if (!server.Wait(absl::Seconds(60)).ok()) {
+    return problems + absl::StrCat("the server did not stop on SIGTERM (log: ",
+                                   server.log_path(), ")");
+  }
+  auto report = InspectDatabase(db_path);
+  if (!report.ok()) return problems + report.status().ToString();
+  const std::string db_problems = ExactlyOnceProblems(*report, expected);
+  if (!db_problems.empty()) problems += db_problems + "\n" + Describe(*report);
   return problems;
 }
 

@@ -91,6 +91,15 @@ std::string ExactlyOnceProblems(const DbReport& r, int64_t expected);
 // A readable summary for assertion messages.
 std::string Describe(const DbReport& r);
 
+// The common end of a run that must complete all `expected` tasks exactly
+// once: every worker (null entries skipped) must still be running and drain
+// on SIGTERM, the server must stop on SIGTERM, and then the database is
+// inspected. Returns "" when all of that holds, else every problem found,
+// with a summary of the database.
+std::string StopAndCheckExactlyOnce(std::vector<std::unique_ptr<ChildProcess>>& workers,
+                                    ChildProcess& server, const std::string& db_path,
+                                    int64_t expected);
+
 // Runs a shell command; returns its exit status (0 = success) and, when
 // `output` is given, its stdout+stderr.
 int RunCommand(const std::string& command, std::string* output = nullptr);

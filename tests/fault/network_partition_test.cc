@@ -93,17 +93,7 @@ TEST(NetworkPartitionTest, CutOffWorkerLosesItsLeasesAndItsLateResultsAreRejecte
   progress = client.Progress();
   ASSERT_TRUE(progress.ok());
   EXPECT_EQ(progress->completed(), kTasks) << "counts changed after the heal";
-  for (int i = 1; i <= 3; ++i) {
-    EXPECT_TRUE(workers[i]->Running()) << "worker " << i << " died";
-    workers[i]->Signal(SIGTERM);
-    EXPECT_TRUE(workers[i]->Wait(absl::Seconds(60)).ok());
-  }
-  (*server)->Signal(SIGTERM);
-  ASSERT_TRUE((*server)->Wait(absl::Seconds(60)).ok());
-
-  auto report = InspectDatabase(db);
-  ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_EQ(ExactlyOnceProblems(*report, kTasks), "") << Describe(*report);
+  EXPECT_EQ(StopAndCheckExactlyOnce(workers, **server, db, kTasks), "");
   // The cut worker's leases ended as expired in the attempt history.
   std::string out;
   RunCommand(absl::StrCat("sqlite3 ", db,
