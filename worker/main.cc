@@ -46,7 +46,9 @@ int main(int argc, char** argv) {
 
   std::signal(SIGPIPE, SIG_IGN);
   SignalWatcher signals;  // before any other thread exists
-  Worker worker(options, std::move(skills_root), MakeWorkerChannel(options.server));
+  spdlog::info("connecting to {} over {}", options.server, options.security.Describe());
+  Worker worker(options, std::move(skills_root),
+                MakeWorkerChannel(options.server, options.security));
   signals.Start(
       [&worker, &options](int signal) {
         spdlog::info("received {}: draining (up to {}s); send it again to exit at once",

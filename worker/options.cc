@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -21,10 +22,16 @@ claims, running tasks finish (up to --drain-timeout) and their results are
 submitted, then exit 0. A second signal exits at once (code 128+signal); the
 server re-queues that worker's tasks when their leases expire.
 
+Security: --token-file (or env SKILLSTORE_TOKEN) sends a bearer token with
+the worker or admin role on every call; --tls/--tls-ca encrypt the connection
+and check the server's certificate; --tls-cert/--tls-key add a client
+certificate when the server demands one (mutual TLS).
+
 Exit codes: 0 done or drained; 1 permanent error (server refused our
-credentials, wrong server, drain incomplete); 2 bad flags; 130/143 second
-signal. Transient failures (server down or restarting) are retried forever
-with backoff; finished results are kept and resubmitted.)";
+token, wrong server, drain incomplete); 2 bad flags or unreadable token or
+certificate files; 130/143 second signal. Transient failures (server down or
+restarting, TLS handshake failures) are retried forever with backoff; finished
+results are kept and resubmitted.)";
 
 std::string DefaultHostname() {
   char name[256] = {};
@@ -98,6 +105,8 @@ ParsedFlags ParseFlags(int argc, const char* const* argv) {
       ->check(CLI::Range(1, 300));
   app.add_option("--metrics-listen", o.metrics_listen,
                  "serve Prometheus metrics at http://HOST:PORT/metrics (off by default)");
+  client::ClientSecurityFlags security_flags;
+  client::AddClientSecurityFlags(app, &security_flags);
   app.add_option("--debug-task-delay-ms", debug_delay_ms,
                  "TESTING ONLY: sleep this long before each task, to hold leases in tests")
       ->check(CLI::NonNegativeNumber);
@@ -149,6 +158,14 @@ ParsedFlags ParseFlags(int argc, const char* const* argv) {
   o.default_task_timeout = absl::Seconds(default_timeout);
   o.debug_task_delay = absl::Milliseconds(debug_delay_ms);
   if (o.max_result_bytes == 0) return usage_error("--max-result-bytes: must be > 0");
+  absl::StatusOr<client::ClientSecurity> security =
+      client::LoadClientSecurity(security_flags, std::getenv(client::kTokenEnvVar));
+  if (!security.ok()) return usage_error(std::string(security.status().message()));
+  o.security = std::move(*security);
+  // Logging is not set up yet; stderr is where the daemon's log goes too.
+  for (const std::string& warning : o.security.warnings) {
+    std::cerr << "skill-worker: warning: " << warning << "\n";
+  }
   return parsed;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/client_credentials.h"
 #include "skillstore/v1/skillstore.pb.h"
 
 namespace skillstore::worker {
@@ -37,6 +38,9 @@ struct WorkerOptions {
   int claim_wait_seconds = 20;
   // HOST:PORT for the Prometheus endpoint; empty: none.
   std::string metrics_listen;
+  // TLS and token for the connection to the server (--tls*, --token-file or
+  // $SKILLSTORE_TOKEN), files already read and checked.
+  client::ClientSecurity security;
   // TESTING ONLY: see TaskRunner::Options::debug_delay.
   absl::Duration debug_task_delay = absl::ZeroDuration();
 };
@@ -44,7 +48,8 @@ struct WorkerOptions {
 struct ParsedFlags {
   WorkerOptions options;
   // Set when the process should exit at once with this code: 0 after
-  // --help, 2 after a bad flag (the message has been printed).
+  // --help, 2 after a bad flag or an unreadable token/certificate file (the
+  // message has been printed).
   std::optional<int> exit_code;
 };
 

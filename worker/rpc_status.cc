@@ -24,6 +24,20 @@ bool IsPermanentForStream(const grpc::Status& status) {
 
 absl::Status ToAbslStatus(std::string_view rpc, const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
+  // These end the worker: say plainly that it is about our token and where
+  // the token comes from, so the fix is obvious from the one log line.
+  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+      status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+    const bool unauthenticated = status.error_code() == grpc::StatusCode::UNAUTHENTICATED;
+    return absl::Status(
+        static_cast<absl::StatusCode>(status.error_code()),
+        absl::StrCat("the server refused our token: ", std::string(rpc), ": ",
+                     status.error_message(),
+                     unauthenticated
+                         ? " (check --token-file or SKILLSTORE_TOKEN against the server's "
+                           "--auth-token-file)"
+                         : " (a worker needs a token with the worker or admin role)"));
+  }
   // grpc::StatusCode and absl::StatusCode share their numbering.
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                       absl::StrCat(std::string(rpc), ": ",

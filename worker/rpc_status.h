@@ -22,7 +22,9 @@ bool IsPermanent(const grpc::Status& status);
 // about the worker: only refusals of the worker itself are permanent there.
 bool IsPermanentForStream(const grpc::Status& status);
 
-// "<rpc>: <CODE>: <message>" as an absl::Status with the same code.
+// "<rpc>: <CODE>: <message>" as an absl::Status with the same code;
+// UNAUTHENTICATED and PERMISSION_DENIED read "the server refused our token:
+// <rpc>: <message> (<what to check>)" (the code is the status's own).
 absl::Status ToAbslStatus(std::string_view rpc, const grpc::Status& status);
 
 }  // namespace skillstore::worker

@@ -40,7 +40,8 @@ std::chrono::system_clock::time_point ToChrono(absl::Time t) { return absl::ToCh
 
 }  // namespace
 
-std::shared_ptr<grpc::Channel> MakeWorkerChannel(const std::string& address) {
+std::shared_ptr<grpc::Channel> MakeWorkerChannel(const std::string& address,
+                                                 const client::ClientSecurity& security) {
   grpc::ChannelArguments args;
   // Come back within seconds of a server restart, not gRPC's default 2 min.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
@@ -49,7 +50,7 @@ std::shared_ptr<grpc::Channel> MakeWorkerChannel(const std::string& address) {
   // A claim may carry several tasks of up to the server's content limit.
   args.SetMaxReceiveMessageSize(-1);
   args.SetMaxSendMessageSize(-1);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return client::CreateClientChannel(address, security, args);
 }
 
 Worker::Worker(WorkerOptions options, std::optional<SkillsRoot> skills_root,
@@ -246,9 +247,12 @@ void Worker::ClaimLoop(int claimer) {
       }
       const absl::Duration delay = backoff.Next();
       if (!was_unreachable) {
-        spdlog::warn("cannot claim tasks from {} ({}: {}); retrying with backoff",
+        // gRPC reports a failed TLS handshake as plain UNAVAILABLE; say so.
+        const std::string tls_hint =
+            client::TlsFailureHint(status.error_message(), options_.security.tls);
+        spdlog::warn("cannot claim tasks from {} ({}: {}){}; retrying with backoff",
                      options_.server, static_cast<int>(status.error_code()),
-                     status.error_message());
+                     status.error_message(), tls_hint.empty() ? "" : ": " + tls_hint);
       } else {
         spdlog::debug("ClaimTask failed again ({}); next try in {}", status.error_message(),
                       absl::FormatDuration(delay));

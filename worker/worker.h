@@ -54,8 +54,10 @@
 namespace skillstore::worker {
 
 // A channel to `address` that reconnects promptly after a server restart
-// (gRPC's default reconnect backoff grows to 2 minutes).
-std::shared_ptr<grpc::Channel> MakeWorkerChannel(const std::string& address);
+// (gRPC's default reconnect backoff grows to 2 minutes), with the TLS and
+// token of `security` (default: plaintext, no token, as tests use).
+std::shared_ptr<grpc::Channel> MakeWorkerChannel(const std::string& address,
+                                                 const client::ClientSecurity& security = {});
 
 class Worker {
  public:

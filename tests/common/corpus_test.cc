@@ -5,6 +5,10 @@
 //    runs give the same bytes apart from parse_timestamp;
 //  - validate accepts every reference decomposition and rejects mutated
 //    copies with the JSON path of each error.
+// The first check also runs over every SKILL.md under the folder named by
+// SKILLSTORE_EXTRA_SKILLS, when set: skills from other sources (see
+// docs/skill-engine.md for the published packages it was run on).
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -57,45 +61,75 @@ class CorpusTest : public ::testing::Test {
   std::unique_ptr<SchemaValidator> reference_;
 };
 
+// Parses `path` twice and checks the result: same bytes both times (apart
+// from parse_timestamp), valid against `reference`, every element's
+// original_text verbatim at its lines; analyze succeeds too. Returns the
+// number of elements.
+size_t CheckSkill(const fs::path& path, const SchemaValidator& reference) {
+  SCOPED_TRACE(path.string());
+  const std::string content = ReadFile(path);
+  absl::StatusOr<std::string> first = RunTask(TaskKind::kParse, content, path.string());
+  EXPECT_TRUE(first.ok()) << first.status();
+  if (!first.ok()) return 0;
+  absl::StatusOr<std::string> second = RunTask(TaskKind::kParse, content, path.string());
+  EXPECT_TRUE(second.ok()) << second.status();
+  if (!second.ok()) return 0;
+  json a = json::parse(*first);
+  json b = json::parse(*second);
+  a["meta"].erase("parse_timestamp");
+  b["meta"].erase("parse_timestamp");
+  EXPECT_EQ(a.dump(), b.dump()) << "output differs between runs";
+
+  json doc = json::parse(*first);
+  ValidationReport report = reference.Validate(doc);
+  EXPECT_TRUE(report.valid) << report.ToJson().dump(2);
+
+  size_t elements = 0;
+  for (const char* kind : {"actions", "rules", "directives"}) {
+    for (const json& e : doc["decomposition"][kind]) {
+      ++elements;
+      const json& p = e["provenance"];
+      const int line_start = p["location"]["line_start"];
+      const int line_end = p["location"]["line_end"];
+      const std::string text = p["original_text"];
+      EXPECT_FALSE(text.empty()) << e["id"];
+      EXPECT_NE(testing::Lines(content, line_start, line_end).find(text), std::string::npos)
+          << e["id"] << " '" << text << "' is not at lines " << line_start << "-" << line_end;
+      EXPECT_EQ(p["location"]["locator"], "SKILL.md#L" + std::to_string(line_start));
+      EXPECT_LE(e["name"].get<std::string>().size(), 80u * 4);  // 80 code points
+    }
+  }
+  absl::StatusOr<std::string> analysis = RunTask(TaskKind::kAnalyze, content, path.string());
+  EXPECT_TRUE(analysis.ok()) << analysis.status();
+  return elements;
+}
+
 TEST_F(CorpusTest, EverySkillParsesValidatesAndTracesToItsSource) {
   const std::vector<fs::path> skills = Files(corpus_ / "skills", "SKILL.md", "");
   EXPECT_EQ(skills.size(), 164u);
   size_t elements = 0;
-  for (const fs::path& path : skills) {
-    SCOPED_TRACE(path.string());
-    const std::string content = ReadFile(path);
-    absl::StatusOr<std::string> first = RunTask(TaskKind::kParse, content, path.string());
-    ASSERT_TRUE(first.ok()) << first.status();
-    absl::StatusOr<std::string> second = RunTask(TaskKind::kParse, content, path.string());
-    ASSERT_TRUE(second.ok()) << second.status();
-    json a = json::parse(*first);
-    json b = json::parse(*second);
-    a["meta"].erase("parse_timestamp");
-    b["meta"].erase("parse_timestamp");
-    EXPECT_EQ(a.dump(), b.dump()) << "output differs between runs";
-
-    json doc = json::parse(*first);
-    ValidationReport report = reference_->Validate(doc);
-    EXPECT_TRUE(report.valid) << report.ToJson().dump(2);
-
-    for (const char* kind : {"actions", "rules", "directives"}) {
-      for (const json& e : doc["decomposition"][kind]) {
-        ++elements;
-        const json& p = e["provenance"];
-        const int line_start = p["location"]["line_start"];
-        const int line_end = p["location"]["line_end"];
-        const std::string text = p["original_text"];
-        ASSERT_FALSE(text.empty()) << e["id"];
-        EXPECT_NE(testing::Lines(content, line_start, line_end).find(text), std::string::npos)
-            << e["id"] << " '" << text << "' is not at lines " << line_start << "-" << line_end;
-        EXPECT_EQ(p["location"]["locator"], "SKILL.md#L" + std::to_string(line_start));
-        EXPECT_LE(e["name"].get<std::string>().size(), 80u * 4);  // 80 code points
-      }
-    }
-  }
+  for (const fs::path& path : skills) elements += CheckSkill(path, *reference_);
   EXPECT_GT(elements, skills.size());
   std::printf("corpus: %zu skills, %zu elements, all valid against the reference schema\n",
               skills.size(), elements);
+}
+
+TEST_F(CorpusTest, ExtraSkillsFromOtherSources) {
+  const char* extra = std::getenv("SKILLSTORE_EXTRA_SKILLS");
+  if (extra == nullptr || *extra == '\0') {
+    GTEST_SKIP() << "set SKILLSTORE_EXTRA_SKILLS=DIR to check every SKILL.md under DIR";
+  }
+  std::vector<fs::path> skills;
+  for (const auto& entry : fs::recursive_directory_iterator(extra)) {
+    if (entry.is_regular_file() && entry.path().filename() == "SKILL.md") {
+      skills.push_back(entry.path());
+    }
+  }
+  std::sort(skills.begin(), skills.end());
+  ASSERT_FALSE(skills.empty()) << "no SKILL.md under " << extra;
+  size_t elements = 0;
+  for (const fs::path& path : skills) elements += CheckSkill(path, *reference_);
+  std::printf("extra skills: %zu skills, %zu elements\n", skills.size(), elements);
 }
 
 TEST_F(CorpusTest, ValidateAcceptsEveryReferenceDecomposition) {

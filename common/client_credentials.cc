@@ -1,0 +1,238 @@
+#include "common/client_credentials.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/client_interceptor.h>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/auth/tls_files.h"
+
+namespace skillstore::client {
+namespace {
+
+using grpc::experimental::ClientInterceptorFactoryInterface;
+using grpc::experimental::ClientRpcInfo;
+using grpc::experimental::InterceptionHookPoints;
+using grpc::experimental::Interceptor;
+using grpc::experimental::InterceptorBatchMethods;
+
+// Adds the authorization header to each call's initial metadata.
+class BearerInterceptor final : public Interceptor {
+ public:
+  explicit BearerInterceptor(std::shared_ptr<const std::string> header)
+      : header_(std::move(header)) {}
+
+  void Intercept(InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      methods->GetSendInitialMetadata()->emplace("authorization", *header_);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  std::shared_ptr<const std::string> header_;
+};
+
+class BearerInterceptorFactory final : public ClientInterceptorFactoryInterface {
+ public:
+  explicit BearerInterceptorFactory(const std::string& token)
+      : header_(std::make_shared<const std::string>(absl::StrCat("Bearer ", token))) {}
+
+  Interceptor* CreateClientInterceptor(ClientRpcInfo* /*info*/) override {
+    return new BearerInterceptor(header_);  // gRPC owns and deletes it
+  }
+
+ private:
+  std::shared_ptr<const std::string> header_;
+};
+
+// The whole file, or INVALID_ARGUMENT naming the flag, the path and why.
+absl::StatusOr<std::string> ReadWholeFile(absl::string_view flag, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(flag), ": cannot read ", path, ": ",
+                                                   std::strerror(errno)));
+  }
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  if (in.bad()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::string(flag), ": error reading ", path));
+  }
+  if (contents.str().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(flag), ": ", path, " is empty"));
+  }
+  return contents.str();
+}
+
+// gRPC sends ASCII metadata values only if every byte is printable (0x20 to
+// 0x7e); a space inside the token would also make "Bearer <token>"
+// ambiguous. Tokens from `skillctl token new` are base64url.
+absl::Status CheckTokenCharacters(absl::string_view token, absl::string_view source) {
+  if (token.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(source), " holds no token"));
+  }
+  for (char c : token) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          std::string(source),
+          ": the token contains a space, line break or non-ASCII character; it must be one "
+          "word on one line, as `skillctl token new` prints it"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddClientSecurityFlags(CLI::App& app, ClientSecurityFlags* flags) {
+  app.add_option("--token-file", flags->token_file,
+                 "file holding the bearer token sent to the server (default: env "
+                 "SKILLSTORE_TOKEN; keep it mode 0600)");
+  app.add_flag("--tls", flags->tls, "connect with TLS, trusting the system's root CAs");
+  app.add_option("--tls-ca", flags->tls_ca,
+                 "PEM file of the CA that signed the server's certificate (implies --tls)");
+  app.add_option("--tls-cert", flags->tls_cert,
+                 "PEM client certificate for mutual TLS (with --tls-key; implies --tls)");
+  app.add_option("--tls-key", flags->tls_key, "PEM private key of --tls-cert");
+  app.add_option("--tls-server-name", flags->tls_server_name,
+                 "name to check in the server's certificate instead of the --server host");
+}
+
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path,
+                                          std::vector<std::string>* warnings) {
+  absl::StatusOr<std::string> contents = ReadWholeFile("--token-file", path);
+  if (!contents.ok()) return contents.status();
+  std::string token(absl::StripAsciiWhitespace(*contents));
+  if (absl::Status status = CheckTokenCharacters(token, absl::StrCat("--token-file ", path));
+      !status.ok()) {
+    return status;
+  }
+  struct stat st {};
+  if (warnings != nullptr && ::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0) {
+    warnings->push_back(absl::StrFormat(
+        "token file %s is readable by every user (mode %04o); restrict it: chmod 600 %s", path,
+        st.st_mode & 07777, path));
+  }
+  return token;
+}
+
+absl::StatusOr<ClientSecurity> LoadClientSecurity(const ClientSecurityFlags& flags,
+                                                  const char* env_token) {
+  ClientSecurity security;
+  if (!flags.token_file.empty()) {
+    absl::StatusOr<std::string> token = ReadTokenFile(flags.token_file, &security.warnings);
+    if (!token.ok()) return token.status();
+    security.token = std::move(*token);
+    security.token_source = absl::StrCat("--token-file ", flags.token_file);
+  } else if (env_token != nullptr && *env_token != '\0') {
+    std::string token(absl::StripAsciiWhitespace(env_token));
+    if (absl::Status status = CheckTokenCharacters(token, absl::StrCat("$", kTokenEnvVar));
+        !status.ok()) {
+      return status;
+    }
+    security.token = std::move(token);
+    security.token_source = absl::StrCat("$", kTokenEnvVar);
+  }
+
+  if (flags.tls_cert.empty() != flags.tls_key.empty()) {
+    return absl::InvalidArgumentError(
+        flags.tls_cert.empty() ? "--tls-key needs --tls-cert (the client certificate it belongs to)"
+                               : "--tls-cert needs --tls-key (the certificate's private key)");
+  }
+  security.tls = flags.tls || !flags.tls_ca.empty() || !flags.tls_cert.empty();
+  if (!flags.tls_server_name.empty() && !security.tls) {
+    return absl::InvalidArgumentError(
+        "--tls-server-name only applies to TLS connections: add --tls or --tls-ca");
+  }
+  // Checked here, not at the first handshake, so a wrong file is a usage
+  // error naming it instead of an endless "handshake failed" retry loop.
+  if (!flags.tls_ca.empty()) {
+    absl::StatusOr<std::string> pem = auth::ReadCertificatePem(flags.tls_ca, "--tls-ca");
+    if (!pem.ok()) return pem.status();
+    security.root_certs_pem = std::move(*pem);
+  }
+  if (!flags.tls_cert.empty()) {
+    absl::StatusOr<std::string> cert = auth::ReadCertificatePem(flags.tls_cert, "--tls-cert");
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key = auth::ReadPrivateKeyPem(flags.tls_key, "--tls-key");
+    if (!key.ok()) return key.status();
+    if (absl::Status match =
+            auth::CheckKeyMatchesCertificate(*cert, *key, flags.tls_cert, flags.tls_key);
+        !match.ok()) {
+      return match;
+    }
+    security.cert_chain_pem = std::move(*cert);
+    security.private_key_pem = std::move(*key);
+  }
+  security.server_name = flags.tls_server_name;
+  return security;
+}
+
+std::string ClientSecurity::Describe() const {
+  std::string out;
+  if (tls) {
+    out = absl::StrCat("TLS (", root_certs_pem.empty() ? "system root CAs" : "CA from --tls-ca",
+                       cert_chain_pem.empty() ? "" : ", client certificate",
+                       server_name.empty() ? "" : absl::StrCat(", server name ", server_name),
+                       ")");
+  } else {
+    out = "plaintext";
+  }
+  absl::StrAppend(&out, token.empty() ? ", no token" : absl::StrCat(", token from ", token_source));
+  return out;
+}
+
+std::shared_ptr<grpc::Channel> CreateClientChannel(const std::string& address,
+                                                   const ClientSecurity& security,
+                                                   grpc::ChannelArguments args) {
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  if (security.tls) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = security.root_certs_pem;
+    ssl.pem_cert_chain = security.cert_chain_pem;
+    ssl.pem_private_key = security.private_key_pem;
+    credentials = grpc::SslCredentials(ssl);
+    if (!security.server_name.empty()) args.SetSslTargetNameOverride(security.server_name);
+  } else {
+    credentials = grpc::InsecureChannelCredentials();
+  }
+  if (security.token.empty()) return grpc::CreateCustomChannel(address, credentials, args);
+  std::vector<std::unique_ptr<ClientInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<BearerInterceptorFactory>(security.token));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(address, credentials, args,
+                                                                 std::move(interceptors));
+}
+
+std::string TlsFailureHint(absl::string_view grpc_message, bool tls) {
+  const std::string lower = absl::AsciiStrToLower(grpc_message);
+  const bool tls_error = absl::StrContains(lower, "ssl") || absl::StrContains(lower, "handshake") ||
+                         absl::StrContains(lower, "certificate") ||
+                         absl::StrContains(lower, "tls");
+  if (tls && tls_error) {
+    return "the TLS handshake failed: check that the server uses TLS, that --tls-ca holds the CA "
+           "that signed its certificate, that the certificate names the --server host (or set "
+           "--tls-server-name), and that a server requiring client certificates gets "
+           "--tls-cert/--tls-key";
+  }
+  if (!tls && tls_error) {
+    return "the connection failed during a TLS exchange: if the server uses TLS, connect with "
+           "--tls or --tls-ca";
+  }
+  return "";
+}
+
+}  // namespace skillstore::client

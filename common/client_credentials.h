@@ -1,0 +1,103 @@
+// How skillstore's clients (skill-worker, skillctl) authenticate to
+// skillstore-server: one implementation of the client security flags, the
+// loading of token and certificate files, and the channel that carries them.
+//
+//   --token-file PATH      the bearer token (else $SKILLSTORE_TOKEN)
+//   --tls                  TLS, trusting the system's root CAs
+//   --tls-ca FILE          TLS, trusting this CA (implies --tls)
+//   --tls-cert/--tls-key   client certificate for mutual TLS (implies --tls)
+//   --tls-server-name N    name checked in the server certificate
+//
+// The token travels as `authorization: Bearer <token>` metadata on every call
+// (what grpcurl -H sends, and what the server's authorizer reads). It is added
+// by a client interceptor rather than by grpc::CallCredentials because gRPC
+// refuses to send CallCredentials over a plaintext channel, and plaintext with
+// a token is the normal loopback deployment: one mechanism for both.
+//
+// Only these clients use this module; tests and bench/ keep their own
+// insecure channels.
+#ifndef SKILLSTORE_COMMON_CLIENT_CREDENTIALS_H_
+#define SKILLSTORE_COMMON_CLIENT_CREDENTIALS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/channel.h>
+#include <grpcpp/support/channel_arguments.h>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace skillstore::client {
+
+// The environment variable read when --token-file is not given.
+inline constexpr char kTokenEnvVar[] = "SKILLSTORE_TOKEN";
+
+// The flags as given on the command line (paths, not contents).
+struct ClientSecurityFlags {
+  std::string token_file;
+  bool tls = false;
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_server_name;
+};
+
+// Registers the flags above on `app` (skill-worker's app, skillctl's global
+// options). `flags` must outlive parsing.
+void AddClientSecurityFlags(CLI::App& app, ClientSecurityFlags* flags);
+
+// What the flags resolved to: file contents, ready to build a channel.
+struct ClientSecurity {
+  std::string token;  // empty: send no authorization header
+  std::string token_source;  // "--token-file /x/y", "$SKILLSTORE_TOKEN" or ""
+  bool tls = false;
+  std::string root_certs_pem;  // empty with tls: the system roots
+  std::string cert_chain_pem;  // client certificate (mTLS); empty: none
+  std::string private_key_pem;
+  std::string server_name;  // empty: the host part of the address
+  // Things a person should fix but that do not stop the client (a token file
+  // other users can read). The caller prints them.
+  std::vector<std::string> warnings;
+
+  // One line for a startup log: "TLS (CA ca.pem, client certificate), token
+  // from --token-file /etc/skillstore/worker.token". Never the token itself.
+  std::string Describe() const;
+};
+
+// Reads the files the flags name and checks the combination. `env_token` is
+// the value of $SKILLSTORE_TOKEN (nullptr: unset); it is used only when no
+// --token-file is given. INVALID_ARGUMENT (a usage error: exit 2) names the
+// flag and the file when a file is missing, unreadable or empty, when a token
+// holds characters that cannot travel in a header, or when --tls-cert comes
+// without --tls-key (or the other way round).
+absl::StatusOr<ClientSecurity> LoadClientSecurity(const ClientSecurityFlags& flags,
+                                                  const char* env_token);
+
+// The token in `path` with surrounding whitespace (the trailing newline an
+// editor or `echo` adds) removed. Appends a warning to *warnings when other
+// users may read the file. Exposed for tests.
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path,
+                                          std::vector<std::string>* warnings);
+
+// A channel to `address` with TLS or plaintext as `security` says, sending
+// its token (if any) on every call. `args` carries the caller's own channel
+// settings (message sizes, reconnect backoff).
+std::shared_ptr<grpc::Channel> CreateClientChannel(const std::string& address,
+                                                   const ClientSecurity& security,
+                                                   grpc::ChannelArguments args);
+
+// A hint for an UNAVAILABLE error whose message shows a TLS problem (failed
+// handshake, bad certificate, plaintext against TLS); empty when the message
+// does not look like one. gRPC reports these as plain UNAVAILABLE, which
+// otherwise reads like "the server is down".
+std::string TlsFailureHint(absl::string_view grpc_message, bool tls);
+
+}  // namespace skillstore::client
+
+#endif  // SKILLSTORE_COMMON_CLIENT_CREDENTIALS_H_
