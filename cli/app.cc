@@ -1,8 +1,10 @@
 #include "cli/app.h"
 
-#include <iostream>
 #include <cstdlib>
+#include <iostream>
 #include <string>
+
+#include <grpc/support/log.h>
 
 #include "CLI/CLI.hpp"
 #include "cli/command.h"
@@ -23,13 +25,24 @@ constexpr char kFooter[] =
     "  skillctl wait --timeout 600 && skillctl export --out results/\n"
     "  skillctl tasks --status failed\n"
     "  skillctl parse -o out/ examples/skills\n"
+    "  SKILLSTORE_TOKEN=$(cat admin.token) skillctl --tls-ca ca.pem --server host:50051 progress\n"
     "\n"
     "Exit codes: 0 ok; 1 request failed; 2 bad arguments; 3 server unreachable;\n"
-    "4 not found; 5 (wait) some tasks failed or were cancelled; 6 timeout; 130 interrupted.";
+    "4 not found; 5 (wait) some tasks failed or were cancelled; 6 timeout;\n"
+    "7 not authorized (token missing, unknown, or its role may not do this); 130 interrupted.";
+
+// skillctl reports every failed call itself, with a hint; gRPC's own log
+// lines (a failed TLS handshake, ...) would repeat that on stderr in a less
+// readable form. GRPC_VERBOSITY or GRPC_TRACE turn them back on for debugging.
+void QuietGrpcLogs() {
+  if (std::getenv("GRPC_VERBOSITY") != nullptr || std::getenv("GRPC_TRACE") != nullptr) return;
+  gpr_set_log_function([](gpr_log_func_args*) {});
+}
 
 }  // namespace
 
 int Main(int argc, char** argv) {
+  QuietGrpcLogs();
   CLI::App app(kDescription, "skillctl");
   app.footer(kFooter);
   app.require_subcommand(1);
@@ -52,6 +65,7 @@ int Main(int argc, char** argv) {
                  "Seconds to wait for each request")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  client::AddClientSecurityFlags(app, &global.security_flags);
 
   CommandRunner selected;
   AddEnqueueCommand(app, global, &selected);
@@ -61,6 +75,7 @@ int Main(int argc, char** argv) {
   AddAdminCommands(app, global, &selected);
   AddExportCommand(app, global, &selected);
   AddParseCommand(app, global, &selected);
+  AddTokenCommands(app, global, &selected);
 
   try {
     app.parse(argc, argv);
@@ -79,6 +94,16 @@ int Main(int argc, char** argv) {
   if (!selected) {
     std::cerr << "skillctl: no command given (see skillctl --help)\n";
     return kExitUsage;
+  }
+  absl::StatusOr<client::ClientSecurity> security =
+      client::LoadClientSecurity(global.security_flags, std::getenv(client::kTokenEnvVar));
+  if (!security.ok()) {
+    std::cerr << "skillctl: " << security.status().message() << "\n";
+    return kExitUsage;
+  }
+  global.security = std::move(*security);
+  for (const std::string& warning : global.security.warnings) {
+    std::cerr << "skillctl: warning: " << warning << "\n";
   }
   const absl::Status status = selected();
   if (!status.ok()) {

@@ -14,17 +14,24 @@ constexpr int kMaxReceiveBytes = 256 * 1024 * 1024;
 }  // namespace
 
 absl::Status FromGrpcStatus(const grpc::Status& status, std::string_view what,
-                            std::string_view server) {
+                            std::string_view server, bool tls) {
   if (status.ok()) return absl::OkStatus();
   const std::string detail = status.error_message();
   const std::string server_s(server);
   const std::string what_s(what);
   switch (status.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::UNAVAILABLE: {
+      const std::string tls_hint = client::TlsFailureHint(detail, tls);
+      if (!tls_hint.empty()) {
+        return absl::UnavailableError(absl::StrCat("cannot connect to server at ", server_s, ": ",
+                                                   tls_hint, " [", detail, "]"));
+      }
       return absl::UnavailableError(absl::StrCat(
           "cannot reach server at ", server_s,
-          ": is skillstore-server running there? (set --server or SKILLSTORE_SERVER)",
+          ": is skillstore-server running there? (set --server or SKILLSTORE_SERVER",
+          tls ? "" : "; if it uses TLS, add --tls or --tls-ca", ")",
           detail.empty() ? "" : absl::StrCat(" [", detail, "]")));
+    }
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return absl::DeadlineExceededError(absl::StrCat(
           what_s, ": server at ", server_s,
@@ -34,9 +41,14 @@ absl::Status FromGrpcStatus(const grpc::Status& status, std::string_view what,
           what_s, ": the server at ", server_s,
           " does not implement this call (is it an older skillstore-server?)"));
     case grpc::StatusCode::UNAUTHENTICATED:
+      return absl::UnauthenticatedError(absl::StrCat(
+          what_s, ": the server at ", server_s, " refused our token: ", detail,
+          " (give a valid token with --token-file or SKILLSTORE_TOKEN; an admin makes one with "
+          "`skillctl token new` and adds its line to the server's --auth-token-file)"));
     case grpc::StatusCode::PERMISSION_DENIED:
-      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                          absl::StrCat(what_s, ": the server refused the request: ", detail));
+      return absl::PermissionDeniedError(absl::StrCat(
+          what_s, ": the server at ", server_s, " does not allow this with our token: ", detail,
+          " (reader and worker tokens may only read here; enqueue, cancel and retry need an admin token)"));
     case grpc::StatusCode::CANCELLED:
       return absl::CancelledError(absl::StrCat(what_s, ": cancelled"));
     default:
@@ -49,11 +61,12 @@ absl::Status FromGrpcStatus(const grpc::Status& status, std::string_view what,
 
 Client::Client(const GlobalOptions& options)
     : address_(options.server),
+      tls_(options.security.tls),
       rpc_timeout_(absl::Seconds(options.rpc_timeout_seconds)) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxReceiveBytes);
   args.SetMaxSendMessageSize(-1);
-  channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
+  channel_ = client::CreateClientChannel(address_, options.security, args);
   stub_ = v1::SkillStore::NewStub(channel_);
 }
 

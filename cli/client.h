@@ -21,14 +21,17 @@ namespace skillstore::cli {
 // the operation ("list tasks"); `server` is the address the call went to.
 // UNAVAILABLE becomes "cannot reach server at X: is skillstore-server
 // running? (--server)", DEADLINE_EXCEEDED says how to allow more time, and
-// other codes keep the server's own message, which names the problem.
+// UNAUTHENTICATED and PERMISSION_DENIED say which token setting to check,
+// and other codes keep the server's own message, which names the problem.
+// `tls` (the connection used TLS) picks the hint for a failed TLS handshake.
 absl::Status FromGrpcStatus(const grpc::Status& status, std::string_view what,
-                            std::string_view server);
+                            std::string_view server, bool tls = false);
 
 class Client {
  public:
-  // Creates the channel (insecure; the server listens on a trusted network).
-  // Does not connect: the first call does, and fails fast with UNAVAILABLE.
+  // Creates the channel: TLS and bearer token as options.security says
+  // (plaintext without a token by default). Does not connect: the first call
+  // does, and fails fast with UNAVAILABLE.
   explicit Client(const GlobalOptions& options);
 
   Client(const Client&) = delete;
@@ -48,15 +51,16 @@ class Client {
                     std::string_view what) {
     std::unique_ptr<grpc::ClientContext> context = NewContext();
     grpc::Status status = ((*stub_).*method)(context.get(), request, response);
-    return FromGrpcStatus(status, what, address_);
+    return FromGrpcStatus(status, what, address_, tls_);
   }
 
   absl::Status FromGrpc(const grpc::Status& status, std::string_view what) const {
-    return FromGrpcStatus(status, what, address_);
+    return FromGrpcStatus(status, what, address_, tls_);
   }
 
  private:
   std::string address_;
+  bool tls_;
   absl::Duration rpc_timeout_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::SkillStore::Stub> stub_;

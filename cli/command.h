@@ -13,6 +13,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
+#include "common/client_credentials.h"
 
 namespace skillstore::cli {
 
@@ -24,6 +25,10 @@ struct GlobalOptions {
   OutputFormat format = OutputFormat::kText;
   // Deadline of each unary RPC, in seconds.
   int rpc_timeout_seconds = 30;
+  // --token-file, --tls, --tls-ca, ... as given, and what Main loaded from
+  // them (token, certificates) after parsing; Client uses `security`.
+  client::ClientSecurityFlags security_flags;
+  client::ClientSecurity security;
 
   bool json() const { return format == OutputFormat::kJson; }
 };
@@ -38,6 +43,7 @@ void AddWorkersCommand(CLI::App& app, const GlobalOptions& global, CommandRunner
 void AddAdminCommands(CLI::App& app, const GlobalOptions& global, CommandRunner* selected);
 void AddExportCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* selected);
 void AddParseCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* selected);
+void AddTokenCommands(CLI::App& app, const GlobalOptions& global, CommandRunner* selected);
 
 }  // namespace skillstore::cli
 

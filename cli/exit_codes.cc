@@ -17,6 +17,9 @@ int ExitCodeFor(const absl::Status& status) {
       return kExitTasksFailed;
     case absl::StatusCode::kDeadlineExceeded:
       return kExitTimeout;
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kPermissionDenied:
+      return kExitNotAuthorized;
     case absl::StatusCode::kCancelled:
       return kExitInterrupted;
     default:

@@ -15,12 +15,14 @@ enum ExitCode : int {
   kExitNotFound = 4,       // the task (or file) does not exist
   kExitTasksFailed = 5,    // wait: everything finished, but some tasks failed or were cancelled
   kExitTimeout = 6,        // wait --timeout elapsed (or an RPC deadline passed)
+  kExitNotAuthorized = 7,  // the server refused our token (missing, unknown, or its role)
   kExitInterrupted = 130,  // ^C / SIGTERM
 };
 
 // The exit code for a command's final status. Commands express outcomes as
 // canonical codes: Unavailable -> 3, NotFound -> 4, Aborted (tasks failed)
-// -> 5, DeadlineExceeded -> 6, Cancelled -> 130, InvalidArgument -> 2.
+// -> 5, DeadlineExceeded -> 6, Unauthenticated and PermissionDenied -> 7,
+// Cancelled -> 130, InvalidArgument -> 2.
 int ExitCodeFor(const absl::Status& status);
 
 }  // namespace skillstore::cli
