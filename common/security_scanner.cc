@@ -107,6 +107,46 @@ std::vector<std::pair<size_t, size_t>> CodeSpans(std::string_view line) {
   return spans;
 }
 
+// Byte ranges strictly inside "double quotes" (straight quotes paired in
+// order, or curly “...”) on one line of inline Markdown: a phrase in quotes
+// is most often mentioned (an example to say, a phrase to look out for)
+// rather than addressed to the agent.
+std::vector<std::pair<size_t, size_t>> QuotedSpans(std::string_view line) {
+  static constexpr std::string_view kOpenCurly = "\xe2\x80\x9c";
+  static constexpr std::string_view kCloseCurly = "\xe2\x80\x9d";
+  std::vector<std::pair<size_t, size_t>> spans;
+  size_t straight_open = std::string_view::npos;
+  size_t curly_open = std::string_view::npos;
+  for (size_t i = 0; i < line.size(); ++i) {
+    if (line[i] == '"') {
+      if (straight_open == std::string_view::npos) {
+        straight_open = i + 1;
+      } else {
+        spans.emplace_back(straight_open, i);
+        straight_open = std::string_view::npos;
+      }
+    } else if (line.compare(i, kOpenCurly.size(), kOpenCurly) == 0) {
+      curly_open = i + kOpenCurly.size();
+      i += kOpenCurly.size() - 1;
+    } else if (line.compare(i, kCloseCurly.size(), kCloseCurly) == 0) {
+      if (curly_open != std::string_view::npos) spans.emplace_back(curly_open, i);
+      curly_open = std::string_view::npos;
+      i += kCloseCurly.size() - 1;
+    }
+  }
+  std::sort(spans.begin(), spans.end());
+  return spans;
+}
+
+// True when [begin, end) lies inside one of `spans`, which are sorted and
+// disjoint: the one that may hold `begin` is the last starting at or before it.
+bool InsideSpan(const std::vector<std::pair<size_t, size_t>>& spans, size_t begin, size_t end) {
+  auto after = std::upper_bound(
+      spans.begin(), spans.end(), begin,
+      [](size_t value, const std::pair<size_t, size_t>& span) { return value < span.first; });
+  return after != spans.begin() && end <= std::prev(after)->second;
+}
+
 class Scanner {
  public:
   void ScanLines(std::string_view text, int first_line, const std::string& context,
@@ -172,6 +212,7 @@ class Scanner {
                 const std::string& language, bool inline_markdown) {
     if (line.empty()) return;
     std::vector<std::pair<size_t, size_t>> spans;
+    std::vector<std::pair<size_t, size_t>> quotes;
     bool spans_done = false;
     const CompiledRules& rules = Compiled();
     std::vector<int> candidates;
@@ -193,10 +234,11 @@ class Scanner {
         const size_t offset = match.data() - line.data();
         if (!spans_done && inline_markdown) {
           spans = CodeSpans(line);
+          quotes = QuotedSpans(line);
           spans_done = true;
         }
         AddFinding(cp, line, line_no, offset, std::string_view(match.data(), match.size()),
-                   context, language, spans);
+                   context, language, spans, quotes);
         start = offset + std::max<size_t>(match.size(), 1);
       }
     }
@@ -205,7 +247,8 @@ class Scanner {
   void AddFinding(const CompiledPattern& cp, std::string_view line, int line_no, size_t offset,
                   std::string_view matched, const std::string& context,
                   const std::string& language,
-                  const std::vector<std::pair<size_t, size_t>>& spans) {
+                  const std::vector<std::pair<size_t, size_t>>& spans,
+                  const std::vector<std::pair<size_t, size_t>>& quotes) {
     SecurityFinding f;
     f.rule_id = cp.rule->id;
     f.rule_name = cp.rule->name;
@@ -213,12 +256,7 @@ class Scanner {
     f.column = static_cast<int>(offset) + 1;
     f.context = context;
     f.language = language;
-    // `spans` are sorted and disjoint: the one that may hold `offset` is the
-    // last starting at or before it.
-    auto after = std::upper_bound(
-        spans.begin(), spans.end(), offset,
-        [](size_t value, const std::pair<size_t, size_t>& span) { return value < span.first; });
-    if (after != spans.begin() && offset < std::prev(after)->second) f.context = "inline_code";
+    if (InsideSpan(spans, offset, offset + 1)) f.context = "inline_code";
     f.matched_text = Clip(matched);
     f.message = cp.pattern->what;
     f.original_severity = cp.pattern->severity;
@@ -231,6 +269,9 @@ class Scanner {
     } else if (f.context == "inline_code") {
       f.adjusted_severity = Lower(f.adjusted_severity);
       reasons.push_back("inside inline code");
+    } else if (InsideSpan(quotes, offset, offset + matched.size())) {
+      f.adjusted_severity = Lower(f.adjusted_severity);
+      reasons.push_back("quoted as a phrase");
     }
     const size_t sentence = SentenceStart(line, offset);
     if (f.context != "code_block" &&
