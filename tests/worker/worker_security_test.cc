@@ -1,0 +1,263 @@
+// skill-worker against a skillstore-server that demands credentials: real
+// processes, a token file with hashed tokens, TLS certificates made by
+// openssl at test time (tests/testing/certs.h).
+//
+// A worker with a valid worker token drains its tasks over plaintext
+// loopback, TLS and mutual TLS; a refused token (unknown, or a reader's) is a
+// permanent error: exit 1 with one line naming the token, not a retry loop;
+// unreadable credential files are usage errors (exit 2).
+#include <sys/stat.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "certs.h"
+#include "common/auth/token.h"
+#include "gtest/gtest.h"
+#include "process.h"
+#include "skillstore/v1/skillstore.grpc.pb.h"
+
+namespace skillstore::worker {
+namespace {
+
+namespace v1 = skillstore::v1;
+using skillstore::testing::BinaryPath;
+using skillstore::testing::ChildProcess;
+using skillstore::testing::ServerProcess;
+using skillstore::testing::TempDir;
+using skillstore::testing::TestCertificates;
+
+constexpr char kSkill[] = R"(---
+name: security-test
+description: A small skill used by the worker security tests.
+---
+# Security test
+
+## Instructions
+- Read the input file named by the user.
+- Never delete files outside the working directory.
+)";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class WorkerSecurityTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    unsetenv("SKILLSTORE_TOKEN");  // only what a test gives the worker counts
+    // One token per role, hashed into the server's token file.
+    std::ofstream file(dir_.File("tokens"));
+    for (const char* role : {"admin", "worker", "reader"}) {
+      auto token = auth::GenerateToken();
+      ASSERT_TRUE(token.ok()) << token.status();
+      tokens_[role] = *token;
+      file << role << " " << auth::Sha256Hex(*token) << " test " << role << "\n";
+      const std::string path = TokenFile(role);
+      std::ofstream(path) << *token << "\n";
+      chmod(path.c_str(), 0600);
+    }
+  }
+
+  std::string TokenFile(const std::string& role) const { return dir_.File(role + ".token"); }
+
+  void MakeCertificates() {
+    auto certs = testing::MakeTestCertificates(dir_.path());
+    ASSERT_TRUE(certs.ok()) << certs.status();
+    certs_ = *certs;
+  }
+
+  // Starts the server with the token file plus `extra_args`; the test's own
+  // channel uses TLS with the test CA when `tls`.
+  void StartServer(std::vector<std::string> extra_args, bool tls) {
+    extra_args.insert(extra_args.end(), {"--auth-token-file", dir_.File("tokens")});
+    auto server =
+        ServerProcess::Start(dir_.File("skillstore.db"), dir_.File("server.log"), extra_args);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+    if (tls) {
+      grpc::SslCredentialsOptions ssl;
+      ssl.pem_root_certs = ReadFile(certs_.ca_cert);
+      // A server demanding client certificates gets one.
+      ssl.pem_cert_chain = ReadFile(certs_.client_cert);
+      ssl.pem_private_key = ReadFile(certs_.client_key);
+      credentials = grpc::SslCredentials(ssl);
+    }
+    stub_ = v1::SkillStore::NewStub(grpc::CreateChannel(server_->address(), credentials));
+  }
+
+  // A context carrying the admin token, as grpcurl -H would send it.
+  std::unique_ptr<grpc::ClientContext> AdminContext() {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", "Bearer " + tokens_["admin"]);
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    return context;
+  }
+
+  void Enqueue(int n) {
+    v1::EnqueueRequest request;
+    for (int i = 0; i < n; ++i) {
+      v1::TaskSpec* task = request.add_tasks();
+      task->set_type(v1::TASK_TYPE_PARSE);
+      task->set_skill_path(absl::StrCat("security-test/", i, "/SKILL.md"));
+      task->set_content(kSkill);
+    }
+    v1::EnqueueResponse response;
+    grpc::Status status = stub_->Enqueue(AdminContext().get(), request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_EQ(response.task_ids_size(), n);
+  }
+
+  v1::Progress Progress() {
+    v1::Progress progress;
+    grpc::Status status =
+        stub_->GetProgress(AdminContext().get(), v1::GetProgressRequest(), &progress);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return progress;
+  }
+
+  // Runs skill-worker to its exit with `args` (plus --server and an id) and
+  // returns its exit code; its log is dir/<id>.log.
+  int RunWorker(const std::string& id, std::vector<std::string> args,
+                std::string address = "") {
+    std::vector<std::string> argv = {BinaryPath("skill-worker"), "--server",
+                                     address.empty() ? server_->address() : address,
+                                     "--worker-id", id, "--concurrency", "2"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto worker = ChildProcess::Start(argv, dir_.File(id + ".log"));
+    EXPECT_TRUE(worker.ok()) << worker.status();
+    if (!worker.ok()) return -1;
+    absl::StatusOr<int> code = (*worker)->Wait(absl::Seconds(60));
+    EXPECT_TRUE(code.ok()) << "worker " << id << " still running:\n" << (*worker)->ReadLog();
+    return code.ok() ? *code : -1;
+  }
+
+  std::string WorkerLog(const std::string& id) const { return ReadFile(dir_.File(id + ".log")); }
+
+  TempDir dir_;
+  TestCertificates certs_;
+  std::map<std::string, std::string> tokens_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<v1::SkillStore::Stub> stub_;
+};
+
+TEST_F(WorkerSecurityTest, WorkerTokenDrainsOverPlaintextLoopback) {
+  StartServer({}, /*tls=*/false);
+  Enqueue(20);
+  EXPECT_EQ(RunWorker("w", {"--token-file", TokenFile("worker"), "--exit-when-idle", "2"}), 0)
+      << WorkerLog("w");
+  EXPECT_EQ(Progress().completed(), 20);
+  EXPECT_NE(WorkerLog("w").find("token from --token-file"), std::string::npos);
+  // The secret itself is in neither log.
+  EXPECT_EQ(WorkerLog("w").find(tokens_["worker"]), std::string::npos);
+  EXPECT_EQ(server_->process().ReadLog().find(tokens_["worker"]), std::string::npos);
+}
+
+TEST_F(WorkerSecurityTest, RefusedTokenExitsOneWithOneClearLine) {
+  StartServer({}, /*tls=*/false);
+  Enqueue(3);
+  // Unknown token (from the environment): UNAUTHENTICATED.
+  std::vector<std::string> env_args = {"--exit-when-idle", "30"};
+  setenv("SKILLSTORE_TOKEN", "sks_this-token-is-not-in-the-file", 1);
+  const absl::Time start = absl::Now();
+  const int unknown = RunWorker("unknown", env_args);
+  unsetenv("SKILLSTORE_TOKEN");
+  EXPECT_EQ(unknown, 1) << WorkerLog("unknown");
+  // Permanent: no waiting out --exit-when-idle, no retry loop.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(20));
+  EXPECT_NE(WorkerLog("unknown").find("exiting with an error: UNAUTHENTICATED: the server "
+                                      "refused our token"),
+            std::string::npos)
+      << WorkerLog("unknown");
+
+  // No token at all.
+  EXPECT_EQ(RunWorker("none", {"--exit-when-idle", "30"}), 1) << WorkerLog("none");
+  EXPECT_NE(WorkerLog("none").find("refused our token"), std::string::npos);
+
+  // A reader's token: PERMISSION_DENIED, naming the role a worker needs.
+  EXPECT_EQ(RunWorker("reader", {"--token-file", TokenFile("reader"), "--exit-when-idle", "30"}),
+            1)
+      << WorkerLog("reader");
+  EXPECT_NE(WorkerLog("reader").find("PERMISSION_DENIED: the server refused our token"),
+            std::string::npos)
+      << WorkerLog("reader");
+  EXPECT_NE(WorkerLog("reader").find("worker or admin role"), std::string::npos);
+  EXPECT_EQ(Progress().completed(), 0);
+  EXPECT_EQ(Progress().queued(), 3);
+}
+
+TEST_F(WorkerSecurityTest, UnreadableCredentialFilesAreUsageErrors) {
+  StartServer({}, /*tls=*/false);
+  EXPECT_EQ(RunWorker("missing", {"--token-file", dir_.File("nope")}), 2);
+  EXPECT_NE(WorkerLog("missing").find(dir_.File("nope")), std::string::npos);
+  EXPECT_EQ(RunWorker("ca", {"--tls-ca", dir_.File("nope.pem")}), 2);
+  EXPECT_NE(WorkerLog("ca").find("--tls-ca"), std::string::npos);
+  EXPECT_EQ(RunWorker("half", {"--tls-key", TokenFile("worker")}), 2);
+  EXPECT_NE(WorkerLog("half").find("--tls-key needs --tls-cert"), std::string::npos);
+}
+
+TEST_F(WorkerSecurityTest, DrainsOverTls) {
+  MakeCertificates();
+  StartServer({"--tls-cert", certs_.server_cert, "--tls-key", certs_.server_key}, /*tls=*/true);
+  Enqueue(20);
+  EXPECT_EQ(RunWorker("tls",
+                      {"--tls-ca", certs_.ca_cert, "--token-file", TokenFile("worker"),
+                       "--exit-when-idle", "2"},
+                      absl::StrCat("localhost:", server_->port())),
+            0)
+      << WorkerLog("tls");
+  EXPECT_EQ(Progress().completed(), 20);
+  EXPECT_NE(WorkerLog("tls").find("over TLS (CA from --tls-ca)"), std::string::npos);
+}
+
+TEST_F(WorkerSecurityTest, TlsHandshakeFailureIsNamedAndRetried) {
+  MakeCertificates();
+  StartServer({"--tls-cert", certs_.server_cert, "--tls-key", certs_.server_key}, /*tls=*/true);
+  // A CA that did not sign the server's certificate: the worker keeps
+  // retrying (the operator may fix the server) and says why in its log.
+  std::vector<std::string> argv = {BinaryPath("skill-worker"), "--server", server_->address(),
+                                   "--worker-id", "wrong-ca", "--tls-ca", certs_.other_ca_cert,
+                                   "--token-file", TokenFile("worker")};
+  auto worker = ChildProcess::Start(argv, dir_.File("wrong-ca.log"));
+  ASSERT_TRUE(worker.ok()) << worker.status();
+  auto line = (*worker)->WaitForLogLine("the TLS handshake failed", absl::Seconds(30));
+  ASSERT_TRUE(line.ok()) << line.status() << "\n" << (*worker)->ReadLog();
+  EXPECT_NE(line->find("--tls-ca"), std::string::npos) << *line;
+  EXPECT_TRUE((*worker)->Running());
+  (*worker)->Signal(SIGTERM);
+  absl::StatusOr<int> code = (*worker)->Wait(absl::Seconds(30));
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0);
+}
+
+TEST_F(WorkerSecurityTest, DrainsOverMutualTls) {
+  MakeCertificates();
+  StartServer({"--tls-cert", certs_.server_cert, "--tls-key", certs_.server_key,
+               "--tls-client-ca", certs_.ca_cert},
+              /*tls=*/true);
+  Enqueue(10);
+  EXPECT_EQ(RunWorker("mtls",
+                      {"--tls-ca", certs_.ca_cert, "--tls-cert", certs_.client_cert, "--tls-key",
+                       certs_.client_key, "--token-file", TokenFile("worker"),
+                       "--exit-when-idle", "2"}),
+            0)
+      << WorkerLog("mtls");
+  EXPECT_EQ(Progress().completed(), 10);
+}
+
+}  // namespace
+}  // namespace skillstore::worker
