@@ -53,22 +53,25 @@ absl::StatusOr<std::vector<TokenEntry>> ParseTokenFile(absl::string_view text,
     std::vector<absl::string_view> fields =
         absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     if (fields.size() < 2) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where(), "expected '<role> <sha256-hex of the token> [label]' (skillctl token new "
-                   "prints such a line)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where(),
+                       "expected '<role> <sha256-hex of the token> [label]' (skillctl token new "
+                       "prints such a line)"));
     }
     absl::StatusOr<auth::Role> role = auth::ParseRole(fields[0]);
-    if (!role.ok()) return absl::InvalidArgumentError(absl::StrCat(where(), role.status().message()));
+    if (!role.ok())
+      return absl::InvalidArgumentError(absl::StrCat(where(), role.status().message()));
     const std::string hash = absl::AsciiStrToLower(fields[1]);
     if (!IsLowerHex64(hash)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where(), "the second field must be the 64-hex-digit SHA-256 of the token, not the "
-                   "token itself (skillctl token new prints the line to add)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where(),
+                       "the second field must be the 64-hex-digit SHA-256 of the token, not the "
+                       "token itself (skillctl token new prints the line to add)"));
     }
     for (const TokenEntry& seen : entries) {
       if (seen.sha256_hex == hash) {
-        return absl::InvalidArgumentError(absl::StrCat(where(), "the same token hash is on line ",
-                                                       seen.line, " already"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where(), "the same token hash is on line ", seen.line, " already"));
       }
     }
     TokenEntry entry;
@@ -120,9 +123,10 @@ absl::Status Authorizer::Check(const grpc::ServerContextBase& context, auth::Rol
   auto found = metadata.find("authorization");
   if (found == metadata.end()) {
     spdlog::debug("{} from {}: no authorization metadata", std::string(method), Peer(context));
-    return absl::UnauthenticatedError(absl::StrCat(
-        method, " needs a token: send the metadata 'authorization: Bearer <token>' "
-                "(skill-worker / skillctl --token-file)"));
+    return absl::UnauthenticatedError(
+        absl::StrCat(method,
+                     " needs a token: send the metadata 'authorization: Bearer <token>' "
+                     "(skill-worker / skillctl --token-file)"));
   }
   absl::string_view value(found->second.data(), found->second.size());
   value = absl::StripAsciiWhitespace(value);
@@ -154,11 +158,12 @@ absl::Status Authorizer::Check(const grpc::ServerContextBase& context, auth::Rol
         "unknown or revoked token: it is not in the server's --auth-token-file");
   }
   if (!auth::RoleAllows(match->role, needed)) {
-    spdlog::warn("{} refused for token '{}' (role {}, line {}) from {}: needs role {}", std::string(method),
-                 match->label, auth::RoleName(match->role), match->line, Peer(context),
-                 auth::RoleName(needed));
+    spdlog::warn("{} refused for token '{}' (role {}, line {}) from {}: needs role {}",
+                 std::string(method), match->label, auth::RoleName(match->role), match->line,
+                 Peer(context), auth::RoleName(needed));
     return absl::PermissionDeniedError(absl::StrCat(method, " needs a token with role ",
-                                                    auth::RoleName(needed), " or higher; this "
+                                                    auth::RoleName(needed),
+                                                    " or higher; this "
                                                     "token has role ",
                                                     auth::RoleName(match->role)));
   }

@@ -93,6 +93,16 @@ int main(int argc, char** argv) {
                  "INVALID_ARGUMENT")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
+  app.add_option("--max-queued-tasks", options.service.max_queued_tasks,
+                 "Enqueue is refused with RESOURCE_EXHAUSTED while this many tasks are "
+                 "queued; 0: no limit")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40))
+      ->capture_default_str();
+  app.add_option("--max-leases-per-worker", options.store.max_leases_per_worker,
+                 "most tasks one worker_id may hold leased at once (claims beyond are cut "
+                 "down or refused with RESOURCE_EXHAUSTED); 0: no limit")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   skillstore::logging::LogOptions log_options;

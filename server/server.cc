@@ -77,7 +77,8 @@ bool IsLoopbackListen(absl::string_view listen) {
 absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
     const ServerOptions& options) {
   // Checked before the database is touched: a refused start changes nothing.
-  const bool authenticated = !options.auth_token_file.empty() || !options.tls_client_ca_file.empty();
+  const bool authenticated =
+      !options.auth_token_file.empty() || !options.tls_client_ca_file.empty();
   if (!authenticated && !options.insecure && !IsLoopbackListen(options.listen)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "refusing to listen on ", options.listen,

@@ -14,6 +14,20 @@ namespace {
 
 constexpr size_t kMaxSkillPathBytes = 4096;
 constexpr size_t kMaxIdempotencyKeyBytes = 1024;
+// Both stored with every task or worker row and sent back on every read.
+constexpr size_t kMaxMetadataBytes = 64 << 10;
+constexpr size_t kMaxWorkerIdBytes = 256;
+
+absl::Status CheckWorkerId(const std::string& worker_id) {
+  if (worker_id.empty()) {
+    return absl::InvalidArgumentError("worker_id is empty; every worker needs a stable unique id");
+  }
+  if (worker_id.size() > kMaxWorkerIdBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("worker_id is ", worker_id.size(),
+                                                   " bytes; the limit is ", kMaxWorkerIdBytes));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status CheckTypes(const google::protobuf::RepeatedField<int>& types) {
   for (int type : types) {
@@ -87,6 +101,13 @@ absl::Status SkillStoreService::ValidateEnqueue(const v1::EnqueueRequest& reques
       return absl::InvalidArgumentError(absl::StrCat(where, ": idempotency_key is longer than ",
                                                      kMaxIdempotencyKeyBytes, " bytes"));
     }
+    size_t metadata_bytes = 0;
+    for (const auto& [key, value] : spec.metadata()) metadata_bytes += key.size() + value.size();
+    if (metadata_bytes > kMaxMetadataBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": metadata is ", metadata_bytes,
+                                                     " bytes (keys and values); the limit is ",
+                                                     kMaxMetadataBytes));
+    }
     if (spec.max_attempts() < 0 || spec.timeout_seconds() < 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           where, ": max_attempts and timeout_seconds must not be negative (0 = server default)"));
@@ -98,11 +119,23 @@ absl::Status SkillStoreService::ValidateEnqueue(const v1::EnqueueRequest& reques
 grpc::ServerUnaryReactor* SkillStoreService::Enqueue(grpc::CallbackServerContext* context,
                                                      const v1::EnqueueRequest* request,
                                                      v1::EnqueueResponse* response) {
-  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kAdmin, "Enqueue"); !s.ok()) {
+  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kAdmin, "Enqueue");
+      !s.ok()) {
     return FinishNow(context, s);
   }
   if (absl::Status status = ValidateEnqueue(*request); !status.ok()) {
     return FinishNow(context, status);
+  }
+  if (options_.max_queued_tasks > 0) {
+    const int64_t queued = progress_.Snapshot(NowUnixMs()).queued();
+    if (queued + request->tasks_size() > options_.max_queued_tasks) {
+      return FinishNow(context, absl::ResourceExhaustedError(absl::StrCat(
+                                    queued, " tasks are queued; ", request->tasks_size(),
+                                    " more would pass the server limit of ",
+                                    options_.max_queued_tasks,
+                                    " (skillstore-server --max-queued-tasks); wait for workers "
+                                    "to drain the queue")));
+    }
   }
   return RunWrite(
       context, [request, response](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
@@ -116,12 +149,12 @@ grpc::ServerUnaryReactor* SkillStoreService::Enqueue(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* SkillStoreService::ClaimTask(grpc::CallbackServerContext* context,
                                                        const v1::ClaimTaskRequest* request,
                                                        v1::ClaimTaskResponse* response) {
-  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kWorker, "ClaimTask"); !s.ok()) {
+  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kWorker, "ClaimTask");
+      !s.ok()) {
     return FinishNow(context, s);
   }
-  if (request->worker_id().empty()) {
-    return FinishNow(context, absl::InvalidArgumentError(
-                                  "worker_id is empty; every worker needs a stable unique id"));
+  if (absl::Status status = CheckWorkerId(request->worker_id()); !status.ok()) {
+    return FinishNow(context, status);
   }
   if (request->max_tasks() < 0 || request->wait_seconds() < 0) {
     return FinishNow(context,
@@ -157,7 +190,8 @@ grpc::ServerUnaryReactor* SkillStoreService::ClaimTask(grpc::CallbackServerConte
 
 grpc::ServerBidiReactor<v1::SubmitResultRequest, v1::SubmitResultResponse>*
 SkillStoreService::SubmitResult(grpc::CallbackServerContext* context) {
-  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kWorker, "SubmitResult");
+  if (absl::Status s =
+          Authorize(options_.authorizer, *context, auth::Role::kWorker, "SubmitResult");
       !s.ok()) {
     return new RefusedBidiReactor<v1::SubmitResultRequest, v1::SubmitResultResponse>(
         ToGrpcStatus(s));
@@ -168,12 +202,12 @@ SkillStoreService::SubmitResult(grpc::CallbackServerContext* context) {
 grpc::ServerUnaryReactor* SkillStoreService::Heartbeat(grpc::CallbackServerContext* context,
                                                        const v1::HeartbeatRequest* request,
                                                        v1::HeartbeatResponse* response) {
-  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kWorker, "Heartbeat"); !s.ok()) {
+  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kWorker, "Heartbeat");
+      !s.ok()) {
     return FinishNow(context, s);
   }
-  if (request->worker_id().empty()) {
-    return FinishNow(context, absl::InvalidArgumentError(
-                                  "worker_id is empty; every worker needs a stable unique id"));
+  if (absl::Status status = CheckWorkerId(request->worker_id()); !status.ok()) {
+    return FinishNow(context, status);
   }
   if (absl::Status status = CheckTypes(request->types()); !status.ok()) {
     return FinishNow(context, status);
@@ -190,7 +224,8 @@ grpc::ServerUnaryReactor* SkillStoreService::Heartbeat(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* SkillStoreService::GetProgress(grpc::CallbackServerContext* context,
                                                          const v1::GetProgressRequest* request,
                                                          v1::Progress* response) {
-  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kReader, "GetProgress"); !s.ok()) {
+  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kReader, "GetProgress");
+      !s.ok()) {
     return FinishNow(context, s);
   }
   *response = progress_.Snapshot(NowUnixMs());
@@ -199,7 +234,8 @@ grpc::ServerUnaryReactor* SkillStoreService::GetProgress(grpc::CallbackServerCon
 
 grpc::ServerWriteReactor<v1::Progress>* SkillStoreService::WatchProgress(
     grpc::CallbackServerContext* context, const v1::WatchProgressRequest* request) {
-  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kReader, "WatchProgress");
+  if (absl::Status s =
+          Authorize(options_.authorizer, *context, auth::Role::kReader, "WatchProgress");
       !s.ok()) {
     return new RefusedWriteReactor<v1::Progress>(ToGrpcStatus(s));
   }
@@ -210,7 +246,8 @@ grpc::ServerWriteReactor<v1::Progress>* SkillStoreService::WatchProgress(
 grpc::ServerUnaryReactor* SkillStoreService::ListTasks(grpc::CallbackServerContext* context,
                                                        const v1::ListTasksRequest* request,
                                                        v1::ListTasksResponse* response) {
-  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kReader, "ListTasks"); !s.ok()) {
+  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kReader, "ListTasks");
+      !s.ok()) {
     return FinishNow(context, s);
   }
   return FinishWith(context, reader_.ListTasks(*request), response);
@@ -219,7 +256,8 @@ grpc::ServerUnaryReactor* SkillStoreService::ListTasks(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* SkillStoreService::GetTask(grpc::CallbackServerContext* context,
                                                      const v1::GetTaskRequest* request,
                                                      v1::GetTaskResponse* response) {
-  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kReader, "GetTask"); !s.ok()) {
+  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kReader, "GetTask");
+      !s.ok()) {
     return FinishNow(context, s);
   }
   return FinishWith(context, reader_.GetTask(*request), response);
@@ -228,7 +266,8 @@ grpc::ServerUnaryReactor* SkillStoreService::GetTask(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* SkillStoreService::GetResult(grpc::CallbackServerContext* context,
                                                        const v1::GetResultRequest* request,
                                                        v1::GetResultResponse* response) {
-  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kReader, "GetResult"); !s.ok()) {
+  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kReader, "GetResult");
+      !s.ok()) {
     return FinishNow(context, s);
   }
   return FinishWith(context, reader_.GetResult(*request), response);
@@ -237,7 +276,8 @@ grpc::ServerUnaryReactor* SkillStoreService::GetResult(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* SkillStoreService::ListWorkers(grpc::CallbackServerContext* context,
                                                          const v1::ListWorkersRequest* request,
                                                          v1::ListWorkersResponse* response) {
-  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kReader, "ListWorkers"); !s.ok()) {
+  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kReader, "ListWorkers");
+      !s.ok()) {
     return FinishNow(context, s);
   }
   return FinishWith(context, reader_.ListWorkers(*request), response);
@@ -246,7 +286,8 @@ grpc::ServerUnaryReactor* SkillStoreService::ListWorkers(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* SkillStoreService::CancelTask(grpc::CallbackServerContext* context,
                                                         const v1::CancelTaskRequest* request,
                                                         v1::CancelTaskResponse* response) {
-  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kAdmin, "CancelTask"); !s.ok()) {
+  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kAdmin, "CancelTask");
+      !s.ok()) {
     return FinishNow(context, s);
   }
   if (request->task_id().empty()) {
@@ -264,7 +305,8 @@ grpc::ServerUnaryReactor* SkillStoreService::CancelTask(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* SkillStoreService::RetryTask(grpc::CallbackServerContext* context,
                                                        const v1::RetryTaskRequest* request,
                                                        v1::RetryTaskResponse* response) {
-  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kAdmin, "RetryTask"); !s.ok()) {
+  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kAdmin, "RetryTask");
+      !s.ok()) {
     return FinishNow(context, s);
   }
   if (request->task_id().empty() == !request->all_failed()) {

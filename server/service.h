@@ -26,6 +26,9 @@ struct ServiceOptions {
   int max_claim_wait_seconds = 30;
   // Cap on tasks in one EnqueueRequest (one transaction).
   int max_enqueue_batch = 10000;
+  // Enqueue is refused (RESOURCE_EXHAUSTED) while this many tasks are queued
+  // (0: no limit): a runaway producer fills the disk otherwise.
+  int64_t max_queued_tasks = 10000000;
   // Told how long each ClaimTask waited; optional.
   ServerMetrics* metrics = nullptr;
   // Checks each call's token (authorizer.h); null: no authentication.

@@ -34,6 +34,14 @@ void SubmitStream::OnReadDone(bool ok) {
     response.set_reject_reason(v1::REJECT_REASON_INVALID);
     response.set_message("task_id is empty; send the id from the claimed task");
     Respond(std::move(response));
+  } else if (request->worker_id().empty()) {
+    // Without it the lease's owner cannot be checked (task_writer.cc).
+    v1::SubmitResultResponse response;
+    response.set_task_id(request->task_id());
+    response.set_fencing_token(request->fencing_token());
+    response.set_reject_reason(v1::REJECT_REASON_INVALID);
+    response.set_message("worker_id is empty; send the id of the worker that claimed the task");
+    Respond(std::move(response));
   } else {
     auto response = std::make_shared<v1::SubmitResultResponse>();
     write_loop_.Run(

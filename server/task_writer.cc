@@ -102,7 +102,23 @@ v1::ClaimTaskResponse TaskWriter::EmptyClaimResponse() const {
 absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskRequest& request,
                                                         int64_t now_ms, TxnEffects& effects) {
   v1::ClaimTaskResponse response = EmptyClaimResponse();
-  const int limit = std::clamp(request.max_tasks(), 1, options_.max_claim_tasks);
+  int limit = std::clamp(request.max_tasks(), 1, options_.max_claim_tasks);
+  if (options_.max_leases_per_worker > 0) {
+    // Counted through the in-progress rows only (the status index).
+    SKS_ASSIGN_OR_RETURN(Statement held,
+                         db_.Prepare("SELECT count(*) FROM tasks INDEXED BY tasks_status "
+                                     "WHERE status = 'in_progress' AND worker_id = ?1"));
+    held.BindText(1, request.worker_id());
+    SKS_ASSIGN_OR_RETURN(const bool row, held.Step());
+    const int64_t leases = row ? held.ColumnInt(0) : 0;
+    if (leases >= options_.max_leases_per_worker) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "worker '", request.worker_id(), "' already holds ", leases, " leases, the limit per "
+          "worker (skillstore-server --max-leases-per-worker ", options_.max_leases_per_worker,
+          "); submit results before claiming more"));
+    }
+    limit = static_cast<int>(std::min<int64_t>(limit, options_.max_leases_per_worker - leases));
+  }
 
   // Candidates: per requested type through the per-type index, merged by
   // (priority desc, task_id asc); or through the all-types index.
@@ -434,7 +450,10 @@ absl::StatusOr<v1::HeartbeatResponse> TaskWriter::Heartbeat(const v1::HeartbeatR
   for (const v1::HeldLease& held : request.leases()) {
     LeaseRow lease;
     SKS_ASSIGN_OR_RETURN(const bool found, LoadLease(held.task_id(), &lease));
-    const bool ours = found && lease.fencing_token == held.fencing_token();
+    // A lease is extended only for the worker it was granted to: a fencing
+    // token seen by another worker (or guessed) keeps nothing alive.
+    const bool ours = found && lease.fencing_token == held.fencing_token() &&
+                      lease.worker_id == request.worker_id();
     if (ours && lease.status == v1::TASK_STATUS_IN_PROGRESS) {
       SKS_ASSIGN_OR_RETURN(
           Statement extend,

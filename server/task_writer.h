@@ -36,6 +36,9 @@ struct StoreOptions {
   int64_t backoff_max_ms = 60000;
   // Upper bound on ClaimTaskRequest.max_tasks.
   int max_claim_tasks = 100;
+  // Most leases one worker_id may hold at once (0: no limit); a claim is
+  // cut down to fit, and refused with RESOURCE_EXHAUSTED when none fit.
+  int max_leases_per_worker = 1000;
 
   int heartbeat_interval_seconds() const { return lease_seconds / 3 > 0 ? lease_seconds / 3 : 1; }
 };

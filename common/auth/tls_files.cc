@@ -77,8 +77,8 @@ absl::StatusOr<std::string> ReadPrivateKeyPem(const std::string& path, absl::str
   if (!pem.ok()) return pem.status();
   if (PrivateKey(*pem) == nullptr) {
     ERR_clear_error();
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, " ", path, ": no unencrypted PEM private key in the file"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " ", path, ": no unencrypted PEM private key in the file"));
   }
   return pem;
 }
@@ -91,9 +91,8 @@ absl::Status CheckKeyMatchesCertificate(absl::string_view cert_pem, absl::string
       cert != nullptr && key != nullptr && X509_check_private_key(cert.get(), key.get()) == 1;
   ERR_clear_error();
   if (!match) {
-    return absl::InvalidArgumentError(absl::StrCat("the private key ", key_path,
-                                                   " does not belong to the certificate ",
-                                                   cert_path));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the private key ", key_path, " does not belong to the certificate ", cert_path));
   }
   return absl::OkStatus();
 }

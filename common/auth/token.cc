@@ -15,8 +15,8 @@ absl::StatusOr<Role> ParseRole(absl::string_view name) {
   if (name == "reader") return Role::kReader;
   if (name == "worker") return Role::kWorker;
   if (name == "admin") return Role::kAdmin;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown role \"", name, "\": expected reader, worker or admin"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown role \"", name, "\": expected reader, worker or admin"));
 }
 
 const char* RoleName(Role role) {

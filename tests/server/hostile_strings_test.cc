@@ -1,0 +1,195 @@
+// Hostile strings in every text field the API stores — skill_path,
+// idempotency_key, metadata keys and values, worker_id, hostname, error text,
+// result JSON, content bytes: SQL metacharacters, embedded NULs, quotes,
+// format directives, control characters, non-ASCII, 1 MB values. Each is
+// stored and returned byte for byte, or refused with INVALID_ARGUMENT where a
+// size limit applies; the database stays whole.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "server_test_util.h"
+
+namespace skillstore::server::testing {
+namespace {
+
+std::vector<std::string> HostileStrings() {
+  using namespace std::string_literals;
+  return {
+      "'); DROP TABLE tasks;--",
+      "\" OR 1=1 --",
+      "x'; DELETE FROM workers WHERE '1'='1",
+      "a\0b"s,
+      "\0"s,
+      "trailing nul\0"s,
+      "héllo wörld — 日本語 🙂 \u202e gnp.exe",
+      "%s%n%x {} {0} {:>99999}",
+      "line1\nline2\r\n\ttab \x1b[31mred\x1b[0m \x7f",
+      "\\\\server\\share ../../etc/passwd",
+      "{\"json\": [1, 2, \"3\"]}",
+      "<script>alert(1)</script>",
+      std::string(100, '\''),
+  };
+}
+
+TEST(HostileStringsTest, EveryTextFieldRoundTripsByteForByte) {
+  TestServer server;
+  const std::vector<std::string> strings = HostileStrings();
+  int index = 0;
+  for (const std::string& s : strings) {
+    SCOPED_TRACE(absl::StrCat("string #", index, " (", s.size(), " bytes)"));
+    const std::string key = absl::StrCat(s, "#", index);  // idempotency keys must differ
+    v1::TaskSpec spec = Spec(v1::TASK_TYPE_PARSE, s);
+    spec.set_content(s.empty() ? std::string("x") : s);
+    spec.set_idempotency_key(key);
+    (*spec.mutable_metadata())[s] = s;
+    (*spec.mutable_metadata())["other"] = s + s;
+    std::vector<std::string> ids = Enqueue(server.stub(), {spec});
+    ASSERT_EQ(ids.size(), 1u);
+
+    // Enqueueing the same key again finds the same task.
+    std::vector<std::string> again = Enqueue(server.stub(), {spec});
+    ASSERT_EQ(again.size(), 1u);
+    EXPECT_EQ(again[0], ids[0]);
+
+    v1::GetTaskRequest get;
+    get.set_task_id(ids[0]);
+    get.set_include_content(true);
+    v1::GetTaskResponse task;
+    ASSERT_TRUE(server.stub().GetTask(Context().get(), get, &task).ok());
+    EXPECT_EQ(task.task().skill_path(), s);
+    EXPECT_EQ(task.task().idempotency_key(), key);
+    EXPECT_EQ(task.content(), spec.content());
+    ASSERT_EQ(task.task().metadata().count(s), 1u);
+    EXPECT_EQ(task.task().metadata().at(s), s);
+    EXPECT_EQ(task.task().metadata().at("other"), s + s);
+
+    // A worker with a hostile id and hostname claims it and gets it intact.
+    v1::ClaimTaskRequest claim;
+    claim.set_worker_id(s.empty() ? std::string("w") : s);
+    claim.set_hostname(s);
+    claim.set_max_tasks(1);
+    v1::ClaimTaskResponse claimed;
+    ASSERT_TRUE(server.stub().ClaimTask(Context().get(), claim, &claimed).ok());
+    ASSERT_EQ(claimed.tasks_size(), 1);
+    const v1::ClaimedTask& leased = claimed.tasks(0);
+    EXPECT_EQ(leased.task_id(), ids[0]);
+    EXPECT_EQ(leased.skill_path(), s);
+    EXPECT_EQ(leased.content(), spec.content());
+    EXPECT_EQ(leased.metadata().at(s), s);
+
+    // Odd ones fail with the string as their error, even ones succeed with it
+    // inside their result JSON.
+    const bool fail = index % 2 == 1;
+    const std::string result_json = nlohmann::json({{"value", s}}).dump();
+    v1::SubmitResultResponse ack =
+        Submit(server.stub(), fail ? Failure(leased, claim.worker_id(), s + "!", false)
+                                   : Success(leased, claim.worker_id(), result_json));
+    ASSERT_TRUE(ack.accepted()) << ack.message();
+
+    v1::GetResultRequest result_request;
+    result_request.set_task_id(ids[0]);
+    v1::GetResultResponse result;
+    ASSERT_TRUE(server.stub().GetResult(Context().get(), result_request, &result).ok());
+    EXPECT_EQ(result.skill_path(), s);
+    if (fail) {
+      EXPECT_EQ(result.error(), s + "!");
+    } else {
+      EXPECT_EQ(result.result_json(), result_json);
+    }
+    v1::GetTaskResponse done = GetTask(server.stub(), ids[0]);
+    EXPECT_EQ(done.task().worker_id(), claim.worker_id());
+    ASSERT_EQ(done.attempts_size(), 1);
+    EXPECT_EQ(done.attempts(0).worker_id(), claim.worker_id());
+    if (fail) {
+      EXPECT_EQ(done.task().last_error(), s + "!");
+      EXPECT_EQ(done.attempts(0).error(), s + "!");
+    }
+    ++index;
+  }
+
+  // Every worker id is listed as sent.
+  v1::ListWorkersResponse workers;
+  ASSERT_TRUE(server.stub().ListWorkers(Context().get(), v1::ListWorkersRequest(), &workers).ok());
+  for (const std::string& s : strings) {
+    if (s.empty()) continue;
+    bool found = false;
+    for (const v1::WorkerInfo& worker : workers.workers()) {
+      if (worker.worker_id() == s) {
+        found = true;
+        EXPECT_EQ(worker.hostname(), s);
+      }
+    }
+    EXPECT_TRUE(found) << "worker id of " << s.size() << " bytes not listed";
+  }
+  // The tables are all still there and counted right.
+  v1::Progress progress = GetProgress(server.stub());
+  EXPECT_EQ(progress.total(), static_cast<int64_t>(strings.size()));
+  EXPECT_EQ(progress.completed() + progress.failed(), static_cast<int64_t>(strings.size()));
+  // And survive a restart (read back from SQLite, not from memory).
+  server.Restart();
+  EXPECT_EQ(GetProgress(server.stub()).total(), static_cast<int64_t>(strings.size()));
+}
+
+TEST(HostileStringsTest, MegabyteValues) {
+  TestServer server;
+  const std::string mb(1 << 20, 'Z');
+  std::string binary(1 << 20, '\0');
+  for (size_t i = 0; i < binary.size(); ++i) binary[i] = static_cast<char>(i * 7919 % 256);
+
+  // Fields with a size limit refuse it with the limit named.
+  struct Case {
+    std::string name;
+    std::function<void(v1::TaskSpec&)> set;
+    std::string expected;
+  };
+  const std::vector<Case> refused = {
+      {"skill_path", [&](v1::TaskSpec& t) { t.set_skill_path(mb); }, "skill_path is longer than"},
+      {"idempotency_key", [&](v1::TaskSpec& t) { t.set_idempotency_key(mb); },
+       "idempotency_key is longer than"},
+      {"metadata value", [&](v1::TaskSpec& t) { (*t.mutable_metadata())["k"] = mb; },
+       "metadata is"},
+      {"metadata key", [&](v1::TaskSpec& t) { (*t.mutable_metadata())[mb] = "v"; }, "metadata is"},
+  };
+  for (const Case& c : refused) {
+    SCOPED_TRACE(c.name);
+    v1::EnqueueRequest request;
+    v1::TaskSpec* spec = request.add_tasks();
+    *spec = Spec(v1::TASK_TYPE_PARSE, "mb");
+    c.set(*spec);
+    v1::EnqueueResponse response;
+    grpc::Status status = server.stub().Enqueue(Context().get(), request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(status.error_message().find(c.expected), std::string::npos)
+        << status.error_message().substr(0, 300);
+  }
+  v1::ClaimTaskRequest claim;
+  claim.set_worker_id(mb);
+  v1::ClaimTaskResponse claimed;
+  EXPECT_EQ(server.stub().ClaimTask(Context().get(), claim, &claimed).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(GetProgress(server.stub()).total(), 0);
+
+  // Content (any bytes) and error text are stored whole.
+  v1::TaskSpec spec = Spec(v1::TASK_TYPE_PARSE, "binary");
+  spec.set_content(binary);
+  std::vector<std::string> ids = Enqueue(server.stub(), {spec});
+  ASSERT_EQ(ids.size(), 1u);
+  claimed = Claim(server.stub(), "w");
+  ASSERT_EQ(claimed.tasks_size(), 1);
+  EXPECT_EQ(claimed.tasks(0).content(), binary);
+  const std::string error = "E" + mb;
+  ASSERT_TRUE(Submit(server.stub(), Failure(claimed.tasks(0), "w", error, false)).accepted());
+  v1::GetResultRequest get;
+  get.set_task_id(ids[0]);
+  v1::GetResultResponse result;
+  ASSERT_TRUE(server.stub().GetResult(Context().get(), get, &result).ok());
+  EXPECT_EQ(result.error().size(), error.size());
+  EXPECT_TRUE(result.error() == error);
+}
+
+}  // namespace
+}  // namespace skillstore::server::testing

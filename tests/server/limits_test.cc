@@ -1,0 +1,185 @@
+// The limits that protect the server, each hit once over real gRPC against an
+// in-process server: tasks per Enqueue, content size, metadata size, total
+// queued tasks, max_tasks per claim, leases per worker, worker_id size, and a
+// worker submitting or heartbeating for a lease granted to another worker.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "server_test_util.h"
+
+namespace skillstore::server::testing {
+namespace {
+
+grpc::Status EnqueueStatus(v1::SkillStore::Stub& stub, const std::vector<v1::TaskSpec>& specs) {
+  v1::EnqueueRequest request;
+  for (const v1::TaskSpec& spec : specs) *request.add_tasks() = spec;
+  v1::EnqueueResponse response;
+  return stub.Enqueue(Context().get(), request, &response);
+}
+
+std::vector<v1::TaskSpec> Specs(int count, const std::string& prefix) {
+  std::vector<v1::TaskSpec> specs;
+  for (int i = 0; i < count; ++i)
+    specs.push_back(Spec(v1::TASK_TYPE_PARSE, prefix + std::to_string(i)));
+  return specs;
+}
+
+grpc::Status ClaimStatus(v1::SkillStore::Stub& stub, const std::string& worker_id, int max_tasks,
+                         v1::ClaimTaskResponse* response) {
+  v1::ClaimTaskRequest request;
+  request.set_worker_id(worker_id);
+  request.set_max_tasks(max_tasks);
+  return stub.ClaimTask(Context().get(), request, response);
+}
+
+TEST(LimitsTest, TasksPerEnqueue) {
+  ServerOptions options = TestServer::DefaultOptions();
+  options.service.max_enqueue_batch = 5;
+  TestServer server(options);
+  EXPECT_TRUE(EnqueueStatus(server.stub(), Specs(5, "a")).ok());
+  grpc::Status status = EnqueueStatus(server.stub(), Specs(6, "b"));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("has 6 tasks; send at most 5 per call"), std::string::npos)
+      << status.error_message();
+  EXPECT_EQ(GetProgress(server.stub()).total(), 5);
+}
+
+TEST(LimitsTest, ContentAndMetadataSize) {
+  ServerOptions options = TestServer::DefaultOptions();
+  options.service.max_content_bytes = 1000;
+  TestServer server(options);
+  v1::TaskSpec big = Spec(v1::TASK_TYPE_PARSE, "big");
+  big.set_content(std::string(1001, 'x'));
+  grpc::Status status = EnqueueStatus(server.stub(), {big});
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(status.error_message().find("--max-content-bytes"), std::string::npos);
+
+  v1::TaskSpec tagged = Spec(v1::TASK_TYPE_PARSE, "tagged");
+  (*tagged.mutable_metadata())["k"] = std::string(64 << 10, 'm');
+  status = EnqueueStatus(server.stub(), {tagged});
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("metadata is 65537 bytes"), std::string::npos)
+      << status.error_message();
+  (*tagged.mutable_metadata())["k"] = std::string((64 << 10) - 1, 'm');
+  EXPECT_TRUE(EnqueueStatus(server.stub(), {tagged}).ok());
+}
+
+TEST(LimitsTest, QueuedTasks) {
+  ServerOptions options = TestServer::DefaultOptions();
+  options.service.max_queued_tasks = 10;
+  TestServer server(options);
+  EXPECT_TRUE(EnqueueStatus(server.stub(), Specs(8, "a")).ok());
+  grpc::Status status = EnqueueStatus(server.stub(), Specs(3, "b"));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(status.error_message().find("8 tasks are queued; 3 more would pass the server limit "
+                                        "of 10 (skillstore-server --max-queued-tasks)"),
+            std::string::npos)
+      << status.error_message();
+  EXPECT_TRUE(EnqueueStatus(server.stub(), Specs(2, "c")).ok());
+  // Claimed tasks are no longer queued: room again.
+  v1::ClaimTaskResponse claimed;
+  ASSERT_TRUE(ClaimStatus(server.stub(), "w", 4, &claimed).ok());
+  ASSERT_EQ(claimed.tasks_size(), 4);
+  EXPECT_TRUE(WaitFor([&] { return GetProgress(server.stub()).queued() == 6; }));
+  EXPECT_TRUE(EnqueueStatus(server.stub(), Specs(4, "d")).ok());
+}
+
+TEST(LimitsTest, MaxTasksPerClaimIsCapped) {
+  ServerOptions options = TestServer::DefaultOptions();
+  options.store.max_claim_tasks = 7;
+  TestServer server(options);
+  EnqueueN(server.stub(), 20);
+  v1::ClaimTaskResponse claimed;
+  ASSERT_TRUE(ClaimStatus(server.stub(), "greedy", 1000000, &claimed).ok());
+  EXPECT_EQ(claimed.tasks_size(), 7);
+}
+
+TEST(LimitsTest, LeasesPerWorker) {
+  ServerOptions options = TestServer::DefaultOptions();
+  options.store.max_leases_per_worker = 3;
+  TestServer server(options);
+  EnqueueN(server.stub(), 10);
+  v1::ClaimTaskResponse first;
+  ASSERT_TRUE(ClaimStatus(server.stub(), "w1", 2, &first).ok());
+  ASSERT_EQ(first.tasks_size(), 2);
+  v1::ClaimTaskResponse second;
+  ASSERT_TRUE(ClaimStatus(server.stub(), "w1", 5, &second).ok());
+  EXPECT_EQ(second.tasks_size(), 1) << "cut down to the one lease left";
+  v1::ClaimTaskResponse third;
+  grpc::Status status = ClaimStatus(server.stub(), "w1", 1, &third);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(status.error_message().find("worker 'w1' already holds 3 leases"), std::string::npos)
+      << status.error_message();
+  EXPECT_NE(status.error_message().find("--max-leases-per-worker 3"), std::string::npos);
+  // Another worker is not affected; and a finished lease frees a slot.
+  v1::ClaimTaskResponse other;
+  ASSERT_TRUE(ClaimStatus(server.stub(), "w2", 3, &other).ok());
+  EXPECT_EQ(other.tasks_size(), 3);
+  EXPECT_TRUE(Submit(server.stub(), Success(first.tasks(0), "w1")).accepted());
+  ASSERT_TRUE(ClaimStatus(server.stub(), "w1", 5, &third).ok());
+  EXPECT_EQ(third.tasks_size(), 1);
+}
+
+TEST(LimitsTest, WorkerIdSize) {
+  TestServer server;
+  v1::ClaimTaskResponse claimed;
+  grpc::Status status = ClaimStatus(server.stub(), std::string(257, 'w'), 1, &claimed);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("worker_id is 257 bytes; the limit is 256"),
+            std::string::npos)
+      << status.error_message();
+  v1::HeartbeatRequest heartbeat;
+  heartbeat.set_worker_id(std::string(1 << 20, 'w'));
+  v1::HeartbeatResponse response;
+  EXPECT_EQ(server.stub().Heartbeat(Context().get(), heartbeat, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(ClaimStatus(server.stub(), std::string(256, 'w'), 1, &claimed).ok());
+}
+
+TEST(LimitsTest, OnlyTheLeaseHolderMaySubmitOrHeartbeat) {
+  TestServer server;
+  EnqueueN(server.stub(), 1);
+  v1::ClaimTaskResponse claimed = Claim(server.stub(), "owner");
+  ASSERT_EQ(claimed.tasks_size(), 1);
+  const v1::ClaimedTask& task = claimed.tasks(0);
+
+  // Another worker with the right fencing token: refused.
+  v1::SubmitResultResponse ack = Submit(server.stub(), Success(task, "impostor", "{\"x\":1}"));
+  EXPECT_FALSE(ack.accepted());
+  EXPECT_EQ(ack.reject_reason(), v1::REJECT_REASON_WRONG_WORKER);
+  EXPECT_NE(ack.message().find("is leased to 'owner', not 'impostor'"), std::string::npos)
+      << ack.message();
+  // No worker_id at all is no way around it.
+  v1::SubmitResultRequest anonymous = Success(task, "");
+  ack = Submit(server.stub(), anonymous);
+  EXPECT_FALSE(ack.accepted());
+  EXPECT_EQ(ack.reject_reason(), v1::REJECT_REASON_INVALID);
+  EXPECT_NE(ack.message().find("worker_id is empty"), std::string::npos) << ack.message();
+
+  // The impostor's heartbeat does not extend the owner's lease.
+  v1::HeartbeatRequest heartbeat;
+  heartbeat.set_worker_id("impostor");
+  v1::HeldLease* held = heartbeat.add_leases();
+  held->set_task_id(task.task_id());
+  held->set_fencing_token(task.lease().fencing_token());
+  v1::HeartbeatResponse beat;
+  ASSERT_TRUE(server.stub().Heartbeat(Context().get(), heartbeat, &beat).ok());
+  ASSERT_EQ(beat.lost_task_ids_size(), 1);
+  EXPECT_EQ(beat.lost_task_ids(0), task.task_id());
+  EXPECT_EQ(GetTask(server.stub(), task.task_id()).task().lease_deadline_unix_ms(),
+            task.lease().deadline_unix_ms());
+
+  // The owner's result is the one stored.
+  ack = Submit(server.stub(), Success(task, "owner", "{\"by\":\"owner\"}"));
+  EXPECT_TRUE(ack.accepted()) << ack.message();
+  v1::GetResultRequest get;
+  get.set_task_id(task.task_id());
+  v1::GetResultResponse result;
+  ASSERT_TRUE(server.stub().GetResult(Context().get(), get, &result).ok());
+  EXPECT_EQ(result.result_json(), "{\"by\":\"owner\"}");
+}
+
+}  // namespace
+}  // namespace skillstore::server::testing
