@@ -47,9 +47,11 @@ _help_cache = {}
 
 
 def help_text(binary, subcommand=None):
+    """subcommand: None, a name, or a tuple of names (`skillctl token new`)."""
     key = (binary, subcommand)
     if key not in _help_cache:
-        argv = [os.path.join(BIN, binary)] + ([subcommand] if subcommand else []) + ["--help"]
+        path = list(subcommand) if isinstance(subcommand, tuple) else [subcommand] if subcommand else []
+        argv = [os.path.join(BIN, binary)] + path + ["--help"]
         run = subprocess.run(argv, capture_output=True, text=True, timeout=30)
         if run.returncode != 0:
             fail(f"{' '.join(argv)} exited {run.returncode}: {run.stderr}")
@@ -69,24 +71,36 @@ def help_flags(text):
     return flags
 
 
-def skillctl_commands():
-    text = help_text("skillctl")
+def subcommands_in(text):
     part = re.split(r"^Subcommands:\s*$", text, flags=re.M | re.I)
     if len(part) < 2:
         return set()
     return set(re.findall(r"^\s{2}([a-z]+)\s", part[1], re.M))
 
 
+def skillctl_commands():
+    return subcommands_in(help_text("skillctl"))
+
+
 def check_command(tokens, where):
     """tokens: a command line starting at a binary name."""
     binary = os.path.basename(tokens[0])
     sub = None
+    nested = None  # `skillctl token new`: flags of the nested command count too
     if binary == "skillctl":
-        for t in tokens[1:]:
+        for i, t in enumerate(tokens[1:], start=1):
             if not t.startswith("-") and t in skillctl_commands():
                 sub = t
+                inner = subcommands_in(help_text(binary, sub))
+                for u in tokens[i + 1:]:
+                    if not u.startswith("-") and u in inner:
+                        nested = (sub, u)
+                        break
                 break
     known = help_flags(help_text(binary)) | (help_flags(help_text(binary, sub)) if sub else set())
+    if nested:
+        known |= help_flags(help_text(binary, nested))
+        sub = " ".join(nested)
     for t in tokens[1:]:
         if t in ("|", "&&", "||", ";", "&", ">", "<") or t.startswith(">"):
             break
