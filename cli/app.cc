@@ -105,6 +105,10 @@ int Main(int argc, char** argv) {
   for (const std::string& warning : global.security.warnings) {
     std::cerr << "skillctl: warning: " << warning << "\n";
   }
+  if (const std::string warning = client::PlaintextTokenWarning(global.server, global.security);
+      !warning.empty()) {
+    std::cerr << "skillctl: warning: " << warning << "\n";
+  }
   const absl::Status status = selected();
   if (!status.ok()) {
     std::cerr << "skillctl: " << status.message() << "\n";

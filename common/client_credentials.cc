@@ -17,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "common/auth/tls_files.h"
 
 namespace skillstore::client {
@@ -215,6 +216,31 @@ std::shared_ptr<grpc::Channel> CreateClientChannel(const std::string& address,
   interceptors.push_back(std::make_unique<BearerInterceptorFactory>(security.token));
   return grpc::experimental::CreateCustomChannelWithInterceptors(address, credentials, args,
                                                                  std::move(interceptors));
+}
+
+std::string PlaintextTokenWarning(absl::string_view address, const ClientSecurity& security) {
+  if (security.tls || security.token.empty()) return "";
+  absl::string_view target = address;
+  if (absl::StartsWith(target, "unix:") || absl::StartsWith(target, "unix-abstract:")) return "";
+  for (absl::string_view scheme : {"dns:///", "dns:", "ipv4:", "ipv6:"}) {
+    if (absl::ConsumePrefix(&target, scheme)) break;
+  }
+  // host:port, [v6]:port, or a bare host.
+  absl::string_view host = target;
+  if (absl::ConsumePrefix(&host, "[")) {
+    host = host.substr(0, host.find(']'));
+  } else if (const size_t colon = host.rfind(':');
+             colon != absl::string_view::npos && host.find(':') == colon) {
+    host = host.substr(0, colon);
+  }
+  const std::string lower = absl::AsciiStrToLower(host);
+  if (lower == "localhost" || absl::StartsWith(lower, "127.") || lower == "::1" ||
+      absl::EndsWith(lower, ".localhost")) {
+    return "";
+  }
+  return absl::StrCat("the token goes to ", lower,
+                      " unencrypted: anyone on the network path can read and reuse it; "
+                      "connect with --tls-ca (or --tls) to a server with --tls-cert");
 }
 
 std::string TlsFailureHint(absl::string_view grpc_message, bool tls) {

@@ -92,6 +92,11 @@ std::shared_ptr<grpc::Channel> CreateClientChannel(const std::string& address,
                                                    const ClientSecurity& security,
                                                    grpc::ChannelArguments args);
 
+// A warning when `security` sends a token without TLS to `address` and the
+// host is not loopback (localhost, 127.0.0.0/8, ::1, unix:): anyone on the
+// path could read and reuse the token. Empty otherwise.
+std::string PlaintextTokenWarning(absl::string_view address, const ClientSecurity& security);
+
 // A hint for an UNAVAILABLE error whose message shows a TLS problem (failed
 // handshake, bad certificate, plaintext against TLS); empty when the message
 // does not look like one. gRPC reports these as plain UNAVAILABLE, which

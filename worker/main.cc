@@ -47,6 +47,11 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   SignalWatcher signals;  // before any other thread exists
   spdlog::info("connecting to {} over {}", options.server, options.security.Describe());
+  if (const std::string warning =
+          skillstore::client::PlaintextTokenWarning(options.server, options.security);
+      !warning.empty()) {
+    spdlog::warn("{}", warning);
+  }
   Worker worker(options, std::move(skills_root),
                 MakeWorkerChannel(options.server, options.security));
   signals.Start(

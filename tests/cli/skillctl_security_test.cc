@@ -140,6 +140,25 @@ TEST(ClientSecurityLoad, TlsFilesAreCheckedUpFront) {
   EXPECT_THAT(std::string(mismatch.status().message()), HasSubstr("does not belong"));
 }
 
+TEST(ClientSecurityLoad, WarnsOfATokenSentInPlaintextOffLoopback) {
+  client::ClientSecurity security;
+  security.token = "sks_x";
+  for (const char* local : {"127.0.0.1:50051", "localhost:50051", "[::1]:50051",
+                            "dns:///localhost:1", "unix:/run/skillstore.sock"}) {
+    EXPECT_EQ(client::PlaintextTokenWarning(local, security), "") << local;
+  }
+  for (const char* remote : {"10.0.0.5:50051", "coordinator.example.net:50051",
+                             "[2001:db8::1]:50051", "server:50051"}) {
+    EXPECT_THAT(client::PlaintextTokenWarning(remote, security), HasSubstr("unencrypted"))
+        << remote;
+  }
+  security.tls = true;
+  EXPECT_EQ(client::PlaintextTokenWarning("10.0.0.5:50051", security), "");
+  security.tls = false;
+  security.token.clear();
+  EXPECT_EQ(client::PlaintextTokenWarning("10.0.0.5:50051", security), "");
+}
+
 TEST(ClientSecurityLoad, RefusalsMapToExitCodeSeven) {
   const grpc::Status unauthenticated(grpc::StatusCode::UNAUTHENTICATED, "unknown token");
   absl::Status status = cli::FromGrpcStatus(unauthenticated, "get progress", "h:1");
