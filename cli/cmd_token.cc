@@ -17,6 +17,7 @@
 #include "cli/command.h"
 #include "cli/json_view.h"
 #include "common/auth/token.h"
+#include "common/client_credentials.h"
 
 namespace skillstore::cli {
 namespace {
@@ -85,17 +86,8 @@ absl::Status RunTokenHash(const GlobalOptions& global, const TokenHashOptions& o
   const std::string input((std::istreambuf_iterator<char>(std::cin)),
                           std::istreambuf_iterator<char>());
   const std::string token(absl::StripAsciiWhitespace(input));
-  if (token.empty()) {
-    return absl::InvalidArgumentError(
-        "token hash: no token on stdin (usage: skillctl token hash --role R < token-file)");
-  }
-  for (char c : token) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f) {
-      return absl::InvalidArgumentError(
-          "token hash: stdin must hold one token (one word on one line); clients could not send "
-          "this one in a header");
-    }
+  if (absl::Status status = client::CheckToken(token, "token hash: stdin"); !status.ok()) {
+    return status;
   }
   const std::string line = TokenFileLine(*role, token, options.label);
   if (global.json()) {

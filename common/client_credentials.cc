@@ -78,10 +78,12 @@ absl::StatusOr<std::string> ReadWholeFile(absl::string_view flag, const std::str
   return contents.str();
 }
 
+}  // namespace
+
 // gRPC sends ASCII metadata values only if every byte is printable (0x20 to
 // 0x7e); a space inside the token would also make "Bearer <token>"
 // ambiguous. Tokens from `skillctl token new` are base64url.
-absl::Status CheckTokenCharacters(absl::string_view token, absl::string_view source) {
+absl::Status CheckToken(absl::string_view token, absl::string_view source) {
   if (token.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(std::string(source), " holds no token"));
   }
@@ -96,8 +98,6 @@ absl::Status CheckTokenCharacters(absl::string_view token, absl::string_view sou
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 void AddClientSecurityFlags(CLI::App& app, ClientSecurityFlags* flags) {
   app.add_option("--token-file", flags->token_file,
@@ -118,7 +118,7 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path,
   absl::StatusOr<std::string> contents = ReadWholeFile("--token-file", path);
   if (!contents.ok()) return contents.status();
   std::string token(absl::StripAsciiWhitespace(*contents));
-  if (absl::Status status = CheckTokenCharacters(token, absl::StrCat("--token-file ", path));
+  if (absl::Status status = CheckToken(token, absl::StrCat("--token-file ", path));
       !status.ok()) {
     return status;
   }
@@ -141,7 +141,7 @@ absl::StatusOr<ClientSecurity> LoadClientSecurity(const ClientSecurityFlags& fla
     security.token_source = absl::StrCat("--token-file ", flags.token_file);
   } else if (env_token != nullptr && *env_token != '\0') {
     std::string token(absl::StripAsciiWhitespace(env_token));
-    if (absl::Status status = CheckTokenCharacters(token, absl::StrCat("$", kTokenEnvVar));
+    if (absl::Status status = CheckToken(token, absl::StrCat("$", kTokenEnvVar));
         !status.ok()) {
       return status;
     }

@@ -85,6 +85,11 @@ absl::StatusOr<ClientSecurity> LoadClientSecurity(const ClientSecurityFlags& fla
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path,
                                           std::vector<std::string>* warnings);
 
+// OK when `token` can travel as "authorization: Bearer <token>": not empty,
+// printable ASCII without spaces. INVALID_ARGUMENT naming `source` (where the
+// token came from) otherwise.
+absl::Status CheckToken(absl::string_view token, absl::string_view source);
+
 // A channel to `address` with TLS or plaintext as `security` says, sending
 // its token (if any) on every call. `args` carries the caller's own channel
 // settings (message sizes, reconnect backoff).
