@@ -398,5 +398,36 @@ TEST_F(SkillctlSecurityTest, MutualTls) {
   EXPECT_EQ(stranger.exit_code, 3) << stranger.err;
 }
 
+TEST_F(SkillctlSecurityTest, MutualTlsWithTokensNeedsBoth) {
+  MakeCertificates();
+  MakeTokens();
+  WriteSkill();
+  std::vector<std::string> args = TlsServerArgs();
+  args.insert(args.end(),
+              {"--tls-client-ca", certs_.ca_cert, "--auth-token-file", dir_.File("tokens")});
+  StartServer(args);
+  const std::vector<std::string> tls = {"--tls-ca", certs_.ca_cert, "--tls-cert",
+                                        certs_.client_cert, "--tls-key", certs_.client_key};
+  auto ctl = [&](std::vector<std::string> extra) {
+    std::vector<std::string> all = tls;
+    all.insert(all.end(), extra.begin(), extra.end());
+    return Ctl(all);
+  };
+  CommandResult cert_only = ctl({"progress"});
+  EXPECT_EQ(cert_only.exit_code, 7) << cert_only.err;
+  CommandResult reader = ctl({"--token-file", TokenFile("reader"), "progress"});
+  EXPECT_EQ(reader.exit_code, 0) << reader.err;
+  CommandResult reader_enqueue =
+      ctl({"--token-file", TokenFile("reader"), "enqueue", "--type", "parse", dir_.File("skills")});
+  EXPECT_EQ(reader_enqueue.exit_code, 7) << reader_enqueue.err;
+  CommandResult admin_enqueue =
+      ctl({"--token-file", TokenFile("admin"), "enqueue", "--type", "parse", dir_.File("skills")});
+  EXPECT_EQ(admin_enqueue.exit_code, 0) << admin_enqueue.err;
+  // The token without the certificate: the handshake fails first.
+  CommandResult token_only =
+      Ctl({"--tls-ca", certs_.ca_cert, "--token-file", TokenFile("admin"), "progress"});
+  EXPECT_EQ(token_only.exit_code, 3) << token_only.err;
+}
+
 }  // namespace
 }  // namespace skillstore::testing
