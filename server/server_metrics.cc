@@ -24,7 +24,7 @@ constexpr EventDefinition kEvents[kNumTaskEvents] = {
     {TaskEvent::kFailed, "skillstore_tasks_failed_total",
      "Tasks that ended failed (dead letter: not retryable or out of attempts), by type"},
     {TaskEvent::kRetried, "skillstore_tasks_retried_total",
-     "Tasks re-queued with backoff after a failed or expired attempt, by type"},
+     "Tasks re-queued: with backoff after a failed or expired attempt, or by RetryTask, by type"},
     {TaskEvent::kLeaseExpired, "skillstore_tasks_lease_expired_total",
      "Leases taken back by the reaper because the worker stopped heartbeating, by type"},
     {TaskEvent::kCancelled, "skillstore_tasks_cancelled_total", "Tasks cancelled, by type"},

@@ -36,6 +36,10 @@ class Statement {
   Statement& Bind(int index, int value) { return Bind(index, static_cast<int64_t>(value)); }
   Statement& Bind(int index, double value);
   Statement& BindText(int index, std::string_view value);
+  // Binds without copying: `value` must stay alive and unchanged until the
+  // statement is reset (this Statement destroyed). For big values on the
+  // hot path (result JSON).
+  Statement& BindTextNoCopy(int index, std::string_view value);
   Statement& BindBlob(int index, std::string_view value);
   Statement& BindNull(int index);
   // Binds NULL for an empty string, the text otherwise.
@@ -55,6 +59,11 @@ class Statement {
   sqlite3_stmt* stmt_;
   int bind_error_ = SQLITE_OK;
 };
+
+// Page size of databases this server creates (see Db::Open).
+inline constexpr int kNewDatabasePageSize = 16384;
+// Statement journals up to this size stay in one memory chunk (see Db::Open).
+inline constexpr int kStatementJournalBytes = 1 << 20;
 
 class Db {
  public:

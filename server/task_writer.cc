@@ -43,6 +43,7 @@ void TxnEffects::Merge(const TxnEffects& other) {
   claimable = claimable || other.claimable;
   workers_changed = workers_changed || other.workers_changed;
   events.Merge(other.events);
+  after_commit.insert(after_commit.end(), other.after_commit.begin(), other.after_commit.end());
 }
 
 absl::StatusOr<v1::EnqueueResponse> TaskWriter::Enqueue(const v1::EnqueueRequest& request,
@@ -387,7 +388,7 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResu
         db_.Prepare("INSERT OR REPLACE INTO results (task_id, result, error, metrics, "
                     "created_at) VALUES (?1, ?2, NULL, ?3, ?4)"));
     result.Bind(1, lease.task_id)
-        .BindText(2, request.result_json())
+        .BindTextNoCopy(2, request.result_json())  // `request` outlives `result`
         .BindText(3, metrics)
         .Bind(4, MsToSeconds(now_ms));
     SKS_RETURN_IF_ERROR(result.Run());
@@ -517,7 +518,7 @@ absl::StatusOr<v1::TaskInfo> TaskWriter::Cancel(const v1::CancelTaskRequest& req
 }
 
 absl::Status TaskWriter::RequeueForRetry(int64_t task_id, v1::TaskStatus from,
-                                         TxnEffects& effects) {
+                                         v1::TaskType type, TxnEffects& effects) {
   SKS_ASSIGN_OR_RETURN(
       Statement requeue,
       db_.Prepare("UPDATE tasks SET status = 'queued', retry_base = attempts, worker_id = NULL, "
@@ -529,6 +530,7 @@ absl::Status TaskWriter::RequeueForRetry(int64_t task_id, v1::TaskStatus from,
   drop.Bind(1, task_id);
   SKS_RETURN_IF_ERROR(drop.Run());
   effects.Move(from, v1::TASK_STATUS_QUEUED);
+  effects.events.Add(TaskEvent::kRetried, type);
   spdlog::debug("task {} put back in the queue (was {})", task_id, TaskStatusText(from));
   return absl::OkStatus();
 }
@@ -537,17 +539,17 @@ absl::StatusOr<v1::RetryTaskResponse> TaskWriter::Retry(const v1::RetryTaskReque
                                                         int64_t now_ms, TxnEffects& effects) {
   v1::RetryTaskResponse response;
   if (request.all_failed()) {
-    std::vector<int64_t> ids;
-    SKS_ASSIGN_OR_RETURN(
-        Statement select,
-        db_.Prepare("SELECT task_id FROM tasks WHERE status = 'failed' ORDER BY task_id"));
+    std::vector<std::pair<int64_t, v1::TaskType>> ids;
+    SKS_ASSIGN_OR_RETURN(Statement select,
+                         db_.Prepare("SELECT task_id, task_type FROM tasks WHERE status = 'failed' "
+                                     "ORDER BY task_id"));
     while (true) {
       SKS_ASSIGN_OR_RETURN(bool row, select.Step());
       if (!row) break;
-      ids.push_back(select.ColumnInt(0));
+      ids.emplace_back(select.ColumnInt(0), TaskTypeFromText(select.ColumnText(1)));
     }
-    for (int64_t id : ids) {
-      SKS_RETURN_IF_ERROR(RequeueForRetry(id, v1::TASK_STATUS_FAILED, effects));
+    for (const auto& [id, type] : ids) {
+      SKS_RETURN_IF_ERROR(RequeueForRetry(id, v1::TASK_STATUS_FAILED, type, effects));
       response.add_task_ids(absl::StrCat(id));
     }
   } else {
@@ -561,7 +563,8 @@ absl::StatusOr<v1::RetryTaskResponse> TaskWriter::Retry(const v1::RetryTaskReque
           absl::StrCat("task ", lease.task_id, " is ", TaskStatusText(lease.status),
                        "; only failed or cancelled tasks can be retried"));
     }
-    SKS_RETURN_IF_ERROR(RequeueForRetry(lease.task_id, lease.status, effects));
+    SKS_RETURN_IF_ERROR(RequeueForRetry(lease.task_id, lease.status,
+                                        TaskTypeFromText(lease.task_type), effects));
     response.add_task_ids(absl::StrCat(lease.task_id));
   }
   response.set_retried_count(response.task_ids_size());
@@ -588,9 +591,6 @@ absl::Status TaskWriter::Reap(int64_t now_ms, TxnEffects& effects) {
     SKS_ASSIGN_OR_RETURN(bool found, LoadLease(task_id, &lease));
     if (!found) continue;
     effects.events.Add(TaskEvent::kLeaseExpired, TaskTypeFromText(lease.task_type));
-    logging::LogFields fields({{"task_id", absl::StrCat(task_id)},
-                               {"worker_id", lease.worker_id},
-                               {"attempt", lease.attempts}});
     const std::string error =
         absl::StrCat("lease expired on attempt ", lease.attempts, " (worker '", lease.worker_id,
                      "' stopped heartbeating)");
@@ -605,7 +605,12 @@ absl::Status TaskWriter::Reap(int64_t now_ms, TxnEffects& effects) {
         RequeueOrFail(lease, /*retryable=*/true, error,
                       metrics.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                       now_ms, effects));
-    spdlog::info("task {}: {}; now {}", task_id, error, TaskStatusText(status));
+    effects.after_commit.push_back([task_id, worker_id = lease.worker_id,
+                                    attempt = lease.attempts, error, status] {
+      logging::LogFields fields(
+          {{"task_id", absl::StrCat(task_id)}, {"worker_id", worker_id}, {"attempt", attempt}});
+      spdlog::info("task {}: {}; now {}", task_id, error, TaskStatusText(status));
+    });
   }
 
   // Lost workers: three heartbeat intervals without a heartbeat.
@@ -629,8 +634,9 @@ absl::Status TaskWriter::Reap(int64_t now_ms, TxnEffects& effects) {
     mark.BindText(1, worker_id);
     SKS_RETURN_IF_ERROR(mark.Run());
     effects.workers_changed = true;
-    spdlog::info("worker {} lost: no heartbeat for {} s", worker_id,
-                 3 * options_.heartbeat_interval_seconds());
+    effects.after_commit.push_back([worker_id, seconds = 3 * options_.heartbeat_interval_seconds()] {
+      spdlog::info("worker {} lost: no heartbeat for {} s", worker_id, seconds);
+    });
   }
   return absl::OkStatus();
 }

@@ -16,6 +16,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,9 @@ struct TxnEffects {
   bool workers_changed = false;
   // Per-type events and reported run times, for the metrics (task_events.h).
   TaskEvents events;
+  // Log lines about changes (lease expired, worker lost), written only once
+  // the COMMIT made them true: a rolled-back change is never reported.
+  std::vector<std::function<void()>> after_commit;
 
   void Add(v1::TaskStatus to) { ++status_delta[to]; }
   void Move(v1::TaskStatus from, v1::TaskStatus to);
@@ -128,7 +132,8 @@ class TaskWriter {
 
   absl::Status UpsertWorker(const std::string& worker_id, const std::string& hostname,
                             const char* status, int64_t now_ms, TxnEffects& effects);
-  absl::Status RequeueForRetry(int64_t task_id, v1::TaskStatus from, TxnEffects& effects);
+  absl::Status RequeueForRetry(int64_t task_id, v1::TaskStatus from, v1::TaskType type,
+                               TxnEffects& effects);
 
   Db& db_;
   const StoreOptions options_;

@@ -110,90 +110,120 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
     return;
   }
 
-  // Completions run after the COMMIT, with its status.
-  std::vector<std::function<void(const absl::Status&)>> completions;
-  completions.reserve(operations.size() + claims.size());
+  // Claims in the order they are served: waiting ones first (they came
+  // first), then the new ones. A waiting claim is looked at only when this
+  // batch can have made a task claimable (or on the tick).
+  std::vector<PendingClaim*> claim_order;
+  std::vector<std::list<PendingClaim>::iterator> waiting_order;
+  for (auto it = waiting_.begin(); it != waiting_.end(); ++it) waiting_order.push_back(it);
+  // Per claim in claim_order: served (answered now) and how; unserved ones
+  // wait (ExpireWaiters answers those that may not).
+  std::vector<bool> served;
+  std::vector<absl::StatusOr<v1::ClaimTaskResponse>> claim_results;
+  std::vector<absl::Status> op_status(operations.size());
   TxnEffects batch;
 
   const auto txn_start = std::chrono::steady_clock::now();
-  absl::StatusOr<std::unique_ptr<Transaction>> txn = Transaction::Begin(db_);
-  if (!txn.ok()) {
-    spdlog::error("cannot begin a write transaction: {}", txn.status().ToString());
-    for (Operation& op : operations) op.done(txn.status());
-    for (PendingClaim& claim : claims) claim.done(txn.status());
-    return;
-  }
-
-  for (Operation& op : operations) {
-    TxnEffects effects;
-    absl::Status status = InSavepoint([&] { return op.apply(writer_, now_ms, effects); });
-    if (status.ok()) batch.Merge(effects);
-    completions.push_back([done = std::move(op.done), status](const absl::Status& commit) {
-      done(status.ok() ? commit : status);
-    });
-  }
-  if (tick) {
-    TxnEffects effects;
-    absl::Status status = InSavepoint([&] { return writer_.Reap(now_ms, effects); });
-    if (status.ok()) {
-      batch.Merge(effects);
-    } else {
-      spdlog::error("reaper: {}", status.ToString());
+  std::unique_ptr<Transaction> txn;
+  // One pass over the batch inside `txn`. Fast pass (savepoints false): no
+  // SAVEPOINT per operation, because SQLite copies every page an operation
+  // touches into its sub-journal (with 16 KiB pages that was most of the
+  // writer's CPU); it gives up (false) at the first failing operation, the
+  // transaction is rolled back and the slow pass runs the batch again with a
+  // SAVEPOINT around each operation so the failing one is undone alone.
+  // Operations only read and write the database and their own response, so
+  // running one twice is harmless.
+  auto run_pass = [&](bool savepoints) -> bool {
+    batch = TxnEffects();
+    auto guarded = [&](const std::function<absl::Status()>& body) {
+      return savepoints ? InSavepoint(body) : body();
+    };
+    for (size_t i = 0; i < operations.size(); ++i) {
+      TxnEffects effects;
+      op_status[i] = guarded([&] { return operations[i].apply(writer_, now_ms, effects); });
+      if (!op_status[i].ok() && !savepoints) return false;
+      if (op_status[i].ok()) batch.Merge(effects);
     }
-  }
-
-  // Claims: waiting ones first (they came first), then the new ones. Once a
-  // claim for all types finds nothing, no later claim in this batch can.
-  bool queue_empty = false;
-  auto try_claim = [&](PendingClaim& claim) -> bool {
-    // A client that has gone must not be leased tasks it will never run.
-    if (claim.cancelled()) return false;
-    v1::ClaimTaskResponse response;
-    absl::Status status;
-    if (!queue_empty) {
-      status = InSavepoint([&]() -> absl::Status {
-        TxnEffects effects;
+    if (tick) {
+      TxnEffects effects;
+      absl::Status status = guarded([&] { return writer_.Reap(now_ms, effects); });
+      if (!status.ok() && !savepoints) return false;
+      if (status.ok()) {
+        batch.Merge(effects);
+      } else {
+        spdlog::error("reaper: {}", status.ToString());
+      }
+    }
+    claim_order.clear();
+    if (!waiting_order.empty() && (tick || batch.claimable)) {
+      for (auto it : waiting_order) claim_order.push_back(&*it);
+    }
+    const size_t first_new = claim_order.size();
+    for (PendingClaim& claim : claims) claim_order.push_back(&claim);
+    served.assign(claim_order.size(), false);
+    claim_results.clear();
+    claim_results.resize(claim_order.size(), absl::UnknownError("not served"));
+    // Once a claim for all types finds nothing, no later claim in this batch can.
+    bool queue_empty = false;
+    for (size_t i = 0; i < claim_order.size(); ++i) {
+      PendingClaim& claim = *claim_order[i];
+      // A client that has gone must not be leased tasks it will never run.
+      if (claim.cancelled()) continue;
+      if (queue_empty) continue;
+      TxnEffects effects;
+      v1::ClaimTaskResponse response;
+      absl::Status status = guarded([&]() -> absl::Status {
         absl::StatusOr<v1::ClaimTaskResponse> claimed =
             writer_.Claim(claim.request, now_ms, effects);
         if (!claimed.ok()) return claimed.status();
         response = *std::move(claimed);
-        batch.Merge(effects);
         return absl::OkStatus();
       });
+      if (!status.ok() && !savepoints) return false;
+      if (status.ok() && response.tasks().empty()) {
+        if (claim.request.types().empty()) queue_empty = true;
+        continue;
+      }
+      if (status.ok()) batch.Merge(effects);
+      served[i] = true;
+      claim_results[i] = status.ok() ? absl::StatusOr<v1::ClaimTaskResponse>(std::move(response))
+                                     : absl::StatusOr<v1::ClaimTaskResponse>(status);
     }
-    if (status.ok() && response.tasks().empty()) {
-      if (claim.request.types().empty()) queue_empty = true;
-      return false;
-    }
-    completions.push_back([done = std::move(claim.done), status,
-                           response = std::move(response)](const absl::Status& commit) mutable {
-      if (!status.ok()) return done(status);
-      if (!commit.ok()) return done(commit);
-      done(std::move(response));
-    });
+    (void)first_new;
     return true;
   };
-  if (!waiting_.empty() && (tick || batch.claimable)) {
-    for (auto it = waiting_.begin(); it != waiting_.end();) {
-      it = try_claim(*it) ? waiting_.erase(it) : std::next(it);
+
+  absl::Status begin_status;
+  for (bool savepoints : {false, true}) {
+    absl::StatusOr<std::unique_ptr<Transaction>> begun = Transaction::Begin(db_);
+    if (!begun.ok()) {
+      begin_status = begun.status();
+      break;
     }
+    txn = *std::move(begun);
+    if (run_pass(savepoints)) break;
+    txn.reset();  // rolls the failed fast pass back
   }
-  for (PendingClaim& claim : claims) {
-    if (try_claim(claim)) continue;
-    waiting_.push_back(std::move(claim));  // ExpireWaiters answers it if it may not wait
+  if (txn == nullptr) {
+    spdlog::error("cannot begin a write transaction: {}", begin_status.ToString());
+    for (Operation& op : operations) op.done(begin_status);
+    for (PendingClaim& claim : claims) claim.done(begin_status);
+    return;
   }
 
-  absl::Status commit = (*txn)->Commit();
-  txn->reset();  // rolls back when the COMMIT failed
+  absl::Status commit = txn->Commit();
+  txn.reset();  // rolls back when the COMMIT failed
   if (!commit.ok()) {
     if (options_.metrics != nullptr) options_.metrics->OnCommitFailed();
-    spdlog::error("group commit of {} operations failed: {}", completions.size(),
+    spdlog::error("group commit of {} operations failed: {}", operations.size() + claims.size(),
                   commit.ToString());
   } else {
     progress_.Apply(batch, now_ms);
+    size_t answered = operations.size();
+    for (bool s : served) answered += s ? 1 : 0;
     if (options_.metrics != nullptr) {
       options_.metrics->OnCommit(
-          batch, completions.size(),
+          batch, answered,
           std::chrono::duration<double>(std::chrono::steady_clock::now() - txn_start).count());
     }
     if (batch.workers_changed) {
@@ -204,8 +234,31 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
         if (row.ok() && *row) progress_.SetActiveWorkers(static_cast<int>(count->ColumnInt(0)));
       }
     }
+    for (const auto& log : batch.after_commit) log();
   }
-  for (auto& completion : completions) completion(commit);
+
+  // Completions run after the COMMIT, with its status.
+  for (size_t i = 0; i < operations.size(); ++i) {
+    operations[i].done(op_status[i].ok() ? commit : op_status[i]);
+  }
+  const size_t waiting_looked_at = claim_order.size() - claims.size();
+  for (size_t i = 0; i < claim_order.size(); ++i) {
+    if (!served[i]) continue;
+    PendingClaim& claim = *claim_order[i];
+    if (!claim_results[i].ok()) {
+      claim.done(claim_results[i].status());
+    } else if (!commit.ok()) {
+      claim.done(commit);
+    } else {
+      claim.done(*std::move(claim_results[i]));
+    }
+  }
+  for (size_t i = 0; i < waiting_looked_at; ++i) {
+    if (served[i]) waiting_.erase(waiting_order[i]);
+  }
+  for (size_t i = waiting_looked_at; i < claim_order.size(); ++i) {
+    if (!served[i]) waiting_.push_back(std::move(*claim_order[i]));
+  }
   ExpireWaiters(now_ms);
 }
 

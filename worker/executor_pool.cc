@@ -29,23 +29,29 @@ void ExecutorPool::Submit(Job job) {
     std::lock_guard<std::mutex> lock(core_->mu);
     core_->queue.push_back(std::move(state));
   }
-  core_->cv.notify_all();
+  core_->work_cv.notify_one();
 }
 
 void ExecutorPool::ThreadMain(std::shared_ptr<Core> core, std::shared_ptr<ThreadState> self) {
   while (true) {
     std::shared_ptr<JobState> job;
+    bool wake_watchdog = false;
     {
       std::unique_lock<std::mutex> lock(core->mu);
-      core->cv.wait(lock, [&] { return core->stop || !core->queue.empty(); });
+      core->work_cv.wait(lock, [&] { return core->stop || !core->queue.empty(); });
       if (core->queue.empty()) return;  // stop requested and no work left
       job = std::move(core->queue.front());
       core->queue.pop_front();
       job->started = absl::Now();
       job->deadline = job->started + job->job.timeout;
       self->current = job;
+      // Only a deadline earlier than the watchdog's next look needs it now.
+      if (job->deadline < core->watchdog_wake) {
+        core->watchdog_wake = job->deadline;
+        wake_watchdog = true;
+      }
     }
-    core->cv.notify_all();  // the watchdog has a new deadline to watch
+    if (wake_watchdog) core->cv.notify_all();
 
     Outcome outcome;
     bool have_outcome = true;
@@ -72,7 +78,14 @@ void ExecutorPool::ThreadMain(std::shared_ptr<Core> core, std::shared_ptr<Thread
       self->current.reset();
     }
     if (have_outcome && !job->delivered.exchange(true)) job->job.done(std::move(outcome));
-    core->cv.notify_all();
+    bool stopping;
+    {
+      std::lock_guard<std::mutex> lock(core->mu);
+      stopping = core->stop;
+    }
+    // Shutdown and the exiting watchdog wait for running jobs to end; in
+    // normal operation a finished job needs nobody woken.
+    if (stopping) core->cv.notify_all();
   }
 }
 
@@ -115,11 +128,13 @@ void ExecutorPool::WatchdogLoop() {
       lock.lock();
     }
     if (!expired.empty()) continue;
+    core_->watchdog_wake = earliest;
     if (earliest == absl::InfiniteFuture()) {
       core_->cv.wait(lock);
     } else {
       core_->cv.wait_until(lock, absl::ToChronoTime(earliest));
     }
+    core_->watchdog_wake = absl::InfinitePast();  // awake: every new deadline is seen
   }
 }
 
@@ -129,6 +144,7 @@ void ExecutorPool::Shutdown(absl::Time deadline) {
   std::unique_lock<std::mutex> lock(core_->mu);
   core_->stop = true;
   core_->cv.notify_all();
+  core_->work_cv.notify_all();
   // Wait for the queue to empty and every job to finish, up to `deadline`.
   auto busy = [this] {
     if (!core_->queue.empty()) return true;
@@ -165,6 +181,7 @@ void ExecutorPool::Shutdown(absl::Time deadline) {
   for (auto& [id, handle] : handles_) to_join.push_back(std::move(handle));
   handles_.clear();
   core_->cv.notify_all();
+  core_->work_cv.notify_all();
   lock.unlock();
   for (std::thread& t : to_join) t.join();
   core_->cv.notify_all();

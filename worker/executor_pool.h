@@ -82,7 +82,15 @@ class ExecutorPool {
   // the pool object is gone.
   struct Core {
     std::mutex mu;
-    std::condition_variable cv;            // work queued, job finished, stop
+    // Work queued or stop: wakes one idle pool thread per job (the watchdog
+    // never waits here, so a short task costs no watchdog wake-up).
+    std::condition_variable work_cv;
+    // The watchdog's: a deadline earlier than the one it sleeps until, a job
+    // finished during Shutdown, stop.
+    std::condition_variable cv;
+    // When the watchdog will look next (InfiniteFuture: only when told);
+    // a job starting with a later deadline does not need to wake it.
+    absl::Time watchdog_wake = absl::InfiniteFuture();
     std::deque<std::shared_ptr<JobState>> queue;
     std::map<std::thread::id, std::shared_ptr<ThreadState>> threads;
     bool stop = false;

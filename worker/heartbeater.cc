@@ -134,8 +134,9 @@ void Heartbeater::Loop() {
       continue;
     }
     if (IsPermanent(status)) {
-      spdlog::critical("heartbeat refused permanently: {}",
-                       ToAbslStatus("Heartbeat", status).ToString());
+      // main() logs the reason once, as the worker's last line.
+      spdlog::debug("heartbeat refused permanently: {}",
+                    ToAbslStatus("Heartbeat", status).ToString());
       on_fatal_(ToAbslStatus("Heartbeat", status));
       return;
     }

@@ -19,8 +19,11 @@ struct WorkerOptions {
   int concurrency = 1;
   // Tasks claimed beyond the running ones and kept ready in the executor's
   // queue, so a slot that frees never waits for a ClaimTask round trip (and
-  // claims come in batches). The command line defaults it to --concurrency.
+  // claims come in batches). Without --prefetch, prefetch_auto is set and
+  // the worker sizes it from measured task times (see worker.h), starting
+  // from --concurrency.
   int prefetch = 0;
+  bool prefetch_auto = false;
   std::string worker_id;  // default <hostname>-<pid>
   std::string hostname;
   std::vector<skillstore::v1::TaskType> types;  // empty: all types

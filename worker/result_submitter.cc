@@ -137,8 +137,9 @@ void ResultSubmitter::WriterLoop() {
     }
     if (stopping) return;
     if (IsPermanentForStream(status)) {
-      spdlog::critical("SubmitResult refused permanently: {}",
-                       ToAbslStatus("SubmitResult", status).ToString());
+      // main() logs the reason once, as the worker's last line.
+      spdlog::debug("SubmitResult refused permanently: {}",
+                    ToAbslStatus("SubmitResult", status).ToString());
       on_fatal_(ToAbslStatus("SubmitResult", status));
       return;
     }

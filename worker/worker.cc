@@ -240,8 +240,9 @@ void Worker::ClaimLoop(int claimer) {
 
     if (!status.ok()) {
       if (IsPermanent(status)) {
-        spdlog::critical("the server refused ClaimTask: {}",
-                         ToAbslStatus("ClaimTask", status).ToString());
+        // main() logs the reason once, as the worker's last line.
+        spdlog::debug("the server refused ClaimTask: {}",
+                      ToAbslStatus("ClaimTask", status).ToString());
         OnFatal(ToAbslStatus("ClaimTask", status));
         return;
       }

@@ -18,6 +18,15 @@
 // flight is asked for at once instead of after that round trip (with short
 // tasks the claim latency would otherwise cap the worker at ~1 task per RTT).
 //
+// Claims come in batches: a claim goes out when the slots held would
+// otherwise run dry (no claimed task waits behind the running ones) or when
+// at least half of them are free, never for each freed slot. With
+// --prefetch left to auto, the prefetch grows from --concurrency to what
+// keeps the slots busy for kPrefetchWindow of measured task time (capped at
+// kMaxAutoPrefetch): tiny tasks are then claimed ~100 per round trip, which
+// divides the per-claim cost (RPC, thread wake-ups, one commit) among them,
+// while long tasks are not hoarded away from other workers.
+//
 // The loop ends when draining (RequestDrain: SIGTERM/SIGINT), idle for
 // --exit-when-idle, --max-tasks reached, or a permanent error. Then: stop
 // claiming, tell the server we drain, wait for running tasks and for every
@@ -90,8 +99,13 @@ class Worker {
   void ClaimLoop(int claimer);
   // Ends the claim loops (cancelling their long-polls) unless already ending.
   void StopLocked(StopReason reason);
+  // The prefetch in effect (see the class comment).
+  int PrefetchLocked() const;
+  // Whether a claim should go out now: free slots, and either the held
+  // tasks would run dry or half the slots are free.
+  bool ClaimDueLocked() const;
   // Runs a claimed task; its slot is already counted in busy_slots_.
-  void Launch(const skillstore::v1::ClaimedTask& task);
+  void Launch(skillstore::v1::ClaimedTask task);
   void OnOutcome(const std::string& task_id, int64_t token, int attempt,
                  skillstore::v1::SubmitResultRequest outcome);
   void OnAck(const skillstore::v1::SubmitResultRequest& result,
@@ -125,6 +139,8 @@ class Worker {
   int claiming_slots_ = 0;                         // guarded by mu_; asked for by claims in flight
   bool unreachable_ = false;                      // guarded by mu_; the last claim failed
   std::set<grpc::ClientContext*> claim_contexts_;  // guarded by mu_; to cancel long-polls
+  // Moving average of task run times (seconds); < 0 until the first task.
+  double avg_task_seconds_ = -1;                  // guarded by mu_
 
   // For the summary line at exit.
   std::atomic<int64_t> accepted_{0};

@@ -55,6 +55,12 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
+int Count(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
 class WorkerSecurityTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -183,6 +189,8 @@ TEST_F(WorkerSecurityTest, RefusedTokenExitsOneWithOneClearLine) {
                                       "refused our token"),
             std::string::npos)
       << WorkerLog("unknown");
+  // One line says it, not one per RPC that was refused.
+  EXPECT_EQ(Count(WorkerLog("unknown"), "refused our token"), 1) << WorkerLog("unknown");
 
   // No token at all.
   EXPECT_EQ(RunWorker("none", {"--exit-when-idle", "30"}), 1) << WorkerLog("none");
