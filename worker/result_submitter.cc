@@ -14,6 +14,8 @@ namespace {
 // After a polite WritesDone, how long to wait for the server to close the
 // stream before cancelling it.
 constexpr auto kCloseGrace = std::chrono::seconds(2);
+// Results written back to back before the writer looks at the buffer again.
+constexpr size_t kMaxWriteBatch = 64;
 
 std::chrono::system_clock::time_point ToChrono(absl::Time t) {
   if (t == absl::InfiniteFuture()) return std::chrono::system_clock::time_point::max();
@@ -194,8 +196,9 @@ grpc::Status ResultSubmitter::RunOneStream(bool* got_ack) {
   });
 
   bool polite_close = false;
+  std::vector<Result> batch;
   while (true) {
-    std::optional<Result> next;
+    batch.clear();
     {
       std::unique_lock<std::mutex> lock(mu_);
       // Wake for new results, a broken stream, Stop(), or when the oldest
@@ -220,9 +223,21 @@ grpc::Status ResultSubmitter::RunOneStream(bool* got_ack) {
                      absl::FormatDuration(options_.ack_timeout));
         break;
       }
-      next = buffer_.TakeNextToSend(absl::Now());
+      // Everything pending goes out together: the writes of one batch are
+      // coalesced into few TCP segments (buffer hint on all but the last,
+      // which flushes), and this thread wakes once per batch, not per result.
+      const absl::Time now = absl::Now();
+      while (batch.size() < kMaxWriteBatch && buffer_.HasPending()) {
+        batch.push_back(*buffer_.TakeNextToSend(now));
+      }
     }
-    if (!stream->Write(*next)) break;  // the reader sees the break too
+    bool broken = false;
+    for (size_t i = 0; i < batch.size() && !broken; ++i) {
+      grpc::WriteOptions write_options;
+      if (i + 1 < batch.size()) write_options.set_buffer_hint();
+      broken = !stream->Write(batch[i], write_options);  // the reader sees the break too
+    }
+    if (broken) break;
   }
 
   if (polite_close) {

@@ -23,6 +23,10 @@ using skillstore::v1::SubmitResultResponse;
 constexpr absl::Duration kClaimGrace = absl::Seconds(30);
 // The last "I am draining" heartbeat may not hold up the exit for longer.
 constexpr absl::Duration kFinalHeartbeatTimeout = absl::Seconds(3);
+// Auto prefetch: claimed tasks to keep the slots busy this long (a claim
+// round trip is a commit, a few ms), at most kMaxAutoPrefetch of them.
+constexpr double kPrefetchWindowSeconds = 0.020;
+constexpr int kMaxAutoPrefetch = 128;
 
 #ifndef SKILLSTORE_VERSION
 #define SKILLSTORE_VERSION "dev"
@@ -173,15 +177,14 @@ void Worker::ClaimLoop(int claimer) {
         }
         // busy_slots_ counts tasks held from claim to outcome: running ones
         // and the prefetched ones queued in the pool behind them.
-        int free_slots =
-            options_.concurrency + options_.prefetch - busy_slots_ - claiming_slots_;
+        int free_slots = options_.concurrency + PrefetchLocked() - busy_slots_ - claiming_slots_;
         if (options_.max_tasks > 0) {
           free_slots = static_cast<int>(std::min<int64_t>(
               free_slots, options_.max_tasks - claimed_total_ - claiming_slots_));
         }
         // While the server is away only claimer 0 retries.
         const bool may_claim = claimer == 0 || !unreachable_;
-        if (may_claim && free_slots > 0 && !submitter_.Full()) {
+        if (may_claim && free_slots > 0 && ClaimDueLocked() && !submitter_.Full()) {
           want = free_slots;
           claiming_slots_ += want;
           if (options_.exit_when_idle != absl::InfiniteDuration()) {
@@ -269,11 +272,29 @@ void Worker::ClaimLoop(int claimer) {
     }
     backoff.Reset();
     heartbeater_.SetTiming(response.heartbeat_interval_seconds(), response.lease_seconds());
-    for (const ClaimedTask& task : response.tasks()) Launch(task);
+    for (ClaimedTask& task : *response.mutable_tasks()) Launch(std::move(task));
   }
 }
 
-void Worker::Launch(const ClaimedTask& task) {
+int Worker::PrefetchLocked() const {
+  if (!options_.prefetch_auto || avg_task_seconds_ < 0) return options_.prefetch;
+  const double per_slot = kPrefetchWindowSeconds / std::max(avg_task_seconds_, 1e-6);
+  const double wanted = std::ceil(options_.concurrency * per_slot);
+  return static_cast<int>(std::clamp<double>(wanted, options_.prefetch, kMaxAutoPrefetch));
+}
+
+bool Worker::ClaimDueLocked() const {
+  const int capacity = options_.concurrency + PrefetchLocked();
+  const int held = busy_slots_ + claiming_slots_;
+  if (held >= capacity) return false;
+  // Nothing claimed waits behind the running tasks: a slot may idle soon.
+  if (held <= options_.concurrency) return true;
+  return capacity - held >= std::max(1, capacity / 2);
+}
+
+void Worker::Launch(ClaimedTask claimed) {
+  auto shared_task = std::make_shared<const ClaimedTask>(std::move(claimed));
+  const ClaimedTask& task = *shared_task;
   const std::string id = task.task_id();
   const int64_t token = task.lease().fencing_token();
   const int attempt = task.lease().attempt();
@@ -286,7 +307,6 @@ void Worker::Launch(const ClaimedTask& task) {
                 TaskTypeName(task.type()), task.skill_path(), task.content().size(),
                 absl::FormatDuration(timeout));
 
-  auto shared_task = std::make_shared<const ClaimedTask>(task);
   std::shared_ptr<const TaskRunner> runner = runner_;
   ExecutorPool::Job job;
   job.name = absl::StrCat("task ", id, " attempt ", attempt);
@@ -330,7 +350,11 @@ void Worker::OnOutcome(const std::string& task_id, int64_t token, int attempt,
   std::lock_guard<std::mutex> lock(mu_);
   --busy_slots_;
   last_activity_ = absl::Now();
-  cv_.notify_all();
+  avg_task_seconds_ = avg_task_seconds_ < 0 ? seconds : 0.9 * avg_task_seconds_ + 0.1 * seconds;
+  // Wake the claim loops only when a claim is due (not for every task: with
+  // tiny tasks that was two thread wake-ups per task), and the drain when
+  // the last task ended.
+  if (ClaimDueLocked() || busy_slots_ == 0 || stop_ != StopReason::kNone) cv_.notify_all();
 }
 
 void Worker::OnAck(const SubmitResultRequest& result, const SubmitResultResponse& ack) {
@@ -349,9 +373,15 @@ void Worker::OnAck(const SubmitResultRequest& result, const SubmitResultResponse
                  result.task_id(), attempt, skillstore::v1::RejectReason_Name(ack.reject_reason()),
                  ack.message());
   }
+  const size_t unacked = submitter_.size();
   std::lock_guard<std::mutex> lock(mu_);
   last_activity_ = absl::Now();
-  cv_.notify_all();
+  // Waiters on acknowledgements: the drain (all acknowledged) and claim
+  // loops held back by a full result buffer (it was full until this one).
+  if (unacked == 0 || unacked + 1 >= options_.max_buffered_results ||
+      stop_ != StopReason::kNone) {
+    cv_.notify_all();
+  }
 }
 
 void Worker::OnDrop(const std::string& task_id, int64_t token, Heartbeater::DropReason reason) {
