@@ -1,5 +1,7 @@
 #include "authorizer.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -105,6 +107,15 @@ absl::Status Authorizer::Reload() {
     // server usable instead of locking every client out.
     return absl::InvalidArgumentError(
         absl::StrCat("auth token file ", path_, " has no tokens; add at least one line"));
+  }
+  // The file holds no secret, but whoever can write it can grant themselves
+  // admin: worth a warning (not a refusal: containers often run with loose modes).
+  struct stat info;
+  if (stat(path_.c_str(), &info) == 0 && (info.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    spdlog::warn(
+        "auth token file {} is writable by group or others (mode {:o}): anyone who can write it "
+        "can add an admin token; chmod go-w it",
+        path_, info.st_mode & 0777);
   }
   auto fresh = std::make_shared<const std::vector<TokenEntry>>(*std::move(entries));
   std::unique_lock<std::shared_mutex> lock(mu_);

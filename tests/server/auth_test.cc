@@ -8,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <functional>
@@ -323,6 +324,17 @@ TEST_F(AuthTest, SighupAddsAndRevokesTokens) {
   EXPECT_TRUE(CallWith("GetProgress", "Bearer " + added).ok());
   EXPECT_TRUE(CallWith("Enqueue", "Bearer " + tokens_["admin"]).ok());
   EXPECT_TRUE(server_->process().Running());
+}
+
+TEST_F(AuthTest, WritableTokenFileIsWarnedAboutOnReload) {
+  const size_t log_size = server_->process().ReadLog().size();
+  ASSERT_EQ(chmod(token_file_.c_str(), 0666), 0);
+  server_->process().Signal(SIGHUP);
+  auto warning = server_->process().WaitForLogLine("is writable by group or others",
+                                                   absl::Seconds(20), log_size);
+  ASSERT_TRUE(warning.ok()) << server_->process().ReadLog();
+  EXPECT_NE(warning->find("mode 666"), std::string::npos) << *warning;
+  EXPECT_TRUE(CallWith("GetProgress", "Bearer " + tokens_["reader"]).ok());
 }
 
 // A server with a bad token file does not start, and says where the problem is.
