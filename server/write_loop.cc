@@ -158,7 +158,6 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
     if (!waiting_order.empty() && (tick || batch.claimable)) {
       for (auto it : waiting_order) claim_order.push_back(&*it);
     }
-    const size_t first_new = claim_order.size();
     for (PendingClaim& claim : claims) claim_order.push_back(&claim);
     served.assign(claim_order.size(), false);
     claim_results.clear();
@@ -189,7 +188,6 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
       claim_results[i] = status.ok() ? absl::StatusOr<v1::ClaimTaskResponse>(std::move(response))
                                      : absl::StatusOr<v1::ClaimTaskResponse>(status);
     }
-    (void)first_new;
     return true;
   };
 

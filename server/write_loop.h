@@ -2,11 +2,18 @@
 // every state change with group commit.
 //
 // Callers (gRPC reactors on any thread) hand it operations. The thread drains
-// everything pending into ONE transaction (BEGIN IMMEDIATE ... COMMIT), each
-// operation inside its own SAVEPOINT so a failing one is rolled back alone,
-// and calls each operation's completion only after the COMMIT that holds its
-// change. One fsync thus covers every caller that arrived together, which is
-// what makes the store both durable and fast.
+// everything pending into ONE transaction (BEGIN IMMEDIATE ... COMMIT) and
+// calls each operation's completion (which answers its RPC, on this thread,
+// with no further hand-off) only after the COMMIT that holds its change. One
+// fsync thus covers every caller that arrived together, which is what makes
+// the store both durable and fast.
+//
+// A failing operation must be rolled back alone. The batch first runs
+// without savepoints (a SAVEPOINT per operation made SQLite copy every page
+// it touched into a sub-journal: most of the writer's CPU); at the first
+// failure that transaction is rolled back and the batch runs again with each
+// operation inside its own SAVEPOINT. Operations only touch the database and
+// their own response, so running one twice is harmless.
 //
 // Long-poll claims also live here: a claim that finds nothing waits in a FIFO
 // list (holding no thread) and is tried again in the next transaction that
