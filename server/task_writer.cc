@@ -14,6 +14,30 @@ namespace {
 
 constexpr int64_t kMaxClaimResponseBytes = 3 << 20;
 
+// Text from workers (error messages, worker ids) as it goes into a log line:
+// control characters escaped, so a message cannot forge extra lines or
+// terminal escapes, and cut at 512 bytes so a 1 MB error is one short line.
+// The database keeps the text whole.
+std::string ForLog(absl::string_view text) {
+  constexpr size_t kMaxBytes = 512;
+  std::string out;
+  const absl::string_view shown = text.substr(0, kMaxBytes);
+  out.reserve(shown.size());
+  for (char c : shown) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0x0f];
+    } else {
+      out += c;
+    }
+  }
+  if (text.size() > kMaxBytes) absl::StrAppend(&out, "... (", text.size(), " bytes)");
+  return out;
+}
+
 std::string MetricsJson(const v1::SubmitResultRequest& request, const std::string& worker_id,
                         const std::string& task_type, int attempt) {
   const v1::ResultMetrics& m = request.metrics();
@@ -291,7 +315,7 @@ absl::StatusOr<v1::TaskStatus> TaskWriter::RequeueOrFail(const LeaseRow& lease, 
     effects.Move(v1::TASK_STATUS_IN_PROGRESS, v1::TASK_STATUS_QUEUED);
     effects.events.Add(TaskEvent::kRetried, TaskTypeFromText(lease.task_type));
     spdlog::debug("task {} re-queued after attempt {} (backoff {} ms): {}", lease.task_id,
-                  lease.attempts, backoff, error);
+                  lease.attempts, backoff, ForLog(error));
     return v1::TASK_STATUS_QUEUED;
   }
   SKS_ASSIGN_OR_RETURN(Statement fail,
@@ -311,7 +335,8 @@ absl::StatusOr<v1::TaskStatus> TaskWriter::RequeueOrFail(const LeaseRow& lease, 
   effects.Move(v1::TASK_STATUS_IN_PROGRESS, v1::TASK_STATUS_FAILED);
   effects.events.Add(TaskEvent::kFailed, TaskTypeFromText(lease.task_type));
   // A dead letter is worth an operator's attention: logged at info.
-  spdlog::info("task {} failed after attempt {}: {}", lease.task_id, lease.attempts, error);
+  spdlog::info("task {} failed after attempt {}: {}", lease.task_id, lease.attempts,
+               ForLog(error));
   return v1::TASK_STATUS_FAILED;
 }
 
@@ -609,7 +634,7 @@ absl::Status TaskWriter::Reap(int64_t now_ms, TxnEffects& effects) {
                                     attempt = lease.attempts, error, status] {
       logging::LogFields fields(
           {{"task_id", absl::StrCat(task_id)}, {"worker_id", worker_id}, {"attempt", attempt}});
-      spdlog::info("task {}: {}; now {}", task_id, error, TaskStatusText(status));
+      spdlog::info("task {}: {}; now {}", task_id, ForLog(error), TaskStatusText(status));
     });
   }
 
@@ -635,7 +660,7 @@ absl::Status TaskWriter::Reap(int64_t now_ms, TxnEffects& effects) {
     SKS_RETURN_IF_ERROR(mark.Run());
     effects.workers_changed = true;
     effects.after_commit.push_back([worker_id, seconds = 3 * options_.heartbeat_interval_seconds()] {
-      spdlog::info("worker {} lost: no heartbeat for {} s", worker_id, seconds);
+      spdlog::info("worker {} lost: no heartbeat for {} s", ForLog(worker_id), seconds);
     });
   }
   return absl::OkStatus();

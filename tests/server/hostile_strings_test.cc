@@ -191,5 +191,38 @@ TEST(HostileStringsTest, MegabyteValues) {
   EXPECT_TRUE(result.error() == error);
 }
 
+// Worker-supplied text reaches the server's log escaped and cut short: an
+// error message cannot forge log lines, and a 1 MB one is one short line.
+TEST(HostileStringsTest, ErrorTextCannotForgeLogLines) {
+  skillstore::testing::TempDir dir;
+  auto server =
+      skillstore::testing::ServerProcess::Start(dir.File("log.db"), dir.File("server.log"));
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto channel = grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials());
+  auto stub = v1::SkillStore::NewStub(channel);
+  const std::string forged = "[2026-01-01 00:00:00.000] [critical] forged line";
+  const std::string error = "bad skill\n" + forged + "\r\n\x1b[2J" + std::string(1 << 20, 'E');
+  std::vector<std::string> ids = Enqueue(*stub, {Spec(v1::TASK_TYPE_PARSE, "log")});
+  ASSERT_EQ(ids.size(), 1u);
+  v1::ClaimTaskResponse claimed = Claim(*stub, "w");
+  ASSERT_EQ(claimed.tasks_size(), 1);
+  ASSERT_TRUE(Submit(*stub, Failure(claimed.tasks(0), "w", error, false)).accepted());
+  auto line = (*server)->process().WaitForLogLine("failed after attempt", absl::Seconds(20));
+  ASSERT_TRUE(line.ok()) << (*server)->process().ReadLog().substr(0, 4000);
+  EXPECT_NE(line->find("bad skill\\x0a[2026-01-01"), std::string::npos) << line->substr(0, 300);
+  EXPECT_NE(line->find("\\x1b[2J"), std::string::npos);
+  EXPECT_NE(line->find("... (" + std::to_string(error.size()) + " bytes)"), std::string::npos);
+  EXPECT_LT(line->size(), 2000u);
+  const std::string log = (*server)->process().ReadLog();
+  EXPECT_EQ(log.find("\n" + forged), std::string::npos) << "a forged line starts a log line";
+  EXPECT_LT(log.size(), 100000u);
+  // The stored error is still whole.
+  v1::GetResultRequest get;
+  get.set_task_id(ids[0]);
+  v1::GetResultResponse result;
+  ASSERT_TRUE(stub->GetResult(Context().get(), get, &result).ok());
+  EXPECT_TRUE(result.error() == error);
+}
+
 }  // namespace
 }  // namespace skillstore::server::testing
