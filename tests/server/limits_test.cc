@@ -66,6 +66,19 @@ TEST(LimitsTest, ContentAndMetadataSize) {
   EXPECT_TRUE(EnqueueStatus(server.stub(), {tagged}).ok());
 }
 
+TEST(LimitsTest, MessageSize) {
+  ServerOptions options = TestServer::DefaultOptions();
+  options.max_receive_message_bytes = 1 << 20;
+  TestServer server(options);
+  std::vector<v1::TaskSpec> specs = Specs(3, "m");
+  for (v1::TaskSpec& spec : specs) spec.set_content(std::string(400 << 10, 'c'));
+  grpc::Status status = EnqueueStatus(server.stub(), specs);  // ~1.2 MB
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  specs.pop_back();
+  EXPECT_TRUE(EnqueueStatus(server.stub(), specs).ok());  // ~0.8 MB
+  EXPECT_EQ(GetProgress(server.stub()).total(), 2);
+}
+
 TEST(LimitsTest, QueuedTasks) {
   ServerOptions options = TestServer::DefaultOptions();
   options.service.max_queued_tasks = 10;
