@@ -1,5 +1,6 @@
 #include "fake_server.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace skillstore::worker::testing {
@@ -127,10 +128,22 @@ grpc::Status FakeServer::ClaimTask(grpc::ServerContext* context, const ClaimTask
     lease->set_fencing_token(next_token_++);
     *response->add_tasks() = task.claimed;
   }
+  if (response->tasks_size() > 0) ++claims_with_tasks_;
+  max_claim_request_ = std::max(max_claim_request_, request->max_tasks());
   response->set_heartbeat_interval_seconds(1);
   response->set_lease_seconds(30);
   cv_.notify_all();
   return grpc::Status::OK;
+}
+
+int FakeServer::claims_with_tasks() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return claims_with_tasks_;
+}
+
+int FakeServer::max_claim_request() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return max_claim_request_;
 }
 
 grpc::Status FakeServer::SubmitResult(

@@ -53,6 +53,8 @@ class FakeServer final : public skillstore::v1::SkillStore::Service {
   // second result for a task like the real server does).
   std::map<std::string, std::vector<Stored>> results() const;
   int submissions() const;        // every SubmitResult message received
+  int claims_with_tasks() const;  // ClaimTask calls answered with at least one task
+  int max_claim_request() const;  // the largest max_tasks a claim asked for
   int rejected() const;
   bool saw_draining_heartbeat() const;
 
@@ -98,6 +100,8 @@ class FakeServer final : public skillstore::v1::SkillStore::Service {
   std::map<std::string, std::vector<Stored>> results_;
   std::set<std::string> cancel_next_;
   int submissions_ = 0;
+  int claims_with_tasks_ = 0;
+  int max_claim_request_ = 0;
   int rejected_ = 0;
   bool saw_draining_ = false;
   size_t last_heartbeat_leases_ = 0;

@@ -83,6 +83,43 @@ TEST(WorkerLoopTest, AnswersEveryTaskOnceAndExitsWhenIdle) {
   EXPECT_EQ(server.rejected(), 0);
 }
 
+// Short tasks are claimed many per round trip: the auto prefetch grows with
+// the measured task time, and a claim waits until half the slots are free
+// instead of going out for every finished task.
+TEST(WorkerLoopTest, ShortTasksAreClaimedInBatches) {
+  FakeServer server;
+  server.Start();
+  server.AddTasks(400, kSkill);
+  WorkerOptions options = BaseOptions(server);
+  options.concurrency = 1;
+  options.prefetch = 1;  // what the command line sets without --prefetch
+  options.prefetch_auto = true;
+  options.exit_when_idle = absl::Seconds(1);
+  RunningWorker worker(options);
+  EXPECT_TRUE(worker.Wait(absl::Seconds(120)).ok());
+  EXPECT_EQ(server.results().size(), 400u);
+  // A static prefetch of 1 holds two tasks: ~200 claims for 400 tasks.
+  EXPECT_LT(server.claims_with_tasks(), 50) << "claims did not come in batches";
+  EXPECT_GT(server.max_claim_request(), 16) << "the auto prefetch did not grow";
+}
+
+// An explicit --prefetch is kept as given: never more than
+// concurrency + prefetch tasks asked for at once.
+TEST(WorkerLoopTest, AnExplicitPrefetchIsNotAdapted) {
+  FakeServer server;
+  server.Start();
+  server.AddTasks(60, kSkill);
+  WorkerOptions options = BaseOptions(server);
+  options.concurrency = 1;
+  options.prefetch = 2;
+  options.prefetch_auto = false;
+  options.exit_when_idle = absl::Seconds(1);
+  RunningWorker worker(options);
+  EXPECT_TRUE(worker.Wait(absl::Seconds(120)).ok());
+  EXPECT_EQ(server.results().size(), 60u);
+  EXPECT_LE(server.max_claim_request(), 3);
+}
+
 TEST(WorkerLoopTest, ResendsResultsAfterTheServerRestarts) {
   FakeServer server;
   server.Start();

@@ -1,0 +1,180 @@
+// The write loop and the task writer below the gRPC layer, on a real SQLite
+// file: a failing operation in a group commit is rolled back alone while the
+// rest of its batch (claims included) commits; RetryTask counts as a retry;
+// the reaper's log lines wait for its COMMIT.
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "process.h"
+#include "progress.h"
+#include "schema.h"
+#include "sqlite.h"
+#include "task_writer.h"
+#include "write_loop.h"
+
+namespace skillstore::server {
+namespace {
+
+v1::EnqueueRequest OneTask(const std::string& path) {
+  v1::EnqueueRequest request;
+  v1::TaskSpec* spec = request.add_tasks();
+  spec->set_type(v1::TASK_TYPE_PARSE);
+  spec->set_skill_path(path);
+  spec->set_content("---\nname: x\ndescription: y\n---\n# X\n");
+  return request;
+}
+
+int64_t Count(Db& db, const std::string& sql) {
+  absl::StatusOr<Statement> stmt = db.Prepare(sql);
+  EXPECT_TRUE(stmt.ok()) << stmt.status();
+  absl::StatusOr<bool> row = stmt->Step();
+  EXPECT_TRUE(row.ok() && *row);
+  return stmt->ColumnInt(0);
+}
+
+class WriteLoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<Db>> db = Db::Open(dir_.File("store.db"), Db::Mode::kReadWrite);
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+    ASSERT_TRUE(db_->Exec("PRAGMA journal_mode = WAL").ok());
+    ASSERT_TRUE(MigrateSchema(*db_).ok());
+    ASSERT_TRUE(progress_.Load(*db_, NowUnixMs()).ok());
+    StoreOptions store;
+    store.backoff_base_ms = 0;
+    writer_ = std::make_unique<TaskWriter>(*db_, store);
+  }
+
+  skillstore::testing::TempDir dir_;
+  std::unique_ptr<Db> db_;
+  ProgressTracker progress_;
+  std::unique_ptr<TaskWriter> writer_;
+};
+
+// Collects completions from the writer thread.
+struct Outcomes {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<absl::Status> statuses;
+  int claimed_tasks = -1;
+
+  void Wait(size_t n) {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] {
+      return statuses.size() >= n && claimed_tasks >= 0;
+    }));
+  }
+};
+
+TEST_F(WriteLoopTest, AFailingOperationIsRolledBackAloneAndTheBatchCommits) {
+  WriteLoop loop(*db_, *writer_, progress_, WriteLoop::Options{});
+  Outcomes outcomes;
+  auto done = [&outcomes](size_t index) {
+    return [&outcomes, index](const absl::Status& status) {
+      std::lock_guard<std::mutex> lock(outcomes.mu);
+      if (outcomes.statuses.size() <= index) outcomes.statuses.resize(index + 1);
+      outcomes.statuses[index] = status;
+      outcomes.cv.notify_all();
+    };
+  };
+  auto enqueue = [](std::string path, bool then_fail) {
+    return [path, then_fail](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
+      absl::StatusOr<v1::EnqueueResponse> response =
+          writer.Enqueue(OneTask(path), now_ms, effects);
+      if (!response.ok()) return response.status();
+      // A failure after the operation has written: its rows must not stay.
+      if (then_fail) return absl::InternalError("boom after writing");
+      return absl::OkStatus();
+    };
+  };
+  // Queued before Start, so all of it is ONE batch: the fast pass hits the
+  // failure, rolls back, and the savepoint pass commits the rest.
+  loop.Run(enqueue("a/SKILL.md", false), done(0));
+  loop.Run(enqueue("b/SKILL.md", true), done(1));
+  loop.Run(enqueue("c/SKILL.md", false), done(2));
+  v1::ClaimTaskRequest claim;
+  claim.set_worker_id("w1");
+  claim.set_max_tasks(1);
+  loop.Claim(
+      claim, NowUnixMs() + 5000, [] { return false; },
+      [&outcomes](absl::StatusOr<v1::ClaimTaskResponse> response) {
+        std::lock_guard<std::mutex> lock(outcomes.mu);
+        outcomes.claimed_tasks = response.ok() ? response->tasks_size() : 0;
+        outcomes.cv.notify_all();
+      });
+  loop.Start();
+  outcomes.Wait(3);
+  loop.Stop();
+
+  ASSERT_EQ(outcomes.statuses.size(), 3u);
+  EXPECT_TRUE(outcomes.statuses[0].ok()) << outcomes.statuses[0];
+  EXPECT_EQ(outcomes.statuses[1].code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(outcomes.statuses[1].message(), "boom after writing");
+  EXPECT_TRUE(outcomes.statuses[2].ok()) << outcomes.statuses[2];
+  EXPECT_EQ(outcomes.claimed_tasks, 1);
+
+  EXPECT_EQ(Count(*db_, "SELECT COUNT(*) FROM tasks"), 2);
+  EXPECT_EQ(Count(*db_, "SELECT COUNT(*) FROM tasks WHERE skill_path = 'b/SKILL.md'"), 0);
+  EXPECT_EQ(Count(*db_, "SELECT COUNT(*) FROM task_content"), 2);
+  EXPECT_EQ(Count(*db_, "SELECT COUNT(*) FROM tasks WHERE status = 'in_progress'"), 1);
+  EXPECT_EQ(Count(*db_, "SELECT COUNT(*) FROM attempts"), 1);
+  // The in-memory counts follow only what committed.
+  const v1::Progress progress = progress_.Snapshot(NowUnixMs());
+  EXPECT_EQ(progress.queued(), 1);
+  EXPECT_EQ(progress.in_progress(), 1);
+}
+
+TEST_F(WriteLoopTest, RetryTaskCountsAsARetryAndTheReaperLogsAfterCommit) {
+  absl::StatusOr<std::unique_ptr<Transaction>> txn = Transaction::Begin(*db_);
+  ASSERT_TRUE(txn.ok());
+  TxnEffects effects;
+  const int64_t now = NowUnixMs();
+  ASSERT_TRUE(writer_->Enqueue(OneTask("r/SKILL.md"), now, effects).ok());
+  v1::ClaimTaskRequest claim;
+  claim.set_worker_id("w1");
+  claim.set_max_tasks(1);
+  absl::StatusOr<v1::ClaimTaskResponse> claimed = writer_->Claim(claim, now, effects);
+  ASSERT_TRUE(claimed.ok() && claimed->tasks_size() == 1);
+  const v1::ClaimedTask& task = claimed->tasks(0);
+
+  // A non-retryable failure ends the task failed; RetryTask re-queues it.
+  v1::SubmitResultRequest failure;
+  failure.set_task_id(task.task_id());
+  failure.set_fencing_token(task.lease().fencing_token());
+  failure.set_worker_id("w1");
+  failure.set_success(false);
+  failure.set_error("bad skill");
+  ASSERT_TRUE(writer_->Submit(failure, now, effects).ok());
+  v1::RetryTaskRequest retry;
+  retry.set_task_id(task.task_id());
+  TxnEffects retry_effects;
+  absl::StatusOr<v1::RetryTaskResponse> retried = writer_->Retry(retry, now, retry_effects);
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->retried_count(), 1);
+  EXPECT_EQ(retry_effects.events.counts[static_cast<size_t>(TaskEvent::kRetried)]
+                                       [v1::TASK_TYPE_PARSE],
+            1);
+
+  // Claimed again and left to expire: the reaper re-queues it, and its log
+  // line is deferred to after the COMMIT instead of written at once.
+  claimed = writer_->Claim(claim, now, effects);
+  ASSERT_TRUE(claimed.ok() && claimed->tasks_size() == 1);
+  TxnEffects reaped;
+  ASSERT_TRUE(writer_->Reap(now + 3600 * 1000, reaped).ok());
+  EXPECT_EQ(reaped.events.counts[static_cast<size_t>(TaskEvent::kLeaseExpired)]
+                                [v1::TASK_TYPE_PARSE],
+            1);
+  EXPECT_GE(reaped.after_commit.size(), 1u);
+  ASSERT_TRUE((*txn)->Commit().ok());
+  for (const auto& log : reaped.after_commit) log();  // what the write loop does after COMMIT
+  EXPECT_EQ(Count(*db_, "SELECT COUNT(*) FROM tasks WHERE status = 'queued'"), 1);
+}
+
+}  // namespace
+}  // namespace skillstore::server
