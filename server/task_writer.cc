@@ -12,6 +12,14 @@
 namespace skillstore::server {
 namespace {
 
+// Every INSERT / UPDATE here says OR FAIL. With SQLite's default (ABORT) a
+// statement that may fail half-way first copies each page it modifies into
+// a statement journal, so it can undo itself: for us a 16 KiB memcpy per
+// page per statement, most of the writer's CPU for small tasks. Undoing is
+// already covered one level up: a failing operation fails its whole
+// transaction, or its SAVEPOINT in the write loop's retry pass (see
+// write_loop.h), so nothing half-done is ever committed.
+
 constexpr int64_t kMaxClaimResponseBytes = 3 << 20;
 
 // Text from workers (error messages, worker ids) as it goes into a log line:
@@ -88,7 +96,7 @@ absl::StatusOr<v1::EnqueueResponse> TaskWriter::Enqueue(const v1::EnqueueRequest
     }
     SKS_ASSIGN_OR_RETURN(
         Statement insert,
-        db_.Prepare("INSERT INTO tasks (task_type, skill_path, status, created_at, metadata, "
+        db_.Prepare("INSERT OR FAIL INTO tasks (task_type, skill_path, status, created_at, metadata, "
                     "priority, max_attempts, timeout_seconds, idempotency_key, content_bytes) "
                     "VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
     insert.BindText(1, TaskTypeText(spec.type()))
@@ -104,7 +112,7 @@ absl::StatusOr<v1::EnqueueResponse> TaskWriter::Enqueue(const v1::EnqueueRequest
     int64_t task_id = db_.LastInsertRowId();
     SKS_ASSIGN_OR_RETURN(
         Statement content,
-        db_.Prepare("INSERT INTO task_content (task_id, content) VALUES (?1, ?2)"));
+        db_.Prepare("INSERT OR FAIL INTO task_content (task_id, content) VALUES (?1, ?2)"));
     content.Bind(1, task_id).BindBlob(2, spec.content());
     SKS_RETURN_IF_ERROR(content.Run());
     response.add_task_ids(absl::StrCat(task_id));
@@ -208,7 +216,7 @@ absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskReque
   for (const Candidate& candidate : candidates) {
     SKS_ASSIGN_OR_RETURN(
         Statement attempt,
-        db_.Prepare("INSERT INTO attempts (task_id, attempt, worker_id, started_at_ms, outcome) "
+        db_.Prepare("INSERT OR FAIL INTO attempts (task_id, attempt, worker_id, started_at_ms, outcome) "
                     "SELECT task_id, attempts + 1, ?2, ?3, 'running' FROM tasks "
                     "WHERE task_id = ?1"));
     attempt.Bind(1, candidate.task_id).BindText(2, request.worker_id()).Bind(3, now_ms);
@@ -216,7 +224,7 @@ absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskReque
     const int64_t token = db_.LastInsertRowId();
     SKS_ASSIGN_OR_RETURN(
         Statement lease,
-        db_.Prepare("UPDATE tasks SET status = 'in_progress', attempts = attempts + 1, "
+        db_.Prepare("UPDATE OR FAIL tasks SET status = 'in_progress', attempts = attempts + 1, "
                     "worker_id = ?2, started_at = ?3, fencing_token = ?4, "
                     "lease_deadline_ms = ?5 WHERE task_id = ?1 "
                     "RETURNING task_type, skill_path, priority, max_attempts, "
@@ -288,7 +296,7 @@ absl::StatusOr<bool> TaskWriter::LoadLease(int64_t task_id, LeaseRow* row) {
 absl::Status TaskWriter::EndAttempt(int64_t fencing_token, v1::AttemptOutcome outcome,
                                     const std::string& error, int64_t now_ms) {
   SKS_ASSIGN_OR_RETURN(Statement update,
-                       db_.Prepare("UPDATE attempts SET ended_at_ms = ?2, outcome = ?3, error = ?4 "
+                       db_.Prepare("UPDATE OR FAIL attempts SET ended_at_ms = ?2, outcome = ?3, error = ?4 "
                                    "WHERE attempt_id = ?1 AND outcome = 'running'"));
   update.Bind(1, fencing_token)
       .Bind(2, now_ms)
@@ -307,7 +315,7 @@ absl::StatusOr<v1::TaskStatus> TaskWriter::RequeueOrFail(const LeaseRow& lease, 
     const int64_t backoff = std::min(options_.backoff_base_ms << shift, options_.backoff_max_ms);
     SKS_ASSIGN_OR_RETURN(
         Statement requeue,
-        db_.Prepare("UPDATE tasks SET status = 'queued', worker_id = NULL, "
+        db_.Prepare("UPDATE OR FAIL tasks SET status = 'queued', worker_id = NULL, "
                     "lease_deadline_ms = NULL, not_before_ms = ?2, last_error = ?3 "
                     "WHERE task_id = ?1"));
     requeue.Bind(1, lease.task_id).Bind(2, now_ms + backoff).BindText(3, error);
@@ -319,14 +327,16 @@ absl::StatusOr<v1::TaskStatus> TaskWriter::RequeueOrFail(const LeaseRow& lease, 
     return v1::TASK_STATUS_QUEUED;
   }
   SKS_ASSIGN_OR_RETURN(Statement fail,
-                       db_.Prepare("UPDATE tasks SET status = 'failed', completed_at = ?2, "
+                       db_.Prepare("UPDATE OR FAIL tasks SET status = 'failed', completed_at = ?2, "
                                    "lease_deadline_ms = NULL, last_error = ?3 WHERE task_id = ?1"));
   fail.Bind(1, lease.task_id).Bind(2, MsToSeconds(now_ms)).BindText(3, error);
   SKS_RETURN_IF_ERROR(fail.Run());
   SKS_ASSIGN_OR_RETURN(
       Statement result,
-      db_.Prepare("INSERT OR REPLACE INTO results (task_id, result, error, metrics, created_at) "
-                  "VALUES (?1, NULL, ?2, ?3, ?4)"));
+      db_.Prepare("INSERT OR FAIL INTO results (task_id, result, error, metrics, created_at) "
+                  "VALUES (?1, NULL, ?2, ?3, ?4) "
+                  "ON CONFLICT (task_id) DO UPDATE SET result = excluded.result, error = excluded.error, "
+                  "metrics = excluded.metrics, created_at = excluded.created_at"));
   result.Bind(1, lease.task_id)
       .BindText(2, error)
       .BindText(3, metrics_json)
@@ -404,21 +414,24 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResu
     SKS_RETURN_IF_ERROR(EndAttempt(lease.fencing_token, v1::ATTEMPT_OUTCOME_SUCCEEDED, "", now_ms));
     SKS_ASSIGN_OR_RETURN(
         Statement complete,
-        db_.Prepare("UPDATE tasks SET status = 'completed', completed_at = ?2, "
+        db_.Prepare("UPDATE OR FAIL tasks SET status = 'completed', completed_at = ?2, "
                     "lease_deadline_ms = NULL, last_error = NULL WHERE task_id = ?1"));
     complete.Bind(1, lease.task_id).Bind(2, MsToSeconds(now_ms));
     SKS_RETURN_IF_ERROR(complete.Run());
     SKS_ASSIGN_OR_RETURN(
         Statement result,
-        db_.Prepare("INSERT OR REPLACE INTO results (task_id, result, error, metrics, "
-                    "created_at) VALUES (?1, ?2, NULL, ?3, ?4)"));
+        db_.Prepare("INSERT OR FAIL INTO results (task_id, result, error, metrics, "
+                    "created_at) VALUES (?1, ?2, NULL, ?3, ?4) "
+                    "ON CONFLICT (task_id) DO UPDATE SET result = excluded.result, "
+                    "error = excluded.error, metrics = excluded.metrics, "
+                    "created_at = excluded.created_at"));
     result.Bind(1, lease.task_id)
         .BindTextNoCopy(2, request.result_json())  // `request` outlives `result`
         .BindText(3, metrics)
         .Bind(4, MsToSeconds(now_ms));
     SKS_RETURN_IF_ERROR(result.Run());
     SKS_ASSIGN_OR_RETURN(Statement worker,
-                         db_.Prepare("UPDATE workers SET tasks_completed = tasks_completed + 1 "
+                         db_.Prepare("UPDATE OR FAIL workers SET tasks_completed = tasks_completed + 1 "
                                      "WHERE worker_id = ?1"));
     worker.BindText(1, lease.worker_id);
     SKS_RETURN_IF_ERROR(worker.Run());
@@ -436,7 +449,7 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResu
   SKS_RETURN_IF_ERROR(EndAttempt(lease.fencing_token, v1::ATTEMPT_OUTCOME_FAILED, error, now_ms));
   SKS_ASSIGN_OR_RETURN(
       Statement worker,
-      db_.Prepare("UPDATE workers SET tasks_failed = tasks_failed + 1 WHERE worker_id = ?1"));
+      db_.Prepare("UPDATE OR FAIL workers SET tasks_failed = tasks_failed + 1 WHERE worker_id = ?1"));
   worker.BindText(1, lease.worker_id);
   SKS_RETURN_IF_ERROR(worker.Run());
   SKS_ASSIGN_OR_RETURN(v1::TaskStatus status,
@@ -450,7 +463,7 @@ absl::Status TaskWriter::UpsertWorker(const std::string& worker_id, const std::s
                                       const char* status, int64_t now_ms, TxnEffects& effects) {
   SKS_ASSIGN_OR_RETURN(
       Statement upsert,
-      db_.Prepare("INSERT INTO workers (worker_id, status, last_heartbeat, created_at, hostname) "
+      db_.Prepare("INSERT OR FAIL INTO workers (worker_id, status, last_heartbeat, created_at, hostname) "
                   "VALUES (?1, ?2, ?3, ?3, ?4) ON CONFLICT (worker_id) DO UPDATE SET "
                   "status = CASE WHEN workers.status = 'draining' AND ?2 = 'active' "
                   "THEN 'draining' ELSE ?2 END, last_heartbeat = ?3, "
@@ -483,7 +496,7 @@ absl::StatusOr<v1::HeartbeatResponse> TaskWriter::Heartbeat(const v1::HeartbeatR
     if (ours && lease.status == v1::TASK_STATUS_IN_PROGRESS) {
       SKS_ASSIGN_OR_RETURN(
           Statement extend,
-          db_.Prepare("UPDATE tasks SET lease_deadline_ms = ?2 WHERE task_id = ?1"));
+          db_.Prepare("UPDATE OR FAIL tasks SET lease_deadline_ms = ?2 WHERE task_id = ?1"));
       extend.Bind(1, lease.task_id).Bind(2, deadline_ms);
       SKS_RETURN_IF_ERROR(extend.Run());
       ++current;
@@ -497,7 +510,7 @@ absl::StatusOr<v1::HeartbeatResponse> TaskWriter::Heartbeat(const v1::HeartbeatR
   const char* status = request.draining() ? "draining" : current > 0 ? "active" : "idle";
   SKS_ASSIGN_OR_RETURN(
       Statement upsert,
-      db_.Prepare("INSERT INTO workers (worker_id, status, last_heartbeat, created_at, hostname, "
+      db_.Prepare("INSERT OR FAIL INTO workers (worker_id, status, last_heartbeat, created_at, hostname, "
                   "concurrency, version) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6) "
                   "ON CONFLICT (worker_id) DO UPDATE SET status = ?2, last_heartbeat = ?3, "
                   "hostname = ?4, concurrency = ?5, version = ?6"));
@@ -530,7 +543,7 @@ absl::StatusOr<v1::TaskInfo> TaskWriter::Cancel(const v1::CancelTaskRequest& req
         EndAttempt(lease.fencing_token, v1::ATTEMPT_OUTCOME_CANCELLED, reason, now_ms));
   }
   SKS_ASSIGN_OR_RETURN(Statement cancel,
-                       db_.Prepare("UPDATE tasks SET status = 'cancelled', completed_at = ?2, "
+                       db_.Prepare("UPDATE OR FAIL tasks SET status = 'cancelled', completed_at = ?2, "
                                    "lease_deadline_ms = NULL, last_error = ?3 WHERE task_id = ?1"));
   cancel.Bind(1, lease.task_id).Bind(2, MsToSeconds(now_ms)).BindText(3, reason);
   SKS_RETURN_IF_ERROR(cancel.Run());
@@ -546,7 +559,7 @@ absl::Status TaskWriter::RequeueForRetry(int64_t task_id, v1::TaskStatus from,
                                          v1::TaskType type, TxnEffects& effects) {
   SKS_ASSIGN_OR_RETURN(
       Statement requeue,
-      db_.Prepare("UPDATE tasks SET status = 'queued', retry_base = attempts, worker_id = NULL, "
+      db_.Prepare("UPDATE OR FAIL tasks SET status = 'queued', retry_base = attempts, worker_id = NULL, "
                   "completed_at = NULL, not_before_ms = 0, lease_deadline_ms = NULL "
                   "WHERE task_id = ?1"));
   requeue.Bind(1, task_id);
@@ -655,7 +668,7 @@ absl::Status TaskWriter::Reap(int64_t now_ms, TxnEffects& effects) {
   }
   for (const std::string& worker_id : lost) {
     SKS_ASSIGN_OR_RETURN(Statement mark,
-                         db_.Prepare("UPDATE workers SET status = 'lost' WHERE worker_id = ?1"));
+                         db_.Prepare("UPDATE OR FAIL workers SET status = 'lost' WHERE worker_id = ?1"));
     mark.BindText(1, worker_id);
     SKS_RETURN_IF_ERROR(mark.Run());
     effects.workers_changed = true;

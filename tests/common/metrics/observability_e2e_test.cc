@@ -185,7 +185,10 @@ class ObservabilityTest : public ::testing::Test {
   std::unique_ptr<ChildProcess> StartWorker(const std::string& id) {
     auto worker = ChildProcess::Start(
         {BinaryPath("skill-worker"), "--server", server_->address(), "--worker-id", id,
-         "--concurrency", "2", "--metrics-listen", "127.0.0.1:0", "--log-format", "json"},
+         // A fixed prefetch: with the auto one, the first worker may claim
+         // every task of this short run before the second one asks.
+         "--concurrency", "2", "--prefetch", "2", "--metrics-listen", "127.0.0.1:0",
+         "--log-format", "json"},
         dir_.File(id + ".log"));
     EXPECT_TRUE(worker.ok()) << worker.status();
     return worker.ok() ? std::move(*worker) : nullptr;
