@@ -174,7 +174,7 @@ absl::Status Authorizer::Check(const grpc::ServerContextBase& context, auth::Rol
                  Peer(context), auth::RoleName(needed));
     return absl::PermissionDeniedError(absl::StrCat(method, " needs a token with role ",
                                                     auth::RoleName(needed),
-                                                    " or higher; this "
+                                                    " (or admin); this "
                                                     "token has role ",
                                                     auth::RoleName(match->role)));
   }

@@ -32,7 +32,7 @@ const char* RoleName(Role role) {
 }
 
 bool RoleAllows(Role held, Role needed) {
-  return static_cast<int>(held) >= static_cast<int>(needed);
+  return held == Role::kAdmin || held == needed;
 }
 
 std::string Sha256Hex(absl::string_view data) {

@@ -26,7 +26,11 @@ absl::StatusOr<Role> ParseRole(absl::string_view name);
 // The name ParseRole accepts for `role`.
 const char* RoleName(Role role);
 
-// True when a token holding `held` may call a method that needs `needed`.
+// True when a token holding `held` may call a method that needs `needed`:
+// admin may call everything; reader and worker only their own methods. A
+// worker token reads nothing (workers run on machines the server does not
+// control: one of them must not see every task and result), and a reader
+// token cannot pose as a worker.
 bool RoleAllows(Role held, Role needed);
 
 // SHA-256 of `data` as 64 lowercase hex digits.

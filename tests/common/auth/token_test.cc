@@ -51,7 +51,9 @@ TEST(Roles, ParseAndName) {
 
 TEST(Roles, Ordering) {
   EXPECT_TRUE(RoleAllows(Role::kAdmin, Role::kWorker));
-  EXPECT_TRUE(RoleAllows(Role::kWorker, Role::kReader));
+  EXPECT_TRUE(RoleAllows(Role::kAdmin, Role::kReader));
+  EXPECT_TRUE(RoleAllows(Role::kWorker, Role::kWorker));
+  EXPECT_FALSE(RoleAllows(Role::kWorker, Role::kReader));
   EXPECT_TRUE(RoleAllows(Role::kReader, Role::kReader));
   EXPECT_FALSE(RoleAllows(Role::kReader, Role::kWorker));
   EXPECT_FALSE(RoleAllows(Role::kWorker, Role::kAdmin));
