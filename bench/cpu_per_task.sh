@@ -35,6 +35,11 @@ cleanup() {
 trap cleanup EXIT
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# Context switches (voluntary + involuntary) of every thread of a process.
+ctx_switches() {
+  cat /proc/"$1"/task/*/status 2>/dev/null |
+    awk '/ctxt_switches/ { n += $2 } END { print n + 0 }'
+}
 
 "${SERVER_BIN:-$bin/skillstore-server}" --listen 127.0.0.1:0 --db "$tmp/db" --log-level info ${SERVER_ARGS:-} \
   >"$tmp/server.log" 2>&1 &
@@ -50,15 +55,20 @@ done
 
 worker_pids=()
 for ((i = 0; i < workers; ++i)); do
-  "$bin/skill-worker" --server "$addr" --concurrency "$concurrency" --worker-id "cpu-$i" \
+  "${WORKER_BIN:-$bin/skill-worker}" --server "$addr" --concurrency "$concurrency" --worker-id "cpu-$i" \
     --log-level warn ${WORKER_ARGS:-} >"$tmp/worker-$i.log" 2>&1 &
   pids+=($!)
   worker_pids+=($!)
 done
 sleep 0.5
 server0="$(cpu_ticks "$server")"
+sctx0="$(ctx_switches "$server")"
 workers0=0
-for p in "${worker_pids[@]}"; do workers0=$((workers0 + $(cpu_ticks "$p"))); done
+wctx0=0
+for p in "${worker_pids[@]}"; do
+  workers0=$((workers0 + $(cpu_ticks "$p")))
+  wctx0=$((wctx0 + $(ctx_switches "$p")))
+done
 
 perf_pid=""
 if [[ "${PERF:-0}" == 1 ]]; then
@@ -81,8 +91,13 @@ else
     2>"$tmp/client.log"
 fi
 server1="$(cpu_ticks "$server")"
+sctx1="$(ctx_switches "$server")"
 workers1=0
-for p in "${worker_pids[@]}"; do workers1=$((workers1 + $(cpu_ticks "$p"))); done
+wctx1=0
+for p in "${worker_pids[@]}"; do
+  workers1=$((workers1 + $(cpu_ticks "$p")))
+  wctx1=$((wctx1 + $(ctx_switches "$p")))
+done
 if [[ -n "$perf_pid" ]]; then
   kill -INT "$perf_pid" "$perf_wpid"; wait "$perf_pid" "$perf_wpid" 2>/dev/null || true
 fi
@@ -90,10 +105,11 @@ fi
 hz="$(getconf CLK_TCK)"
 tps="$(grep '^RESULT ' "$tmp/result" | tr ' ' '\n' | sed -n 's/^tasks_per_s=//p')"
 awk -v n="$n" -v hz="$hz" -v s="$((server1 - server0))" -v w="$((workers1 - workers0))" \
-    -v tps="$tps" -v kind="$kind" -v wk="$workers" -v c="$concurrency" 'BEGIN {
+    -v tps="$tps" -v kind="$kind" -v wk="$workers" -v c="$concurrency" \
+    -v sx="$((sctx1 - sctx0))" -v wx="$((wctx1 - wctx0))" 'BEGIN {
   su = s * 1e6 / hz / n; wu = w * 1e6 / hz / n
-  printf "%s: %d tasks, %d workers x %d: %s tasks/s; CPU per task: server %.0f us, workers %.0f us, total %.0f us\n",
-         kind, n, wk, c, tps, su, wu, su + wu }'
+  printf "%s: %d tasks, %d workers x %d: %s tasks/s; CPU per task: server %.0f us, workers %.0f us, total %.0f us; context switches per task: server %.1f, workers %.1f\n",
+         kind, n, wk, c, tps, su, wu, su + wu, sx / n, wx / n }'
 if [[ -n "$perf_pid" ]]; then
   perf report -i "$out/server.data" --no-children --sort dso,sym --stdio 2>/dev/null |
     grep -v '^#' | grep -v '^$' | grep '%' | head -40 >"$out/server.top" || true

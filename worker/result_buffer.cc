@@ -2,9 +2,19 @@
 
 #include <utility>
 
+#include "absl/time/clock.h"
+
 namespace skillstore::worker {
 
-void ResultBuffer::Add(Result result) { pending_.push_back(Entry{std::move(result)}); }
+void ResultBuffer::Add(Result result) {
+  pending_.push_back(Entry{std::move(result)});
+  pending_.back().added_at = absl::Now();
+}
+
+std::optional<absl::Time> ResultBuffer::OldestPendingSince() const {
+  if (pending_.empty()) return std::nullopt;
+  return pending_.front().added_at;
+}
 
 std::optional<ResultBuffer::Result> ResultBuffer::TakeNextToSend(absl::Time now) {
   if (pending_.empty()) return std::nullopt;

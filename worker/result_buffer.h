@@ -56,6 +56,9 @@ class ResultBuffer {
   std::optional<absl::Time> OldestInFlightSince() const;
 
   bool HasPending() const { return !pending_.empty(); }
+  size_t pending() const { return pending_.size(); }
+  // When the oldest pending result was added; nullopt when none is pending.
+  std::optional<absl::Time> OldestPendingSince() const;
   size_t in_flight() const { return in_flight_.size(); }
   size_t size() const { return pending_.size() + in_flight_.size(); }
   bool empty() const { return size() == 0; }
@@ -64,6 +67,7 @@ class ResultBuffer {
  private:
   struct Entry {
     Result result;
+    absl::Time added_at = absl::InfinitePast();
     absl::Time sent_at = absl::InfinitePast();
     int delivery_failures = 0;
   };

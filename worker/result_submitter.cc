@@ -14,8 +14,6 @@ namespace {
 // After a polite WritesDone, how long to wait for the server to close the
 // stream before cancelling it.
 constexpr auto kCloseGrace = std::chrono::seconds(2);
-// Results written back to back before the writer looks at the buffer again.
-constexpr size_t kMaxWriteBatch = 64;
 
 std::chrono::system_clock::time_point ToChrono(absl::Time t) {
   if (t == absl::InfiniteFuture()) return std::chrono::system_clock::time_point::max();
@@ -54,11 +52,16 @@ ResultSubmitter::~ResultSubmitter() { Stop(); }
 void ResultSubmitter::Start() { writer_ = std::thread([this] { WriterLoop(); }); }
 
 void ResultSubmitter::Add(Result result) {
+  bool wake;
   {
     std::lock_guard<std::mutex> lock(mu_);
     buffer_.Add(std::move(result));
+    // The writer needs waking for the first pending result (it may sleep
+    // with nothing to send) and for a full batch; in between it lingers
+    // (see kLinger), so a run of short tasks costs one wake-up per batch.
+    wake = buffer_.pending() == 1 || buffer_.pending() >= kMaxWriteBatch;
   }
-  cv_.notify_all();
+  if (wake) cv_.notify_all();
 }
 
 void ResultSubmitter::DiscardPending(const std::string& task_id, int64_t fencing_token) {
@@ -204,7 +207,20 @@ grpc::Status ResultSubmitter::RunOneStream(bool* got_ack) {
       // Wake for new results, a broken stream, Stop(), or when the oldest
       // unacknowledged result reaches the ack timeout.
       while (true) {
-        if (stop_ || stream_broken_ || buffer_.HasPending()) break;
+        if (stop_ || stream_broken_) break;
+        if (buffer_.HasPending()) {
+          // While earlier results still await their acknowledgement the
+          // stream is busy anyway: linger up to kLinger for more results so
+          // they go out together (one wake-up and few TCP segments for many
+          // short tasks). With nothing in flight, send at once.
+          const absl::Time send_by = *buffer_.OldestPendingSince() + kLinger;
+          if (buffer_.in_flight() == 0 || buffer_.pending() >= kMaxWriteBatch ||
+              absl::Now() >= send_by) {
+            break;
+          }
+          cv_.wait_until(lock, ToChrono(send_by));
+          continue;
+        }
         std::optional<absl::Time> oldest = buffer_.OldestInFlightSince();
         if (oldest && absl::Now() >= *oldest + options_.ack_timeout) break;
         if (oldest) {

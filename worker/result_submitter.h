@@ -42,6 +42,12 @@ namespace skillstore::worker {
 
 class ResultSubmitter {
  public:
+  // Results written back to back before the writer looks at the buffer again.
+  static constexpr size_t kMaxWriteBatch = 64;
+  // How long a result may wait for others to share its write while earlier
+  // ones are still unacknowledged.
+  static constexpr absl::Duration kLinger = absl::Milliseconds(1);
+
   using Result = skillstore::v1::SubmitResultRequest;
   using Ack = skillstore::v1::SubmitResultResponse;
 
