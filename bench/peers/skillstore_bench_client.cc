@@ -124,7 +124,9 @@ int ClaimLatency(Stub& stub, int samples) {
   ms.reserve(static_cast<size_t>(samples));
   for (int i = 0; i < samples; ++i) {
     v1::ClaimTaskRequest req;
-    req.set_worker_id("bench-claim-latency");
+    // A new worker id every 500 claims: the server caps the leases one
+    // worker may hold (--max-leases-per-worker, 1000 by default).
+    req.set_worker_id("bench-claim-latency-" + std::to_string(i / 500));
     req.set_max_tasks(1);
     req.set_wait_seconds(0);
     grpc::ClientContext ctx;
