@@ -1,6 +1,7 @@
 #include "submit_stream.h"
 
 #include <memory>
+#include <vector>
 
 namespace skillstore::server {
 
@@ -20,28 +21,43 @@ void SubmitStream::OnReadDone(bool ok) {
     Advance();
     return;
   }
-  auto request = std::make_shared<v1::SubmitResultRequest>(std::move(request_));
+  // The message's results: itself, then any carried in more_results (each
+  // acknowledged on its own, in this order).
+  std::vector<std::shared_ptr<v1::SubmitResultRequest>> results;
+  results.reserve(1 + request_.more_results_size());
+  google::protobuf::RepeatedPtrField<v1::SubmitResultRequest> more;
+  more.Swap(request_.mutable_more_results());
+  results.push_back(std::make_shared<v1::SubmitResultRequest>(std::move(request_)));
   request_.Clear();
+  for (v1::SubmitResultRequest& result : more) {
+    results.push_back(std::make_shared<v1::SubmitResultRequest>(std::move(result)));
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     reading_ = false;
-    ++in_flight_;
+    in_flight_ += static_cast<int>(results.size());
   }
-  results_in_flight_.Begin();
-  if (request->task_id().empty()) {
-    v1::SubmitResultResponse response;
-    response.set_fencing_token(request->fencing_token());
-    response.set_reject_reason(v1::REJECT_REASON_INVALID);
-    response.set_message("task_id is empty; send the id from the claimed task");
-    Respond(std::move(response));
-  } else if (request->worker_id().empty()) {
-    // Without it the lease's owner cannot be checked (task_writer.cc).
+  for (size_t i = 0; i < results.size(); ++i) results_in_flight_.Begin();
+  for (std::shared_ptr<v1::SubmitResultRequest>& result : results) Submit(std::move(result));
+  Advance();
+}
+
+void SubmitStream::Submit(std::shared_ptr<v1::SubmitResultRequest> request) {
+  auto invalid = [&](std::string message) {
     v1::SubmitResultResponse response;
     response.set_task_id(request->task_id());
     response.set_fencing_token(request->fencing_token());
     response.set_reject_reason(v1::REJECT_REASON_INVALID);
-    response.set_message("worker_id is empty; send the id of the worker that claimed the task");
+    response.set_message(std::move(message));
     Respond(std::move(response));
+  };
+  if (request->task_id().empty()) {
+    invalid("task_id is empty; send the id from the claimed task");
+  } else if (request->worker_id().empty()) {
+    // Without it the lease's owner cannot be checked (task_writer.cc).
+    invalid("worker_id is empty; send the id of the worker that claimed the task");
+  } else if (request->more_results_size() > 0) {
+    invalid("more_results inside more_results; put every result at the top level");
   } else {
     auto response = std::make_shared<v1::SubmitResultResponse>();
     write_loop_.Run(
@@ -64,7 +80,6 @@ void SubmitStream::OnReadDone(bool ok) {
           Respond(std::move(*response));
         });
   }
-  Advance();
 }
 
 void SubmitStream::Respond(v1::SubmitResultResponse response) {

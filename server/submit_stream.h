@@ -1,12 +1,15 @@
 // The reactor behind one SubmitResult stream: reads results ahead (bounded),
 // hands each to the write loop, and writes the acknowledgements back in order,
-// each only after the COMMIT that made its result durable.
+// each only after the COMMIT that made its result durable. A message may carry
+// several results (more_results); each is a separate operation with its own
+// acknowledgement, exactly as if it had come in its own message.
 #ifndef SKILLSTORE_SERVER_SUBMIT_STREAM_H_
 #define SKILLSTORE_SERVER_SUBMIT_STREAM_H_
 
 #include <grpcpp/grpcpp.h>
 
 #include <deque>
+#include <memory>
 #include <mutex>
 
 #include "in_flight.h"
@@ -30,6 +33,8 @@ class SubmitStream final
   // Results read but not yet acknowledged; reading pauses at this many.
   static constexpr int kMaxInFlight = 256;
 
+  // Hands one result to the write loop (or answers it invalid at once).
+  void Submit(std::shared_ptr<v1::SubmitResultRequest> request);
   // Queues an acknowledgement; starts writing it when no write is in flight.
   void Respond(v1::SubmitResultResponse response);
   // Resumes reading / finishes the stream as the counters allow; called

@@ -129,6 +129,7 @@ v1::ClaimTaskResponse TaskWriter::EmptyClaimResponse() const {
   v1::ClaimTaskResponse response;
   response.set_heartbeat_interval_seconds(options_.heartbeat_interval_seconds());
   response.set_lease_seconds(options_.lease_seconds);
+  response.set_accepts_result_batches(true);  // submit_stream.cc reads more_results
   return response;
 }
 

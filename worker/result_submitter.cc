@@ -247,11 +247,29 @@ grpc::Status ResultSubmitter::RunOneStream(bool* got_ack) {
         batch.push_back(*buffer_.TakeNextToSend(now));
       }
     }
+    // With a server that reads more_results, small results share messages
+    // (each still gets its own acknowledgement); otherwise one per message.
+    std::vector<Result> messages;
+    if (server_accepts_batches_.load() && batch.size() > 1) {
+      size_t bytes = kMaxMessageBytes;  // start a new message at once
+      for (Result& result : batch) {
+        const size_t size = result.result_json().size() + result.error().size();
+        if (messages.empty() || bytes + size > kMaxMessageBytes) {
+          messages.push_back(std::move(result));
+          bytes = size;
+        } else {
+          *messages.back().add_more_results() = std::move(result);
+          bytes += size;
+        }
+      }
+    } else {
+      messages = std::move(batch);
+    }
     bool broken = false;
-    for (size_t i = 0; i < batch.size() && !broken; ++i) {
+    for (size_t i = 0; i < messages.size() && !broken; ++i) {
       grpc::WriteOptions write_options;
-      if (i + 1 < batch.size()) write_options.set_buffer_hint();
-      broken = !stream->Write(batch[i], write_options);  // the reader sees the break too
+      if (i + 1 < messages.size()) write_options.set_buffer_hint();
+      broken = !stream->Write(messages[i], write_options);  // the reader sees the break too
     }
     if (broken) break;
   }

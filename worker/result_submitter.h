@@ -25,6 +25,7 @@
 #ifndef SKILLSTORE_WORKER_RESULT_SUBMITTER_H_
 #define SKILLSTORE_WORKER_RESULT_SUBMITTER_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -47,6 +48,9 @@ class ResultSubmitter {
   // How long a result may wait for others to share its write while earlier
   // ones are still unacknowledged.
   static constexpr absl::Duration kLinger = absl::Milliseconds(1);
+  // Results packed into one stream message (more_results) stop at this many
+  // bytes of result and error text, so big results still go one by one.
+  static constexpr size_t kMaxMessageBytes = 256 << 10;
 
   using Result = skillstore::v1::SubmitResultRequest;
   using Ack = skillstore::v1::SubmitResultResponse;
@@ -73,6 +77,10 @@ class ResultSubmitter {
 
   // Queues a result for sending.
   void Add(Result result);
+
+  // Whether the server reads several results per stream message
+  // (ClaimTaskResponse.accepts_result_batches, told by every claim).
+  void SetServerAcceptsBatches(bool accepts) { server_accepts_batches_.store(accepts); }
 
   // Drops a result not yet sent whose lease the server declared gone.
   void DiscardPending(const std::string& task_id, int64_t fencing_token);
@@ -109,6 +117,7 @@ class ResultSubmitter {
   bool stream_broken_ = false;  // guarded by mu_; set by the reader
   grpc::ClientContext* stream_context_ = nullptr;  // guarded by mu_; the open stream
   std::thread writer_;
+  std::atomic<bool> server_accepts_batches_{false};
 };
 
 }  // namespace skillstore::worker

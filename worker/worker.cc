@@ -272,6 +272,7 @@ void Worker::ClaimLoop(int claimer) {
     }
     backoff.Reset();
     heartbeater_.SetTiming(response.heartbeat_interval_seconds(), response.lease_seconds());
+    submitter_.SetServerAcceptsBatches(response.accepts_result_batches());
     for (ClaimedTask& task : *response.mutable_tasks()) Launch(std::move(task));
   }
 }

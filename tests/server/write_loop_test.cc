@@ -1,16 +1,20 @@
 // The write loop and the task writer below the gRPC layer, on a real SQLite
 // file: a failing operation in a group commit is rolled back alone while the
 // rest of its batch (claims included) commits; RetryTask counts as a retry;
-// the reaper's log lines wait for its COMMIT.
+// the reaper's log lines wait for its COMMIT. And over real gRPC: several
+// results in one SubmitResult message are each judged and acknowledged on
+// their own, in order, and all durable.
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "process.h"
+#include "server_test_util.h"
 #include "progress.h"
 #include "schema.h"
 #include "sqlite.h"
@@ -174,6 +178,70 @@ TEST_F(WriteLoopTest, RetryTaskCountsAsARetryAndTheReaperLogsAfterCommit) {
   ASSERT_TRUE((*txn)->Commit().ok());
   for (const auto& log : reaped.after_commit) log();  // what the write loop does after COMMIT
   EXPECT_EQ(Count(*db_, "SELECT COUNT(*) FROM tasks WHERE status = 'queued'"), 1);
+}
+
+TEST(ResultBatchTest, ResultsInOneMessageAreEachJudgedAckedAndStored) {
+  using namespace skillstore::server::testing;  // TestServer and its helpers
+  TestServer server;
+  auto& stub = server.stub();
+  EnqueueN(stub, 6);
+  v1::ClaimTaskResponse claim = Claim(stub, "w1", 6);
+  ASSERT_EQ(claim.tasks_size(), 6);
+  EXPECT_TRUE(claim.accepts_result_batches());
+
+  // Message 1: results for tasks 0..2, the second with a stale token and
+  // the third failed (non-retryable). Message 2: tasks 3..5 where the last
+  // one nests more_results (invalid). Each gets its own ack.
+  v1::SubmitResultRequest first = Success(claim.tasks(0), "w1", "{\"n\":0}");
+  v1::SubmitResultRequest stale = Success(claim.tasks(1), "w1");
+  stale.set_fencing_token(stale.fencing_token() + 1000);
+  *first.add_more_results() = stale;
+  *first.add_more_results() = Failure(claim.tasks(2), "w1", "bad skill", false);
+  v1::SubmitResultRequest second = Success(claim.tasks(3), "w1", "{\"n\":3}");
+  *second.add_more_results() = Success(claim.tasks(4), "w1", "{\"n\":4}");
+  v1::SubmitResultRequest nested = Success(claim.tasks(5), "w1");
+  *nested.add_more_results() = Success(claim.tasks(5), "w1");
+  *second.add_more_results() = nested;
+
+  auto context = Context();
+  auto stream = stub.SubmitResult(context.get());
+  ASSERT_TRUE(stream->Write(first));
+  ASSERT_TRUE(stream->Write(second));
+  stream->WritesDone();
+  // One ack per result, matched by task id (an invalid result is answered
+  // at once, ahead of those waiting for their COMMIT; the stored ones come
+  // in the order they were sent).
+  std::map<std::string, v1::SubmitResultResponse> by_task;
+  std::vector<std::string> order;
+  for (int i = 0; i < 6; ++i) {
+    v1::SubmitResultResponse ack;
+    ASSERT_TRUE(stream->Read(&ack));
+    EXPECT_TRUE(by_task.emplace(ack.task_id(), ack).second) << "two acks for " << ack.task_id();
+    if (ack.reject_reason() != v1::REJECT_REASON_INVALID) order.push_back(ack.task_id());
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+  ASSERT_EQ(by_task.size(), 6u);
+  std::vector<v1::SubmitResultResponse> acks;
+  for (int i = 0; i < 6; ++i) acks.push_back(by_task[claim.tasks(i).task_id()]);
+  EXPECT_EQ(order, (std::vector<std::string>{claim.tasks(0).task_id(), claim.tasks(1).task_id(),
+                                             claim.tasks(2).task_id(), claim.tasks(3).task_id(),
+                                             claim.tasks(4).task_id()}));
+  EXPECT_TRUE(acks[0].accepted());
+  EXPECT_EQ(acks[0].task_status(), v1::TASK_STATUS_COMPLETED);
+  EXPECT_FALSE(acks[1].accepted());
+  EXPECT_EQ(acks[1].reject_reason(), v1::REJECT_REASON_STALE_LEASE);
+  EXPECT_TRUE(acks[2].accepted());
+  EXPECT_EQ(acks[2].task_status(), v1::TASK_STATUS_FAILED);
+  EXPECT_TRUE(acks[3].accepted());
+  EXPECT_TRUE(acks[4].accepted());
+  EXPECT_FALSE(acks[5].accepted());
+  EXPECT_EQ(acks[5].reject_reason(), v1::REJECT_REASON_INVALID);
+
+  const v1::Progress progress = GetProgress(stub);
+  EXPECT_EQ(progress.completed(), 3);
+  EXPECT_EQ(progress.failed(), 1);
+  EXPECT_EQ(progress.in_progress(), 2);  // the stale and the nested one
+  EXPECT_EQ(GetTask(stub, claim.tasks(4).task_id()).task().status(), v1::TASK_STATUS_COMPLETED);
 }
 
 }  // namespace
