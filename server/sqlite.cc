@@ -113,9 +113,12 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path, Mode mode)
   // chunks: 16 mallocs per page). One chunk of kStatementJournalBytes keeps
   // a statement's journal in a single allocation. Global, so it must come
   // before SQLite initializes; later calls are refused harmlessly.
+  // Memory statistics off too: nobody reads them, and keeping them takes a
+  // global mutex on every SQLite allocation.
   static std::once_flag configure;
   std::call_once(configure, [] {
     sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, kStatementJournalBytes);
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   });
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_NOMUTEX;  // each connection is used by one thread at a time
