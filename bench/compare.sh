@@ -15,7 +15,9 @@
 #   * with FILL_N (1,000,000) tasks queued: server RSS, database size, claim
 #     latency p50 / p99;
 #   * parse MB/s on one core (skillstore-parse-bench when it is built) and
-#     worker scaling: one skill-worker at --concurrency 1 vs 2 on the corpus.
+#     worker scaling: one skill-worker at --concurrency 1 vs 2 on the corpus;
+#   * CPU per task of the server and the workers (bench/cpu_per_task.sh), the
+#     figure that holds while the machine is shared.
 #
 # Prints a Markdown table and writes it to bench/RESULTS.md with the machine
 # and the date. Every server is started fresh on a fresh directory and
@@ -299,6 +301,22 @@ parse_and_scaling() {
     if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b; else printf "n/a" }')"
 }
 
+# ------------------------------------------- CPU per task (shared-machine proof)
+# User + system CPU of the server and the workers per task, from
+# /proc/<pid>/stat: unlike tasks/s it barely moves with other load.
+cpu_per_task() {
+  local line
+  row[cpu]=""
+  for args in "tiny $N $WORKERS $SS_CONCURRENCY" "corpus $SCALING_TASKS 1 1" \
+              "corpus $SCALING_TASKS 1 2"; do
+    # shellcheck disable=SC2086
+    line="$(bash "$here/bench/cpu_per_task.sh" "$build" $args 2>&1 | tail -1)" ||
+      line="cpu_per_task.sh $args failed"
+    log "$line"
+    row[cpu]+="$line"$'\n'
+  done
+}
+
 # ------------------------------------------------------------------- run
 started="$(date -u '+%Y-%m-%d %H:%M UTC')"
 load_start="$(cut -d" " -f1-3 /proc/loadavg)"
@@ -311,6 +329,7 @@ fi
 rates_skillstore
 [[ "${SKIP_FILL:-0}" == 1 ]] || fill_skillstore
 parse_and_scaling
+cpu_per_task
 
 ratio() {  # a b -> a/b with 1 decimal, or n/a
   awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1fx", a / b; else printf "n/a" }'
@@ -363,14 +382,16 @@ unique 256-byte SKILL.md tasks and the clock runs from its first enqueue until t
 every task finished. Every worker, ours and the peers', runs the same
 \`skillstore::RunTask(parse)\` on each task. The peers' workers then delete the job (beanstalkd,
 \`delete\` after \`reserve\`) or complete it (gearmand, WORK_COMPLETE of a background job) and
-drop the result; skill-worker streams the result JSON back and skillstore stores it in its
-\`results\` table before acknowledging. Producers: skillstore enqueues batches of 1000 (one RPC
+drop the result; skill-worker streams the result JSON back (claims and results in batches:
+auto prefetch, several results per stream message) and skillstore stores each in its
+\`results\` table before acknowledging it. Producers: skillstore enqueues batches of 1000 (one RPC
 each); beanstalkd's producer pipelines its \`put\`s (64 in flight); gearmand's submits background
 jobs in pipelined rounds of 100. Durability: skillstore synchronous=FULL (every ack after its
 commit), beanstalkd \`-f 0\` (fsync on every write), gearmand's SQLite queue (insert before
 JOB_CREATED).
 EOF
 )"
+report+=$'\n\nCPU per task (bench/cpu_per_task.sh: server and worker processes, user + system):\n\n```\n'"${row[cpu]}"'```'
 if [[ -n "${row[loadgen]:-}" ]]; then
   report+=$'\n\nskillstore-loadgen output:\n\n```\n'"${row[loadgen]}"$'\n```'
 fi
