@@ -76,6 +76,11 @@ void TxnEffects::Merge(const TxnEffects& other) {
   workers_changed = workers_changed || other.workers_changed;
   events.Merge(other.events);
   after_commit.insert(after_commit.end(), other.after_commit.begin(), other.after_commit.end());
+  for (const auto& [worker_id, tally] : other.worker_tally) {
+    WorkerTally& mine = worker_tally[worker_id];
+    mine.completed += tally.completed;
+    mine.failed += tally.failed;
+  }
 }
 
 absl::StatusOr<v1::EnqueueResponse> TaskWriter::Enqueue(const v1::EnqueueRequest& request,
@@ -431,11 +436,7 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResu
         .BindText(3, metrics)
         .Bind(4, MsToSeconds(now_ms));
     SKS_RETURN_IF_ERROR(result.Run());
-    SKS_ASSIGN_OR_RETURN(Statement worker,
-                         db_.Prepare("UPDATE OR FAIL workers SET tasks_completed = tasks_completed + 1 "
-                                     "WHERE worker_id = ?1"));
-    worker.BindText(1, lease.worker_id);
-    SKS_RETURN_IF_ERROR(worker.Run());
+    ++effects.worker_tally[lease.worker_id].completed;  // ApplyWorkerTally, once per batch
     effects.Move(v1::TASK_STATUS_IN_PROGRESS, v1::TASK_STATUS_COMPLETED);
     effects.events.Add(TaskEvent::kCompleted, TaskTypeFromText(lease.task_type));
     spdlog::debug("task {} completed by {}", lease.task_id, lease.worker_id);
@@ -448,16 +449,24 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResu
                                 ? std::string("the worker reported a failure without a message")
                                 : request.error();
   SKS_RETURN_IF_ERROR(EndAttempt(lease.fencing_token, v1::ATTEMPT_OUTCOME_FAILED, error, now_ms));
-  SKS_ASSIGN_OR_RETURN(
-      Statement worker,
-      db_.Prepare("UPDATE OR FAIL workers SET tasks_failed = tasks_failed + 1 WHERE worker_id = ?1"));
-  worker.BindText(1, lease.worker_id);
-  SKS_RETURN_IF_ERROR(worker.Run());
+  ++effects.worker_tally[lease.worker_id].failed;  // ApplyWorkerTally, once per batch
   SKS_ASSIGN_OR_RETURN(v1::TaskStatus status,
                        RequeueOrFail(lease, request.retryable(), error, metrics, now_ms, effects));
   response.set_accepted(true);
   response.set_task_status(status);
   return response;
+}
+
+absl::Status TaskWriter::ApplyWorkerTally(const TxnEffects& effects) {
+  for (const auto& [worker_id, tally] : effects.worker_tally) {
+    SKS_ASSIGN_OR_RETURN(
+        Statement update,
+        db_.Prepare("UPDATE OR FAIL workers SET tasks_completed = tasks_completed + ?2, "
+                    "tasks_failed = tasks_failed + ?3 WHERE worker_id = ?1"));
+    update.BindText(1, worker_id).Bind(2, tally.completed).Bind(3, tally.failed);
+    SKS_RETURN_IF_ERROR(update.Run());
+  }
+  return absl::OkStatus();
 }
 
 absl::Status TaskWriter::UpsertWorker(const std::string& worker_id, const std::string& hostname,

@@ -17,6 +17,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,14 @@ struct TxnEffects {
   // Log lines about changes (lease expired, worker lost), written only once
   // the COMMIT made them true: a rolled-back change is never reported.
   std::vector<std::function<void()>> after_commit;
+  // Results stored per worker in this transaction, for the workers table's
+  // tasks_completed / tasks_failed: one UPDATE per worker per batch
+  // (TaskWriter::ApplyWorkerTally) instead of one per result.
+  struct WorkerTally {
+    int64_t completed = 0;
+    int64_t failed = 0;
+  };
+  std::map<std::string, WorkerTally> worker_tally;
 
   void Add(v1::TaskStatus to) { ++status_delta[to]; }
   void Move(v1::TaskStatus from, v1::TaskStatus to);
@@ -96,6 +105,10 @@ class TaskWriter {
 
   absl::StatusOr<v1::RetryTaskResponse> Retry(const v1::RetryTaskRequest& request, int64_t now_ms,
                                               TxnEffects& effects);
+
+  // Adds a batch's worker_tally to the workers table (the write loop calls it
+  // once per transaction, after the batch's operations).
+  absl::Status ApplyWorkerTally(const TxnEffects& effects);
 
   // Re-queues (or fails, when out of attempts) tasks whose lease deadline has
   // passed, and marks workers lost after three missed heartbeat intervals.

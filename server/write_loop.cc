@@ -188,6 +188,12 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
       claim_results[i] = status.ok() ? absl::StatusOr<v1::ClaimTaskResponse>(std::move(response))
                                      : absl::StatusOr<v1::ClaimTaskResponse>(status);
     }
+    if (!batch.worker_tally.empty()) {
+      absl::Status status = guarded([&] { return writer_.ApplyWorkerTally(batch); });
+      if (!status.ok() && !savepoints) return false;
+      // The tasks' own changes stand; only the per-worker counts are behind.
+      if (!status.ok()) spdlog::error("updating the workers' task counts: {}", status.ToString());
+    }
     return true;
   };
 

@@ -242,6 +242,15 @@ TEST(ResultBatchTest, ResultsInOneMessageAreEachJudgedAckedAndStored) {
   EXPECT_EQ(progress.failed(), 1);
   EXPECT_EQ(progress.in_progress(), 2);  // the stale and the nested one
   EXPECT_EQ(GetTask(stub, claim.tasks(4).task_id()).task().status(), v1::TASK_STATUS_COMPLETED);
+  // The worker's counts, kept once per batch, agree.
+  v1::ListWorkersResponse workers;
+  {
+    auto list_context = Context();
+    ASSERT_TRUE(stub.ListWorkers(list_context.get(), v1::ListWorkersRequest(), &workers).ok());
+  }
+  ASSERT_EQ(workers.workers_size(), 1);
+  EXPECT_EQ(workers.workers(0).tasks_completed(), 3);
+  EXPECT_EQ(workers.workers(0).tasks_failed(), 1);
 }
 
 }  // namespace
