@@ -22,14 +22,18 @@
 namespace skillstore::cli {
 namespace {
 
-struct TokenNewOptions {
+// --role and --label of both commands.
+struct TokenLineOptions {
   std::string role;
   std::string label;
 };
 
-struct TokenHashOptions {
-  std::string role;
-  std::string label;
+// One `<role> <sha256-hex> [label]` line of the server's token file.
+struct TokenLine {
+  auth::Role role;
+  std::string label;  // trimmed
+  std::string sha256;
+  std::string text;
 };
 
 // The label is free text on the token-file line; a line break would split the
@@ -46,31 +50,44 @@ absl::Status CheckLabel(const std::string& label) {
   return absl::OkStatus();
 }
 
-std::string TokenFileLine(auth::Role role, const std::string& token, const std::string& label) {
-  std::string line = absl::StrCat(auth::RoleName(role), " ", auth::Sha256Hex(token));
-  std::string trimmed(absl::StripAsciiWhitespace(label));
-  if (!trimmed.empty()) absl::StrAppend(&line, " ", trimmed);
-  return line;
-}
-
-absl::Status RunTokenNew(const GlobalOptions& global, const TokenNewOptions& options) {
+// Checks the options before any token is made or read.
+absl::StatusOr<auth::Role> CheckLineOptions(const TokenLineOptions& options) {
   absl::StatusOr<auth::Role> role = auth::ParseRole(options.role);
   if (!role.ok()) return absl::InvalidArgumentError(absl::StrCat("--role: ", role.status().message()));
   if (absl::Status status = CheckLabel(options.label); !status.ok()) return status;
+  return role;
+}
+
+TokenLine MakeTokenLine(auth::Role role, const std::string& label, const std::string& token) {
+  TokenLine line{role, std::string(absl::StripAsciiWhitespace(label)), auth::Sha256Hex(token), ""};
+  line.text = absl::StrCat(auth::RoleName(role), " ", line.sha256);
+  if (!line.label.empty()) absl::StrAppend(&line.text, " ", line.label);
+  return line;
+}
+
+Json ToJson(const TokenLine& line) {
+  Json out;
+  out["role"] = auth::RoleName(line.role);
+  out["label"] = line.label;
+  out["sha256"] = line.sha256;
+  out["token_file_line"] = line.text;
+  return out;
+}
+
+absl::Status RunTokenNew(const GlobalOptions& global, const TokenLineOptions& options) {
+  absl::StatusOr<auth::Role> role = CheckLineOptions(options);
+  if (!role.ok()) return role.status();
   absl::StatusOr<std::string> token = auth::GenerateToken();
   if (!token.ok()) return token.status();
-  const std::string line = TokenFileLine(*role, *token, options.label);
+  const TokenLine line = MakeTokenLine(*role, options.label, *token);
   if (global.json()) {
     Json out;
     out["token"] = *token;
-    out["role"] = auth::RoleName(*role);
-    out["label"] = std::string(absl::StripAsciiWhitespace(options.label));
-    out["sha256"] = auth::Sha256Hex(*token);
-    out["token_file_line"] = line;
+    out.update(ToJson(line));
     std::cout << Dump(out);
     return absl::OkStatus();
   }
-  std::cout << *token << "\n" << line << "\n";
+  std::cout << *token << "\n" << line.text << "\n";
   std::cerr << "skillctl: line 1 is the " << auth::RoleName(*role)
             << " token, shown only this once: give it to the client (skill-worker/skillctl "
                "--token-file FILE with mode 0600, or env SKILLSTORE_TOKEN).\n"
@@ -79,28 +96,28 @@ absl::Status RunTokenNew(const GlobalOptions& global, const TokenNewOptions& opt
   return absl::OkStatus();
 }
 
-absl::Status RunTokenHash(const GlobalOptions& global, const TokenHashOptions& options) {
-  absl::StatusOr<auth::Role> role = auth::ParseRole(options.role);
-  if (!role.ok()) return absl::InvalidArgumentError(absl::StrCat("--role: ", role.status().message()));
-  if (absl::Status status = CheckLabel(options.label); !status.ok()) return status;
+absl::Status RunTokenHash(const GlobalOptions& global, const TokenLineOptions& options) {
+  absl::StatusOr<auth::Role> role = CheckLineOptions(options);
+  if (!role.ok()) return role.status();
   const std::string input((std::istreambuf_iterator<char>(std::cin)),
                           std::istreambuf_iterator<char>());
   const std::string token(absl::StripAsciiWhitespace(input));
   if (absl::Status status = client::CheckToken(token, "token hash: stdin"); !status.ok()) {
     return status;
   }
-  const std::string line = TokenFileLine(*role, token, options.label);
+  const TokenLine line = MakeTokenLine(*role, options.label, token);
   if (global.json()) {
-    Json out;
-    out["role"] = auth::RoleName(*role);
-    out["label"] = std::string(absl::StripAsciiWhitespace(options.label));
-    out["sha256"] = auth::Sha256Hex(token);
-    out["token_file_line"] = line;
-    std::cout << Dump(out);
+    std::cout << Dump(ToJson(line));
     return absl::OkStatus();
   }
-  std::cout << line << "\n";
+  std::cout << line.text << "\n";
   return absl::OkStatus();
+}
+
+void AddRoleOption(CLI::App* command, TokenLineOptions* options) {
+  command->add_option("--role", options->role, "reader, worker or admin")
+      ->required()
+      ->check(CLI::IsMember({"reader", "worker", "admin"}));
 }
 
 }  // namespace
@@ -110,28 +127,24 @@ void AddTokenCommands(CLI::App& app, const GlobalOptions& global, CommandRunner*
       "token", "Make bearer tokens and their lines for skillstore-server --auth-token-file.");
   token->require_subcommand(1);
 
-  auto new_options = std::make_shared<TokenNewOptions>();
+  auto new_options = std::make_shared<TokenLineOptions>();
   CLI::App* make = token->add_subcommand(
       "new",
       "Print a fresh random token (line 1, for the client) and its token-file line "
       "(line 2: '<role> <sha256> [label]', for the server). Contacts no server.");
-  make->add_option("--role", new_options->role, "reader, worker or admin")
-      ->required()
-      ->check(CLI::IsMember({"reader", "worker", "admin"}));
+  AddRoleOption(make, new_options.get());
   make->add_option("--label", new_options->label,
                    "who or what holds the token; the server logs it on refusals");
   make->callback([&global, new_options, selected] {
     *selected = [&global, new_options] { return RunTokenNew(global, *new_options); };
   });
 
-  auto hash_options = std::make_shared<TokenHashOptions>();
+  auto hash_options = std::make_shared<TokenLineOptions>();
   CLI::App* hash = token->add_subcommand(
       "hash",
       "Read an existing token from stdin and print its token-file line "
       "'<role> <sha256> [label]'.");
-  hash->add_option("--role", hash_options->role, "reader, worker or admin")
-      ->required()
-      ->check(CLI::IsMember({"reader", "worker", "admin"}));
+  AddRoleOption(hash, hash_options.get());
   hash->add_option("--label", hash_options->label, "label written at the end of the line");
   hash->callback([&global, hash_options, selected] {
     *selected = [&global, hash_options] { return RunTokenHash(global, *hash_options); };
