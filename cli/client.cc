@@ -48,7 +48,8 @@ absl::Status FromGrpcStatus(const grpc::Status& status, std::string_view what,
     case grpc::StatusCode::PERMISSION_DENIED:
       return absl::PermissionDeniedError(absl::StrCat(
           what_s, ": the server at ", server_s, " does not allow this with our token: ", detail,
-          " (reader and worker tokens may only read here; enqueue, cancel and retry need an admin token)"));
+          " (skillctl reads with a reader or admin token; a worker token serves skill-worker "
+          "only; enqueue, cancel and retry need an admin token)"));
     case grpc::StatusCode::CANCELLED:
       return absl::CancelledError(absl::StrCat(what_s, ": cancelled"));
     default:
