@@ -1,70 +1,13 @@
 #include "common/input_guard.h"
 
-#include <cstdint>
-#include <cstring>
-
 #include "absl/strings/str_cat.h"
+#include "common/utf8.h"
 
 namespace skillstore {
 
 const EngineLimits& DefaultEngineLimits() {
   static const EngineLimits kLimits;
   return kLimits;
-}
-
-bool IsValidUtf8(std::string_view text, size_t* bad_offset) {
-  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
-  const size_t n = text.size();
-  size_t i = 0;
-  while (i < n) {
-    // Fast path for ASCII runs: most skills are almost all ASCII.
-    while (i + 8 <= n) {
-      uint64_t word;
-      std::memcpy(&word, s + i, 8);
-      if (word & 0x8080808080808080ULL) break;
-      i += 8;
-    }
-    if (i >= n) break;
-    if (s[i] < 0x80) {
-      ++i;
-      continue;
-    }
-    uint32_t cp;
-    size_t len;
-    if ((s[i] & 0xE0) == 0xC0) {
-      cp = s[i] & 0x1F;
-      len = 2;
-    } else if ((s[i] & 0xF0) == 0xE0) {
-      cp = s[i] & 0x0F;
-      len = 3;
-    } else if ((s[i] & 0xF8) == 0xF0) {
-      cp = s[i] & 0x07;
-      len = 4;
-    } else {
-      *bad_offset = i;
-      return false;
-    }
-    if (i + len > n) {
-      *bad_offset = i;
-      return false;
-    }
-    for (size_t k = 1; k < len; ++k) {
-      if ((s[i + k] & 0xC0) != 0x80) {
-        *bad_offset = i;
-        return false;
-      }
-      cp = (cp << 6) | (s[i + k] & 0x3F);
-    }
-    const bool overlong = (len == 2 && cp < 0x80) ||
-                          (len == 3 && cp < 0x800) ||
-                          (len == 4 && cp < 0x10000);
-    if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      *bad_offset = i;
-      return false;
-    }
-    i += len;
-  }
-  return true;
 }
 
 namespace {

@@ -19,10 +19,6 @@ namespace skillstore {
 absl::StatusOr<std::string_view> CheckTextInput(std::string_view content,
                                                 const EngineLimits& limits);
 
-// True when `text` is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
-// On failure *bad_offset is set to the offset of the first bad byte.
-bool IsValidUtf8(std::string_view text, size_t* bad_offset);
-
 }  // namespace skillstore
 
 #endif  // SKILLSTORE_COMMON_INPUT_GUARD_H_

@@ -191,6 +191,39 @@ TEST(HostileStringsTest, MegabyteValues) {
   EXPECT_TRUE(result.error() == error);
 }
 
+// result_json is `bytes` on the wire: the server itself refuses a result that
+// is not UTF-8 (it could not be returned by GetResult as a string), keeps the
+// lease, and takes a good result for the same lease afterwards.
+TEST(HostileStringsTest, ResultThatIsNotUtf8IsRefusedAndTheLeaseKept) {
+  TestServer server;
+  std::vector<std::string> ids = Enqueue(server.stub(), {Spec(v1::TASK_TYPE_PARSE, "utf8")});
+  ASSERT_EQ(ids.size(), 1u);
+  v1::ClaimTaskResponse claimed = Claim(server.stub(), "w");
+  ASSERT_EQ(claimed.tasks_size(), 1);
+  const std::vector<std::string> bad_results = {
+      std::string("{\"v\":\"") + "\xC3\x28" + "\"}",      // bad continuation byte
+      std::string("{\"v\":\"") + "\xED\xA0\x80" + "\"}",  // a surrogate
+      std::string("{\"v\":\"") + "\xC0\xAF" + "\"}",      // overlong '/'
+      std::string(5000, 'a') + "\xFF",                       // after a long ASCII run
+  };
+  for (const std::string& bad : bad_results) {
+    v1::SubmitResultResponse ack = Submit(server.stub(), Success(claimed.tasks(0), "w", bad));
+    EXPECT_FALSE(ack.accepted());
+    EXPECT_EQ(ack.reject_reason(), v1::REJECT_REASON_INVALID);
+    EXPECT_NE(ack.message().find("result_json is not valid UTF-8"), std::string::npos)
+        << ack.message();
+    EXPECT_EQ(GetTask(server.stub(), ids[0]).task().status(), v1::TASK_STATUS_IN_PROGRESS);
+  }
+  const std::string good = "{\"v\":\"caf\xC3\xA9 \xF0\x9F\x98\x80\"}";
+  v1::SubmitResultResponse ack = Submit(server.stub(), Success(claimed.tasks(0), "w", good));
+  ASSERT_TRUE(ack.accepted()) << ack.message();
+  v1::GetResultRequest get;
+  get.set_task_id(ids[0]);
+  v1::GetResultResponse result;
+  ASSERT_TRUE(server.stub().GetResult(Context().get(), get, &result).ok());
+  EXPECT_EQ(result.result_json(), good);
+}
+
 // Worker-supplied text reaches the server's log escaped and cut short: an
 // error message cannot forge log lines, and a 1 MB one is one short line.
 TEST(HostileStringsTest, ErrorTextCannotForgeLogLines) {

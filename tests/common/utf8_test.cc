@@ -1,0 +1,54 @@
+// common/utf8: the one UTF-8 check behind engine inputs, worker results, the
+// server's result bytes and the JSON logs.
+#include "common/utf8.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace skillstore {
+namespace {
+
+TEST(Utf8Test, WellFormedTextPasses) {
+  for (const std::string& text :
+       {std::string(), std::string("plain ascii"), std::string(1000, 'x'),
+        std::string("caf\xC3\xA9"), std::string("\xE2\x82\xAC euro"),
+        std::string("\xF0\x9F\x98\x80 emoji"), std::string("\xEF\xBB\xBF bom"),
+        std::string("\xED\x9F\xBF last before surrogates"), std::string("\xF4\x8F\xBF\xBF"),
+        std::string("nul \0 is ascii", 14)}) {
+    EXPECT_TRUE(IsValidUtf8(text)) << text;
+    EXPECT_EQ(ToValidUtf8(text), text);
+  }
+}
+
+TEST(Utf8Test, IllFormedTextFailsAtTheFirstBadByte) {
+  struct Case {
+    std::string text;
+    size_t bad_offset;
+  };
+  const std::string run(19, 'a');  // the bad byte lands after the 8-byte ASCII fast path
+  for (const Case& c : std::vector<Case>{
+           {"\x80", 0},                     // lone continuation byte
+           {"ab\xC3(", 2},                  // missing continuation
+           {"\xC0\xAF", 0},                 // overlong '/'
+           {"\xE0\x80\xAF", 0},             // overlong 3-byte
+           {"\xED\xA0\x80", 0},             // surrogate U+D800
+           {"\xF4\x90\x80\x80", 0},         // above U+10FFFF
+           {"\xF5\x80\x80\x80", 0},         // lead byte that never occurs
+           {"ok\xE2\x82", 2},               // truncated at the end
+           {run + "\xFF" + "tail", 19},
+       }) {
+    size_t bad = 12345;
+    EXPECT_FALSE(IsValidUtf8(c.text, &bad)) << c.text;
+    EXPECT_EQ(bad, c.bad_offset) << c.text;
+    EXPECT_TRUE(IsValidUtf8(ToValidUtf8(c.text))) << c.text;
+  }
+}
+
+TEST(Utf8Test, RepairReplacesOnlyTheBadBytes) {
+  EXPECT_EQ(ToValidUtf8("a\xFF" "b\xC3\xA9" "c\x80"), "a\xEF\xBF\xBD" "b\xC3\xA9" "c\xEF\xBF\xBD");
+  EXPECT_EQ(ToValidUtf8("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+}  // namespace
+}  // namespace skillstore
