@@ -57,9 +57,7 @@ absl::Status RunExport(const GlobalOptions& global, const ExportOptions& options
       if (base.empty()) base = absl::StrCat("task-", task.task_id());
       const std::string name = namer.Claim(base, OutputSuffix(task.type()));
       const std::string path = (std::filesystem::path(options.out_dir) / name).string();
-      std::string content = result.result_json();
-      if (content.back() != '\n') content += '\n';
-      status = WriteFileAtomically(path, content);
+      status = WriteFileAtomically(path, IndentedDocument(result.result_json()));
       if (!status.ok()) return status;
       ++written;
       Json entry;

@@ -162,8 +162,7 @@ absl::Status RunResult(const GlobalOptions& global, const std::string& id) {
   }
   std::cerr << "\n";
   if (!response.result_json().empty()) {
-    std::cout << response.result_json();
-    if (response.result_json().back() != '\n') std::cout << "\n";
+    std::cout << IndentedDocument(response.result_json());
     return absl::OkStatus();
   }
   if (!response.error().empty()) {

@@ -110,6 +110,14 @@ Json EmbedJson(const std::string& text) {
   return parsed;
 }
 
+std::string IndentedDocument(const std::string& text) {
+  Json parsed = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    return !text.empty() && text.back() == '\n' ? text : text + "\n";
+  }
+  return Dump(parsed);
+}
+
 std::string Dump(const Json& json) {
   // `replace` keeps invalid UTF-8 from a skill path from throwing mid-output.
   return json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

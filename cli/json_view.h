@@ -32,6 +32,12 @@ Json EmbedJson(const std::string& text);
 // Pretty output for `-o json` (two-space indent, trailing newline).
 std::string Dump(const Json& json);
 
+// A stored result document for people and files: workers send results
+// compact (a third fewer bytes to move and store); this indents them like
+// `skillctl parse` does, keys in their order, so the two can be diffed. Text
+// that is not JSON comes back as it is, with a newline at the end.
+std::string IndentedDocument(const std::string& text);
+
 }  // namespace skillstore::cli
 
 #endif  // SKILLSTORE_CLI_JSON_VIEW_H_

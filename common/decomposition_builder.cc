@@ -117,12 +117,13 @@ void DecompositionBuilder::WriteProvenance(const Entry& e, const SkillMeta& meta
   w->EndObject();
 }
 
-std::string DecompositionBuilder::Build(const SkillMeta& meta, const std::string& timestamp) const {
+std::string DecompositionBuilder::Build(const SkillMeta& meta, const std::string& timestamp,
+                                        JsonLayout layout) const {
   size_t text_bytes = 0;
   for (const Entry& e : statements_) {
     text_bytes += e.statement.original_text.size() + e.statement.description.size();
   }
-  JsonWriter w;
+  JsonWriter w(layout);
   w.Reserve(2 * text_bytes + 700 * statements_.size() + 4096);
   w.BeginObject();
   w.Key("meta");

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "common/json_layout.h"
 #include "common/statement_classifier.h"
 #include "nlohmann/json.hpp"
 
@@ -50,10 +51,11 @@ class DecompositionBuilder {
   void Add(Statement s);
   size_t size() const { return statements_.size(); }
 
-  // The decomposition as JSON text (two-space indented, newline at the end).
-  // `timestamp` is RFC 3339 UTC; it is the only field that changes between
-  // runs over the same input.
-  std::string Build(const SkillMeta& meta, const std::string& timestamp) const;
+  // The decomposition as JSON text in `layout` (indented: newline at the
+  // end). `timestamp` is RFC 3339 UTC; it is the only field that changes
+  // between runs over the same input.
+  std::string Build(const SkillMeta& meta, const std::string& timestamp,
+                    JsonLayout layout) const;
 
  private:
   struct Entry {

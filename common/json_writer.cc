@@ -46,6 +46,7 @@ void AppendJsonString(std::string_view s, std::string* out) {
 }
 
 void JsonWriter::Newline() {
+  if (layout_ == JsonLayout::kCompact) return;
   out_.push_back('\n');
   out_.append(2 * has_member_.size(), ' ');
 }
@@ -78,7 +79,7 @@ void JsonWriter::Close(char c) {
 void JsonWriter::Key(std::string_view key) {
   BeforeValue();
   AppendJsonString(key, &out_);
-  out_.append(": ");
+  out_.append(layout_ == JsonLayout::kCompact ? ":" : ": ");
   after_key_ = true;
 }
 
@@ -109,6 +110,10 @@ void JsonWriter::Decimal2(double value) {
 
 void JsonWriter::Value(const nlohmann::ordered_json& value) {
   BeforeValue();
+  if (layout_ == JsonLayout::kCompact) {
+    out_.append(value.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+    return;
+  }
   const std::string text =
       value.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   // Re-indent the nested lines to the current depth.

@@ -3,7 +3,8 @@
 // Building an nlohmann::json tree for every element and then serialising it
 // cost more than parsing the skill itself (a node allocation per field);
 // decompositions are written straight to a string instead. Output is
-// indented with two spaces, like nlohmann's dump(2). The writer trusts its
+// indented with two spaces like nlohmann's dump(2), or compact like dump()
+// (JsonLayout). The writer trusts its
 // caller to pair Begin/End calls and to put a Key before each object value.
 #ifndef SKILLSTORE_COMMON_JSON_WRITER_H_
 #define SKILLSTORE_COMMON_JSON_WRITER_H_
@@ -13,12 +14,15 @@
 #include <string_view>
 #include <vector>
 
+#include "common/json_layout.h"
 #include "nlohmann/json.hpp"
 
 namespace skillstore {
 
 class JsonWriter {
  public:
+  explicit JsonWriter(JsonLayout layout = JsonLayout::kIndented) : layout_(layout) {}
+
   void BeginObject() { Open('{'); }
   void EndObject() { Close('}'); }
   void BeginArray() { Open('['); }
@@ -51,6 +55,7 @@ class JsonWriter {
   // Per open container: whether it has a member yet.
   std::vector<bool> has_member_;
   bool after_key_ = false;
+  JsonLayout layout_;
 };
 
 // Appends `s` to `out` as a JSON string literal (quotes included). `s` must

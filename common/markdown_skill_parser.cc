@@ -104,13 +104,15 @@ ValidationReport MarkdownSkillParser::Validate(const nlohmann::json& decompositi
   return ProjectSchemaValidator().Validate(decomposition);
 }
 
-absl::StatusOr<std::string> MarkdownSkillParser::Parse(
-    std::string_view content, std::string_view source_label) const {
-  return ParseAt(content, source_label, NowTimestamp());
+absl::StatusOr<std::string> MarkdownSkillParser::Parse(std::string_view content,
+                                                       std::string_view source_label,
+                                                       JsonLayout layout) const {
+  return ParseAt(content, source_label, NowTimestamp(), layout);
 }
 
 absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
-    std::string_view content, std::string_view source_label, const std::string& timestamp) const {
+    std::string_view content, std::string_view source_label, const std::string& timestamp,
+    JsonLayout layout) const {
   absl::StatusOr<FrontMatter> fm = ParseFrontMatter(content, limits_);
   if (!fm.ok()) return fm.status();
   absl::StatusOr<MarkdownDocument> doc =
@@ -261,7 +263,7 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
     if (it.key() == "name" || it.key() == "description") continue;
     meta.original_definition[it.key()] = it.value();
   }
-  return builder.Build(meta, timestamp);
+  return builder.Build(meta, timestamp, layout);
 }
 
 std::vector<const SkillParser*> RegisteredSkillParsers() {

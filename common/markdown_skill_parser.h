@@ -21,13 +21,14 @@ class MarkdownSkillParser : public SkillParser {
   std::string_view name() const override { return "skillstore-markdown"; }
   std::string_view version() const override { return "1.0.0"; }
   ParserCapabilities capabilities() const override;
-  absl::StatusOr<std::string> Parse(std::string_view content,
-                                    std::string_view source_label) const override;
+  absl::StatusOr<std::string> Parse(std::string_view content, std::string_view source_label,
+                                    JsonLayout layout) const override;
   ValidationReport Validate(const nlohmann::json& decomposition) const override;
 
   // Parse with a fixed timestamp (tests compare bytes across runs).
   absl::StatusOr<std::string> ParseAt(std::string_view content, std::string_view source_label,
-                                      const std::string& timestamp) const;
+                                      const std::string& timestamp,
+                                      JsonLayout layout = JsonLayout::kIndented) const;
 
  private:
   EngineLimits limits_;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/json_layout.h"
 #include "common/schema_validator.h"
 #include "nlohmann/json.hpp"
 
@@ -36,7 +37,8 @@ class SkillParser {
   // provenance. Errors: InvalidArgument / ResourceExhausted as in
   // task_executor.h.
   virtual absl::StatusOr<std::string> Parse(std::string_view content,
-                                            std::string_view source_label) const = 0;
+                                            std::string_view source_label,
+                                            JsonLayout layout) const = 0;
 
   // Checks a decomposition against the schema the parser produces.
   virtual ValidationReport Validate(const nlohmann::json& decomposition) const = 0;

@@ -13,8 +13,14 @@
 namespace skillstore {
 namespace {
 
-std::string Dump(const nlohmann::ordered_json& j) {
-  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+// nlohmann's dump() of `j` in `layout` (indented ends with a newline, as the
+// JsonWriter's documents do).
+template <typename Json>
+std::string Dump(const Json& j, JsonLayout layout) {
+  if (layout == JsonLayout::kCompact) {
+    return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+  return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 std::string ErrorList(const ValidationReport& report, size_t max_errors) {
@@ -31,38 +37,40 @@ std::string ErrorList(const ValidationReport& report, size_t max_errors) {
 
 // A decomposition given to `parse`: normalised (canonical key order and
 // layout) and validated; an invalid one is refused with its errors.
-absl::StatusOr<std::string> NormaliseDecomposition(const nlohmann::json& doc) {
+absl::StatusOr<std::string> NormaliseDecomposition(const nlohmann::json& doc, JsonLayout layout) {
   ValidationReport report = DefaultSkillParser().Validate(doc);
   if (!report.valid) {
     return absl::InvalidArgumentError(absl::StrCat(
         "input is a decomposition JSON that fails the schema: ", ErrorList(report, 10)));
   }
-  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return Dump(doc, layout);
 }
 
-absl::StatusOr<std::string> RunParse(std::string_view content, std::string_view label) {
+absl::StatusOr<std::string> RunParse(std::string_view content, std::string_view label,
+                                     JsonLayout layout) {
   if (LooksLikeJsonObject(content)) {
     absl::StatusOr<nlohmann::json> json = ParseJsonInput(content);
     if (!json.ok() && absl::IsResourceExhausted(json.status())) return json.status();
     if (json.ok() && json->is_object() &&
         (json->contains("meta") || json->contains("decomposition"))) {
-      return NormaliseDecomposition(*json);
+      return NormaliseDecomposition(*json, layout);
     }
     // Not a decomposition: treat it as Markdown like any other text.
   }
-  return DefaultSkillParser().Parse(content, label);
+  return DefaultSkillParser().Parse(content, label, layout);
 }
 
-absl::StatusOr<std::string> RunValidate(std::string_view content) {
+absl::StatusOr<std::string> RunValidate(std::string_view content, JsonLayout layout) {
   absl::StatusOr<nlohmann::json> json = ParseJsonInput(content);
   if (!json.ok()) return json.status();
-  return Dump(DefaultSkillParser().Validate(*json).ToJson());
+  return Dump(DefaultSkillParser().Validate(*json).ToJson(), layout);
 }
 
-absl::StatusOr<std::string> RunAnalyze(std::string_view content, std::string_view label) {
+absl::StatusOr<std::string> RunAnalyze(std::string_view content, std::string_view label,
+                                       JsonLayout layout) {
   absl::StatusOr<SecurityReport> report = ScanSkill(content, DefaultEngineLimits());
   if (!report.ok()) return report.status();
-  return Dump(report->ToJson(label));
+  return Dump(report->ToJson(label), layout);
 }
 
 }  // namespace
@@ -77,14 +85,14 @@ std::string_view TaskKindName(TaskKind kind) {
 }
 
 absl::StatusOr<std::string> RunTask(TaskKind kind, std::string_view content,
-                                    std::string_view source_label) {
+                                    std::string_view source_label, JsonLayout layout) {
   try {
     absl::StatusOr<std::string_view> text = CheckTextInput(content, DefaultEngineLimits());
     if (!text.ok()) return text.status();
     switch (kind) {
-      case TaskKind::kParse: return RunParse(*text, source_label);
-      case TaskKind::kValidate: return RunValidate(*text);
-      case TaskKind::kAnalyze: return RunAnalyze(*text, source_label);
+      case TaskKind::kParse: return RunParse(*text, source_label, layout);
+      case TaskKind::kValidate: return RunValidate(*text, layout);
+      case TaskKind::kAnalyze: return RunAnalyze(*text, source_label, layout);
     }
     return absl::InvalidArgumentError("unknown task kind");
   } catch (const std::bad_alloc&) {

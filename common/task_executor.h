@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "common/json_layout.h"
 
 namespace skillstore {
 
@@ -23,14 +24,16 @@ std::string_view TaskKindName(TaskKind kind);
 // validate). `source_label` names the input in the output and in errors
 // (usually the skill's path; may be empty).
 //
-// Returns the result as a JSON document, or:
+// Returns the result as a JSON document in `layout` (the worker sends
+// compact results; people read indented ones), or:
 //   InvalidArgument  - the input is malformed (binary, invalid UTF-8, broken
 //                      YAML, ...); the message names the problem. Retrying
 //                      cannot help.
 //   ResourceExhausted - the input exceeds an engine limit (size, nesting).
 //   Internal         - a bug in the engine; the message says what failed.
 absl::StatusOr<std::string> RunTask(TaskKind kind, std::string_view content,
-                                    std::string_view source_label);
+                                    std::string_view source_label,
+                                    JsonLayout layout = JsonLayout::kIndented);
 
 }  // namespace skillstore
 

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "common/task_executor.h"
+#include "common/utf8.h"
 
 namespace skillstore::worker {
 namespace {
@@ -27,64 +28,6 @@ std::optional<TaskKind> KindOf(TaskType type) {
     default:
       return std::nullopt;
   }
-}
-
-// Length of the valid UTF-8 sequence at s[i], or 0 when it is invalid
-// (overlong forms, surrogates and code points past U+10FFFF included).
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  if (c < 0x80) return 1;
-  size_t n;
-  uint32_t cp;
-  if ((c & 0xE0) == 0xC0) {
-    n = 2;
-    cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    n = 3;
-    cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    n = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (byte(i + k) & 0x3F);
-  }
-  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return n;
-}
-
-bool IsValidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const size_t n = Utf8SequenceLength(s, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
-// Protobuf string fields must be UTF-8, or the server cannot parse the whole
-// message; error messages may quote the malformed input they complain about.
-std::string ToValidUtf8(std::string_view s) {
-  if (IsValidUtf8(s)) return std::string(s);
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    const size_t n = Utf8SequenceLength(s, i);
-    if (n == 0) {
-      out += "\xEF\xBF\xBD";  // U+FFFD
-      ++i;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
-    }
-  }
-  return out;
 }
 
 void Fail(TaskRunner::Result* result, std::string error, bool retryable) {
@@ -161,7 +104,8 @@ TaskRunner::Result TaskRunner::Run(const ClaimedTask& task) const {
 
     if (options_.debug_delay > absl::ZeroDuration()) absl::SleepFor(options_.debug_delay);
 
-    absl::StatusOr<std::string> output = RunTask(*kind, content, task.skill_path());
+    absl::StatusOr<std::string> output =
+        RunTask(*kind, content, task.skill_path(), JsonLayout::kCompact);
     if (output.ok()) {
       if (output->size() > options_.max_result_bytes) {
         Fail(&result,

@@ -30,6 +30,19 @@ done
 if grep -l '"valid": *false' "$out"/demo-out/*-validation.json; then
   fail "some decompositions do not validate"
 fi
+# Workers send results compact; export indents them again: every exported
+# document is byte for byte what `skillctl parse` writes locally, apart from
+# the parse timestamp.
+"$build/bin/skillctl" parse -o "$out/local" "$src/examples/skills" >/dev/null
+"$build/bin/skillctl" parse -t analyze -o "$out/local" "$src/examples/skills" >/dev/null
+n="$(find "$out/local" -name '*.json' | wc -l)"
+[ "$n" -eq $((2 * nskills)) ] || fail "skillctl parse wrote $n files for $nskills skills x 2 types"
+for local in "$out"/local/*.json; do
+  exported="$out/demo-out/$(basename "$local")"
+  [ -f "$exported" ] || fail "no exported $(basename "$local")"
+  diff <(grep -v '"parse_timestamp"' "$local") <(grep -v '"parse_timestamp"' "$exported") >/dev/null \
+    || fail "exported $(basename "$local") differs from skillctl parse's"
+done
 # Nothing the demo started is still running. Read /proc directly: procps
 # (pgrep) is not on every minimal Debian image.
 leftover=""
