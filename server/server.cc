@@ -99,11 +99,17 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
   SKS_RETURN_IF_ERROR(db.Exec(options.synchronous_full ? "PRAGMA synchronous = FULL"
                                                        : "PRAGMA synchronous = NORMAL"));
   // A larger page cache keeps the hot index pages (claim, lease, status) in
-  // memory; fewer automatic checkpoints keep fsyncs of the main file off the
-  // commit path of most batches.
+  // memory.
   SKS_RETURN_IF_ERROR(db.Exec("PRAGMA cache_size = -65536"));
-  SKS_RETURN_IF_ERROR(db.Exec("PRAGMA wal_autocheckpoint = 4000"));
+  Checkpointer::Options checkpoint_options;
+  checkpoint_options.synchronous_full = options.synchronous_full;
+  // Migrations checkpoint as SQLite does by default; from then on the WAL is
+  // copied back on the checkpointer's thread (checkpointer.h).
+  SKS_RETURN_IF_ERROR(db.Exec(
+      absl::StrCat("PRAGMA wal_autocheckpoint = ", checkpoint_options.threshold_frames)));
   SKS_RETURN_IF_ERROR(MigrateSchema(db));
+  SKS_ASSIGN_OR_RETURN(server->checkpointer_,
+                       Checkpointer::Start(options.db_path, db, checkpoint_options));
 
   const int64_t now_ms = NowUnixMs();
   server->progress_ = std::make_unique<ProgressTracker>();
@@ -206,6 +212,7 @@ void SkillStoreServer::Shutdown(absl::Duration grace) {
   grpc_server_->Wait();
   spdlog::debug("gRPC server stopped; committing the last writes");
   write_loop_->Stop();
+  checkpointer_->Stop();
   if (absl::Status status = db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)"); !status.ok()) {
     spdlog::warn("WAL checkpoint at shutdown: {}", status.ToString());
   }

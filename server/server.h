@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "authorizer.h"
+#include "checkpointer.h"
 #include "common/metrics/metrics_server.h"
 #include "common/metrics/registry.h"
 #include "progress.h"
@@ -88,6 +89,7 @@ class SkillStoreServer {
   std::unique_ptr<Authorizer> authorizer_;  // outlives the service that uses it
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<Db> db_;
+  std::unique_ptr<Checkpointer> checkpointer_;  // stops before db_ closes
   std::unique_ptr<TaskWriter> writer_;
   std::unique_ptr<ProgressTracker> progress_;
   std::unique_ptr<WriteLoop> write_loop_;

@@ -1,5 +1,7 @@
 #include "write_loop.h"
 
+#include <pthread.h>
+
 #include <chrono>
 
 #include "server_metrics.h"
@@ -14,7 +16,10 @@ WriteLoop::WriteLoop(Db& db, TaskWriter& writer, ProgressTracker& progress, Opti
 WriteLoop::~WriteLoop() { Stop(); }
 
 void WriteLoop::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "write-loop");  // for top -H, perf, gdb
+    Loop();
+  });
 }
 
 void WriteLoop::ReleaseWaiters() {

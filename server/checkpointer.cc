@@ -1,0 +1,116 @@
+#include "checkpointer.h"
+
+#include <pthread.h>
+
+#include <chrono>
+
+#include "spdlog/spdlog.h"
+#include "status_macros.h"
+
+namespace skillstore::server {
+
+absl::StatusOr<std::unique_ptr<Checkpointer>> Checkpointer::Start(const std::string& db_path,
+                                                                  Db& writer,
+                                                                  const Options& options) {
+  SKS_ASSIGN_OR_RETURN(std::unique_ptr<Db> own, Db::Open(db_path, Db::Mode::kReadWrite));
+  SKS_RETURN_IF_ERROR(own->Exec(options.synchronous_full ? "PRAGMA synchronous = FULL"
+                                                         : "PRAGMA synchronous = NORMAL"));
+  auto checkpointer =
+      std::unique_ptr<Checkpointer>(new Checkpointer(writer, std::move(own), options));
+  // Replaces the writer's automatic checkpoint, which is itself a WAL hook.
+  sqlite3_wal_hook(writer.raw(), &Checkpointer::OnCommit, checkpointer.get());
+  checkpointer->thread_ = std::thread([c = checkpointer.get()] {
+    pthread_setname_np(pthread_self(), "checkpointer");  // for top -H, perf, gdb
+    c->Loop();
+  });
+  return checkpointer;
+}
+
+Checkpointer::~Checkpointer() { Stop(); }
+
+void Checkpointer::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+  // Back to SQLite's own automatic checkpoints (this also removes our hook).
+  sqlite3_wal_autocheckpoint(writer_.raw(), options_.threshold_frames);
+}
+
+int64_t Checkpointer::background_checkpoints() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return background_checkpoints_;
+}
+
+int64_t Checkpointer::remainder_checkpoints() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return remainder_checkpoints_;
+}
+
+int Checkpointer::OnCommit(void* self, sqlite3* db, const char* schema, int wal_frames) {
+  auto* checkpointer = static_cast<Checkpointer*>(self);
+  const int threshold = checkpointer->options_.threshold_frames;
+  bool remainder = false;
+  {
+    std::lock_guard<std::mutex> lock(checkpointer->mu_);
+    // A WAL shorter than the last pass left it has started over since.
+    if (wal_frames < checkpointer->copied_frames_) checkpointer->passed_ = false;
+    if (wal_frames < threshold) return SQLITE_OK;
+    if (checkpointer->wanted_) return SQLITE_OK;  // a pass is under way
+    // What the last pass left is small: copy it here, so the WAL starts over.
+    remainder = checkpointer->passed_ && wal_frames - checkpointer->copied_frames_ <= threshold / 4;
+    checkpointer->passed_ = false;
+    if (!remainder) checkpointer->wanted_ = true;
+  }
+  if (!remainder) {
+    checkpointer->wake_.notify_one();
+    return SQLITE_OK;
+  }
+  int log = 0, copied = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+    // Nothing lost: the frames stay in the WAL for the next pass.
+    spdlog::warn("WAL checkpoint (remainder) failed: {}",
+                 SqliteError(db, rc, "checkpoint").ToString());
+  }
+  std::lock_guard<std::mutex> lock(checkpointer->mu_);
+  ++checkpointer->remainder_checkpoints_;
+  return SQLITE_OK;  // anything else would be reported as the commit's error
+}
+
+void Checkpointer::Loop() {
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait(lock, [&] { return wanted_ || stopping_; });
+      if (stopping_) return;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    int wal_frames = 0, copied_frames = 0;
+    const int rc = sqlite3_wal_checkpoint_v2(own_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                             &wal_frames, &copied_frames);
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count();
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      // The frames stay in the WAL (nothing is lost); the next commit past
+      // the threshold asks again.
+      spdlog::warn("WAL checkpoint failed after {:.1f} ms: {}", ms,
+                   SqliteError(own_->raw(), rc, "checkpoint").ToString());
+    } else {
+      spdlog::debug("WAL checkpoint: {} of {} frames in the database file after {:.1f} ms",
+                    copied_frames, wal_frames, ms);
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    wanted_ = false;
+    passed_ = rc == SQLITE_OK;
+    copied_frames_ = copied_frames;
+    ++background_checkpoints_;
+  }
+}
+
+}  // namespace skillstore::server

@@ -1,0 +1,125 @@
+// server/checkpointer: the WAL is copied back on the checkpointer's thread,
+// stays bounded under a writer that never pauses, and loses nothing; a
+// reader that pins an old snapshot only delays it.
+#include "checkpointer.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "process.h"
+#include "sqlite.h"
+
+namespace skillstore::server {
+namespace {
+
+constexpr int kThreshold = 64;  // frames
+
+int64_t FileSize(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
+}
+
+std::unique_ptr<Db> OpenWal(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<Db>> db = Db::Open(path, Db::Mode::kReadWrite);
+  EXPECT_TRUE(db.ok()) << db.status();
+  EXPECT_TRUE((*db)->Exec("PRAGMA journal_mode = WAL").ok());
+  EXPECT_TRUE((*db)->Exec("PRAGMA synchronous = FULL").ok());
+  return *std::move(db);
+}
+
+// One transaction adding a row with a value of `bytes` bytes (two 16 KiB
+// pages or so per commit for the sizes used here).
+void Append(Db& db, int id, size_t bytes) {
+  auto txn = Transaction::Begin(db);
+  ASSERT_TRUE(txn.ok()) << txn.status();
+  absl::StatusOr<Statement> insert = db.Prepare("INSERT INTO blobs (id, value) VALUES (?, ?)");
+  ASSERT_TRUE(insert.ok()) << insert.status();
+  const std::string value(bytes, static_cast<char>('a' + id % 26));
+  ASSERT_TRUE(insert->Bind(1, id).BindText(2, value).Run().ok());
+  ASSERT_TRUE((*txn)->Commit().ok());
+}
+
+int64_t Count(Db& db) {
+  absl::StatusOr<Statement> count = db.Prepare("SELECT count(*) FROM blobs");
+  EXPECT_TRUE(count.ok());
+  absl::StatusOr<bool> row = count->Step();
+  EXPECT_TRUE(row.ok() && *row);
+  return count->ColumnInt(0);
+}
+
+TEST(CheckpointerTest, WalStaysBoundedUnderAWriterThatNeverPauses) {
+  skillstore::testing::TempDir dir;
+  const std::string path = dir.File("c.db");
+  std::unique_ptr<Db> writer = OpenWal(path);
+  ASSERT_TRUE(writer->Exec("CREATE TABLE blobs (id INTEGER PRIMARY KEY, value TEXT)").ok());
+  Checkpointer::Options options;
+  options.threshold_frames = kThreshold;
+  absl::StatusOr<std::unique_ptr<Checkpointer>> checkpointer =
+      Checkpointer::Start(path, *writer, options);
+  ASSERT_TRUE(checkpointer.ok()) << checkpointer.status();
+
+  // ~40 times the threshold in frames, written without a pause.
+  constexpr int kRows = 1200;
+  int64_t largest_wal = 0;
+  for (int i = 0; i < kRows; ++i) {
+    Append(*writer, i, 20000);
+    largest_wal = std::max(largest_wal, FileSize(path + "-wal"));
+  }
+  EXPECT_GT((*checkpointer)->background_checkpoints(), 0);
+  EXPECT_GT((*checkpointer)->remainder_checkpoints(), 0);
+  // The WAL started over again and again: it never held more than a few
+  // thresholds' worth of 16 KiB frames (unbounded, it would hold ~2,400).
+  EXPECT_LT(largest_wal, int64_t{6} * kThreshold * (kNewDatabasePageSize + 24))
+      << "the WAL grew to " << largest_wal << " bytes";
+  // The rows are in the database file itself, not only in the WAL.
+  EXPECT_GT(FileSize(path), int64_t{kRows} * 20000 / 2);
+  (*checkpointer)->Stop();
+  EXPECT_EQ(Count(*writer), kRows);
+  writer.reset();
+
+  std::unique_ptr<Db> reopened = OpenWal(path);
+  EXPECT_EQ(Count(*reopened), kRows);
+  absl::StatusOr<Statement> check = reopened->Prepare("PRAGMA integrity_check");
+  ASSERT_TRUE(check.ok());
+  ASSERT_TRUE(*check->Step());
+  EXPECT_EQ(check->ColumnText(0), "ok");
+}
+
+TEST(CheckpointerTest, AReaderOnAnOldSnapshotOnlyDelaysTheCopy) {
+  skillstore::testing::TempDir dir;
+  const std::string path = dir.File("r.db");
+  std::unique_ptr<Db> writer = OpenWal(path);
+  ASSERT_TRUE(writer->Exec("CREATE TABLE blobs (id INTEGER PRIMARY KEY, value TEXT)").ok());
+  Checkpointer::Options options;
+  options.threshold_frames = kThreshold;
+  absl::StatusOr<std::unique_ptr<Checkpointer>> checkpointer =
+      Checkpointer::Start(path, *writer, options);
+  ASSERT_TRUE(checkpointer.ok()) << checkpointer.status();
+  Append(*writer, 0, 100);
+
+  absl::StatusOr<std::unique_ptr<Db>> reader = Db::Open(path, Db::Mode::kReadOnly);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  ASSERT_TRUE((*reader)->Exec("BEGIN").ok());
+  EXPECT_EQ(Count(**reader), 1);  // the snapshot is taken here and held
+  for (int i = 1; i < 400; ++i) Append(*writer, i, 20000);
+  EXPECT_EQ(Count(**reader), 1);  // still its snapshot
+  const int64_t pinned_wal = FileSize(path + "-wal");
+  ASSERT_TRUE((*reader)->Exec("COMMIT").ok());
+
+  // Released: the WAL is copied and starts over. Without that, 800 more
+  // rows (~1,600 frames) would make it twice as long.
+  const int64_t remainders = (*checkpointer)->remainder_checkpoints();
+  for (int i = 400; i < 1200; ++i) Append(*writer, i, 20000);
+  EXPECT_GT((*checkpointer)->remainder_checkpoints(), remainders);
+  EXPECT_LE(FileSize(path + "-wal"), pinned_wal * 5 / 4);
+  EXPECT_EQ(Count(**reader), 1200);
+  (*checkpointer)->Stop();
+  EXPECT_EQ(Count(*writer), 1200);
+}
+
+}  // namespace
+}  // namespace skillstore::server
