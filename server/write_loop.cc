@@ -36,6 +36,7 @@ void WriteLoop::Stop() {
     wake_.notify_one();
   }
   if (thread_.joinable()) thread_.join();
+  responder_.Drain();
 }
 
 void WriteLoop::Run(Apply apply, Done done) {
@@ -246,22 +247,26 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
     for (const auto& log : batch.after_commit) log();
   }
 
-  // Completions run after the COMMIT, with its status.
+  // Completions run after the COMMIT, with its status, on the responder.
+  std::vector<SerialExecutor::Closure> completions;
+  completions.reserve(operations.size() + claim_order.size());
   for (size_t i = 0; i < operations.size(); ++i) {
-    operations[i].done(op_status[i].ok() ? commit : op_status[i]);
+    completions.push_back([done = std::move(operations[i].done),
+                           status = op_status[i].ok() ? commit : op_status[i]] { done(status); });
   }
   const size_t waiting_looked_at = claim_order.size() - claims.size();
   for (size_t i = 0; i < claim_order.size(); ++i) {
     if (!served[i]) continue;
-    PendingClaim& claim = *claim_order[i];
-    if (!claim_results[i].ok()) {
-      claim.done(claim_results[i].status());
-    } else if (!commit.ok()) {
-      claim.done(commit);
-    } else {
-      claim.done(*std::move(claim_results[i]));
-    }
+    absl::StatusOr<v1::ClaimTaskResponse> response =
+        !claim_results[i].ok() ? claim_results[i].status()
+        : !commit.ok()         ? absl::StatusOr<v1::ClaimTaskResponse>(commit)
+                               : std::move(claim_results[i]);
+    completions.push_back(
+        [done = std::move(claim_order[i]->done), response = std::move(response)]() mutable {
+          done(std::move(response));
+        });
   }
+  responder_.Post(std::move(completions));
   for (size_t i = 0; i < waiting_looked_at; ++i) {
     if (served[i]) waiting_.erase(waiting_order[i]);
   }

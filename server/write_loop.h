@@ -3,10 +3,11 @@
 //
 // Callers (gRPC reactors on any thread) hand it operations. The thread drains
 // everything pending into ONE transaction (BEGIN IMMEDIATE ... COMMIT) and
-// calls each operation's completion (which answers its RPC, on this thread,
-// with no further hand-off) only after the COMMIT that holds its change. One
-// fsync thus covers every caller that arrived together, which is what makes
-// the store both durable and fast.
+// hands each operation's completion (which answers its RPC) to the responder
+// thread only after the COMMIT that holds its change. One fsync thus covers
+// every caller that arrived together, which is what makes the store both
+// durable and fast; and while the responder answers one batch, this thread
+// already runs the next (it is the one thread every request waits for).
 //
 // A failing operation must be rolled back alone. The batch first runs
 // without savepoints (a SAVEPOINT per operation made SQLite copy every page
@@ -34,6 +35,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "progress.h"
+#include "serial_executor.h"
 #include "sqlite.h"
 #include "task_writer.h"
 
@@ -47,8 +49,9 @@ class WriteLoop {
   // operation's own outcome (its changes are rolled back when not OK).
   using Apply =
       std::function<absl::Status(TaskWriter& writer, int64_t now_ms, TxnEffects& effects)>;
-  // Called once on the writer thread: the Apply status when that was not OK,
-  // else the COMMIT status. Must not block.
+  // Called once, after the COMMIT, on the responder thread (in commit order):
+  // the Apply status when that was not OK, else the COMMIT status. Must not
+  // block.
   using Done = std::function<void(const absl::Status& status)>;
   using ClaimDone = std::function<void(absl::StatusOr<v1::ClaimTaskResponse> response)>;
 
@@ -113,6 +116,7 @@ class WriteLoop {
   bool stopping_ = false;              // guarded by mu_
   bool release_waiters_ = false;       // guarded by mu_
   std::thread thread_;
+  SerialExecutor responder_{"responder"};  // runs the completions; drained by Stop()
 
   // Writer thread only.
   std::list<PendingClaim> waiting_;
