@@ -85,7 +85,7 @@ if [[ ! -f "$build/CMakeCache.txt" ]]; then
 fi
 targets=(skillstore-server skill-worker skillstore-bench-client peer-beanstalkd peer-gearman)
 # Built by other modules; used when their targets exist.
-optional_targets=(skillstore-loadgen skillstore-parse-bench)
+optional_targets=(skillstore-loadgen skillstore-parse-bench skillstore-engine-scaling)
 log "building ${targets[*]} in $build (Release)"
 cmake --build "$build" -j "${JOBS:-2}" --target "${targets[@]}" >&2
 known_targets="$(cmake --build "$build" --target help 2>/dev/null || true)"
@@ -299,6 +299,16 @@ parse_and_scaling() {
   done
   row[scaling]="$(awk -v a="${row[scaling_2]:-}" -v b="${row[scaling_1]:-}" 'BEGIN {
     if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b; else printf "n/a" }')"
+  # The same parsing with no server on the cores: the engine's own ceiling.
+  row[engine_scaling]="n/a (skillstore-engine-scaling not built)"
+  if [[ -x "$bin/skillstore-engine-scaling" ]]; then
+    "$bin/skillstore-engine-scaling" --dir "$corpus" >"$work/engine-scaling" 2>&1 ||
+      log "skillstore-engine-scaling failed"
+    cat "$work/engine-scaling" >&2
+    row[engine_scaling]="$(awk '/1 thread:/ { a = $3 } /2 threads:/ { b = $3 }
+      END { if (a > 0) printf "%s / %s skills/s, speed-up %.2fx", a, b, b / a; else print "?" }' \
+      "$work/engine-scaling")"
+  fi
 }
 
 # ------------------------------------------- CPU per task (shared-machine proof)
@@ -362,6 +372,7 @@ table="$(cat <<EOF
 | claim latency p50 / p99 ($CLAIM_SAMPLES claims, 1 task, wait 0) | $(v claim_p50) / $(v claim_p99) ms | p99 <= 5 ms: $(verdict "$(v claim_p99)" "<=" 5) |
 | parse throughput, one core | $(v parse_mbps) MB/s | |
 | worker scaling, one skill-worker, --concurrency 1 / 2 ($(v scaling_tasks) corpus parse tasks) | $(v scaling_1) / $(v scaling_2) tasks/s, speed-up $(v scaling) | >= 1.8x |
+| engine alone, 1 / 2 threads, no server (skillstore-engine-scaling) | $(v engine_scaling) | |
 EOF
 )"
 

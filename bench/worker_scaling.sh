@@ -11,7 +11,9 @@
 #
 # The server runs on the same machine and shares its cores, so the ceiling
 # of the ratio is below 2: see the per-task CPU figures printed for the
-# worker and the server.
+# worker and the server. With S the server's and W the worker's CPU per
+# task, the ratio is at most 2W / (S + W); the last lines give the same
+# parsing with no server at all (skillstore-engine-scaling, when built).
 #
 # Needs skillstore-server, skill-worker and worker_bench_client in BUILD_DIR/bin.
 set -euo pipefail
@@ -81,3 +83,7 @@ two="$(printf '%s' "$twos" | best)"
 printf 'concurrency 1: %.1f tasks/s (best of %s)\n' "$one" "${REPEAT:-3}"
 printf 'concurrency 2: %.1f tasks/s (best of %s)\n' "$two" "${REPEAT:-3}"
 awk -v a="$one" -v b="$two" 'BEGIN { printf "speed-up: %.2fx\n", b / a }'
+# The engine's own ceiling: the same parsing on 1 and 2 threads, no server.
+if [[ -x "$bin/skillstore-engine-scaling" ]]; then
+  "$bin/skillstore-engine-scaling" --dir "$corpus"
+fi
