@@ -51,16 +51,28 @@ int64_t Count(Db& db) {
   return count->ColumnInt(0);
 }
 
-TEST(CheckpointerTest, WalStaysBoundedUnderAWriterThatNeverPauses) {
+// A database in WAL mode with one table, its writer connection, and a
+// Checkpointer with a small threshold on it.
+class CheckpointerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    writer = OpenWal(path);
+    ASSERT_TRUE(writer->Exec("CREATE TABLE blobs (id INTEGER PRIMARY KEY, value TEXT)").ok());
+    Checkpointer::Options options;
+    options.threshold_frames = kThreshold;
+    absl::StatusOr<std::unique_ptr<Checkpointer>> started =
+        Checkpointer::Start(path, *writer, options);
+    ASSERT_TRUE(started.ok()) << started.status();
+    checkpointer = *std::move(started);
+  }
+
   skillstore::testing::TempDir dir;
   const std::string path = dir.File("c.db");
-  std::unique_ptr<Db> writer = OpenWal(path);
-  ASSERT_TRUE(writer->Exec("CREATE TABLE blobs (id INTEGER PRIMARY KEY, value TEXT)").ok());
-  Checkpointer::Options options;
-  options.threshold_frames = kThreshold;
-  absl::StatusOr<std::unique_ptr<Checkpointer>> checkpointer =
-      Checkpointer::Start(path, *writer, options);
-  ASSERT_TRUE(checkpointer.ok()) << checkpointer.status();
+  std::unique_ptr<Db> writer;
+  std::unique_ptr<Checkpointer> checkpointer;  // declared last: stops first
+};
+
+TEST_F(CheckpointerTest, WalStaysBoundedUnderAWriterThatNeverPauses) {
 
   // ~40 times the threshold in frames, written without a pause.
   constexpr int kRows = 1200;
@@ -69,15 +81,15 @@ TEST(CheckpointerTest, WalStaysBoundedUnderAWriterThatNeverPauses) {
     Append(*writer, i, 20000);
     largest_wal = std::max(largest_wal, FileSize(path + "-wal"));
   }
-  EXPECT_GT((*checkpointer)->background_checkpoints(), 0);
-  EXPECT_GT((*checkpointer)->remainder_checkpoints(), 0);
+  EXPECT_GT(checkpointer->background_checkpoints(), 0);
+  EXPECT_GT(checkpointer->remainder_checkpoints(), 0);
   // The WAL started over again and again: it never held more than a few
   // thresholds' worth of 16 KiB frames (unbounded, it would hold ~2,400).
   EXPECT_LT(largest_wal, int64_t{6} * kThreshold * (kNewDatabasePageSize + 24))
       << "the WAL grew to " << largest_wal << " bytes";
   // The rows are in the database file itself, not only in the WAL.
   EXPECT_GT(FileSize(path), int64_t{kRows} * 20000 / 2);
-  (*checkpointer)->Stop();
+  checkpointer->Stop();
   EXPECT_EQ(Count(*writer), kRows);
   writer.reset();
 
@@ -89,16 +101,7 @@ TEST(CheckpointerTest, WalStaysBoundedUnderAWriterThatNeverPauses) {
   EXPECT_EQ(check->ColumnText(0), "ok");
 }
 
-TEST(CheckpointerTest, AReaderOnAnOldSnapshotOnlyDelaysTheCopy) {
-  skillstore::testing::TempDir dir;
-  const std::string path = dir.File("r.db");
-  std::unique_ptr<Db> writer = OpenWal(path);
-  ASSERT_TRUE(writer->Exec("CREATE TABLE blobs (id INTEGER PRIMARY KEY, value TEXT)").ok());
-  Checkpointer::Options options;
-  options.threshold_frames = kThreshold;
-  absl::StatusOr<std::unique_ptr<Checkpointer>> checkpointer =
-      Checkpointer::Start(path, *writer, options);
-  ASSERT_TRUE(checkpointer.ok()) << checkpointer.status();
+TEST_F(CheckpointerTest, AReaderOnAnOldSnapshotOnlyDelaysTheCopy) {
   Append(*writer, 0, 100);
 
   absl::StatusOr<std::unique_ptr<Db>> reader = Db::Open(path, Db::Mode::kReadOnly);
@@ -112,12 +115,12 @@ TEST(CheckpointerTest, AReaderOnAnOldSnapshotOnlyDelaysTheCopy) {
 
   // Released: the WAL is copied and starts over. Without that, 800 more
   // rows (~1,600 frames) would make it twice as long.
-  const int64_t remainders = (*checkpointer)->remainder_checkpoints();
+  const int64_t remainders = checkpointer->remainder_checkpoints();
   for (int i = 400; i < 1200; ++i) Append(*writer, i, 20000);
-  EXPECT_GT((*checkpointer)->remainder_checkpoints(), remainders);
+  EXPECT_GT(checkpointer->remainder_checkpoints(), remainders);
   EXPECT_LE(FileSize(path + "-wal"), pinned_wal * 5 / 4);
   EXPECT_EQ(Count(**reader), 1200);
-  (*checkpointer)->Stop();
+  checkpointer->Stop();
   EXPECT_EQ(Count(*writer), 1200);
 }
 
