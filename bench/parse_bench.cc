@@ -5,6 +5,11 @@
 // minimum time has passed, and prints skills/s and MB/s per executor.
 //
 //   skillstore-parse-bench [--min-seconds N] [--source-dir DIR] [--only parse|validate|analyze]
+//   skillstore-parse-bench --tiny N
+//
+// --tiny N parses N distinct 256-byte skills (bench/peers TinySkill, the task
+// of bench/compare.sh) and prints the CPU time per task: the engine's fixed
+// per-call cost, which dominates tiny tasks.
 #include <time.h>
 
 #include <chrono>
@@ -18,6 +23,7 @@
 #include <vector>
 
 #include "common/task_executor.h"
+#include "tiny_skill.h"
 
 namespace {
 
@@ -87,11 +93,33 @@ void Print(const char* name, const Result& r, size_t distinct) {
               r.tasks / r.seconds, mb / r.seconds, r.failures);
 }
 
+// Parses `count` distinct tiny skills (built before timing starts).
+int RunTiny(long count) {
+  std::vector<std::string> inputs;
+  inputs.reserve(count);
+  for (long i = 0; i < count; ++i) inputs.push_back(skillstore::bench::TinySkill(i));
+  size_t failures = 0;
+  const auto start = std::chrono::steady_clock::now();
+  const double cpu_start = ThreadCpuSeconds();
+  for (const std::string& in : inputs) {
+    if (!RunTask(TaskKind::kParse, in, "bench/tiny/SKILL.md").ok()) ++failures;
+  }
+  const double cpu = ThreadCpuSeconds() - cpu_start;
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("tiny parse: %ld tasks of %zu bytes | CPU %.2f us/task | wall %.2f us/task"
+              " | failures %zu\n",
+              count, skillstore::bench::kTinySkillBytes, 1e6 * cpu / count, 1e6 * wall / count,
+              failures);
+  return failures == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   double min_seconds = 3.0;
   std::string only;
+  long tiny = 0;
   fs::path source_dir = SKILLSTORE_SOURCE_DIR;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--min-seconds") == 0 && i + 1 < argc) {
@@ -100,13 +128,17 @@ int main(int argc, char** argv) {
       only = argv[++i];
     } else if (std::strcmp(argv[i], "--source-dir") == 0 && i + 1 < argc) {
       source_dir = argv[++i];
+    } else if (std::strcmp(argv[i], "--tiny") == 0 && i + 1 < argc) {
+      tiny = std::atol(argv[++i]);
     } else {
       std::fprintf(stderr,
-                   "usage: %s [--min-seconds N] [--source-dir DIR] [--only parse|validate|analyze]\n",
-                   argv[0]);
+                   "usage: %s [--min-seconds N] [--source-dir DIR] [--only parse|validate|analyze]\n"
+                   "       %s --tiny N\n",
+                   argv[0], argv[0]);
       return 2;
     }
   }
+  if (tiny > 0) return RunTiny(tiny);
   std::vector<Input> skills;
   const fs::path corpus = source_dir.parent_path() / "shared/corpus/skill0/skills";
   AddSkills(corpus, &skills);
