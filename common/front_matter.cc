@@ -255,13 +255,17 @@ bool HasSpecialBytes(std::string_view text) {
 //     "key:" / "key: value" starting in column 0, with a key of letters,
 //     digits, '_' and '-' (not starting with '-', not a null), each key once;
 //   - a value is a plain scalar on one line that cannot be read as anything
-//     else (no indicator first, no ": ", no " #", no trailing ':'), or a
-//     single- / double-quoted scalar on one line without escapes.
+//     else (no indicator first, no " #", no trailing ':'), or a single- /
+//     double-quoted scalar on one line without escapes.
+// A plain value containing ": " makes strict YAML fail, and the repair
+// (QuoteLooseTopLevelValues) then keeps it as the text written: that is
+// what this returns for it, with *repaired set, as the repair path would.
 // Returns nullopt for anything else (nested values, continuation lines,
 // block scalars, anchors, tags, flow collections, CR LF ...) so yaml-cpp
 // decides.
-std::optional<Json> ParseFlatMapping(std::string_view yaml, size_t node_budget) {
+std::optional<Json> ParseFlatMapping(std::string_view yaml, size_t node_budget, bool* repaired) {
   if (HasSpecialBytes(yaml)) return std::nullopt;
+  bool loose = false;
   Json out = Json::object();
   size_t nodes = 1;  // the mapping itself, as Converter counts
   size_t pos = 0;
@@ -301,17 +305,20 @@ std::optional<Json> ParseFlatMapping(std::string_view yaml, size_t node_budget) 
       if (std::string_view(",[]{}#&*!|>'\"%@`-?:").find(value[0]) != std::string_view::npos) {
         return std::nullopt;
       }
-      if (value.find(": ") != std::string_view::npos || value.find(" #") != std::string_view::npos ||
-          value.back() == ':') {
-        return std::nullopt;
+      if (value.find(" #") != std::string_view::npos || value.back() == ':') return std::nullopt;
+      if (value.find(": ") != std::string_view::npos) {
+        v = std::string(value);
+        loose = true;
+      } else {
+        v = PlainScalar(std::string(value));
       }
-      v = PlainScalar(std::string(value));
     }
     if (out.contains(key)) return std::nullopt;
     if (++nodes > node_budget) return std::nullopt;
     out[key] = std::move(v);
   }
   if (out.empty()) return std::nullopt;  // only comments: yaml-cpp says what that is
+  *repaired = loose;
   return out;
 }
 
@@ -411,7 +418,8 @@ absl::StatusOr<FrontMatter> ParseFrontMatter(std::string_view content,
   // gives the same fields as yaml-cpp at a fraction of its cost (its
   // scanner dominated the CPU time of small tasks). Anything else goes
   // through yaml-cpp.
-  if (std::optional<Json> flat = ParseFlatMapping(yaml_text, limits.max_front_matter_nodes)) {
+  if (std::optional<Json> flat =
+          ParseFlatMapping(yaml_text, limits.max_front_matter_nodes, &fm.repaired)) {
     fm.fields = *std::move(flat);
   } else {
     absl::Status loaded = LoadWithYamlCpp(yaml_text, limits, &fm);
