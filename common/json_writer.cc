@@ -1,6 +1,10 @@
 #include "common/json_writer.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 namespace skillstore {
 
@@ -16,15 +20,40 @@ struct EscapeTable {
 };
 constexpr EscapeTable kEscape;
 
+// Index of the first byte of `s` at or after `i` that needs escaping, or
+// s.size(). Tests eight bytes at a time: almost all output text is plain
+// prose that needs none, and a byte loop was the writer's main cost.
+size_t NextEscape(std::string_view s, size_t i) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  const char* p = s.data();
+  const size_t n = s.size();
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    // A byte is flagged when it is < 0x20, or equals '"' or '\\' (the
+    // classic "has a zero byte" test on w ^ c); these tests are exact.
+    const uint64_t control = (w - kOnes * 0x20) & ~w;
+    const uint64_t quote = (w ^ (kOnes * '"'));
+    const uint64_t backslash = (w ^ (kOnes * '\\'));
+    const uint64_t hit = (control | ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash)) &
+                         kHigh;
+    if (hit != 0) break;
+  }
+  for (; i < n; ++i) {
+    if (kEscape.needs[static_cast<unsigned char>(p[i])]) return i;
+  }
+  return n;
+}
+
 }  // namespace
 
 void AppendJsonString(std::string_view s, std::string* out) {
   static const char kHex[] = "0123456789abcdef";
   out->push_back('"');
   size_t run = 0;  // start of the current run of bytes that need no escape
-  for (size_t i = 0; i < s.size(); ++i) {
+  for (size_t i = NextEscape(s, 0); i < s.size(); i = NextEscape(s, i + 1)) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (!kEscape.needs[c]) continue;
     out->append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
@@ -101,11 +130,28 @@ void JsonWriter::Bool(bool value) {
 void JsonWriter::Decimal2(double value) {
   BeforeValue();
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.2f", value);
-  std::string s(buf);
-  while (s.size() > 1 && s.back() == '0') s.pop_back();
-  if (!s.empty() && s.back() == '.') s += '0';
-  out_.append(s);
+  size_t len = 0;
+  // Engine values (confidences) lie within a hair of a whole number of
+  // hundredths, far from any rounding tie, so "%.2f" prints exactly that
+  // number: format it directly rather than through printf, which cost
+  // more than the rest of the field. Anything else goes to snprintf.
+  const double hundredths = value * 100.0;
+  const double rounded = std::nearbyint(hundredths);
+  if (!std::signbit(value) && value < 1e9 && std::fabs(hundredths - rounded) < 1e-6) {
+    const uint64_t h = static_cast<uint64_t>(rounded);
+    const std::string whole = std::to_string(h / 100);
+    std::memcpy(buf, whole.data(), whole.size());
+    len = whole.size();
+    buf[len++] = '.';
+    buf[len++] = static_cast<char>('0' + (h / 10) % 10);
+    buf[len++] = static_cast<char>('0' + h % 10);
+  } else {
+    const int n = std::snprintf(buf, sizeof(buf), "%.2f", value);
+    len = n > 0 ? std::min(static_cast<size_t>(n), sizeof(buf) - 1) : 0;
+  }
+  while (len > 1 && buf[len - 1] == '0') --len;
+  if (len > 0 && buf[len - 1] == '.') buf[len++] = '0';
+  out_.append(buf, len);
 }
 
 void JsonWriter::Value(const nlohmann::ordered_json& value) {
