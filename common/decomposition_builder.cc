@@ -1,6 +1,6 @@
 #include "common/decomposition_builder.h"
 
-#include <cstdio>
+#include <cstdint>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -17,16 +17,27 @@ using Json = nlohmann::ordered_json;
 
 constexpr size_t kMaxNameChars = 80;
 
+// "a_001": printf's "%c_%03zu" without printf (a call per element).
 std::string Id(char prefix, size_t n) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%c_%03zu", prefix, n);
-  return buf;
+  char digits[24];
+  size_t len = 0;
+  do {
+    digits[len++] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n > 0);
+  while (len < 3) digits[len++] = '0';
+  std::string out;
+  out.reserve(len + 2);
+  out += prefix;
+  out += '_';
+  while (len > 0) out += digits[--len];
+  return out;
 }
 
-// Name text: the description without inline-code and emphasis markers.
-std::string NameSource(std::string_view description) {
-  std::string out;
-  out.reserve(description.size());
+// Name text: the description without inline-code and emphasis markers,
+// written into *out (a buffer reused across elements); returns it stripped.
+std::string_view NameSource(std::string_view description, std::string* out) {
+  out->clear();
   for (size_t i = 0; i < description.size(); ++i) {
     const char c = description[i];
     if (c == '`') continue;
@@ -34,17 +45,18 @@ std::string NameSource(std::string_view description) {
                      (i > 0 && description[i - 1] == '*'))) {
       continue;
     }
-    out += c;
+    out->push_back(c);
   }
-  return std::string(Strip(out));
+  return Strip(*out);
 }
 
-std::vector<std::string> SideEffects(ActionType t) {
+// The side effect an action type implies, or nullptr for none.
+const char* SideEffect(ActionType t) {
   switch (t) {
-    case ActionType::kIoWrite: return {"writes output (files, logs or messages)"};
-    case ActionType::kStateChange: return {"changes project or system state"};
-    case ActionType::kExternalCall: return {"runs an external program or service"};
-    default: return {};
+    case ActionType::kIoWrite: return "writes output (files, logs or messages)";
+    case ActionType::kStateChange: return "changes project or system state";
+    case ActionType::kExternalCall: return "runs an external program or service";
+    default: return nullptr;
   }
 }
 
@@ -56,7 +68,20 @@ bool Deterministic(ActionType t) {
 }  // namespace
 
 std::string NowTimestamp() {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone());
+  // Formatting is costly next to a small task, and every task in the same
+  // second gets the same text: keep the last one, per thread (no sharing).
+  struct Cache {
+    int64_t second = -1;
+    std::string text;
+  };
+  thread_local Cache cache;
+  const absl::Time now = absl::Now();
+  const int64_t second = absl::ToUnixSeconds(now);
+  if (second != cache.second) {
+    cache.text = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone());
+    cache.second = second;
+  }
+  return cache.text;
 }
 
 std::string DecompositionBuilder::Locator(int line) const {
@@ -64,7 +89,12 @@ std::string DecompositionBuilder::Locator(int line) const {
 }
 
 void DecompositionBuilder::Add(Statement s) {
-  std::string key = std::string(CategoryName(s.classification.category)) + "\n" + ToLowerAscii(s.description);
+  const std::string_view category = CategoryName(s.classification.category);
+  std::string key;
+  key.reserve(category.size() + 1 + s.description.size());
+  key.append(category.data(), category.size());
+  key += '\n';
+  for (char c : s.description) key += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   auto [it, inserted] = index_.try_emplace(std::move(key), statements_.size());
   if (!inserted) {
     statements_[it->second].duplicate_locators.push_back(Locator(s.line_start));
@@ -140,6 +170,7 @@ std::string DecompositionBuilder::Build(const SkillMeta& meta, const std::string
   w.Key("original_definition");
   w.Value(meta.original_definition);
 
+  std::string name_source;
   size_t counts[3] = {0, 0, 0};
   size_t expandable = 0;
   w.Key("decomposition");
@@ -154,7 +185,7 @@ std::string DecompositionBuilder::Build(const SkillMeta& meta, const std::string
       const Classification& c = s.classification;
       if (c.category != category) continue;
       const size_t n = ++counts[static_cast<int>(category)];
-      const std::string name = ShortName(NameSource(s.description), kMaxNameChars);
+      const std::string name = ShortName(NameSource(s.description, &name_source), kMaxNameChars);
       w.BeginObject();
       switch (category) {
         case Category::kAction:
@@ -171,7 +202,7 @@ std::string DecompositionBuilder::Build(const SkillMeta& meta, const std::string
           }
           w.Key("side_effects");
           w.BeginArray();
-          for (const std::string& effect : SideEffects(c.action_type)) w.String(effect);
+          if (const char* effect = SideEffect(c.action_type)) w.String(effect);
           w.EndArray();
           break;
         case Category::kRule:
