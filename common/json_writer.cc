@@ -50,9 +50,19 @@ size_t NextEscape(std::string_view s, size_t i) {
 
 void AppendJsonString(std::string_view s, std::string* out) {
   static const char kHex[] = "0123456789abcdef";
+  size_t i = NextEscape(s, 0);
+  if (i == s.size() && s.size() <= 62) {
+    // Keys and short values: one append of the quoted text.
+    char quoted[64];
+    quoted[0] = '"';
+    std::memcpy(quoted + 1, s.data(), s.size());
+    quoted[s.size() + 1] = '"';
+    out->append(quoted, s.size() + 2);
+    return;
+  }
   out->push_back('"');
   size_t run = 0;  // start of the current run of bytes that need no escape
-  for (size_t i = NextEscape(s, 0); i < s.size(); i = NextEscape(s, i + 1)) {
+  for (; i < s.size(); i = NextEscape(s, i + 1)) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     out->append(s.data() + run, i - run);
     run = i + 1;
