@@ -19,21 +19,50 @@ struct Words {
   std::string lower;                 // normalised copy
   std::vector<std::string_view> w;   // views into `lower`
   std::vector<size_t> begin;         // byte offset of each word in the original
-  std::vector<size_t> end;
+  std::vector<size_t> origin;        // Tokenize's offset map (typographic apostrophes)
+};
+
+// The Words of the statement being classified, reused across statements of
+// a thread: allocating them per statement was a large part of the
+// classifier's cost. One Tokenize result is live at a time per thread
+// (SectionBiasFor and ClassifyStatement do not nest). Buffers grown by an
+// unusually long statement are released rather than kept for the thread's
+// life.
+class ScratchWords {
+ public:
+  ScratchWords() : words_(Slot()) {}
+  ~ScratchWords() {
+    if (words_.lower.capacity() > kKeepBytes) words_ = Words();
+  }
+  ScratchWords(const ScratchWords&) = delete;
+  ScratchWords& operator=(const ScratchWords&) = delete;
+  Words& get() { return words_; }
+
+ private:
+  static constexpr size_t kKeepBytes = 64 << 10;
+  static Words& Slot() {
+    thread_local Words words;
+    return words;
+  }
+  Words& words_;
 };
 
 bool IsWordByte(unsigned char c) {
   return absl::ascii_isalnum(c) || c == '\'' || c == '-' || c >= 0x80;
 }
 
-Words Tokenize(std::string_view text) {
-  Words out;
+void Tokenize(std::string_view text, Words* out_ptr) {
+  Words& out = *out_ptr;
+  out.lower.clear();
+  out.w.clear();
+  out.begin.clear();
+  out.origin.clear();
   out.lower.reserve(text.size());
   // Byte offsets of the lower-cased copy in the original. Only typographic
   // apostrophes change lengths; without them the mapping is the identity
   // and no table is built.
   const bool remap = text.find('\xE2') != std::string_view::npos;
-  std::vector<size_t> origin;
+  std::vector<size_t>& origin = out.origin;
   if (remap) origin.reserve(text.size());
   if (!remap) {
     out.lower.resize(text.size());
@@ -67,11 +96,9 @@ Words Tokenize(std::string_view text) {
     if (e > b) {
       out.w.emplace_back(out.lower.data() + b, e - b);
       out.begin.push_back(remap ? origin[b] : b);
-      out.end.push_back(remap ? (e < n ? origin[e] : text.size()) : e);
     }
     i = j;
   }
-  return out;
 }
 
 struct CueRef {
@@ -198,7 +225,9 @@ std::string ClauseFrom(std::string_view text, const Words& words, size_t from) {
 
 SectionBias SectionBiasFor(std::string_view heading) {
   const Tables& t = GetTables();
-  Words words = Tokenize(heading);
+  ScratchWords scratch;
+  Words& words = scratch.get();
+  Tokenize(heading, &words);
   // The first matching heading word wins ("Workflow rules" -> steps).
   for (size_t i = 0; i < words.w.size(); ++i) {
     const auto* refs = t.SectionsStartingWith(words.w[i]);
@@ -220,7 +249,9 @@ SectionBias SectionBiasFor(std::string_view heading) {
 Classification ClassifyStatement(std::string_view text, SectionBias bias, StatementKind kind) {
   const Tables& t = GetTables();
   Classification c;
-  Words words = Tokenize(text);
+  ScratchWords scratch;
+  Words& words = scratch.get();
+  Tokenize(text, &words);
   const auto& w = words.w;
   if (w.empty()) return c;
 
