@@ -1,5 +1,8 @@
 #include "common/input_guard.h"
 
+#include <cstdint>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "common/utf8.h"
 
@@ -21,6 +24,33 @@ size_t LineOf(std::string_view text, size_t offset) {
   return line;
 }
 
+// Tab, LF, CR and form feed occur in text files; other C0 controls (NUL
+// above all) only in binary data.
+bool IsBinaryByte(unsigned char c) {
+  return c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f';
+}
+
+// Offset of the first binary byte, or text.size(). Words of eight bytes
+// with no byte below 0x20 (most of them) are passed over whole.
+size_t FindBinaryByte(std::string_view text) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  const size_t n = text.size();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    if (((word - kOnes * 0x20) & ~word & kHigh) == 0) continue;
+    for (size_t k = i; k < i + 8; ++k) {
+      if (IsBinaryByte(static_cast<unsigned char>(text[k]))) return k;
+    }
+  }
+  for (; i < n; ++i) {
+    if (IsBinaryByte(static_cast<unsigned char>(text[i]))) return i;
+  }
+  return n;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string_view> CheckTextInput(std::string_view content,
@@ -33,15 +63,12 @@ absl::StatusOr<std::string_view> CheckTextInput(std::string_view content,
   if (content.size() >= 3 && content.substr(0, 3) == "\xEF\xBB\xBF") {
     content.remove_prefix(3);
   }
-  for (size_t i = 0; i < content.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(content[i]);
-    // Tab, LF, CR and form feed occur in text files; other C0 controls
-    // (NUL above all) only in binary data.
-    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "input looks binary: control byte 0x", absl::Hex(c, absl::kZeroPad2),
-          " at offset ", i, " (line ", LineOf(content, i), ")"));
-    }
+  const size_t bin = FindBinaryByte(content);
+  if (bin != content.size()) {
+    const unsigned char c = static_cast<unsigned char>(content[bin]);
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input looks binary: control byte 0x", absl::Hex(c, absl::kZeroPad2),
+        " at offset ", bin, " (line ", LineOf(content, bin), ")"));
   }
   const bool blank =
       content.find_first_not_of(" \t\n\r\f") == std::string_view::npos;
