@@ -20,8 +20,11 @@ namespace {
 // White space runs (including line breaks) become one space; for text in
 // block quotes the '>' markers that start continuation lines are dropped.
 std::string Collapse(std::string_view s, bool in_quote) {
-  std::string out;
-  out.reserve(s.size());
+  // Written through a pointer into a buffer of the input's size (the output
+  // is never longer): this runs over every byte of every statement.
+  std::string out(s.size(), '\0');
+  char* const begin = out.data();
+  char* o = begin;
   bool space = false;
   bool line_start = false;
   for (char c : s) {
@@ -36,10 +39,11 @@ std::string Collapse(std::string_view s, bool in_quote) {
     }
     if (line_start && in_quote && c == '>') continue;
     line_start = false;
-    if (space && !out.empty()) out += ' ';
+    if (space && o != begin) *o++ = ' ';
     space = false;
-    out += c;
+    *o++ = c;
   }
+  out.resize(static_cast<size_t>(o - begin));
   return out;
 }
 
