@@ -6,6 +6,7 @@
 //
 //   skillstore-parse-bench [--min-seconds N] [--source-dir DIR] [--only parse|validate|analyze]
 //   skillstore-parse-bench --tiny N
+//   --compact: results in the compact layout, as skill-worker asks for them
 //
 // --tiny N parses N distinct 256-byte skills (bench/peers TinySkill, the task
 // of bench/compare.sh) and prints the CPU time per task: the engine's fixed
@@ -28,8 +29,11 @@
 namespace {
 
 namespace fs = std::filesystem;
+using skillstore::JsonLayout;
 using skillstore::RunTask;
 using skillstore::TaskKind;
+
+JsonLayout g_layout = JsonLayout::kIndented;
 
 struct Input {
   std::string label;
@@ -74,7 +78,7 @@ Result Run(TaskKind kind, const std::vector<Input>& inputs, double min_seconds) 
   const double cpu_start = ThreadCpuSeconds();
   do {
     for (const Input& in : inputs) {
-      auto out = RunTask(kind, in.content, in.label);
+      auto out = RunTask(kind, in.content, in.label, g_layout);
       if (!out.ok()) ++r.failures;
       r.bytes += in.content.size();
       ++r.tasks;
@@ -102,7 +106,7 @@ int RunTiny(long count) {
   const auto start = std::chrono::steady_clock::now();
   const double cpu_start = ThreadCpuSeconds();
   for (const std::string& in : inputs) {
-    if (!RunTask(TaskKind::kParse, in, "bench/tiny/SKILL.md").ok()) ++failures;
+    if (!RunTask(TaskKind::kParse, in, "bench/tiny/SKILL.md", g_layout).ok()) ++failures;
   }
   const double cpu = ThreadCpuSeconds() - cpu_start;
   const double wall =
@@ -128,12 +132,15 @@ int main(int argc, char** argv) {
       only = argv[++i];
     } else if (std::strcmp(argv[i], "--source-dir") == 0 && i + 1 < argc) {
       source_dir = argv[++i];
+    } else if (std::strcmp(argv[i], "--compact") == 0) {
+      g_layout = JsonLayout::kCompact;
     } else if (std::strcmp(argv[i], "--tiny") == 0 && i + 1 < argc) {
       tiny = std::atol(argv[++i]);
     } else {
       std::fprintf(stderr,
-                   "usage: %s [--min-seconds N] [--source-dir DIR] [--only parse|validate|analyze]\n"
-                   "       %s --tiny N\n",
+                   "usage: %s [--compact] [--min-seconds N] [--source-dir DIR]"
+                   " [--only parse|validate|analyze]\n"
+                   "       %s [--compact] --tiny N\n",
                    argv[0], argv[0]);
       return 2;
     }
