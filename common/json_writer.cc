@@ -50,38 +50,66 @@ size_t NextEscape(std::string_view s, size_t i) {
 
 void AppendJsonString(std::string_view s, std::string* out) {
   static const char kHex[] = "0123456789abcdef";
-  size_t i = NextEscape(s, 0);
-  if (i == s.size() && s.size() <= 62) {
-    // Keys and short values: one append of the quoted text.
-    char quoted[64];
-    quoted[0] = '"';
-    std::memcpy(quoted + 1, s.data(), s.size());
-    quoted[s.size() + 1] = '"';
-    out->append(quoted, s.size() + 2);
+  const size_t n = s.size();
+  const size_t first = NextEscape(s, 0);
+  if (first == n) {
+    if (n <= 62) {
+      // Keys and short values: one append of the quoted text.
+      char quoted[64];
+      quoted[0] = '"';
+      std::memcpy(quoted + 1, s.data(), n);
+      quoted[n + 1] = '"';
+      out->append(quoted, n + 2);
+      return;
+    }
+    out->push_back('"');
+    out->append(s.data(), n);
+    out->push_back('"');
     return;
   }
-  out->push_back('"');
-  size_t run = 0;  // start of the current run of bytes that need no escape
-  for (; i < s.size(); i = NextEscape(s, i + 1)) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    out->append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
+  // Size the output once, then write through a pointer: an append call per
+  // escape (statements are full of quotes and line breaks) cost more than
+  // a second scan. An escape is two bytes ("\n") or six ("\u001f").
+  size_t escaped = n + 2;
+  for (size_t i = first; i < n; i = NextEscape(s, i + 1)) {
+    switch (s[i]) {
+      case '"': case '\\': case '\n': case '\r': case '\t': case '\b': case '\f':
+        escaped += 1;
+        break;
       default:
-        out->append("\\u00");
-        out->push_back(kHex[c >> 4]);
-        out->push_back(kHex[c & 0xF]);
+        escaped += 5;
     }
   }
-  out->append(s.data() + run, s.size() - run);
-  out->push_back('"');
+  const size_t old = out->size();
+  out->resize(old + escaped);
+  char* o = out->data() + old;
+  *o++ = '"';
+  size_t run = 0;  // start of the current run of bytes that need no escape
+  for (size_t i = first; i < n; i = NextEscape(s, i + 1)) {
+    std::memcpy(o, s.data() + run, i - run);
+    o += i - run;
+    run = i + 1;
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    *o++ = '\\';
+    switch (c) {
+      case '"': *o++ = '"'; break;
+      case '\\': *o++ = '\\'; break;
+      case '\n': *o++ = 'n'; break;
+      case '\r': *o++ = 'r'; break;
+      case '\t': *o++ = 't'; break;
+      case '\b': *o++ = 'b'; break;
+      case '\f': *o++ = 'f'; break;
+      default:
+        *o++ = 'u';
+        *o++ = '0';
+        *o++ = '0';
+        *o++ = kHex[c >> 4];
+        *o++ = kHex[c & 0xF];
+    }
+  }
+  std::memcpy(o, s.data() + run, n - run);
+  o += n - run;
+  *o = '"';
 }
 
 void JsonWriter::Newline() {
