@@ -1,6 +1,7 @@
 #include "common/decomposition_builder.h"
 
 #include <cstdint>
+#include <cstring>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -90,11 +91,11 @@ std::string DecompositionBuilder::Locator(int line) const {
 
 void DecompositionBuilder::Add(Statement s) {
   const std::string_view category = CategoryName(s.classification.category);
-  std::string key;
-  key.reserve(category.size() + 1 + s.description.size());
-  key.append(category.data(), category.size());
-  key += '\n';
-  for (char c : s.description) key += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  // category + "\n" + the description in ASCII lower case, built in place.
+  std::string key(category.size() + 1 + s.description.size(), '\n');
+  std::memcpy(key.data(), category.data(), category.size());
+  char* out = key.data() + category.size() + 1;
+  for (char c : s.description) *out++ = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   auto [it, inserted] = index_.try_emplace(std::move(key), statements_.size());
   if (!inserted) {
     statements_[it->second].duplicate_locators.push_back(Locator(s.line_start));

@@ -3,6 +3,7 @@
 #include <cmark-gfm-core-extensions.h>
 #include <cmark-gfm.h>
 
+#include <cstring>
 #include <memory>
 #include <mutex>
 
@@ -41,8 +42,14 @@ class LineIndex {
  public:
   explicit LineIndex(std::string_view body) : body_(body) {
     starts_.push_back(0);
-    for (size_t i = 0; i < body.size(); ++i) {
-      if (body[i] == '\n') starts_.push_back(i + 1);
+    // memchr skips the text between line breaks a word at a time.
+    const char* const begin = body.data();
+    const char* const end = begin + body.size();
+    for (const char* p = begin; p < end;) {
+      const void* nl = std::memchr(p, '\n', static_cast<size_t>(end - p));
+      if (nl == nullptr) break;
+      p = static_cast<const char*>(nl) + 1;
+      starts_.push_back(static_cast<size_t>(p - begin));
     }
   }
   int line_count() const { return static_cast<int>(starts_.size()); }
