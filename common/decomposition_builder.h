@@ -50,6 +50,12 @@ class DecompositionBuilder {
   // before is merged into the first (its location is kept as evidence).
   void Add(Statement s);
   size_t size() const { return statements_.size(); }
+  // Room for about `n` statements (a hint: growing the vector moves every
+  // statement built so far).
+  void Reserve(size_t n) {
+    statements_.reserve(n);
+    index_.reserve(n);
+  }
 
   // The decomposition as JSON text in `layout` (indented: newline at the
   // end). `timestamp` is RFC 3339 UTC; it is the only field that changes
