@@ -76,6 +76,11 @@ size_t EstimateYamlDepth(std::string_view text) {
 
 // Converts a plain (unquoted) scalar the way YAML 1.2's core schema reads it.
 Json PlainScalar(const std::string& s) {
+  // Only text starting with one of these can be a null, a boolean or a
+  // number; anything else is a string as written (most values).
+  if (!s.empty() && std::string_view("~nNtTfF0123456789+-").find(s[0]) == std::string_view::npos) {
+    return s;
+  }
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;

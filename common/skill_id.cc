@@ -50,6 +50,9 @@ std::string NameFromLabel(std::string_view label) {
 }
 
 std::string ShortName(std::string_view text, size_t max_chars) {
+  // No more bytes than max_chars means no more code points either: the
+  // text is kept whole, as the loop below would find.
+  if (text.size() <= max_chars) return std::string(text);
   // Count code points; remember byte offsets of spaces.
   size_t chars = 0;
   size_t cut = text.size();
