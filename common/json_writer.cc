@@ -20,25 +20,26 @@ struct EscapeTable {
 };
 constexpr EscapeTable kEscape;
 
+// True when some byte of the (up to eight) bytes in `w` needs escaping.
+inline bool WordNeedsEscape(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  const uint64_t control = (w - kOnes * 0x20) & ~w;
+  const uint64_t quote = w ^ (kOnes * '"');
+  const uint64_t backslash = w ^ (kOnes * '\\');
+  return ((control | ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash)) & kHigh) != 0;
+}
+
 // Index of the first byte of `s` at or after `i` that needs escaping, or
 // s.size(). Tests eight bytes at a time: almost all output text is plain
 // prose that needs none, and a byte loop was the writer's main cost.
 size_t NextEscape(std::string_view s, size_t i) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHigh = 0x8080808080808080ULL;
   const char* p = s.data();
   const size_t n = s.size();
   for (; i + 8 <= n; i += 8) {
     uint64_t w;
     std::memcpy(&w, p + i, 8);
-    // A byte is flagged when it is < 0x20, or equals '"' or '\\' (the
-    // classic "has a zero byte" test on w ^ c); these tests are exact.
-    const uint64_t control = (w - kOnes * 0x20) & ~w;
-    const uint64_t quote = (w ^ (kOnes * '"'));
-    const uint64_t backslash = (w ^ (kOnes * '\\'));
-    const uint64_t hit = (control | ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash)) &
-                         kHigh;
-    if (hit != 0) break;
+    if (WordNeedsEscape(w)) break;
   }
   for (; i < n; ++i) {
     if (kEscape.needs[static_cast<unsigned char>(p[i])]) return i;
@@ -46,22 +47,42 @@ size_t NextEscape(std::string_view s, size_t i) {
   return n;
 }
 
+// Whether a short string (at most 64 bytes) needs no escaping at all,
+// without a byte loop: the last word overlaps the one before it, and a
+// string under eight bytes is padded with a byte that needs none.
+inline bool ShortNeedsNoEscape(std::string_view s) {
+  const size_t n = s.size();
+  if (n < 8) {
+    uint64_t w = 0x6161616161616161ULL;  // "aaaaaaaa"
+    if (n > 0) std::memcpy(&w, s.data(), n);
+    return !WordNeedsEscape(w);
+  }
+  size_t i = 0;
+  uint64_t w;
+  for (; i + 8 < n; i += 8) {
+    std::memcpy(&w, s.data() + i, 8);
+    if (WordNeedsEscape(w)) return false;
+  }
+  std::memcpy(&w, s.data() + n - 8, 8);
+  return !WordNeedsEscape(w);
+}
+
 }  // namespace
 
 void AppendJsonString(std::string_view s, std::string* out) {
   static const char kHex[] = "0123456789abcdef";
   const size_t n = s.size();
+  if (n <= 62 && ShortNeedsNoEscape(s)) {
+    // Keys and short values: one append of the quoted text.
+    char quoted[64];
+    quoted[0] = '"';
+    if (n > 0) std::memcpy(quoted + 1, s.data(), n);
+    quoted[n + 1] = '"';
+    out->append(quoted, n + 2);
+    return;
+  }
   const size_t first = NextEscape(s, 0);
   if (first == n) {
-    if (n <= 62) {
-      // Keys and short values: one append of the quoted text.
-      char quoted[64];
-      quoted[0] = '"';
-      std::memcpy(quoted + 1, s.data(), n);
-      quoted[n + 1] = '"';
-      out->append(quoted, n + 2);
-      return;
-    }
     out->push_back('"');
     out->append(s.data(), n);
     out->push_back('"');
