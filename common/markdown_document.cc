@@ -4,6 +4,8 @@
 #include <cmark-gfm.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -37,6 +39,136 @@ cmark_syntax_extension* TableExtension() {
   }();
   return table;
 }
+
+// A per-thread bump allocator for cmark, used for one parse at a time.
+//
+// cmark allocates every node, text buffer and inline scratch object with
+// calloc/realloc and frees them one by one; for skills that was a large
+// share of the parse (a task's document is gone when ParseMarkdown
+// returns). Arena memory is handed out from big blocks and "freed" all at
+// once by Reset. cmark_mem carries no context pointer, so the arena of
+// the calling thread is found through a thread_local: nothing is shared
+// between threads.
+//
+// Past kMaxArenaBytes in one parse (only huge or pathological documents),
+// allocations come from the heap and are freed for real, so memory stays
+// bounded as it was without the arena. Every allocation has a header that
+// says which kind it is and how big it is (realloc needs the size).
+class CmarkArena {
+ public:
+  ~CmarkArena() {
+    for (Block& b : blocks_) std::free(b.data);
+  }
+
+  // Returns all arena memory, keeping the first block for the next parse.
+  void Reset() {
+    for (size_t i = 1; i < blocks_.size(); ++i) std::free(blocks_[i].data);
+    if (blocks_.size() > 1) blocks_.resize(1);
+    if (!blocks_.empty()) blocks_[0].used = 0;
+    total_ = 0;
+  }
+
+  void* Calloc(size_t count, size_t size) {
+    if (size != 0 && count > (SIZE_MAX - 2 * kHeader) / size) std::abort();  // as cmark on OOM
+    const size_t bytes = count * size;
+    void* p = Allocate(bytes);
+    std::memset(p, 0, bytes);
+    return p;
+  }
+
+  void* Realloc(void* p, size_t size) {
+    if (p == nullptr) return Allocate(size);
+    Header* h = HeaderOf(p);
+    if (h->heap) {
+      if (size > SIZE_MAX - kHeader) std::abort();
+      void* grown = std::realloc(h, size + kHeader);
+      if (grown == nullptr) std::abort();
+      h = static_cast<Header*>(grown);
+      h->size = size;
+      return reinterpret_cast<char*>(h) + kHeader;
+    }
+    if (size <= h->size) return p;
+    void* q = Allocate(size);
+    std::memcpy(q, p, h->size);
+    return q;
+  }
+
+  static void Free(void* p) {
+    if (p == nullptr) return;
+    Header* h = HeaderOf(p);
+    if (h->heap) std::free(h);
+    // Arena memory is returned by Reset.
+  }
+
+ private:
+  struct Header {
+    size_t size;
+    size_t heap;  // 1: from the heap, freed by Free
+  };
+  static constexpr size_t kHeader = 16;  // keeps 16-byte alignment
+  static_assert(sizeof(Header) <= kHeader, "header fits");
+  static constexpr size_t kBlockBytes = 64 << 10;
+  static constexpr size_t kMaxArenaBytes = 64 << 20;
+
+  struct Block {
+    char* data;
+    size_t size;
+    size_t used;
+  };
+
+  static Header* HeaderOf(void* p) {
+    return reinterpret_cast<Header*>(static_cast<char*>(p) - kHeader);
+  }
+
+  void* Allocate(size_t bytes) {
+    if (bytes > SIZE_MAX - 2 * kHeader) std::abort();
+    const size_t need = kHeader + ((bytes + kHeader - 1) & ~(kHeader - 1));
+    Header* h = nullptr;
+    if (total_ + need > kMaxArenaBytes) {
+      h = static_cast<Header*>(std::malloc(kHeader + bytes));
+      if (h == nullptr) std::abort();
+      h->heap = 1;
+    } else {
+      if (blocks_.empty() || blocks_.back().size - blocks_.back().used < need) {
+        const size_t block = std::max(need, kBlockBytes);
+        char* data = static_cast<char*>(std::malloc(block));
+        if (data == nullptr) std::abort();
+        blocks_.push_back(Block{data, block, 0});
+      }
+      Block& b = blocks_.back();
+      h = reinterpret_cast<Header*>(b.data + b.used);
+      b.used += need;
+      total_ += need;
+      h->heap = 0;
+    }
+    h->size = bytes;
+    return reinterpret_cast<char*>(h) + kHeader;
+  }
+
+  std::vector<Block> blocks_;
+  size_t total_ = 0;
+};
+
+CmarkArena& ThreadArena() {
+  thread_local CmarkArena arena;
+  return arena;
+}
+
+void* ArenaCalloc(size_t count, size_t size) { return ThreadArena().Calloc(count, size); }
+void* ArenaRealloc(void* p, size_t size) { return ThreadArena().Realloc(p, size); }
+void ArenaFree(void* p) { CmarkArena::Free(p); }
+
+cmark_mem kArenaMem = {ArenaCalloc, ArenaRealloc, ArenaFree};
+
+// Resets the thread's arena when a parse is over. Declared before the
+// parser and tree owners, so it runs after they are freed.
+class ArenaScope {
+ public:
+  ArenaScope() = default;
+  ~ArenaScope() { ThreadArena().Reset(); }
+  ArenaScope(const ArenaScope&) = delete;
+  ArenaScope& operator=(const ArenaScope&) = delete;
+};
 
 // Byte offsets of line starts in the body, to turn (line, column) into spans.
 class LineIndex {
@@ -118,7 +250,8 @@ absl::StatusOr<MarkdownDocument> ParseMarkdown(std::string_view content,
   MarkdownDocument doc;
   doc.sections.push_back(Section{});
 
-  ParserPtr parser(cmark_parser_new(CMARK_OPT_SOURCEPOS));
+  const ArenaScope arena_scope;
+  ParserPtr parser(cmark_parser_new_with_mem(CMARK_OPT_SOURCEPOS, &kArenaMem));
   if (parser == nullptr) return absl::InternalError("cmark_parser_new failed");
   cmark_parser_attach_syntax_extension(parser.get(), TableExtension());
   cmark_parser_feed(parser.get(), body.data(), body.size());
