@@ -20,29 +20,48 @@ namespace {
 
 // White space runs (including line breaks) become one space; for text in
 // block quotes the '>' markers that start continuation lines are dropped.
+// The bytes Collapse treats as white space.
+struct CollapseSpaceTable {
+  bool space[256];
+  constexpr CollapseSpaceTable() : space() {
+    for (char c : {' ', '\t', '\n', '\r', '\f'}) space[static_cast<unsigned char>(c)] = true;
+  }
+};
+constexpr CollapseSpaceTable kCollapseSpace;
+
 std::string Collapse(std::string_view s, bool in_quote) {
   // Written through a pointer into a buffer of the input's size (the output
   // is never longer): this runs over every byte of every statement.
   std::string out(s.size(), '\0');
   char* const begin = out.data();
   char* o = begin;
+  const char* p = s.data();
+  const char* const end = p + s.size();
   bool space = false;
   bool line_start = false;
-  for (char c : s) {
+  while (p < end) {
+    const char c = *p;
     if (c == '\n') {
       line_start = true;
       space = true;
+      ++p;
       continue;
     }
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\f') {
+    if (kCollapseSpace.space[static_cast<unsigned char>(c)]) {
       space = true;
+      ++p;
       continue;
     }
-    if (line_start && in_quote && c == '>') continue;
+    if (line_start && in_quote && c == '>') {
+      ++p;
+      continue;
+    }
     line_start = false;
     if (space && o != begin) *o++ = ' ';
     space = false;
+    // The rest of the word is copied as it is.
     *o++ = c;
+    for (++p; p < end && !kCollapseSpace.space[static_cast<unsigned char>(*p)]; ++p) *o++ = *p;
   }
   out.resize(static_cast<size_t>(o - begin));
   return out;
