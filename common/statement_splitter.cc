@@ -73,6 +73,18 @@ size_t CodeSpanEnd(std::string_view s, size_t i) {
   return std::string_view::npos;
 }
 
+// The bytes SplitSentences acts on: code span and link openers, the lead
+// bytes of CJK / full-width stops, and sentence punctuation.
+struct SentenceByteTable {
+  bool special[256];
+  constexpr SentenceByteTable() : special() {
+    for (unsigned char c : {'`', ']', '.', '!', '?'}) special[c] = true;
+    special[0xE3] = true;
+    special[0xEF] = true;
+  }
+};
+constexpr SentenceByteTable kSentenceByte;
+
 std::vector<SourceSpan> SplitSentences(std::string_view s) {
   std::vector<SourceSpan> out;
   size_t start = 0;
@@ -86,6 +98,9 @@ std::vector<SourceSpan> SplitSentences(std::string_view s) {
     start = end;
   };
   while (i < n) {
+    // Bytes none of the cases below looks at are passed over in one loop.
+    while (i < n && !kSentenceByte.special[static_cast<unsigned char>(s[i])]) ++i;
+    if (i >= n) break;
     const char c = s[i];
     if (c == '`') {
       // Never split inside a code span; an unclosed run is plain text.
