@@ -19,6 +19,10 @@ int LatestSchemaVersion();
 // FailedPrecondition when the file was written by a newer build.
 absl::Status MigrateSchema(Db& db);
 
+// Brings the database up to `target_version` only (tests build old schemas
+// with it to check the upgrade).
+absl::Status MigrateSchema(Db& db, int target_version);
+
 }  // namespace skillstore::server
 
 #endif  // SKILLSTORE_SERVER_SCHEMA_H_

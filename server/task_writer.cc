@@ -169,22 +169,40 @@ absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskReque
     }
   }
   if (types.size() == 3) types.clear();
+  // Everything the lease and the answer need is read with the candidate
+  // itself (the row is visited anyway for not_before_ms), so leasing it is
+  // two plain writes: no RETURNING, whose result rows SQLite collects in a
+  // temporary b-tree per statement.
   struct Candidate {
     int64_t priority;
     int64_t task_id;
     int64_t content_bytes;
+    v1::TaskType type;
+    std::string skill_path;
+    int max_attempts;
+    int timeout_seconds;
+    std::string metadata;
+    int attempt;  // of the lease about to be granted
   };
   std::vector<Candidate> candidates;
   auto collect = [&](Statement& stmt) -> absl::Status {
     while (true) {
       SKS_ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) return absl::OkStatus();
-      candidates.push_back({stmt.ColumnInt(0), stmt.ColumnInt(1), stmt.ColumnInt(2)});
+      candidates.push_back({stmt.ColumnInt(0), stmt.ColumnInt(1), stmt.ColumnInt(2),
+                            TaskTypeFromText(stmt.ColumnText(3)), stmt.ColumnText(4),
+                            static_cast<int>(stmt.ColumnInt(5)),
+                            static_cast<int>(stmt.ColumnInt(6)), stmt.ColumnText(7),
+                            static_cast<int>(stmt.ColumnInt(8)) + 1});
     }
   };
+// The columns `collect` reads, in its order (one text for both queries).
+#define SKS_CANDIDATE_COLUMNS                                                             \
+  "SELECT priority, task_id, content_bytes, task_type, skill_path, max_attempts, "       \
+  "timeout_seconds, metadata, attempts FROM tasks "
   if (types.empty()) {
     SKS_ASSIGN_OR_RETURN(Statement select,
-                         db_.Prepare("SELECT priority, task_id, content_bytes FROM tasks "
+                         db_.Prepare(SKS_CANDIDATE_COLUMNS
                                      "INDEXED BY tasks_claim "
                                      "WHERE status = 'queued' AND not_before_ms <= ?1 "
                                      "ORDER BY priority DESC, task_id LIMIT ?2"));
@@ -194,7 +212,7 @@ absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskReque
     for (const std::string& type : types) {
       SKS_ASSIGN_OR_RETURN(
           Statement select,
-          db_.Prepare("SELECT priority, task_id, content_bytes FROM tasks "
+          db_.Prepare(SKS_CANDIDATE_COLUMNS
                       "INDEXED BY tasks_claim_by_type "
                       "WHERE status = 'queued' AND task_type = ?3 AND not_before_ms <= ?1 "
                       "ORDER BY priority DESC, task_id LIMIT ?2"));
@@ -206,6 +224,7 @@ absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskReque
     });
     if (candidates.size() > static_cast<size_t>(limit)) candidates.resize(limit);
   }
+#undef SKS_CANDIDATE_COLUMNS
   // Keep the response within what a client accepts by default (4 MiB) when
   // tasks are big: always at least one task, more only while they fit.
   int64_t response_bytes = 0;
@@ -219,42 +238,41 @@ absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskReque
   if (candidates.empty()) return response;
 
   const int64_t deadline_ms = now_ms + int64_t{options_.lease_seconds} * 1000;
-  for (const Candidate& candidate : candidates) {
+  for (Candidate& candidate : candidates) {
     SKS_ASSIGN_OR_RETURN(
         Statement attempt,
-        db_.Prepare("INSERT OR FAIL INTO attempts (task_id, attempt, worker_id, started_at_ms, outcome) "
-                    "SELECT task_id, attempts + 1, ?2, ?3, 'running' FROM tasks "
-                    "WHERE task_id = ?1"));
-    attempt.Bind(1, candidate.task_id).BindText(2, request.worker_id()).Bind(3, now_ms);
+        db_.Prepare("INSERT OR FAIL INTO attempts (task_id, attempt, worker_id, started_at_ms, "
+                    "outcome) VALUES (?1, ?2, ?3, ?4, 'running')"));
+    attempt.Bind(1, candidate.task_id)
+        .Bind(2, candidate.attempt)
+        .BindText(3, request.worker_id())
+        .Bind(4, now_ms);
     SKS_RETURN_IF_ERROR(attempt.Run());
     const int64_t token = db_.LastInsertRowId();
     SKS_ASSIGN_OR_RETURN(
         Statement lease,
-        db_.Prepare("UPDATE OR FAIL tasks SET status = 'in_progress', attempts = attempts + 1, "
+        db_.Prepare("UPDATE OR FAIL tasks SET status = 'in_progress', attempts = ?6, "
                     "worker_id = ?2, started_at = ?3, fencing_token = ?4, "
-                    "lease_deadline_ms = ?5 WHERE task_id = ?1 "
-                    "RETURNING task_type, skill_path, priority, max_attempts, "
-                    "timeout_seconds, metadata, attempts"));
+                    "lease_deadline_ms = ?5 WHERE task_id = ?1"));
     lease.Bind(1, candidate.task_id)
         .BindText(2, request.worker_id())
         .Bind(3, MsToSeconds(now_ms))
         .Bind(4, token)
-        .Bind(5, deadline_ms);
-    SKS_ASSIGN_OR_RETURN(bool row, lease.Step());
-    if (!row) return absl::InternalError("claimed task vanished inside its transaction");
+        .Bind(5, deadline_ms)
+        .Bind(6, candidate.attempt);
+    SKS_RETURN_IF_ERROR(lease.Run());
     v1::ClaimedTask* task = response.add_tasks();
     task->set_task_id(absl::StrCat(candidate.task_id));
-    task->set_type(TaskTypeFromText(lease.ColumnText(0)));
-    task->set_skill_path(lease.ColumnText(1));
-    task->set_priority(static_cast<int32_t>(lease.ColumnInt(2)));
-    task->set_max_attempts(static_cast<int32_t>(lease.ColumnInt(3)));
-    int timeout = static_cast<int>(lease.ColumnInt(4));
-    task->set_timeout_seconds(timeout > 0 ? timeout : options_.default_timeout_seconds);
-    MetadataFromJson(lease.ColumnText(5), task->mutable_metadata());
-    task->mutable_lease()->set_attempt(static_cast<int32_t>(lease.ColumnInt(6)));
+    task->set_type(candidate.type);
+    task->set_skill_path(std::move(candidate.skill_path));
+    task->set_priority(static_cast<int32_t>(candidate.priority));
+    task->set_max_attempts(candidate.max_attempts);
+    task->set_timeout_seconds(candidate.timeout_seconds > 0 ? candidate.timeout_seconds
+                                                            : options_.default_timeout_seconds);
+    MetadataFromJson(candidate.metadata, task->mutable_metadata());
+    task->mutable_lease()->set_attempt(candidate.attempt);
     task->mutable_lease()->set_fencing_token(token);
     task->mutable_lease()->set_deadline_unix_ms(deadline_ms);
-    SKS_RETURN_IF_ERROR(lease.Run());  // finish the RETURNING statement
 
     SKS_ASSIGN_OR_RETURN(Statement content,
                          db_.Prepare("SELECT content FROM task_content WHERE task_id = ?1"));
