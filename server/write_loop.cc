@@ -144,10 +144,18 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
     auto guarded = [&](const std::function<absl::Status()>& body) {
       return savepoints ? InSavepoint(body) : body();
     };
+    // The fast pass records effects straight into `batch` (no per-operation
+    // TxnEffects to build and merge): any failure there abandons the whole
+    // pass, and the next pass starts from an empty batch. Only the slow pass,
+    // where a failed operation is undone alone, needs its effects apart.
     for (size_t i = 0; i < operations.size(); ++i) {
+      if (!savepoints) {
+        op_status[i] = operations[i].apply(writer_, now_ms, batch);
+        if (!op_status[i].ok()) return false;
+        continue;
+      }
       TxnEffects effects;
       op_status[i] = guarded([&] { return operations[i].apply(writer_, now_ms, effects); });
-      if (!op_status[i].ok() && !savepoints) return false;
       if (op_status[i].ok()) batch.Merge(effects);
     }
     if (tick) {
