@@ -173,6 +173,12 @@ absl::StatusOr<Statement> Db::Prepare(std::string_view sql) {
   return Statement(stmt);
 }
 
+absl::StatusOr<Statement> Db::PrepareLiteral(const char* sql, size_t size) {
+  absl::StatusOr<Statement> statement = Prepare(std::string_view(sql, size));
+  if (statement.ok()) by_address_.emplace(sql, cache_.find(std::string_view(sql, size))->second);
+  return statement;
+}
+
 absl::StatusOr<std::unique_ptr<Transaction>> Transaction::Begin(Db& db) {
   absl::Status status = db.Exec("BEGIN IMMEDIATE");
   if (!status.ok()) return status;

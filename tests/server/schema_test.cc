@@ -1,0 +1,265 @@
+// Schema migrations on real SQLite files: a database left at version 1 is
+// upgraded in place with its rows and constraints intact, and the upgraded
+// (or new) schema checks its constraints without a temporary b-tree per
+// write. And the task writer's hot path on that schema: claimed tasks carry
+// their row's fields, and the per-result metrics JSON survives hostile ids.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "nlohmann/json.hpp"
+#include "process.h"
+#include "schema.h"
+#include "sqlite.h"
+#include "task_writer.h"
+
+namespace skillstore::server {
+namespace {
+
+std::unique_ptr<Db> OpenDb(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<Db>> db = Db::Open(path, Db::Mode::kReadWrite);
+  EXPECT_TRUE(db.ok()) << db.status();
+  if (!db.ok()) return nullptr;
+  EXPECT_TRUE((*db)->Exec("PRAGMA journal_mode = WAL").ok());
+  return *std::move(db);
+}
+
+int64_t Int(Db& db, const std::string& sql) {
+  absl::StatusOr<Statement> stmt = db.Prepare(sql);
+  EXPECT_TRUE(stmt.ok()) << stmt.status();
+  if (!stmt.ok()) return -1;
+  absl::StatusOr<bool> row = stmt->Step();
+  EXPECT_TRUE(row.ok() && *row) << sql;
+  return stmt->ColumnInt(0);
+}
+
+std::string Text(Db& db, const std::string& sql) {
+  absl::StatusOr<Statement> stmt = db.Prepare(sql);
+  EXPECT_TRUE(stmt.ok()) << stmt.status();
+  if (!stmt.ok()) return "";
+  absl::StatusOr<bool> row = stmt->Step();
+  EXPECT_TRUE(row.ok() && *row) << sql;
+  return stmt->ColumnText(0);
+}
+
+// How many temporary b-trees one run of `sql` opens (EXPLAIN's opcodes).
+int EphemeralTables(Db& db, const std::string& sql) {
+  // EXPLAIN compiles against the schema this connection last read without
+  // checking the schema cookie (running a statement does check it and
+  // recompiles): read the database first so that is the current schema.
+  Int(db, "SELECT COUNT(*) FROM sqlite_schema");
+  absl::StatusOr<Statement> stmt = db.Prepare("EXPLAIN " + sql);
+  EXPECT_TRUE(stmt.ok()) << stmt.status();
+  if (!stmt.ok()) return -1;
+  int count = 0;
+  while (true) {
+    absl::StatusOr<bool> row = stmt->Step();
+    EXPECT_TRUE(row.ok()) << row.status();
+    if (!row.ok() || !*row) break;
+    if (stmt->ColumnText(1) == "OpenEphemeral") ++count;
+  }
+  return count;
+}
+
+// One write per CHECK constraint of the schema, as the server's hot path
+// writes them.
+const char* const kCheckedWrites[] = {
+    "INSERT INTO tasks (task_type, status, created_at) VALUES ('parse', 'queued', 1)",
+    "UPDATE tasks SET status = 'completed' WHERE task_id = 1",
+    "INSERT INTO attempts (task_id, attempt, worker_id, started_at_ms, outcome) "
+    "VALUES (1, 1, 'w', 1, 'running')",
+    "UPDATE attempts SET outcome = 'succeeded' WHERE attempt_id = 1",
+    "INSERT INTO workers (worker_id, status, last_heartbeat, created_at) "
+    "VALUES ('w', 'active', 1, 1) ON CONFLICT (worker_id) DO UPDATE SET status = 'idle'",
+};
+
+void ExpectConstraintsHold(Db& db) {
+  for (const char* type : {"parse", "validate", "analyze"}) {
+    for (const char* status : {"queued", "in_progress", "completed", "failed", "cancelled"}) {
+      EXPECT_TRUE(db.Exec(std::string("INSERT INTO tasks (task_type, status, created_at) VALUES ('") +
+                          type + "', '" + status + "', 1)")
+                      .ok())
+          << type << " " << status;
+    }
+  }
+  for (const char* outcome : {"running", "succeeded", "failed", "lease_expired", "cancelled"}) {
+    EXPECT_TRUE(db.Exec(std::string("INSERT INTO attempts (task_id, attempt, worker_id, "
+                                    "started_at_ms, outcome) VALUES (1, 1, 'w', 1, '") +
+                        outcome + "')")
+                    .ok())
+        << outcome;
+  }
+  for (const char* status : {"active", "idle", "lost", "draining"}) {
+    EXPECT_TRUE(db.Exec(std::string("INSERT INTO workers (worker_id, status, last_heartbeat, "
+                                    "created_at) VALUES ('w-") +
+                        status + "', '" + status + "', 1, 1)")
+                    .ok())
+        << status;
+  }
+  const char* const refused[] = {
+      "INSERT INTO tasks (task_type, status, created_at) VALUES ('compile', 'queued', 1)",
+      "INSERT INTO tasks (task_type, status, created_at) VALUES ('parse', 'done', 1)",
+      "UPDATE tasks SET status = 'Queued' WHERE task_id = 1",
+      "INSERT INTO attempts (task_id, attempt, worker_id, started_at_ms, outcome) "
+      "VALUES (1, 1, 'w', 1, 'ok')",
+      "INSERT INTO workers (worker_id, status, last_heartbeat, created_at) "
+      "VALUES ('w-busy', 'busy', 1, 1)",
+  };
+  for (const char* sql : refused) {
+    absl::Status status = db.Exec(sql);
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << sql << ": " << status;
+  }
+}
+
+TEST(Schema, VersionOneDatabaseIsUpgradedWithItsRowsAndConstraints) {
+  skillstore::testing::TempDir dir;
+  const std::string path = dir.File("store.db");
+  {
+    std::unique_ptr<Db> db = OpenDb(path);
+    ASSERT_NE(db, nullptr);
+    ASSERT_TRUE(MigrateSchema(*db, 1).ok());
+    ASSERT_EQ(Int(*db, "PRAGMA user_version"), 1);
+    // Version 1 builds a temporary b-tree for its IN-list checks.
+    EXPECT_GT(EphemeralTables(*db, kCheckedWrites[0]), 0);
+    ASSERT_TRUE(db->Exec("INSERT INTO tasks (task_type, skill_path, status, created_at) VALUES "
+                         "('parse', 'a/SKILL.md', 'in_progress', 1), "
+                         "('analyze', 'b/SKILL.md', 'queued', 2)")
+                    .ok());
+    ASSERT_TRUE(db->Exec("INSERT INTO attempts (task_id, attempt, worker_id, started_at_ms, "
+                         "outcome) VALUES (1, 1, 'w1', 1000, 'running')")
+                    .ok());
+    ASSERT_TRUE(db->Exec("INSERT INTO workers (worker_id, status, last_heartbeat, created_at) "
+                         "VALUES ('w1', 'active', 1, 1)")
+                    .ok());
+  }
+  // A connection open before the upgrade (like a reader's) must see the new
+  // schema afterwards.
+  std::unique_ptr<Db> before = OpenDb(path);
+  ASSERT_NE(before, nullptr);
+  EXPECT_EQ(Int(*before, "SELECT COUNT(*) FROM tasks"), 2);
+
+  std::unique_ptr<Db> db = OpenDb(path);
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(MigrateSchema(*db).ok());
+  EXPECT_EQ(Int(*db, "PRAGMA user_version"), LatestSchemaVersion());
+  EXPECT_EQ(Text(*db, "PRAGMA integrity_check"), "ok");
+  EXPECT_TRUE(MigrateSchema(*db).ok());  // nothing left to do
+  EXPECT_EQ(Int(*db, "PRAGMA user_version"), LatestSchemaVersion());
+
+  // The rows are untouched.
+  EXPECT_EQ(Int(*db, "SELECT COUNT(*) FROM tasks"), 2);
+  EXPECT_EQ(Text(*db, "SELECT skill_path FROM tasks WHERE status = 'queued'"), "b/SKILL.md");
+  EXPECT_EQ(Text(*db, "SELECT outcome FROM attempts WHERE task_id = 1"), "running");
+  EXPECT_EQ(Text(*db, "SELECT status FROM workers WHERE worker_id = 'w1'"), "active");
+  // No IN-list constraint is left, on either connection.
+  EXPECT_EQ(Int(*db, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND "
+                     "name IN ('tasks', 'attempts', 'workers') AND "
+                     "(instr(sql, ' IN (') > 0 OR instr(sql, ' IN' || char(10)) > 0)"),
+            0);
+  for (Db* conn : {db.get(), before.get()}) {
+    for (const char* sql : kCheckedWrites) EXPECT_EQ(EphemeralTables(*conn, sql), 0) << sql;
+  }
+  ExpectConstraintsHold(*db);
+}
+
+TEST(Schema, NewDatabaseChecksWithoutTemporaryTables) {
+  skillstore::testing::TempDir dir;
+  std::unique_ptr<Db> db = OpenDb(dir.File("store.db"));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(MigrateSchema(*db).ok());
+  EXPECT_EQ(Int(*db, "PRAGMA user_version"), LatestSchemaVersion());
+  for (const char* sql : kCheckedWrites) EXPECT_EQ(EphemeralTables(*db, sql), 0) << sql;
+  ExpectConstraintsHold(*db);
+}
+
+TEST(Schema, AnUnknownTargetVersionIsRefused) {
+  skillstore::testing::TempDir dir;
+  std::unique_ptr<Db> db = OpenDb(dir.File("store.db"));
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(MigrateSchema(*db, LatestSchemaVersion() + 1).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(MigrateSchema(*db, 0).code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Claim reads the lease's fields with the candidate row, and Submit writes
+// its metrics JSON by hand: both checked against the stored rows.
+TEST(TaskWriterHotPath, ClaimedFieldsAndMetricsJsonMatchTheRows) {
+  skillstore::testing::TempDir dir;
+  std::unique_ptr<Db> db = OpenDb(dir.File("store.db"));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(MigrateSchema(*db).ok());
+  StoreOptions options;
+  options.default_timeout_seconds = 77;
+  TaskWriter writer(*db, options);
+  // Quotes, a backslash, control characters and non-ASCII text.
+  const std::string worker = "w\"1\\\n\x01\xc3\xa9";
+
+  absl::StatusOr<std::unique_ptr<Transaction>> txn = Transaction::Begin(*db);
+  ASSERT_TRUE(txn.ok()) << txn.status();
+  TxnEffects effects;
+  v1::EnqueueRequest enqueue;
+  v1::TaskSpec* low = enqueue.add_tasks();
+  low->set_type(v1::TASK_TYPE_VALIDATE);
+  low->set_skill_path("low/SKILL.md");
+  low->set_content("low");
+  v1::TaskSpec* high = enqueue.add_tasks();
+  high->set_type(v1::TASK_TYPE_ANALYZE);
+  high->set_skill_path("high/SKILL.md");
+  high->set_content("high content");
+  high->set_priority(5);
+  high->set_max_attempts(7);
+  (*high->mutable_metadata())["k"] = "v";
+  ASSERT_TRUE(writer.Enqueue(enqueue, 1000, effects).ok());
+
+  v1::ClaimTaskRequest claim;
+  claim.set_worker_id(worker);
+  claim.set_max_tasks(1);
+  absl::StatusOr<v1::ClaimTaskResponse> claimed = writer.Claim(claim, 2000, effects);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  ASSERT_EQ(claimed->tasks_size(), 1);
+  const v1::ClaimedTask& task = claimed->tasks(0);
+  EXPECT_EQ(task.skill_path(), "high/SKILL.md");  // priority first
+  EXPECT_EQ(task.type(), v1::TASK_TYPE_ANALYZE);
+  EXPECT_EQ(task.priority(), 5);
+  EXPECT_EQ(task.max_attempts(), 7);
+  EXPECT_EQ(task.timeout_seconds(), 77);
+  EXPECT_EQ(task.content(), "high content");
+  ASSERT_EQ(task.metadata().count("k"), 1u);
+  EXPECT_EQ(task.metadata().at("k"), "v");
+  EXPECT_EQ(task.lease().attempt(), 1);
+  EXPECT_EQ(Int(*db, "SELECT attempts FROM tasks WHERE task_id = " + task.task_id()), 1);
+  EXPECT_EQ(Int(*db, "SELECT fencing_token FROM tasks WHERE task_id = " + task.task_id()),
+            task.lease().fencing_token());
+  EXPECT_EQ(Int(*db, "SELECT attempt FROM attempts WHERE attempt_id = " +
+                         std::to_string(task.lease().fencing_token())),
+            1);
+
+  v1::SubmitResultRequest submit;
+  submit.set_task_id(task.task_id());
+  submit.set_fencing_token(task.lease().fencing_token());
+  submit.set_worker_id(worker);
+  submit.set_success(true);
+  submit.set_result_json("{}");
+  submit.mutable_metrics()->set_duration_seconds(0.1);
+  submit.mutable_metrics()->set_bytes_in(12);
+  submit.mutable_metrics()->set_bytes_out(3000000000);
+  absl::StatusOr<v1::SubmitResultResponse> submitted = writer.Submit(submit, 3000, effects);
+  ASSERT_TRUE(submitted.ok()) << submitted.status();
+  EXPECT_TRUE(submitted->accepted()) << submitted->message();
+  ASSERT_TRUE((*txn)->Commit().ok());
+
+  const nlohmann::json metrics = nlohmann::json::parse(
+      Text(*db, "SELECT metrics FROM results WHERE task_id = " + task.task_id()), nullptr,
+      /*allow_exceptions=*/false);
+  ASSERT_TRUE(metrics.is_object()) << metrics;
+  EXPECT_EQ(metrics.at("worker_id"), worker);
+  EXPECT_EQ(metrics.at("task_type"), "analyze");
+  EXPECT_EQ(metrics.at("attempt"), 1);
+  EXPECT_EQ(metrics.at("bytes_in"), 12);
+  EXPECT_EQ(metrics.at("bytes_out"), 3000000000);
+  EXPECT_EQ(metrics.at("duration_seconds").get<double>(), 0.1);  // exactly, not rounded
+}
+
+}  // namespace
+}  // namespace skillstore::server
