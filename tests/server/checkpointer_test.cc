@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "process.h"
+#include "server_test_util.h"
 #include "sqlite.h"
 
 namespace skillstore::server {
@@ -23,12 +24,12 @@ int64_t FileSize(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
 }
 
+using testing::QueryInt;
+
 std::unique_ptr<Db> OpenWal(const std::string& path) {
-  absl::StatusOr<std::unique_ptr<Db>> db = Db::Open(path, Db::Mode::kReadWrite);
-  EXPECT_TRUE(db.ok()) << db.status();
-  EXPECT_TRUE((*db)->Exec("PRAGMA journal_mode = WAL").ok());
-  EXPECT_TRUE((*db)->Exec("PRAGMA synchronous = FULL").ok());
-  return *std::move(db);
+  std::unique_ptr<Db> db = testing::OpenWalDb(path);
+  if (db != nullptr) EXPECT_TRUE(db->Exec("PRAGMA synchronous = FULL").ok());
+  return db;
 }
 
 // One transaction adding a row with a value of `bytes` bytes (two 16 KiB
@@ -43,13 +44,7 @@ void Append(Db& db, int id, size_t bytes) {
   ASSERT_TRUE((*txn)->Commit().ok());
 }
 
-int64_t Count(Db& db) {
-  absl::StatusOr<Statement> count = db.Prepare("SELECT count(*) FROM blobs");
-  EXPECT_TRUE(count.ok());
-  absl::StatusOr<bool> row = count->Step();
-  EXPECT_TRUE(row.ok() && *row);
-  return count->ColumnInt(0);
-}
+int64_t Count(Db& db) { return QueryInt(db, "SELECT count(*) FROM blobs"); }
 
 // A database in WAL mode with one table, its writer connection, and a
 // Checkpointer with a small threshold on it.

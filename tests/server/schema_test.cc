@@ -10,6 +10,7 @@
 
 #include "nlohmann/json.hpp"
 #include "process.h"
+#include "server_test_util.h"
 #include "schema.h"
 #include "sqlite.h"
 #include "task_writer.h"
@@ -17,22 +18,8 @@
 namespace skillstore::server {
 namespace {
 
-std::unique_ptr<Db> OpenDb(const std::string& path) {
-  absl::StatusOr<std::unique_ptr<Db>> db = Db::Open(path, Db::Mode::kReadWrite);
-  EXPECT_TRUE(db.ok()) << db.status();
-  if (!db.ok()) return nullptr;
-  EXPECT_TRUE((*db)->Exec("PRAGMA journal_mode = WAL").ok());
-  return *std::move(db);
-}
-
-int64_t Int(Db& db, const std::string& sql) {
-  absl::StatusOr<Statement> stmt = db.Prepare(sql);
-  EXPECT_TRUE(stmt.ok()) << stmt.status();
-  if (!stmt.ok()) return -1;
-  absl::StatusOr<bool> row = stmt->Step();
-  EXPECT_TRUE(row.ok() && *row) << sql;
-  return stmt->ColumnInt(0);
-}
+using testing::OpenWalDb;
+using testing::QueryInt;
 
 std::string Text(Db& db, const std::string& sql) {
   absl::StatusOr<Statement> stmt = db.Prepare(sql);
@@ -48,7 +35,7 @@ int EphemeralTables(Db& db, const std::string& sql) {
   // EXPLAIN compiles against the schema this connection last read without
   // checking the schema cookie (running a statement does check it and
   // recompiles): read the database first so that is the current schema.
-  Int(db, "SELECT COUNT(*) FROM sqlite_schema");
+  QueryInt(db, "SELECT COUNT(*) FROM sqlite_schema");
   absl::StatusOr<Statement> stmt = db.Prepare("EXPLAIN " + sql);
   EXPECT_TRUE(stmt.ok()) << stmt.status();
   if (!stmt.ok()) return -1;
@@ -116,10 +103,10 @@ TEST(Schema, VersionOneDatabaseIsUpgradedWithItsRowsAndConstraints) {
   skillstore::testing::TempDir dir;
   const std::string path = dir.File("store.db");
   {
-    std::unique_ptr<Db> db = OpenDb(path);
+    std::unique_ptr<Db> db = OpenWalDb(path);
     ASSERT_NE(db, nullptr);
     ASSERT_TRUE(MigrateSchema(*db, 1).ok());
-    ASSERT_EQ(Int(*db, "PRAGMA user_version"), 1);
+    ASSERT_EQ(QueryInt(*db, "PRAGMA user_version"), 1);
     // Version 1 builds a temporary b-tree for its IN-list checks.
     EXPECT_GT(EphemeralTables(*db, kCheckedWrites[0]), 0);
     ASSERT_TRUE(db->Exec("INSERT INTO tasks (task_type, skill_path, status, created_at) VALUES "
@@ -135,25 +122,25 @@ TEST(Schema, VersionOneDatabaseIsUpgradedWithItsRowsAndConstraints) {
   }
   // A connection open before the upgrade (like a reader's) must see the new
   // schema afterwards.
-  std::unique_ptr<Db> before = OpenDb(path);
+  std::unique_ptr<Db> before = OpenWalDb(path);
   ASSERT_NE(before, nullptr);
-  EXPECT_EQ(Int(*before, "SELECT COUNT(*) FROM tasks"), 2);
+  EXPECT_EQ(QueryInt(*before, "SELECT COUNT(*) FROM tasks"), 2);
 
-  std::unique_ptr<Db> db = OpenDb(path);
+  std::unique_ptr<Db> db = OpenWalDb(path);
   ASSERT_NE(db, nullptr);
   ASSERT_TRUE(MigrateSchema(*db).ok());
-  EXPECT_EQ(Int(*db, "PRAGMA user_version"), LatestSchemaVersion());
+  EXPECT_EQ(QueryInt(*db, "PRAGMA user_version"), LatestSchemaVersion());
   EXPECT_EQ(Text(*db, "PRAGMA integrity_check"), "ok");
   EXPECT_TRUE(MigrateSchema(*db).ok());  // nothing left to do
-  EXPECT_EQ(Int(*db, "PRAGMA user_version"), LatestSchemaVersion());
+  EXPECT_EQ(QueryInt(*db, "PRAGMA user_version"), LatestSchemaVersion());
 
   // The rows are untouched.
-  EXPECT_EQ(Int(*db, "SELECT COUNT(*) FROM tasks"), 2);
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM tasks"), 2);
   EXPECT_EQ(Text(*db, "SELECT skill_path FROM tasks WHERE status = 'queued'"), "b/SKILL.md");
   EXPECT_EQ(Text(*db, "SELECT outcome FROM attempts WHERE task_id = 1"), "running");
   EXPECT_EQ(Text(*db, "SELECT status FROM workers WHERE worker_id = 'w1'"), "active");
   // No IN-list constraint is left, on either connection.
-  EXPECT_EQ(Int(*db, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND "
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND "
                      "name IN ('tasks', 'attempts', 'workers') AND "
                      "(instr(sql, ' IN (') > 0 OR instr(sql, ' IN' || char(10)) > 0)"),
             0);
@@ -165,17 +152,17 @@ TEST(Schema, VersionOneDatabaseIsUpgradedWithItsRowsAndConstraints) {
 
 TEST(Schema, NewDatabaseChecksWithoutTemporaryTables) {
   skillstore::testing::TempDir dir;
-  std::unique_ptr<Db> db = OpenDb(dir.File("store.db"));
+  std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
   ASSERT_NE(db, nullptr);
   ASSERT_TRUE(MigrateSchema(*db).ok());
-  EXPECT_EQ(Int(*db, "PRAGMA user_version"), LatestSchemaVersion());
+  EXPECT_EQ(QueryInt(*db, "PRAGMA user_version"), LatestSchemaVersion());
   for (const char* sql : kCheckedWrites) EXPECT_EQ(EphemeralTables(*db, sql), 0) << sql;
   ExpectConstraintsHold(*db);
 }
 
 TEST(Schema, AnUnknownTargetVersionIsRefused) {
   skillstore::testing::TempDir dir;
-  std::unique_ptr<Db> db = OpenDb(dir.File("store.db"));
+  std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
   ASSERT_NE(db, nullptr);
   EXPECT_EQ(MigrateSchema(*db, LatestSchemaVersion() + 1).code(),
             absl::StatusCode::kInvalidArgument);
@@ -186,7 +173,7 @@ TEST(Schema, AnUnknownTargetVersionIsRefused) {
 // its metrics JSON by hand: both checked against the stored rows.
 TEST(TaskWriterHotPath, ClaimedFieldsAndMetricsJsonMatchTheRows) {
   skillstore::testing::TempDir dir;
-  std::unique_ptr<Db> db = OpenDb(dir.File("store.db"));
+  std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
   ASSERT_NE(db, nullptr);
   ASSERT_TRUE(MigrateSchema(*db).ok());
   StoreOptions options;
@@ -228,10 +215,10 @@ TEST(TaskWriterHotPath, ClaimedFieldsAndMetricsJsonMatchTheRows) {
   ASSERT_EQ(task.metadata().count("k"), 1u);
   EXPECT_EQ(task.metadata().at("k"), "v");
   EXPECT_EQ(task.lease().attempt(), 1);
-  EXPECT_EQ(Int(*db, "SELECT attempts FROM tasks WHERE task_id = " + task.task_id()), 1);
-  EXPECT_EQ(Int(*db, "SELECT fencing_token FROM tasks WHERE task_id = " + task.task_id()),
+  EXPECT_EQ(QueryInt(*db, "SELECT attempts FROM tasks WHERE task_id = " + task.task_id()), 1);
+  EXPECT_EQ(QueryInt(*db, "SELECT fencing_token FROM tasks WHERE task_id = " + task.task_id()),
             task.lease().fencing_token());
-  EXPECT_EQ(Int(*db, "SELECT attempt FROM attempts WHERE attempt_id = " +
+  EXPECT_EQ(QueryInt(*db, "SELECT attempt FROM attempts WHERE attempt_id = " +
                          std::to_string(task.lease().fencing_token())),
             1);
 

@@ -46,6 +46,23 @@ void TestServer::Restart() {
   StartServer();
 }
 
+std::unique_ptr<Db> OpenWalDb(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<Db>> db = Db::Open(path, Db::Mode::kReadWrite);
+  EXPECT_TRUE(db.ok()) << db.status();
+  if (!db.ok()) return nullptr;
+  EXPECT_TRUE((*db)->Exec("PRAGMA journal_mode = WAL").ok());
+  return *std::move(db);
+}
+
+int64_t QueryInt(Db& db, const std::string& sql) {
+  absl::StatusOr<Statement> stmt = db.Prepare(sql);
+  EXPECT_TRUE(stmt.ok()) << stmt.status();
+  if (!stmt.ok()) return -1;
+  absl::StatusOr<bool> row = stmt->Step();
+  EXPECT_TRUE(row.ok() && *row) << sql;
+  return stmt->ColumnInt(0);
+}
+
 std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout) {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(timeout));

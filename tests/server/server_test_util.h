@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "process.h"
 #include "server.h"
+#include "sqlite.h"
 #include "skillstore/v1/skillstore.grpc.pb.h"
 
 namespace skillstore::server::testing {
@@ -71,6 +72,14 @@ v1::SubmitResultRequest Failure(const v1::ClaimedTask& task, const std::string& 
 
 v1::GetTaskResponse GetTask(v1::SkillStore::Stub& stub, const std::string& task_id);
 v1::Progress GetProgress(v1::SkillStore::Stub& stub);
+
+// Opens (creating) the database at `path` read-write in WAL mode, as the
+// server does; nullptr, with a test failure, when it cannot.
+std::unique_ptr<Db> OpenWalDb(const std::string& path);
+
+// The first column of the first row of `sql` as an integer (-1, with a test
+// failure, when the statement cannot run).
+int64_t QueryInt(Db& db, const std::string& sql);
 
 // Polls `condition` every 20 ms until it holds or `timeout` passes.
 bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout = absl::Seconds(30));

@@ -33,21 +33,14 @@ v1::EnqueueRequest OneTask(const std::string& path) {
   return request;
 }
 
-int64_t Count(Db& db, const std::string& sql) {
-  absl::StatusOr<Statement> stmt = db.Prepare(sql);
-  EXPECT_TRUE(stmt.ok()) << stmt.status();
-  absl::StatusOr<bool> row = stmt->Step();
-  EXPECT_TRUE(row.ok() && *row);
-  return stmt->ColumnInt(0);
-}
+using testing::OpenWalDb;
+using testing::QueryInt;
 
 class WriteLoopTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<Db>> db = Db::Open(dir_.File("store.db"), Db::Mode::kReadWrite);
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-    ASSERT_TRUE(db_->Exec("PRAGMA journal_mode = WAL").ok());
+    db_ = OpenWalDb(dir_.File("store.db"));
+    ASSERT_NE(db_, nullptr);
     ASSERT_TRUE(MigrateSchema(*db_).ok());
     ASSERT_TRUE(progress_.Load(*db_, NowUnixMs()).ok());
     StoreOptions store;
@@ -123,11 +116,11 @@ TEST_F(WriteLoopTest, AFailingOperationIsRolledBackAloneAndTheBatchCommits) {
   EXPECT_TRUE(outcomes.statuses[2].ok()) << outcomes.statuses[2];
   EXPECT_EQ(outcomes.claimed_tasks, 1);
 
-  EXPECT_EQ(Count(*db_, "SELECT COUNT(*) FROM tasks"), 2);
-  EXPECT_EQ(Count(*db_, "SELECT COUNT(*) FROM tasks WHERE skill_path = 'b/SKILL.md'"), 0);
-  EXPECT_EQ(Count(*db_, "SELECT COUNT(*) FROM task_content"), 2);
-  EXPECT_EQ(Count(*db_, "SELECT COUNT(*) FROM tasks WHERE status = 'in_progress'"), 1);
-  EXPECT_EQ(Count(*db_, "SELECT COUNT(*) FROM attempts"), 1);
+  EXPECT_EQ(QueryInt(*db_, "SELECT COUNT(*) FROM tasks"), 2);
+  EXPECT_EQ(QueryInt(*db_, "SELECT COUNT(*) FROM tasks WHERE skill_path = 'b/SKILL.md'"), 0);
+  EXPECT_EQ(QueryInt(*db_, "SELECT COUNT(*) FROM task_content"), 2);
+  EXPECT_EQ(QueryInt(*db_, "SELECT COUNT(*) FROM tasks WHERE status = 'in_progress'"), 1);
+  EXPECT_EQ(QueryInt(*db_, "SELECT COUNT(*) FROM attempts"), 1);
   // The in-memory counts follow only what committed.
   const v1::Progress progress = progress_.Snapshot(NowUnixMs());
   EXPECT_EQ(progress.queued(), 1);
@@ -177,7 +170,7 @@ TEST_F(WriteLoopTest, RetryTaskCountsAsARetryAndTheReaperLogsAfterCommit) {
   EXPECT_GE(reaped.after_commit.size(), 1u);
   ASSERT_TRUE((*txn)->Commit().ok());
   for (const auto& log : reaped.after_commit) log();  // what the write loop does after COMMIT
-  EXPECT_EQ(Count(*db_, "SELECT COUNT(*) FROM tasks WHERE status = 'queued'"), 1);
+  EXPECT_EQ(QueryInt(*db_, "SELECT COUNT(*) FROM tasks WHERE status = 'queued'"), 1);
 }
 
 TEST(ResultBatchTest, ResultsInOneMessageAreEachJudgedAckedAndStored) {
