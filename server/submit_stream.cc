@@ -24,6 +24,7 @@ void SubmitStream::OnReadDone(bool ok) {
     Advance();
     return;
   }
+  const bool batch_acks = request_.accepts_ack_batches();
   // The message's results: itself, then any carried in more_results (each
   // acknowledged on its own, in this order).
   std::vector<std::shared_ptr<v1::SubmitResultRequest>> results;
@@ -38,6 +39,7 @@ void SubmitStream::OnReadDone(bool ok) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     reading_ = false;
+    batch_acks_ = batch_acks_ || batch_acks;
     in_flight_ += static_cast<int>(results.size());
   }
   for (size_t i = 0; i < results.size(); ++i) results_in_flight_.Begin();
@@ -92,53 +94,63 @@ void SubmitStream::Submit(std::shared_ptr<v1::SubmitResultRequest> request) {
 }
 
 void SubmitStream::Respond(v1::SubmitResultResponse response) {
-  const v1::SubmitResultResponse* to_write = nullptr;
   grpc::WriteOptions options;
+  bool write = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (broken_) {
       --in_flight_;
       results_in_flight_.End();
     } else {
-      responses_.push_back(std::move(response));
-      if (!writing_) {
-        writing_ = true;
-        to_write = &responses_.front();
-      }
+      pending_.push_back(std::move(response));
+      if (!writing_) write = writing_ = TakeNextWriteLocked(&options);
     }
   }
-  if (to_write != nullptr) {
-    StartWrite(to_write, options);
+  if (write) {
+    StartWrite(&writing_message_, options);
   } else {
     Advance();
   }
 }
 
+bool SubmitStream::TakeNextWriteLocked(grpc::WriteOptions* options) {
+  if (pending_.empty()) return false;
+  writing_message_ = std::move(pending_.front());
+  pending_.pop_front();
+  acks_in_writing_ = 1;
+  if (batch_acks_) {
+    // At most kMaxInFlight acknowledgements are ever queued, so the message
+    // stays small (each is an id, a token, a status and a short message).
+    for (; !pending_.empty(); pending_.pop_front(), ++acks_in_writing_) {
+      *writing_message_.add_more_acks() = std::move(pending_.front());
+    }
+  } else if (!pending_.empty()) {
+    // More acknowledgements are queued behind this one: let gRPC coalesce
+    // them; the last one of the run goes out without the hint and flushes.
+    options->set_buffer_hint();
+  }
+  return true;
+}
+
 void SubmitStream::OnWriteDone(bool ok) {
-  const v1::SubmitResultResponse* to_write = nullptr;
   grpc::WriteOptions options;
-  int ended = 1;
+  int ended = 0;
+  bool write = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    responses_.pop_front();
-    --in_flight_;
+    ended = acks_in_writing_;
+    in_flight_ -= acks_in_writing_;
+    acks_in_writing_ = 0;
     if (!ok) {
       broken_ = true;
-      ended += static_cast<int>(responses_.size());
-      in_flight_ -= static_cast<int>(responses_.size());
-      responses_.clear();
+      ended += static_cast<int>(pending_.size());
+      in_flight_ -= static_cast<int>(pending_.size());
+      pending_.clear();
     }
-    if (!responses_.empty()) {
-      to_write = &responses_.front();  // deque keeps element addresses on push_back
-      // More acknowledgements are queued behind this one: let gRPC coalesce
-      // them; the last one of the run goes out without the hint and flushes.
-      if (responses_.size() > 1) options.set_buffer_hint();
-    } else {
-      writing_ = false;
-    }
+    write = writing_ = TakeNextWriteLocked(&options);
   }
   for (int i = 0; i < ended; ++i) results_in_flight_.End();
-  if (to_write != nullptr) StartWrite(to_write, options);
+  if (write) StartWrite(&writing_message_, options);
   Advance();
 }
 

@@ -2,7 +2,10 @@
 // hands each to the write loop, and writes the acknowledgements back in order,
 // each only after the COMMIT that made its result durable. A message may carry
 // several results (more_results); each is a separate operation with its own
-// acknowledgement, exactly as if it had come in its own message.
+// acknowledgement, exactly as if it had come in its own message. When the
+// client set accepts_ack_batches, the acknowledgements that queued up while a
+// write was in flight go out together in the next message (more_acks): with
+// short tasks that is one message per commit instead of one per result.
 #ifndef SKILLSTORE_SERVER_SUBMIT_STREAM_H_
 #define SKILLSTORE_SERVER_SUBMIT_STREAM_H_
 
@@ -37,6 +40,10 @@ class SubmitStream final
   void Submit(std::shared_ptr<v1::SubmitResultRequest> request);
   // Queues an acknowledgement; starts writing it when no write is in flight.
   void Respond(v1::SubmitResultResponse response);
+  // Moves the next acknowledgement (all queued ones, when batching) from
+  // pending_ into writing_message_; false when none is queued. Called with
+  // mu_ held and no write in flight.
+  bool TakeNextWriteLocked(grpc::WriteOptions* options);
   // Resumes reading / finishes the stream as the counters allow; called
   // without mu_ held.
   void Advance();
@@ -52,7 +59,12 @@ class SubmitStream final
   bool writing_ = false;     // a write is outstanding
   bool broken_ = false;      // a write failed: drop further acknowledgements
   bool finished_ = false;
-  std::deque<v1::SubmitResultResponse> responses_;  // front is being written
+  bool batch_acks_ = false;  // the client reads more_acks
+  std::deque<v1::SubmitResultResponse> pending_;  // acknowledgements not yet written
+  // The message being written (stable address while writing_) and how many
+  // acknowledgements it carries.
+  v1::SubmitResultResponse writing_message_;
+  int acks_in_writing_ = 0;
 };
 
 }  // namespace skillstore::server
