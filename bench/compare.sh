@@ -97,24 +97,9 @@ done
 bin="$(cd "$build/bin" && pwd)"
 
 # ------------------------------------------------------ processes, cleanup
-work="$(mktemp -d "${TMPDIR:-/var/tmp}/skillstore-compare.XXXXXX")"
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Stops the processes started since mark $1 (an index into pids).
-stop_since() {
-  local mark="$1" i
-  for ((i = mark; i < ${#pids[@]}; ++i)); do kill "${pids[i]}" 2>/dev/null || true; done
-  for ((i = mark; i < ${#pids[@]}; ++i)); do wait "${pids[i]}" 2>/dev/null || true; done
-  pids=("${pids[@]:0:mark}")
-}
+source "$here/bench/lib.sh"
+bench_init skillstore-compare
+work="$bench_dir"
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -130,27 +115,6 @@ wait_port() {  # host port
   return 1
 }
 
-# Starts skillstore-server on a fresh database in $1; sets ss_addr, ss_pid.
-start_skillstore() {
-  local dir="$1"
-  mkdir -p "$dir"
-  "$bin/skillstore-server" --listen 127.0.0.1:0 --db "$dir/skillstore.db" --log-level info \
-    >"$dir/server.log" 2>&1 &
-  ss_pid=$!
-  pids+=("$ss_pid")
-  ss_addr=""
-  local _
-  for _ in $(seq 1 300); do
-    ss_addr="$(grep -o 'listening on 127.0.0.1:[0-9]*' "$dir/server.log" 2>/dev/null | head -1 |
-               sed 's/listening on //')" || true
-    [[ -n "$ss_addr" ]] && return 0
-    kill -0 "$ss_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  log "skillstore-server did not start:"; cat "$dir/server.log" >&2
-  return 1
-}
-
 result_field() {  # file field -> value from the RESULT line
   grep '^RESULT ' "$1" | tail -1 | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
@@ -159,35 +123,35 @@ declare -A row  # measurement name -> value, for the table
 
 # ------------------------------------------------------- end to end: ours
 e2e_skillstore() {
-  local dir="$work/e2e-skillstore" mark=${#pids[@]} i
-  start_skillstore "$dir"
+  local dir="$work/e2e-skillstore" mark=$(bench_mark) i
+  bench_start_server "$dir"
   for ((i = 0; i < WORKERS; ++i)); do
-    "$bin/skill-worker" --server "$ss_addr" --concurrency "$SS_CONCURRENCY" \
+    "$bin/skill-worker" --server "$server_addr" --concurrency "$SS_CONCURRENCY" \
       --worker-id "bench-$i" --log-level warn >"$dir/worker-$i.log" 2>&1 &
-    pids+=($!)
+    bench_track $!
   done
   log "skillstore: $N tasks, $WORKERS workers x concurrency $SS_CONCURRENCY"
-  timeout 600 "$bin/skillstore-bench-client" e2e --server "$ss_addr" --n "$N" --batch 1000 \
+  timeout 600 "$bin/skillstore-bench-client" e2e --server "$server_addr" --n "$N" --batch 1000 \
     >"$dir/result" 2>"$dir/client.log" || log "skillstore run failed or timed out"
   cat "$dir/client.log" >&2
   row[e2e_skillstore]="$(result_field "$dir/result" tasks_per_s)"
   row[e2e_skillstore_s]="$(result_field "$dir/result" seconds)"
   # The results are durable rows: count them for the record.
   row[e2e_skillstore_rows]="$(sqlite3 "$dir/skillstore.db" 'SELECT count(*) FROM results' 2>/dev/null || echo '?')"
-  stop_since "$mark"
+  bench_stop_since "$mark"
 }
 
 # ---------------------------------------------------- end to end: peers
 e2e_beanstalkd() {
-  local dir="$work/e2e-beanstalkd" mark=${#pids[@]} port i
+  local dir="$work/e2e-beanstalkd" mark=$(bench_mark) port i
   mkdir -p "$dir/binlog"
   port="$(free_port)"
   beanstalkd -l 127.0.0.1 -p "$port" -b "$dir/binlog" -f 0 >"$dir/server.log" 2>&1 &
-  pids+=($!)
+  bench_track $!
   wait_port 127.0.0.1 "$port"
   for ((i = 0; i < WORKERS; ++i)); do
     "$bin/peer-beanstalkd" --port "$port" work >"$dir/worker-$i.log" 2>&1 &
-    pids+=($!)
+    bench_track $!
   done
   log "beanstalkd: $N tasks, $WORKERS workers"
   timeout 600 "$bin/peer-beanstalkd" --port "$port" produce --n "$N" >"$dir/result" \
@@ -195,20 +159,20 @@ e2e_beanstalkd() {
   cat "$dir/client.log" >&2
   row[e2e_beanstalkd]="$(result_field "$dir/result" tasks_per_s)"
   row[e2e_beanstalkd_s]="$(result_field "$dir/result" seconds)"
-  stop_since "$mark"
+  bench_stop_since "$mark"
 }
 
 e2e_gearmand() {
-  local dir="$work/e2e-gearmand" mark=${#pids[@]} port i
+  local dir="$work/e2e-gearmand" mark=$(bench_mark) port i
   mkdir -p "$dir"
   port="$(free_port)"
   gearmand -L 127.0.0.1 -p "$port" -q libsqlite3 --libsqlite3-db "$dir/queue.db" \
     --log-file "$dir/gearmand.log" >"$dir/server.log" 2>&1 &
-  pids+=($!)
+  bench_track $!
   wait_port 127.0.0.1 "$port"
   for ((i = 0; i < WORKERS; ++i)); do
     "$bin/peer-gearman" --port "$port" work >"$dir/worker-$i.log" 2>&1 &
-    pids+=($!)
+    bench_track $!
   done
   log "gearmand: $GEARMAN_N tasks, $WORKERS workers"
   timeout 600 "$bin/peer-gearman" --port "$port" produce --n "$GEARMAN_N" >"$dir/result" \
@@ -216,55 +180,55 @@ e2e_gearmand() {
   cat "$dir/client.log" >&2
   row[e2e_gearmand]="$(result_field "$dir/result" tasks_per_s)"
   row[e2e_gearmand_s]="$(result_field "$dir/result" seconds)"
-  stop_since "$mark"
+  bench_stop_since "$mark"
 }
 
 # ------------------------------------------- enqueue and claim+submit rates
 rates_skillstore() {
-  local dir="$work/rates" mark=${#pids[@]} b n
-  start_skillstore "$dir"
+  local dir="$work/rates" mark=$(bench_mark) b n
+  bench_start_server "$dir"
   for b in 1 100 1000; do
     # Enough calls at each batch size for a steady figure, a few seconds each.
     case "$b" in 1) n=$((N / 4 > 2000 ? 2000 : N / 4));; 100) n=$((N));; *) n=$((N * 5));; esac
-    "$bin/skillstore-bench-client" enqueue --server "$ss_addr" --n "$n" --batch "$b" \
+    "$bin/skillstore-bench-client" enqueue --server "$server_addr" --n "$n" --batch "$b" \
       >"$dir/enqueue-$b" 2>&1
     row[enqueue_$b]="$(result_field "$dir/enqueue-$b" tasks_per_s)"
     log "enqueue batch $b: ${row[enqueue_$b]} tasks/s"
   done
-  stop_since "$mark"
+  bench_stop_since "$mark"
   row[claim_submit]="n/a (skillstore-loadgen not built)"
   if [[ -x "$bin/skillstore-loadgen" ]]; then
     dir="$work/loadgen"
-    start_skillstore "$dir"
+    bench_start_server "$dir"
     # Its own report is kept verbatim in RESULTS.md.
-    "$bin/skillstore-loadgen" --server "$ss_addr" --batch1-tasks $((N / 10)) --batch-tasks "$N" \
+    "$bin/skillstore-loadgen" --server "$server_addr" --batch1-tasks $((N / 10)) --batch-tasks "$N" \
       >"$dir/out" 2>&1 || log "skillstore-loadgen failed"
     cat "$dir/out" >&2
     row[loadgen]="$(cat "$dir/out")"
     # "claim(10)+submit, 8 clients   22000 tasks in 6.65 s = 3309 tasks/s"
     row[claim_submit]="$(awk '/^claim/ { for (i = 2; i <= NF; ++i) if ($i == "tasks/s") {
         sub(/,.*/, "", $1); printf "%s tasks/s (%s, %s clients)", $(i - 1), $1, $2 } }' "$dir/out")"
-    stop_since "$mark"
+    bench_stop_since "$mark"
   fi
 }
 
 # ------------------------------------------------------------ 1M queued
 fill_skillstore() {
-  local dir="$work/fill" mark=${#pids[@]}
-  start_skillstore "$dir"
+  local dir="$work/fill" mark=$(bench_mark)
+  bench_start_server "$dir"
   log "filling the queue with $FILL_N tasks"
-  timeout 900 "$bin/skillstore-bench-client" enqueue --server "$ss_addr" --n "$FILL_N" \
+  timeout 900 "$bin/skillstore-bench-client" enqueue --server "$server_addr" --n "$FILL_N" \
     --batch 1000 >"$dir/fill" 2>&1 || log "filling the queue failed or timed out"
   row[fill_rate]="$(result_field "$dir/fill" tasks_per_s)"
   sleep 1  # let the server settle (a checkpoint may be running)
-  timeout 300 "$bin/skillstore-bench-client" claim-latency --server "$ss_addr" \
+  timeout 300 "$bin/skillstore-bench-client" claim-latency --server "$server_addr" \
     --samples "$CLAIM_SAMPLES" >"$dir/claim" 2>&1 || log "claim latency run failed"
   row[claim_p50]="$(grep -o 'p50_ms=[0-9.]*' "$dir/claim" | cut -d= -f2)"
   row[claim_p99]="$(grep -o 'p99_ms=[0-9.]*' "$dir/claim" | cut -d= -f2)"
-  row[rss_mb]="$(awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$ss_pid/status")"
-  row[hwm_mb]="$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$ss_pid/status")"
+  row[rss_mb]="$(awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status")"
+  row[hwm_mb]="$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status")"
   row[db_mb]="$(du -cm "$dir"/skillstore.db* | awk '/total/ { print $1 }')"
-  stop_since "$mark"
+  bench_stop_since "$mark"
 }
 
 # ------------------------------------------------- parsing and scaling
@@ -285,17 +249,17 @@ parse_and_scaling() {
   row[scaling_tasks]=$((files * repeat))
   for c in 1 2; do
     dir="$work/scaling-$c"
-    mark=${#pids[@]}
-    start_skillstore "$dir"
-    "$bin/skill-worker" --server "$ss_addr" --concurrency "$c" --worker-id "scaling-c$c" \
+    mark=$(bench_mark)
+    bench_start_server "$dir"
+    "$bin/skill-worker" --server "$server_addr" --concurrency "$c" --worker-id "scaling-c$c" \
       --log-level warn >"$dir/worker.log" 2>&1 &
-    pids+=($!)
-    timeout 600 "$bin/skillstore-bench-client" corpus --server "$ss_addr" --dir "$corpus" \
+    bench_track $!
+    timeout 600 "$bin/skillstore-bench-client" corpus --server "$server_addr" --dir "$corpus" \
       --repeat "$repeat" --label "concurrency-$c" >"$dir/result" 2>"$dir/client.log" ||
       log "scaling run at concurrency $c failed or timed out"
     row[scaling_$c]="$(result_field "$dir/result" tasks_per_s)"
     log "worker scaling: concurrency $c: ${row[scaling_$c]} tasks/s"
-    stop_since "$mark"
+    bench_stop_since "$mark"
   done
   row[scaling]="$(awk -v a="${row[scaling_2]:-}" -v b="${row[scaling_1]:-}" 'BEGIN {
     if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b; else printf "n/a" }')"

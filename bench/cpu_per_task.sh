@@ -24,15 +24,9 @@ concurrency="${5:-1}"
 bin="$build/bin"
 corpus="$here/../shared/corpus/skill0/skills"
 
-tmp="$(mktemp -d "${TMPDIR:-/var/tmp}/skillstore-cpu.XXXXXX")"
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+source "$here/bench/lib.sh"
+bench_init skillstore-cpu
+tmp="$bench_dir"
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # Context switches (voluntary + involuntary) of every thread of a process.
@@ -41,23 +35,16 @@ ctx_switches() {
     awk '/ctxt_switches/ { n += $2 } END { print n + 0 }'
 }
 
-"${SERVER_BIN:-$bin/skillstore-server}" --listen 127.0.0.1:0 --db "$tmp/db" --log-level info ${SERVER_ARGS:-} \
-  >"$tmp/server.log" 2>&1 &
-server=$!
-pids+=("$server")
-addr=""
-for _ in $(seq 1 300); do
-  addr="$(grep -o 'listening on 127.0.0.1:[0-9]*' "$tmp/server.log" | head -1 | sed 's/listening on //')" || true
-  [[ -n "$addr" ]] && break
-  sleep 0.1
-done
-[[ -n "$addr" ]] || { echo "server did not start" >&2; cat "$tmp/server.log" >&2; exit 1; }
+# shellcheck disable=SC2086  # SERVER_ARGS is a list of flags
+bench_start_server "$tmp" ${SERVER_ARGS:-}
+server="$server_pid"
+addr="$server_addr"
 
 worker_pids=()
 for ((i = 0; i < workers; ++i)); do
   "${WORKER_BIN:-$bin/skill-worker}" --server "$addr" --concurrency "$concurrency" --worker-id "cpu-$i" \
     --log-level warn ${WORKER_ARGS:-} >"$tmp/worker-$i.log" 2>&1 &
-  pids+=($!)
+  bench_track $!
   worker_pids+=($!)
 done
 sleep 0.5

@@ -28,33 +28,21 @@ for b in skillstore-server skill-worker worker_bench_client; do
 done
 [[ -d "$corpus" ]] || { echo "no corpus at $corpus" >&2; exit 1; }
 
-tmp="$(mktemp -d)"
-server_pid=""
-cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+source "$here/bench/lib.sh"
+bench_init skillstore-scaling
+tmp="$bench_dir"
 
 # run CONCURRENCY -> prints tasks/s (details on stderr)
 run() {
-  local concurrency="$1" log="$tmp/server-$1.log"
-  "$bin/skillstore-server" --listen 127.0.0.1:0 --db "$tmp/bench-$concurrency.db" ${SERVER_ARGS:-} \
-      >"$log" 2>&1 &
-  server_pid=$!
-  # run() executes in a $(...) subshell, which does not inherit the EXIT
-  # trap: give it its own, so no server outlives a failed run.
-  trap '[[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null' EXIT
-  local addr=""
-  for _ in $(seq 1 600); do
-    addr="$(grep -o 'listening on 127.0.0.1:[0-9]*' "$log" | head -1 | sed 's/listening on //')" || true
-    [[ -n "$addr" ]] && break
-    sleep 0.1
-  done
-  [[ -n "$addr" ]] || { echo "server did not start:" >&2; cat "$log" >&2; exit 1; }
+  local concurrency="$1" mark
+  mark="$(bench_mark)"
+  # shellcheck disable=SC2086  # SERVER_ARGS is a list of flags
+  bench_start_server "$tmp/c$concurrency" ${SERVER_ARGS:-}
+  local addr="$server_addr"
   "$bin/worker_bench_client" enqueue --server "$addr" --corpus "$corpus" --count "$tasks" >&2
   "$bin/worker_bench_client" wait --server "$addr" --count "$tasks" >"$tmp/wait-$concurrency" &
   local waiter=$!
+  bench_track "$waiter"
   /usr/bin/time -f "%U %S" -o "$tmp/cpu-$concurrency" \
     "$bin/skill-worker" --server "$addr" --concurrency "$concurrency" --exit-when-idle 2 \
       --worker-id "bench-c$concurrency" --log-level warn 2>"$tmp/worker-$concurrency.log"
@@ -65,21 +53,20 @@ run() {
   awk -v n="$tasks" -v s="$server_cpu" -v c="$concurrency" \
       '{ printf "  c=%d: %s; CPU per task: worker %.2f ms, server %.2f ms (enqueue included)\n", c, w, ($1 + $2) * 1000 / n, s * 1000 / n }' \
       w="$(cat "$tmp/wait-$concurrency")" "$tmp/cpu-$concurrency" >&2
-  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
-  rm -f "$tmp/bench-$concurrency.db"*
+  bench_stop_since "$mark"
+  rm -rf "${tmp:?}/c$concurrency"
   awk -v n="$tasks" '{ for (i = 1; i <= NF; ++i) if ($i == "in") print n / $(i + 1) }' \
       "$tmp/wait-$concurrency"
 }
 
 echo "worker scaling: $tasks parse tasks from $corpus on $(nproc) cores" >&2
 best() { awk 'BEGIN { m = 0 } { if ($1 > m) m = $1 } END { print m }'; }
-ones=""; twos=""
 for _ in $(seq 1 "${REPEAT:-3}"); do
-  ones+="$(run 1)"$'\n'
-  twos+="$(run 2)"$'\n'
+  run 1 >>"$tmp/ones"
+  run 2 >>"$tmp/twos"
 done
-one="$(printf '%s' "$ones" | best)"
-two="$(printf '%s' "$twos" | best)"
+one="$(best <"$tmp/ones")"
+two="$(best <"$tmp/twos")"
 printf 'concurrency 1: %.1f tasks/s (best of %s)\n' "$one" "${REPEAT:-3}"
 printf 'concurrency 2: %.1f tasks/s (best of %s)\n' "$two" "${REPEAT:-3}"
 awk -v a="$one" -v b="$two" 'BEGIN { printf "speed-up: %.2fx\n", b / a }'
