@@ -1,6 +1,7 @@
 #include "common/json_writer.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -67,43 +68,36 @@ inline bool ShortNeedsNoEscape(std::string_view s) {
   return !WordNeedsEscape(w);
 }
 
-}  // namespace
+// Index of the first byte of `s` that needs escaping, or s.size().
+size_t FirstEscape(std::string_view s) {
+  if (s.size() <= 64 && ShortNeedsNoEscape(s)) return s.size();  // keys, short values
+  return NextEscape(s, 0);
+}
 
-void AppendJsonString(std::string_view s, std::string* out) {
-  static const char kHex[] = "0123456789abcdef";
-  const size_t n = s.size();
-  if (n <= 62 && ShortNeedsNoEscape(s)) {
-    // Keys and short values: one append of the quoted text.
-    char quoted[64];
-    quoted[0] = '"';
-    if (n > 0) std::memcpy(quoted + 1, s.data(), n);
-    quoted[n + 1] = '"';
-    out->append(quoted, n + 2);
-    return;
-  }
-  const size_t first = NextEscape(s, 0);
-  if (first == n) {
-    out->push_back('"');
-    out->append(s.data(), n);
-    out->push_back('"');
-    return;
-  }
-  // Size the output once, then write through a pointer: an append call per
-  // escape (statements are full of quotes and line breaks) cost more than
-  // a second scan. An escape is two bytes ("\n") or six ("\u001f").
-  size_t escaped = n + 2;
-  for (size_t i = first; i < n; i = NextEscape(s, i + 1)) {
+// Bytes `s` takes as a JSON string literal, quotes included, given the
+// index of its first byte that needs escaping. An escape is two bytes
+// ("\n") or six ("\u001f").
+size_t QuotedSize(std::string_view s, size_t first) {
+  size_t size = s.size() + 2;
+  for (size_t i = first; i < s.size(); i = NextEscape(s, i + 1)) {
     switch (s[i]) {
       case '"': case '\\': case '\n': case '\r': case '\t': case '\b': case '\f':
-        escaped += 1;
+        size += 1;
         break;
       default:
-        escaped += 5;
+        size += 5;
     }
   }
-  const size_t old = out->size();
-  out->resize(old + escaped);
-  char* o = out->data() + old;
+  return size;
+}
+
+// Writes `s` as a JSON string literal at `o`, which has room for
+// QuotedSize(s, first) bytes. Sizing first and then writing through a
+// pointer beats an append per escape (statements are full of quotes and
+// line breaks).
+void WriteQuoted(std::string_view s, size_t first, char* o) {
+  static const char kHex[] = "0123456789abcdef";
+  const size_t n = s.size();
   *o++ = '"';
   size_t run = 0;  // start of the current run of bytes that need no escape
   for (size_t i = first; i < n; i = NextEscape(s, i + 1)) {
@@ -133,10 +127,50 @@ void AppendJsonString(std::string_view s, std::string* out) {
   *o = '"';
 }
 
+}  // namespace
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  const size_t first = FirstEscape(s);
+  const size_t size = first == s.size() ? s.size() + 2 : QuotedSize(s, first);
+  const size_t old = out->size();
+  out->resize(old + size);
+  WriteQuoted(s, first, out->data() + old);
+}
+
+std::string JsonWriter::Release() const {
+  std::string out;
+  out.reserve(size_ + 1);
+  out.append(buffer_.get(), size_);
+  return out;
+}
+
+void JsonWriter::Reserve(size_t n) {
+  if (n > capacity_ - size_) Grow(n);
+}
+
+void JsonWriter::Grow(size_t n) {
+  const size_t capacity = std::max({2 * capacity_, size_ + n, size_t{256}});
+  // new char[] without (): not zeroed, every byte is written before it is read.
+  std::unique_ptr<char[]> grown(new char[capacity]);
+  if (size_ > 0) std::memcpy(grown.get(), buffer_.get(), size_);
+  buffer_ = std::move(grown);
+  capacity_ = capacity;
+}
+
+void JsonWriter::WriteString(std::string_view s) {
+  const size_t first = FirstEscape(s);
+  const size_t size = first == s.size() ? s.size() + 2 : QuotedSize(s, first);
+  WriteQuoted(s, first, Room(size));
+  size_ += size;
+}
+
 void JsonWriter::Newline() {
   if (layout_ == JsonLayout::kCompact) return;
-  out_.push_back('\n');
-  out_.append(2 * has_member_.size(), ' ');
+  const size_t indent = 2 * has_member_.size();
+  char* o = Room(1 + indent);
+  o[0] = '\n';
+  std::memset(o + 1, ' ', indent);
+  size_ += 1 + indent;
 }
 
 void JsonWriter::BeforeValue() {
@@ -145,7 +179,7 @@ void JsonWriter::BeforeValue() {
     return;
   }
   if (!has_member_.empty()) {
-    if (has_member_.back()) out_.push_back(',');
+    if (has_member_.back()) Put(',');
     has_member_.back() = true;
     Newline();
   }
@@ -153,7 +187,7 @@ void JsonWriter::BeforeValue() {
 
 void JsonWriter::Open(char c) {
   BeforeValue();
-  out_.push_back(c);
+  Put(c);
   has_member_.push_back(false);
 }
 
@@ -161,29 +195,34 @@ void JsonWriter::Close(char c) {
   const bool had = has_member_.back();
   has_member_.pop_back();
   if (had) Newline();
-  out_.push_back(c);
+  Put(c);
 }
 
 void JsonWriter::Key(std::string_view key) {
   BeforeValue();
-  AppendJsonString(key, &out_);
-  out_.append(layout_ == JsonLayout::kCompact ? ":" : ": ");
+  WriteString(key);
+  if (layout_ == JsonLayout::kCompact) {
+    Put(':');
+  } else {
+    Put(": ");
+  }
   after_key_ = true;
 }
 
 void JsonWriter::String(std::string_view value) {
   BeforeValue();
-  AppendJsonString(value, &out_);
+  WriteString(value);
 }
 
 void JsonWriter::Int(int64_t value) {
   BeforeValue();
-  out_.append(std::to_string(value));
+  char* o = Room(20);  // "-9223372036854775808"
+  size_ += std::to_chars(o, o + 20, value).ptr - o;
 }
 
 void JsonWriter::Bool(bool value) {
   BeforeValue();
-  out_.append(value ? "true" : "false");
+  Put(value ? std::string_view("true") : std::string_view("false"));
 }
 
 void JsonWriter::Decimal2(double value) {
@@ -198,9 +237,7 @@ void JsonWriter::Decimal2(double value) {
   const double rounded = std::nearbyint(hundredths);
   if (!std::signbit(value) && value < 1e9 && std::fabs(hundredths - rounded) < 1e-6) {
     const uint64_t h = static_cast<uint64_t>(rounded);
-    const std::string whole = std::to_string(h / 100);
-    std::memcpy(buf, whole.data(), whole.size());
-    len = whole.size();
+    len = std::to_chars(buf, buf + 20, h / 100).ptr - buf;
     buf[len++] = '.';
     buf[len++] = static_cast<char>('0' + (h / 10) % 10);
     buf[len++] = static_cast<char>('0' + h % 10);
@@ -210,23 +247,26 @@ void JsonWriter::Decimal2(double value) {
   }
   while (len > 1 && buf[len - 1] == '0') --len;
   if (len > 0 && buf[len - 1] == '.') buf[len++] = '0';
-  out_.append(buf, len);
+  Put(std::string_view(buf, len));
 }
 
 void JsonWriter::Value(const nlohmann::ordered_json& value) {
   BeforeValue();
   if (layout_ == JsonLayout::kCompact) {
-    out_.append(value.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+    Put(value.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
     return;
   }
   const std::string text =
       value.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   // Re-indent the nested lines to the current depth.
   const std::string pad(2 * has_member_.size(), ' ');
-  for (char c : text) {
-    out_.push_back(c);
-    if (c == '\n') out_.append(pad);
+  size_t line = 0;
+  for (size_t nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', line)) {
+    Put(std::string_view(text).substr(line, nl + 1 - line));
+    Put(pad);
+    line = nl + 1;
   }
+  Put(std::string_view(text).substr(line));
 }
 
 }  // namespace skillstore
