@@ -178,8 +178,11 @@ std::string DecompositionBuilder::Build(const SkillMeta& meta, const std::string
   w.BeginObject();
   // One pass per array keeps document order inside each.
   for (Category category : {Category::kAction, Category::kRule, Category::kDirective}) {
-    w.Key(category == Category::kAction ? "actions"
-                                        : (category == Category::kRule ? "rules" : "directives"));
+    switch (category) {
+      case Category::kAction: w.Key("actions"); break;
+      case Category::kRule: w.Key("rules"); break;
+      case Category::kDirective: w.Key("directives"); break;
+    }
     w.BeginArray();
     for (const Entry& e : statements_) {
       const Statement& s = e.statement;

@@ -198,17 +198,6 @@ void JsonWriter::Close(char c) {
   Put(c);
 }
 
-void JsonWriter::Key(std::string_view key) {
-  BeforeValue();
-  WriteString(key);
-  if (layout_ == JsonLayout::kCompact) {
-    Put(':');
-  } else {
-    Put(": ");
-  }
-  after_key_ = true;
-}
-
 void JsonWriter::String(std::string_view value) {
   BeforeValue();
   WriteString(value);
