@@ -165,7 +165,6 @@ void JsonWriter::WriteString(std::string_view s) {
 }
 
 void JsonWriter::Newline() {
-  if (layout_ == JsonLayout::kCompact) return;
   const size_t indent = 2 * has_member_.size();
   char* o = Room(1 + indent);
   o[0] = '\n';
@@ -173,28 +172,16 @@ void JsonWriter::Newline() {
   size_ += 1 + indent;
 }
 
-void JsonWriter::BeforeValue() {
-  if (after_key_) {
-    after_key_ = false;
-    return;
-  }
-  if (!has_member_.empty()) {
-    if (has_member_.back()) Put(',');
-    has_member_.back() = true;
-    Newline();
-  }
-}
-
 void JsonWriter::Open(char c) {
   BeforeValue();
   Put(c);
-  has_member_.push_back(false);
+  has_member_.push_back(0);
 }
 
 void JsonWriter::Close(char c) {
-  const bool had = has_member_.back();
+  const bool had = has_member_.back() != 0;
   has_member_.pop_back();
-  if (had) Newline();
+  if (had && layout_ == JsonLayout::kIndented) Newline();
   Put(c);
 }
 

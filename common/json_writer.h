@@ -14,7 +14,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "common/json_layout.h"
 #include "nlohmann/json.hpp"
@@ -72,8 +71,21 @@ class JsonWriter {
  private:
   void Open(char c);
   void Close(char c);
-  void BeforeValue();
-  void Newline();
+  // The separator before a value or key: nothing after a key, else a comma
+  // after an earlier member, and the line break when indenting. Inline: it
+  // runs for every token.
+  void BeforeValue() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    if (has_member_.empty()) return;
+    char& has_member = has_member_.back();
+    if (has_member) Put(',');
+    has_member = 1;
+    if (layout_ == JsonLayout::kIndented) Newline();
+  }
+  void Newline();  // indented layout only: a line break and the indentation
   void WriteString(std::string_view s);
 
   // Room for `n` more bytes at the end of the output; the caller writes them
@@ -95,8 +107,9 @@ class JsonWriter {
   std::unique_ptr<char[]> buffer_;  // uninitialised beyond size_
   size_t size_ = 0;
   size_t capacity_ = 0;
-  // Per open container: whether it has a member yet.
-  std::vector<bool> has_member_;
+  // A byte per open container, 1 once it has a member. A string: no
+  // allocation for the first 15 levels, and plain byte access.
+  std::string has_member_;
   bool after_key_ = false;
   JsonLayout layout_;
 };
