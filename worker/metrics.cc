@@ -5,6 +5,38 @@
 #include "common/metrics/instruments.h"
 
 namespace skillstore::worker {
+namespace {
+
+// Index into the caches of WorkerMetrics, or -1 for a name not cached.
+int TypeIndex(const std::string& type) {
+  if (type == "parse") return 0;
+  if (type == "validate") return 1;
+  if (type == "analyze") return 2;
+  if (type == "unspecified") return 3;
+  return -1;
+}
+
+int OutcomeIndex(const std::string& outcome) {
+  if (outcome == "succeeded") return 0;
+  if (outcome == "failed") return 1;
+  if (outcome == "timeout") return 2;
+  if (outcome == "discarded") return 3;
+  return -1;
+}
+
+// The cached series, looked up on first use. Two threads may both look it
+// up; WithLabels returns the same series to both.
+template <typename T, typename Lookup>
+T& Cached(std::atomic<T*>& slot, Lookup lookup) {
+  T* series = slot.load(std::memory_order_acquire);
+  if (series == nullptr) {
+    series = &lookup();
+    slot.store(series, std::memory_order_release);
+  }
+  return *series;
+}
+
+}  // namespace
 
 WorkerMetrics::WorkerMetrics(int concurrency)
     : processed_(registry_.AddCounter("skill_worker_tasks_processed_total",
@@ -48,8 +80,19 @@ void WorkerMetrics::SetGaugeSource(std::function<Gauges()> source) {
 
 void WorkerMetrics::TaskProcessed(const std::string& type, const std::string& outcome,
                                   double seconds) {
-  processed_.WithLabels({type, outcome}).Increment();
-  duration_.WithLabels({type}).Observe(seconds);
+  const int t = TypeIndex(type);
+  const int o = OutcomeIndex(outcome);
+  if (t < 0 || o < 0) {
+    processed_.WithLabels({type, outcome}).Increment();
+    duration_.WithLabels({type}).Observe(seconds);
+    return;
+  }
+  Cached(processed_cache_[t][o], [&]() -> metrics::Counter& {
+    return processed_.WithLabels({type, outcome});
+  }).Increment();
+  Cached(duration_cache_[t], [&]() -> metrics::Histogram& {
+    return duration_.WithLabels({type});
+  }).Observe(seconds);
 }
 
 void WorkerMetrics::ResultAcked(bool accepted) { (accepted ? accepted_ : rejected_).Increment(); }

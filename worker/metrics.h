@@ -15,6 +15,8 @@
 #ifndef SKILLSTORE_WORKER_METRICS_H_
 #define SKILLSTORE_WORKER_METRICS_H_
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -36,6 +38,9 @@ class WorkerMetrics {
   // Call once, before serving.
   void SetGaugeSource(std::function<Gauges()> source);
 
+  // Called once per task: the series of the usual types and outcomes are
+  // looked up once and kept (WithLabels builds a label vector and takes the
+  // family's lock), others are looked up each time.
   void TaskProcessed(const std::string& type, const std::string& outcome, double seconds);
   void ResultAcked(bool accepted);
   void Reconnected();
@@ -56,6 +61,12 @@ class WorkerMetrics {
   metrics::Family<metrics::Counter>& claims_;
   metrics::Gauge& active_tasks_;
   metrics::Gauge& results_pending_;
+  // Series found by TaskProcessed, by TypeIndex and OutcomeIndex; null until
+  // first used, so a series appears in the exposition only once it counted.
+  static constexpr int kTypes = 4;
+  static constexpr int kOutcomes = 4;
+  std::array<std::array<std::atomic<metrics::Counter*>, kOutcomes>, kTypes> processed_cache_{};
+  std::array<std::atomic<metrics::Histogram*>, kTypes> duration_cache_{};
 };
 
 }  // namespace skillstore::worker

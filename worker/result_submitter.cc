@@ -178,12 +178,19 @@ grpc::Status ResultSubmitter::RunOneStream(bool* got_ack) {
     Ack ack;
     while (stream->Read(&ack)) {
       std::optional<Result> result;
+      bool wake;
       {
         std::lock_guard<std::mutex> lock(mu_);
         result = buffer_.Acknowledge(ack.task_id(), ack.fencing_token());
         *got_ack = true;
+        // An acknowledgement matters to a waiter only when nothing is in
+        // flight any more: the writer then sends pending results without
+        // lingering, and WaitUntilEmpty may be done. (An ack only moves the
+        // writer's ack-timeout deadline later.) Waking the writer for every
+        // acknowledgement cost a context switch per result.
+        wake = buffer_.in_flight() == 0;
       }
-      cv_.notify_all();
+      if (wake) cv_.notify_all();
       if (result) {
         on_ack_(*result, ack);
       } else {

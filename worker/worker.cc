@@ -296,17 +296,21 @@ bool Worker::ClaimDueLocked() const {
 void Worker::Launch(ClaimedTask claimed) {
   auto shared_task = std::make_shared<const ClaimedTask>(std::move(claimed));
   const ClaimedTask& task = *shared_task;
-  const std::string id = task.task_id();
+  const std::string& id = task.task_id();
   const int64_t token = task.lease().fencing_token();
   const int attempt = task.lease().attempt();
-  logging::LogFields fields({{"task_id", id}, {"attempt", attempt}});
   leases_.Add(id, token, attempt);
   const absl::Duration timeout = task.timeout_seconds() > 0
                                      ? absl::Seconds(task.timeout_seconds())
                                      : options_.default_task_timeout;
-  spdlog::debug("task {} attempt {}: claimed ({} {}, {} bytes, timeout {})", id, attempt,
-                TaskTypeName(task.type()), task.skill_path(), task.content().size(),
-                absl::FormatDuration(timeout));
+  // The arguments below cost allocations; tiny tasks would pay them per task
+  // for a line that is not written.
+  if (spdlog::should_log(spdlog::level::debug)) {
+    logging::LogFields fields({{"task_id", id}, {"attempt", attempt}});
+    spdlog::debug("task {} attempt {}: claimed ({} {}, {} bytes, timeout {})", id, attempt,
+                  TaskTypeName(task.type()), task.skill_path(), task.content().size(),
+                  absl::FormatDuration(timeout));
+  }
 
   std::shared_ptr<const TaskRunner> runner = runner_;
   ExecutorPool::Job job;
@@ -316,7 +320,7 @@ void Worker::Launch(ClaimedTask claimed) {
   job.on_timeout = [runner, shared_task, timeout](absl::Duration ran) {
     return runner->TimeoutResult(*shared_task, timeout, ran);
   };
-  job.done = [this, id, token, attempt](SubmitResultRequest outcome) {
+  job.done = [this, id = id, token, attempt](SubmitResultRequest outcome) {
     OnOutcome(id, token, attempt, std::move(outcome));
   };
   pool_.Submit(std::move(job));
@@ -324,12 +328,12 @@ void Worker::Launch(ClaimedTask claimed) {
 
 void Worker::OnOutcome(const std::string& task_id, int64_t token, int attempt,
                        SubmitResultRequest outcome) {
-  logging::LogFields fields({{"task_id", task_id}, {"attempt", attempt}});
   const std::string& type = outcome.metrics().task_type();
   const double seconds = outcome.metrics().duration_seconds();
   if (!leases_.MarkFinished(task_id, token)) {
     metrics_.TaskProcessed(type, "discarded", seconds);
     ++discarded_;
+    logging::LogFields fields({{"task_id", task_id}, {"attempt", attempt}});
     spdlog::info("task {} attempt {}: finished, but the server dropped its lease meanwhile; "
                  "result discarded",
                  task_id, attempt);
@@ -339,12 +343,13 @@ void Worker::OnOutcome(const std::string& task_id, int64_t token, int attempt,
                            : outcome.error().rfind("timeout:", 0) == 0 ? "timeout"
                                                                       : "failed",
                            seconds);
-    if (outcome.success()) {
-      spdlog::debug("task {} attempt {}: done in {:.3f}s", task_id, attempt,
-                    outcome.metrics().duration_seconds());
-    } else {
+    if (!outcome.success()) {
+      logging::LogFields fields({{"task_id", task_id}, {"attempt", attempt}});
       spdlog::info("task {} attempt {}: failed ({}): {}", task_id, attempt,
                    outcome.retryable() ? "retryable" : "not retryable", outcome.error());
+    } else if (spdlog::should_log(spdlog::level::debug)) {
+      logging::LogFields fields({{"task_id", task_id}, {"attempt", attempt}});
+      spdlog::debug("task {} attempt {}: done in {:.3f}s", task_id, attempt, seconds);
     }
     submitter_.Add(std::move(outcome));
   }
@@ -361,15 +366,18 @@ void Worker::OnOutcome(const std::string& task_id, int64_t token, int attempt,
 void Worker::OnAck(const SubmitResultRequest& result, const SubmitResultResponse& ack) {
   std::optional<HeldLeaseInfo> lease = leases_.Remove(result.task_id(), result.fencing_token());
   const int attempt = lease ? lease->attempt : 0;
-  logging::LogFields fields({{"task_id", result.task_id()}, {"attempt", attempt}});
   metrics_.ResultAcked(ack.accepted());
   if (ack.accepted()) {
     ++accepted_;
-    spdlog::info("task {} attempt {}: {} stored ({})", result.task_id(), attempt,
-                 result.success() ? "result" : "failure",
-                 skillstore::v1::TaskStatus_Name(ack.task_status()));
+    if (spdlog::should_log(spdlog::level::info)) {
+      logging::LogFields fields({{"task_id", result.task_id()}, {"attempt", attempt}});
+      spdlog::info("task {} attempt {}: {} stored ({})", result.task_id(), attempt,
+                   result.success() ? "result" : "failure",
+                   skillstore::v1::TaskStatus_Name(ack.task_status()));
+    }
   } else {
     ++rejected_;
+    logging::LogFields fields({{"task_id", result.task_id()}, {"attempt", attempt}});
     spdlog::warn("task {} attempt {}: result rejected by the server ({}: {}); not stored",
                  result.task_id(), attempt, skillstore::v1::RejectReason_Name(ack.reject_reason()),
                  ack.message());
@@ -377,10 +385,13 @@ void Worker::OnAck(const SubmitResultRequest& result, const SubmitResultResponse
   const size_t unacked = submitter_.size();
   std::lock_guard<std::mutex> lock(mu_);
   last_activity_ = absl::Now();
-  // Waiters on acknowledgements: the drain (all acknowledged) and claim
-  // loops held back by a full result buffer (it was full until this one).
-  if (unacked == 0 || unacked + 1 >= options_.max_buffered_results ||
-      stop_ != StopReason::kNone) {
+  // Waiters on acknowledgements: the drain (all acknowledged), claim loops
+  // held back by a full result buffer (it was full until this one), and a
+  // claim loop that must see the worker idle for --exit-when-idle. Nobody
+  // else, so a stream of acknowledgements wakes no thread.
+  const bool idle_exit = options_.exit_when_idle != absl::InfiniteDuration();
+  if (stop_ != StopReason::kNone || unacked + 1 >= options_.max_buffered_results ||
+      (unacked == 0 && idle_exit)) {
     cv_.notify_all();
   }
 }
