@@ -19,6 +19,7 @@
 #include <list>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "skillstore/v1/skillstore.pb.h"
@@ -29,23 +30,62 @@ class ResultBuffer {
  public:
   using Result = skillstore::v1::SubmitResultRequest;
 
+ private:
+  struct Entry {
+    Result result;  // moved out while lent to the writer
+    // The lease the result is for: the acknowledgement is matched by it,
+    // also while the result itself is lent.
+    std::string task_id;
+    int64_t fencing_token = 0;
+    bool success = false;
+    absl::Time added_at = absl::InfinitePast();
+    absl::Time sent_at = absl::InfinitePast();
+    int delivery_failures = 0;
+    bool lent = false;   // the writer holds `result` (see Lend)
+    bool acked = false;  // acknowledged while lent: Return drops it
+  };
+
+ public:
+  // What an acknowledgement removed from the buffer.
+  struct Acked {
+    std::string task_id;
+    int64_t fencing_token = 0;
+    bool success = false;
+  };
+
+  // Results moved in flight and lent to the writer, oldest first. The writer
+  // gets the results themselves, not copies (a copy per result was a malloc
+  // per field and a memcpy of the JSON), and gives them back with Return
+  // after writing them, so they can be sent again if the stream breaks.
+  struct Lent {
+    std::vector<Result> results;
+    std::vector<std::list<Entry>::iterator> entries;  // results[i] is entries[i]'s
+  };
+
   explicit ResultBuffer(size_t max_results) : max_results_(max_results) {}
 
   void Add(Result result);
 
-  // Takes the oldest pending result and moves it in flight (sent at `now`).
-  std::optional<Result> TakeNextToSend(absl::Time now);
+  // Moves up to `max` of the oldest pending results in flight (sent at
+  // `now`) and lends them out. Every Lend is followed by a Return before the
+  // next Lend or RequeueInFlight.
+  Lent Lend(absl::Time now, size_t max);
 
-  // The server acknowledged (task_id, fencing_token). Returns the result and
-  // forgets it; nullopt when nothing in flight matches.
-  std::optional<Result> Acknowledge(const std::string& task_id, int64_t fencing_token);
+  // Takes lent results back (in the order lent); those acknowledged
+  // meanwhile are dropped.
+  void Return(Lent lent);
+
+  // The server acknowledged (task_id, fencing_token): forgets the result and
+  // says which; nullopt when nothing in flight matches. A result lent to the
+  // writer stays until Return, but no longer counts in size().
+  std::optional<Acked> Acknowledge(const std::string& task_id, int64_t fencing_token);
 
   // The stream broke: in-flight results become pending again, ahead of the
   // results that were never sent. `count_delivery_failure` marks each of them
   // as having failed one delivery (the server refused the stream itself, not
   // just a dropped connection). Returns the results that reached
   // `max_delivery_failures` and were removed (poison: the caller reports them
-  // otherwise).
+  // otherwise). Nothing may be lent.
   std::vector<Result> RequeueInFlight(bool count_delivery_failure, int max_delivery_failures);
 
   // Drops a pending (not in flight) result whose lease the server declared
@@ -59,21 +99,17 @@ class ResultBuffer {
   size_t pending() const { return pending_.size(); }
   // When the oldest pending result was added; nullopt when none is pending.
   std::optional<absl::Time> OldestPendingSince() const;
-  size_t in_flight() const { return in_flight_.size(); }
-  size_t size() const { return pending_.size() + in_flight_.size(); }
+  // Sent and not acknowledged.
+  size_t in_flight() const { return in_flight_.size() - acked_lent_; }
+  size_t size() const { return pending_.size() + in_flight(); }
   bool empty() const { return size() == 0; }
   bool Full() const { return size() >= max_results_; }
 
  private:
-  struct Entry {
-    Result result;
-    absl::Time added_at = absl::InfinitePast();
-    absl::Time sent_at = absl::InfinitePast();
-    int delivery_failures = 0;
-  };
   const size_t max_results_;
   std::list<Entry> pending_;    // oldest first
   std::list<Entry> in_flight_;  // in send order
+  size_t acked_lent_ = 0;       // entries of in_flight_ acknowledged while lent
 };
 
 }  // namespace skillstore::worker

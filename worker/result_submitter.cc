@@ -39,7 +39,7 @@ bool IsConnectionLevel(const grpc::Status& status) {
 
 ResultSubmitter::ResultSubmitter(skillstore::v1::SkillStore::StubInterface* stub,
                                  Options options,
-                                 std::function<void(const Result&, const Ack&)> on_ack,
+                                 std::function<void(const Acked&, const Ack&)> on_ack,
                                  std::function<void(absl::Status)> on_fatal)
     : stub_(stub),
       options_(options),
@@ -177,7 +177,7 @@ grpc::Status ResultSubmitter::RunOneStream(bool* got_ack) {
   std::thread reader([&] {
     Ack ack;
     while (stream->Read(&ack)) {
-      std::optional<Result> result;
+      std::optional<Acked> result;
       bool wake;
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -206,9 +206,9 @@ grpc::Status ResultSubmitter::RunOneStream(bool* got_ack) {
   });
 
   bool polite_close = false;
-  std::vector<Result> batch;
+  std::vector<Result> messages;  // reused: one allocation per stream, not per batch
   while (true) {
-    batch.clear();
+    ResultBuffer::Lent lent;
     {
       std::unique_lock<std::mutex> lock(mu_);
       // Wake for new results, a broken stream, Stop(), or when the oldest
@@ -249,34 +249,41 @@ grpc::Status ResultSubmitter::RunOneStream(bool* got_ack) {
       // Everything pending goes out together: the writes of one batch are
       // coalesced into few TCP segments (buffer hint on all but the last,
       // which flushes), and this thread wakes once per batch, not per result.
-      const absl::Time now = absl::Now();
-      while (batch.size() < kMaxWriteBatch && buffer_.HasPending()) {
-        batch.push_back(*buffer_.TakeNextToSend(now));
-      }
+      lent = buffer_.Lend(absl::Now(), kMaxWriteBatch);
     }
     // With a server that reads more_results, small results share messages
     // (each still gets its own acknowledgement); otherwise one per message.
-    std::vector<Result> messages;
-    if (server_accepts_batches_.load() && batch.size() > 1) {
-      size_t bytes = kMaxMessageBytes;  // start a new message at once
-      for (Result& result : batch) {
-        const size_t size = result.result_json().size() + result.error().size();
-        if (messages.empty() || bytes + size > kMaxMessageBytes) {
-          messages.push_back(std::move(result));
-          bytes = size;
-        } else {
-          *messages.back().add_more_results() = std::move(result);
-          bytes += size;
-        }
+    // The results are moved, not copied, into the messages and back out.
+    messages.clear();
+    const bool pack = server_accepts_batches_.load() && lent.results.size() > 1;
+    size_t bytes = kMaxMessageBytes;  // start a new message at once
+    for (Result& result : lent.results) {
+      const size_t size = result.result_json().size() + result.error().size();
+      if (!pack || bytes + size > kMaxMessageBytes) {
+        messages.push_back(std::move(result));
+        bytes = size;
+      } else {
+        *messages.back().add_more_results() = std::move(result);
+        bytes += size;
       }
-    } else {
-      messages = std::move(batch);
     }
     bool broken = false;
     for (size_t i = 0; i < messages.size() && !broken; ++i) {
       grpc::WriteOptions write_options;
       if (i + 1 < messages.size()) write_options.set_buffer_hint();
       broken = !stream->Write(messages[i], write_options);  // the reader sees the break too
+    }
+    // Unpack in the order packed, so lent.results[i] is again entries[i]'s.
+    size_t next = 0;
+    for (Result& message : messages) {
+      google::protobuf::RepeatedPtrField<Result> more;
+      more.Swap(message.mutable_more_results());
+      lent.results[next++] = std::move(message);
+      for (Result& result : more) lent.results[next++] = std::move(result);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      buffer_.Return(std::move(lent));
     }
     if (broken) break;
   }

@@ -7,7 +7,10 @@
 //     order, and tears the stream down when it breaks.
 //   * A reader thread per stream reads acknowledgements; each removes the
 //     matching (task id, fencing token) from the ResultBuffer and is passed to
-//     `on_ack` (accepted or rejected — both are final for that lease).
+//     `on_ack` (accepted or rejected — both are final for that lease). It
+//     wakes the writer only when nothing is left in flight.
+//   * The writer borrows the results it writes from the ResultBuffer (moves
+//     them into the stream messages and back), so a result is never copied.
 //   * Break or server restart: the writer cancels the stream, joins the
 //     reader, puts every unacknowledged result back in front of the pending
 //     ones, waits an exponential backoff with jitter and reopens. The server
@@ -54,6 +57,7 @@ class ResultSubmitter {
 
   using Result = skillstore::v1::SubmitResultRequest;
   using Ack = skillstore::v1::SubmitResultResponse;
+  using Acked = ResultBuffer::Acked;
 
   struct Options {
     size_t max_buffered_results = 10000;
@@ -66,7 +70,7 @@ class ResultSubmitter {
   // `on_ack` and `on_fatal` are called on the submitter's threads, without
   // its lock held; they must not call Stop().
   ResultSubmitter(skillstore::v1::SkillStore::StubInterface* stub, Options options,
-                  std::function<void(const Result&, const Ack&)> on_ack,
+                  std::function<void(const Acked&, const Ack&)> on_ack,
                   std::function<void(absl::Status)> on_fatal);
   ~ResultSubmitter();  // Stop(absl::InfinitePast())
 
@@ -107,7 +111,7 @@ class ResultSubmitter {
 
   skillstore::v1::SkillStore::StubInterface* const stub_;
   const Options options_;
-  const std::function<void(const Result&, const Ack&)> on_ack_;
+  const std::function<void(const Acked&, const Ack&)> on_ack_;
   const std::function<void(absl::Status)> on_fatal_;
 
   mutable std::mutex mu_;

@@ -70,7 +70,7 @@ Worker::Worker(WorkerOptions options, std::optional<SkillsRoot> skills_root,
       submitter_(
           stub_.get(),
           ResultSubmitter::Options{options_.max_buffered_results},
-          [this](const SubmitResultRequest& result, const SubmitResultResponse& ack) {
+          [this](const ResultSubmitter::Acked& result, const SubmitResultResponse& ack) {
             OnAck(result, ack);
           },
           [this](absl::Status status) { OnFatal(std::move(status)); }),
@@ -363,23 +363,23 @@ void Worker::OnOutcome(const std::string& task_id, int64_t token, int attempt,
   if (ClaimDueLocked() || busy_slots_ == 0 || stop_ != StopReason::kNone) cv_.notify_all();
 }
 
-void Worker::OnAck(const SubmitResultRequest& result, const SubmitResultResponse& ack) {
-  std::optional<HeldLeaseInfo> lease = leases_.Remove(result.task_id(), result.fencing_token());
+void Worker::OnAck(const ResultSubmitter::Acked& result, const SubmitResultResponse& ack) {
+  std::optional<HeldLeaseInfo> lease = leases_.Remove(result.task_id, result.fencing_token);
   const int attempt = lease ? lease->attempt : 0;
   metrics_.ResultAcked(ack.accepted());
   if (ack.accepted()) {
     ++accepted_;
     if (spdlog::should_log(spdlog::level::info)) {
-      logging::LogFields fields({{"task_id", result.task_id()}, {"attempt", attempt}});
-      spdlog::info("task {} attempt {}: {} stored ({})", result.task_id(), attempt,
-                   result.success() ? "result" : "failure",
+      logging::LogFields fields({{"task_id", result.task_id}, {"attempt", attempt}});
+      spdlog::info("task {} attempt {}: {} stored ({})", result.task_id, attempt,
+                   result.success ? "result" : "failure",
                    skillstore::v1::TaskStatus_Name(ack.task_status()));
     }
   } else {
     ++rejected_;
-    logging::LogFields fields({{"task_id", result.task_id()}, {"attempt", attempt}});
+    logging::LogFields fields({{"task_id", result.task_id}, {"attempt", attempt}});
     spdlog::warn("task {} attempt {}: result rejected by the server ({}: {}); not stored",
-                 result.task_id(), attempt, skillstore::v1::RejectReason_Name(ack.reject_reason()),
+                 result.task_id, attempt, skillstore::v1::RejectReason_Name(ack.reject_reason()),
                  ack.message());
   }
   const size_t unacked = submitter_.size();

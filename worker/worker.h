@@ -108,7 +108,7 @@ class Worker {
   void Launch(skillstore::v1::ClaimedTask task);
   void OnOutcome(const std::string& task_id, int64_t token, int attempt,
                  skillstore::v1::SubmitResultRequest outcome);
-  void OnAck(const skillstore::v1::SubmitResultRequest& result,
+  void OnAck(const ResultSubmitter::Acked& result,
              const skillstore::v1::SubmitResultResponse& ack);
   void OnDrop(const std::string& task_id, int64_t token, Heartbeater::DropReason reason);
   void OnFatal(absl::Status status);

@@ -73,39 +73,75 @@ SubmitResultRequest MakeResult(const std::string& id, int64_t token) {
   return r;
 }
 
+// The task ids of lent results, in order.
+std::vector<std::string> Ids(const ResultBuffer::Lent& lent) {
+  std::vector<std::string> ids;
+  for (const auto& result : lent.results) ids.push_back(result.task_id());
+  return ids;
+}
+
 TEST(ResultBufferTest, AcksMatchByLeaseAndBrokenStreamsResendInOrder) {
   ResultBuffer buffer(3);
   buffer.Add(MakeResult("1", 10));
   buffer.Add(MakeResult("2", 20));
   buffer.Add(MakeResult("3", 30));
   EXPECT_TRUE(buffer.Full());
-  auto first = buffer.TakeNextToSend(absl::Now());
-  auto second = buffer.TakeNextToSend(absl::Now());
-  ASSERT_TRUE(first && second);
-  EXPECT_EQ(first->task_id(), "1");
+  ResultBuffer::Lent lent = buffer.Lend(absl::Now(), 2);
+  EXPECT_EQ(Ids(lent), (std::vector<std::string>{"1", "2"}));
+  buffer.Return(std::move(lent));
   EXPECT_EQ(buffer.in_flight(), 2u);
   // An ack for another lease of task 2 matches nothing.
   EXPECT_FALSE(buffer.Acknowledge("2", 21).has_value());
-  EXPECT_TRUE(buffer.Acknowledge("2", 20).has_value());
+  std::optional<ResultBuffer::Acked> acked = buffer.Acknowledge("2", 20);
+  ASSERT_TRUE(acked.has_value());
+  EXPECT_EQ(acked->task_id, "2");
+  EXPECT_TRUE(acked->success);
   EXPECT_FALSE(buffer.Full());
-  // The stream breaks: "1" goes back in front of the never-sent "3".
+  // The stream breaks: "1" goes back in front of the never-sent "3", whole.
   EXPECT_TRUE(buffer.RequeueInFlight(false, 5).empty());
   EXPECT_EQ(buffer.in_flight(), 0u);
-  EXPECT_EQ(buffer.TakeNextToSend(absl::Now())->task_id(), "1");
-  EXPECT_EQ(buffer.TakeNextToSend(absl::Now())->task_id(), "3");
-  EXPECT_FALSE(buffer.TakeNextToSend(absl::Now()).has_value());
+  lent = buffer.Lend(absl::Now(), 10);
+  EXPECT_EQ(Ids(lent), (std::vector<std::string>{"1", "3"}));
+  EXPECT_EQ(lent.results[0].result_json(), "{}");
+  buffer.Return(std::move(lent));
+  EXPECT_TRUE(buffer.Lend(absl::Now(), 10).results.empty());
+}
+
+TEST(ResultBufferTest, AnAckWhileTheResultIsLentDropsItOnReturn) {
+  ResultBuffer buffer(10);
+  buffer.Add(MakeResult("1", 10));
+  buffer.Add(MakeResult("2", 20));
+  ResultBuffer::Lent lent = buffer.Lend(absl::Now(), 10);
+  // The server may answer before the writer's Write call returns.
+  ASSERT_TRUE(buffer.Acknowledge("1", 10).has_value());
+  EXPECT_FALSE(buffer.Acknowledge("1", 10).has_value());  // once only
+  EXPECT_EQ(buffer.size(), 1u);
+  EXPECT_EQ(buffer.in_flight(), 1u);
+  buffer.Return(std::move(lent));
+  EXPECT_EQ(buffer.size(), 1u);
+  // Only "2" is left to resend, with its content.
+  EXPECT_TRUE(buffer.RequeueInFlight(false, 5).empty());
+  lent = buffer.Lend(absl::Now(), 10);
+  EXPECT_EQ(Ids(lent), (std::vector<std::string>{"2"}));
+  EXPECT_EQ(lent.results[0].result_json(), "{}");
+  buffer.Return(std::move(lent));
+  ASSERT_TRUE(buffer.Acknowledge("2", 20).has_value());
+  EXPECT_TRUE(buffer.empty());
 }
 
 TEST(ResultBufferTest, AResultRefusedTooOftenIsHandedBack) {
   ResultBuffer buffer(10);
   buffer.Add(MakeResult("1", 10));
   for (int i = 0; i < 2; ++i) {
-    ASSERT_TRUE(buffer.TakeNextToSend(absl::Now()).has_value());
+    ResultBuffer::Lent lent = buffer.Lend(absl::Now(), 10);
+    ASSERT_EQ(lent.results.size(), 1u);
+    buffer.Return(std::move(lent));
     EXPECT_TRUE(buffer.RequeueInFlight(true, 3).empty());
   }
-  ASSERT_TRUE(buffer.TakeNextToSend(absl::Now()).has_value());
+  buffer.Return(buffer.Lend(absl::Now(), 10));
   auto poisoned = buffer.RequeueInFlight(true, 3);
   ASSERT_EQ(poisoned.size(), 1u);
+  EXPECT_EQ(poisoned[0].task_id(), "1");
   EXPECT_TRUE(buffer.empty());
 }
 
@@ -113,7 +149,7 @@ TEST(ResultBufferTest, DiscardsOnlyPendingResults) {
   ResultBuffer buffer(10);
   buffer.Add(MakeResult("1", 10));
   buffer.Add(MakeResult("2", 20));
-  ASSERT_TRUE(buffer.TakeNextToSend(absl::Now()).has_value());
+  buffer.Return(buffer.Lend(absl::Now(), 1));
   EXPECT_FALSE(buffer.DiscardPending("1", 10));  // in flight: the server decides
   EXPECT_TRUE(buffer.DiscardPending("2", 20));
   EXPECT_EQ(buffer.size(), 1u);
