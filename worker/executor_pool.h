@@ -27,6 +27,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -59,6 +60,8 @@ class ExecutorPool {
   ExecutorPool& operator=(const ExecutorPool&) = delete;
 
   void Submit(Job job);
+  // Queues several jobs under one lock (a claim's batch of tasks), in order.
+  void Submit(std::vector<Job> jobs);
 
   // Stops accepting work and joins the threads. Jobs still running when
   // `deadline` passes are abandoned (their `done` is not called). Idempotent.

@@ -63,6 +63,7 @@ std::optional<ResultBuffer::Acked> ResultBuffer::Acknowledge(const std::string& 
     } else {
       in_flight_.erase(it);
     }
+    acked.left = size();
     return acked;
   }
   return std::nullopt;

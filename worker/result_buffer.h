@@ -51,6 +51,7 @@ class ResultBuffer {
     std::string task_id;
     int64_t fencing_token = 0;
     bool success = false;
+    size_t left = 0;  // unacknowledged results left in the buffer after this one
   };
 
   // Results moved in flight and lent to the writer, oldest first. The writer

@@ -273,7 +273,11 @@ void Worker::ClaimLoop(int claimer) {
     backoff.Reset();
     heartbeater_.SetTiming(response.heartbeat_interval_seconds(), response.lease_seconds());
     submitter_.SetServerAcceptsBatches(response.accepts_result_batches());
-    for (ClaimedTask& task : *response.mutable_tasks()) Launch(std::move(task));
+    // One hand-off to the pool for the whole claim, not one per task.
+    std::vector<ExecutorPool::Job> jobs;
+    jobs.reserve(response.tasks_size());
+    for (ClaimedTask& task : *response.mutable_tasks()) jobs.push_back(MakeJob(std::move(task)));
+    pool_.Submit(std::move(jobs));
   }
 }
 
@@ -293,7 +297,7 @@ bool Worker::ClaimDueLocked() const {
   return capacity - held >= std::max(1, capacity / 2);
 }
 
-void Worker::Launch(ClaimedTask claimed) {
+ExecutorPool::Job Worker::MakeJob(ClaimedTask claimed) {
   auto shared_task = std::make_shared<const ClaimedTask>(std::move(claimed));
   const ClaimedTask& task = *shared_task;
   const std::string& id = task.task_id();
@@ -323,7 +327,7 @@ void Worker::Launch(ClaimedTask claimed) {
   job.done = [this, id = id, token, attempt](SubmitResultRequest outcome) {
     OnOutcome(id, token, attempt, std::move(outcome));
   };
-  pool_.Submit(std::move(job));
+  return job;
 }
 
 void Worker::OnOutcome(const std::string& task_id, int64_t token, int attempt,
@@ -382,18 +386,18 @@ void Worker::OnAck(const ResultSubmitter::Acked& result, const SubmitResultRespo
                  result.task_id, attempt, skillstore::v1::RejectReason_Name(ack.reject_reason()),
                  ack.message());
   }
-  const size_t unacked = submitter_.size();
-  std::lock_guard<std::mutex> lock(mu_);
-  last_activity_ = absl::Now();
   // Waiters on acknowledgements: the drain (all acknowledged), claim loops
   // held back by a full result buffer (it was full until this one), and a
   // claim loop that must see the worker idle for --exit-when-idle. Nobody
-  // else, so a stream of acknowledgements wakes no thread.
+  // else: a stream of acknowledgements takes no lock of the claim loops' and
+  // wakes no thread.
+  const size_t unacked = result.left;
   const bool idle_exit = options_.exit_when_idle != absl::InfiniteDuration();
-  if (stop_ != StopReason::kNone || unacked + 1 >= options_.max_buffered_results ||
-      (unacked == 0 && idle_exit)) {
-    cv_.notify_all();
-  }
+  const bool was_full = unacked + 1 >= options_.max_buffered_results;
+  if (!idle_exit && !was_full && unacked > 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  last_activity_ = absl::Now();
+  if (stop_ != StopReason::kNone || was_full || (unacked == 0 && idle_exit)) cv_.notify_all();
 }
 
 void Worker::OnDrop(const std::string& task_id, int64_t token, Heartbeater::DropReason reason) {

@@ -104,8 +104,9 @@ class Worker {
   // Whether a claim should go out now: free slots, and either the held
   // tasks would run dry or half the slots are free.
   bool ClaimDueLocked() const;
-  // Runs a claimed task; its slot is already counted in busy_slots_.
-  void Launch(skillstore::v1::ClaimedTask task);
+  // The job that runs a claimed task (its slot is already counted in
+  // busy_slots_); the lease is tracked from here on.
+  ExecutorPool::Job MakeJob(skillstore::v1::ClaimedTask task);
   void OnOutcome(const std::string& task_id, int64_t token, int attempt,
                  skillstore::v1::SubmitResultRequest outcome);
   void OnAck(const ResultSubmitter::Acked& result,

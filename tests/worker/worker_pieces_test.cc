@@ -242,6 +242,34 @@ TEST(ExecutorPoolTest, RunsJobsInParallel) {
   EXPECT_EQ(max_inside.load(), 2);
 }
 
+TEST(ExecutorPoolTest, ABatchOfJobsWakesAThreadPerJobAndRunsEachOnce) {
+  ExecutorPool pool(2);
+  std::atomic<int> inside{0};
+  absl::Notification both_in;
+  std::atomic<int> runs{0};
+  std::promise<void> all_done;
+  std::atomic<int> done{0};
+  std::vector<ExecutorPool::Job> jobs;
+  for (int i = 0; i < 4; ++i) {
+    jobs.push_back(MakeJob(
+        "job", absl::Seconds(60),
+        [&] {
+          ++runs;
+          // The first two jobs only finish when both threads run one: the
+          // batch must have woken both, not one.
+          if (++inside == 2) both_in.Notify();
+          EXPECT_TRUE(both_in.WaitForNotificationWithTimeout(absl::Seconds(30)));
+          return MakeResult("x", 1);
+        },
+        [&](SubmitResultRequest) {
+          if (++done == 4) all_done.set_value();
+        }));
+  }
+  pool.Submit(std::move(jobs));
+  ASSERT_EQ(all_done.get_future().wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  EXPECT_EQ(runs.load(), 4);
+}
+
 TEST(ExecutorPoolTest, ATimedOutJobFreesItsSlotAndReportsOnce) {
   ExecutorPool pool(1);
   auto release = std::make_shared<absl::Notification>();
