@@ -93,6 +93,7 @@ class Worker {
 
  private:
   enum class StopReason { kNone, kDrain, kIdle, kMaxTasks, kFatal };
+  struct ClaimArena;
 
   // One of the two claim loops (see the invariant above). `claimer` 0 is the one
   // that keeps retrying while the server is unreachable.
@@ -106,7 +107,7 @@ class Worker {
   bool ClaimDueLocked() const;
   // The job that runs a claimed task (its slot is already counted in
   // busy_slots_); the lease is tracked from here on.
-  ExecutorPool::Job MakeJob(skillstore::v1::ClaimedTask task);
+  ExecutorPool::Job MakeJob(std::shared_ptr<const skillstore::v1::ClaimedTask> task);
   void OnOutcome(const std::string& task_id, int64_t token, int attempt,
                  skillstore::v1::SubmitResultRequest outcome);
   void OnAck(const ResultSubmitter::Acked& result,
