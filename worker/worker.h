@@ -25,7 +25,15 @@
 // keeps the slots busy for kPrefetchWindow of measured task time (capped at
 // kMaxAutoPrefetch): tiny tasks are then claimed ~100 per round trip, which
 // divides the per-claim cost (RPC, thread wake-ups, one commit) among them,
-// while long tasks are not hoarded away from other workers.
+// while long tasks are not hoarded away from other workers. A claim's tasks
+// reach the pool in one hand-off (ExecutorPool::Submit of the batch) and
+// share the claim reply's protobuf arena.
+//
+// Per-task hand-offs are kept off the wake-up path: a task outcome wakes the
+// claim loops only when a claim is due, the result writer only for the first
+// pending result or a full write batch (ResultSubmitter), and an
+// acknowledgement wakes nobody unless the drain, a full result buffer or
+// --exit-when-idle waits on it.
 //
 // The loop ends when draining (RequestDrain: SIGTERM/SIGINT), idle for
 // --exit-when-idle, --max-tasks reached, or a permanent error. Then: stop
