@@ -176,12 +176,18 @@ grpc::Status ResultSubmitter::RunOneStream(bool* got_ack) {
 
   std::thread reader([&] {
     Ack ack;
+    // One message may carry several acknowledgements (more_acks, from a
+    // server that saw accepts_ack_batches): all are matched under one lock.
+    std::vector<std::pair<std::optional<Acked>, const Ack*>> acked;
     while (stream->Read(&ack)) {
-      std::optional<Acked> result;
+      acked.clear();
       bool wake;
       {
         std::lock_guard<std::mutex> lock(mu_);
-        result = buffer_.Acknowledge(ack.task_id(), ack.fencing_token());
+        acked.emplace_back(buffer_.Acknowledge(ack.task_id(), ack.fencing_token()), &ack);
+        for (const Ack& more : ack.more_acks()) {
+          acked.emplace_back(buffer_.Acknowledge(more.task_id(), more.fencing_token()), &more);
+        }
         *got_ack = true;
         // An acknowledgement matters to a waiter only when nothing is in
         // flight any more: the writer then sends pending results without
@@ -191,11 +197,13 @@ grpc::Status ResultSubmitter::RunOneStream(bool* got_ack) {
         wake = buffer_.in_flight() == 0;
       }
       if (wake) cv_.notify_all();
-      if (result) {
-        on_ack_(*result, ack);
-      } else {
-        spdlog::debug("acknowledgement for task {} token {} matches no pending result",
-                      ack.task_id(), ack.fencing_token());
+      for (const auto& [result, one] : acked) {
+        if (result) {
+          on_ack_(*result, *one);
+        } else {
+          spdlog::debug("acknowledgement for task {} token {} matches no pending result",
+                        one->task_id(), one->fencing_token());
+        }
       }
     }
     {
@@ -269,6 +277,10 @@ grpc::Status ResultSubmitter::RunOneStream(bool* got_ack) {
     }
     bool broken = false;
     for (size_t i = 0; i < messages.size() && !broken; ++i) {
+      // Several acknowledgements per message too (a server that does not
+      // know the field answers one per message, which the reader takes the
+      // same way).
+      messages[i].set_accepts_ack_batches(true);
       grpc::WriteOptions write_options;
       if (i + 1 < messages.size()) write_options.set_buffer_hint();
       broken = !stream->Write(messages[i], write_options);  // the reader sees the break too
@@ -278,6 +290,7 @@ grpc::Status ResultSubmitter::RunOneStream(bool* got_ack) {
     for (Result& message : messages) {
       google::protobuf::RepeatedPtrField<Result> more;
       more.Swap(message.mutable_more_results());
+      message.clear_accepts_ack_batches();
       lent.results[next++] = std::move(message);
       for (Result& result : more) lent.results[next++] = std::move(result);
     }

@@ -8,7 +8,12 @@
 //   * A reader thread per stream reads acknowledgements; each removes the
 //     matching (task id, fencing token) from the ResultBuffer and is passed to
 //     `on_ack` (accepted or rejected — both are final for that lease). It
-//     wakes the writer only when nothing is left in flight.
+//     wakes the writer only when nothing is left in flight. Every message
+//     sets accepts_ack_batches, so a server that knows it answers several
+//     results per message (more_acks), matched under one lock; an older
+//     server answers one per message, read the same way.
+//   * Small results share a stream message (more_results) once a claim
+//     showed the server reads them (accepts_result_batches).
 //   * The writer borrows the results it writes from the ResultBuffer (moves
 //     them into the stream messages and back), so a result is never copied.
 //   * Break or server restart: the writer cancels the stream, joins the
