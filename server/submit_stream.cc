@@ -27,14 +27,16 @@ void SubmitStream::OnReadDone(bool ok) {
   const bool batch_acks = request_.accepts_ack_batches();
   // The message's results: itself, then any carried in more_results (each
   // acknowledged on its own, in this order).
-  std::vector<std::shared_ptr<v1::SubmitResultRequest>> results;
+  std::vector<std::unique_ptr<PendingResult>> results;
   results.reserve(1 + request_.more_results_size());
   google::protobuf::RepeatedPtrField<v1::SubmitResultRequest> more;
   more.Swap(request_.mutable_more_results());
-  results.push_back(std::make_shared<v1::SubmitResultRequest>(std::move(request_)));
+  results.push_back(std::make_unique<PendingResult>());
+  results.back()->request = std::move(request_);
   request_.Clear();
   for (v1::SubmitResultRequest& result : more) {
-    results.push_back(std::make_shared<v1::SubmitResultRequest>(std::move(result)));
+    results.push_back(std::make_unique<PendingResult>());
+    results.back()->request = std::move(result);
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -43,52 +45,58 @@ void SubmitStream::OnReadDone(bool ok) {
     in_flight_ += static_cast<int>(results.size());
   }
   for (size_t i = 0; i < results.size(); ++i) results_in_flight_.Begin();
-  for (std::shared_ptr<v1::SubmitResultRequest>& result : results) Submit(std::move(result));
+  for (std::unique_ptr<PendingResult>& result : results) Submit(std::move(result));
   Advance();
 }
 
-void SubmitStream::Submit(std::shared_ptr<v1::SubmitResultRequest> request) {
+void SubmitStream::Submit(std::unique_ptr<PendingResult> result) {
+  const v1::SubmitResultRequest& request = result->request;
   auto invalid = [&](std::string message) {
     v1::SubmitResultResponse response;
-    response.set_task_id(request->task_id());
-    response.set_fencing_token(request->fencing_token());
+    response.set_task_id(request.task_id());
+    response.set_fencing_token(request.fencing_token());
     response.set_reject_reason(v1::REJECT_REASON_INVALID);
     response.set_message(std::move(message));
     Respond(std::move(response));
   };
-  if (request->task_id().empty()) {
+  if (request.task_id().empty()) {
     invalid("task_id is empty; send the id from the claimed task");
-  } else if (request->worker_id().empty()) {
+  } else if (request.worker_id().empty()) {
     // Without it the lease's owner cannot be checked (task_writer.cc).
     invalid("worker_id is empty; send the id of the worker that claimed the task");
-  } else if (request->more_results_size() > 0) {
+  } else if (request.more_results_size() > 0) {
     invalid("more_results inside more_results; put every result at the top level");
-  } else if (size_t bad = 0; !IsValidUtf8(request->result_json(), &bad)) {
+  } else if (size_t bad = 0; !IsValidUtf8(request.result_json(), &bad)) {
     // result_json is `bytes` on the wire (protobuf would check a `string`
     // twice, once per side, at ~1 GB/s); it is checked here, once, because
     // the results table holds text and GetResult returns it as a `string`.
     invalid(absl::StrCat("result_json is not valid UTF-8 (bad byte at offset ", bad,
                          "); send the result as UTF-8 JSON text"));
   } else {
-    auto response = std::make_shared<v1::SubmitResultResponse>();
+    // The write loop calls `done` exactly once, after `apply` (however many
+    // times that ran), so `done` owns the result from here on. Capturing a
+    // plain pointer keeps both closures small enough for std::function to
+    // hold without an allocation of its own.
+    PendingResult* pending = result.release();
     write_loop_.Run(
-        [request, response](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
-          absl::StatusOr<v1::SubmitResultResponse> result =
-              writer.Submit(*request, now_ms, effects);
-          if (!result.ok()) return result.status();
-          *response = *std::move(result);
+        [pending](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
+          absl::StatusOr<v1::SubmitResultResponse> response =
+              writer.Submit(pending->request, now_ms, effects);
+          if (!response.ok()) return response.status();
+          pending->response = *std::move(response);
           return absl::OkStatus();
         },
-        [this, request, response](const absl::Status& status) {
+        [this, pending](const absl::Status& status) {
+          std::unique_ptr<PendingResult> owned(pending);
           if (!status.ok()) {
             // Not durable: tell the worker, which may send it again.
-            response->Clear();
-            response->set_task_id(request->task_id());
-            response->set_fencing_token(request->fencing_token());
-            response->set_accepted(false);
-            response->set_message("not stored: " + status.ToString());
+            owned->response.Clear();
+            owned->response.set_task_id(owned->request.task_id());
+            owned->response.set_fencing_token(owned->request.fencing_token());
+            owned->response.set_accepted(false);
+            owned->response.set_message("not stored: " + status.ToString());
           }
-          Respond(std::move(*response));
+          Respond(std::move(owned->response));
         });
   }
 }

@@ -36,8 +36,15 @@ class SubmitStream final
   // Results read but not yet acknowledged; reading pauses at this many.
   static constexpr int kMaxInFlight = 256;
 
+  // One result on its way through the write loop: the request as read and
+  // the acknowledgement the write loop makes for it (one allocation).
+  struct PendingResult {
+    v1::SubmitResultRequest request;
+    v1::SubmitResultResponse response;
+  };
+
   // Hands one result to the write loop (or answers it invalid at once).
-  void Submit(std::shared_ptr<v1::SubmitResultRequest> request);
+  void Submit(std::unique_ptr<PendingResult> result);
   // Queues an acknowledgement; starts writing it when no write is in flight.
   void Respond(v1::SubmitResultResponse response);
   // Moves the next acknowledgement (all queued ones, when batching) from
