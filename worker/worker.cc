@@ -63,10 +63,6 @@ struct Worker::ClaimArena {
       google::protobuf::Arena::CreateMessage<skillstore::v1::ClaimTaskResponse>(&arena);
 };
 
-namespace {
-
-}  // namespace
-
 std::shared_ptr<grpc::Channel> MakeWorkerChannel(const std::string& address,
                                                  const client::ClientSecurity& security) {
   grpc::ChannelArguments args;
