@@ -45,7 +45,7 @@ class Checkpointer {
   struct Options {
     // A checkpoint starts once the WAL holds this many frames (pages): 64 MiB
     // with the 16 KiB pages of new databases. A long WAL means fewer copies
-    // of the pages every batch rewrites (the claim and status indexes).
+    // of the pages every batch rewrites (the claim and lease indexes).
     int threshold_frames = 4000;
     bool synchronous_full = true;
   };

@@ -1,10 +1,10 @@
 // In-memory progress figures: task counts per status, recent throughput and
 // active workers, so GetProgress and WatchProgress never touch the database.
 //
-// The counts are loaded once with COUNT(*) at startup and from then on change
-// only through Apply(), which the write loop calls after each COMMIT with the
-// net effect of that transaction; they therefore always equal the committed
-// database state.
+// The counts are loaded once at startup (COUNT(*) through the indexes, see
+// Load) and from then on change only through Apply(), which the write loop
+// calls after each COMMIT with the net effect of that transaction; they
+// therefore always equal the committed database state.
 #ifndef SKILLSTORE_SERVER_PROGRESS_H_
 #define SKILLSTORE_SERVER_PROGRESS_H_
 

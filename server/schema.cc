@@ -181,6 +181,31 @@ absl::Status RewriteCheckConstraints(Db& db) {
   return db.Exec(absl::StrCat("PRAGMA schema_version = ", schema_version + 1));
 }
 
+// Migration 3: fewer index entries to move per task on the hot path.
+//
+// Each task passes queued -> in_progress -> completed; every index whose key
+// or partial-index condition involves `status` has an entry deleted and
+// another inserted at each step, all on the single writer thread. Dropped:
+//  * tasks_status (status, task_id): 5 b-tree writes per task, for listings
+//    and a per-claim count of a worker's leases. Listings now use what each
+//    status already has (task_reader.cc): queued tasks the rowid order (they
+//    are the newest), in_progress the lease index (as many entries as there
+//    are leases), completed the results table (one row per completed or failed
+//    task, kept by the task writer), failed / cancelled the small partial
+//    indexes below. The lease count per worker is kept in memory by the task
+//    writer.
+//  * tasks_claim (priority DESC, task_id) over all types: claims read
+//    tasks_claim_by_type once per type and merge (task_writer.cc).
+// Partial-index conditions are `=` tests (not IN lists, see migration 2).
+// Only indexes change: no table is copied, so this is quick on a big
+// database (creating the two small indexes reads the table once each).
+const char kMigration3Sql[] = R"sql(
+DROP INDEX tasks_status;
+DROP INDEX tasks_claim;
+CREATE INDEX tasks_failed ON tasks (task_id) WHERE status = 'failed';
+CREATE INDEX tasks_cancelled ON tasks (task_id) WHERE status = 'cancelled';
+)sql";
+
 // Migration N is kMigrations[N - 1]: SQL, or code for what SQL cannot say.
 struct Migration {
   const char* sql;
@@ -189,6 +214,7 @@ struct Migration {
 const Migration kMigrations[] = {
     {kSqlMigrations[0], nullptr},
     {nullptr, RewriteCheckConstraints},
+    {kMigration3Sql, nullptr},
 };
 
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

@@ -98,7 +98,7 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
   SKS_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode = WAL"));
   SKS_RETURN_IF_ERROR(db.Exec(options.synchronous_full ? "PRAGMA synchronous = FULL"
                                                        : "PRAGMA synchronous = NORMAL"));
-  // A larger page cache keeps the hot index pages (claim, lease, status) in
+  // A larger page cache keeps the hot index pages (claim, lease) in
   // memory.
   SKS_RETURN_IF_ERROR(db.Exec("PRAGMA cache_size = -65536"));
   Checkpointer::Options checkpoint_options;
@@ -115,6 +115,7 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
   server->progress_ = std::make_unique<ProgressTracker>();
   SKS_RETURN_IF_ERROR(server->progress_->Load(db, now_ms));
   server->writer_ = std::make_unique<TaskWriter>(db, options.store);
+  SKS_RETURN_IF_ERROR(server->writer_->LoadLeaseCounts());
   WriteLoop::Options write_loop_options = options.write_loop;
   ServiceOptions service_options = options.service;
   service_options.authorizer = server->authorizer_.get();

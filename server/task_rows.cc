@@ -1,6 +1,7 @@
 #include "task_rows.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace skillstore::server {
 
@@ -8,6 +9,14 @@ const char kTaskInfoColumns[] =
     "task_id, task_type, skill_path, status, priority, attempts, max_attempts, "
     "timeout_seconds, worker_id, idempotency_key, metadata, last_error, content_bytes, "
     "created_at, started_at, completed_at, not_before_ms, lease_deadline_ms";
+
+std::string TaskInfoColumnsOf(absl::string_view table) {
+  std::string out;
+  for (absl::string_view column : absl::StrSplit(kTaskInfoColumns, ", ")) {
+    absl::StrAppend(&out, out.empty() ? "" : ", ", table, ".", column);
+  }
+  return out;
+}
 
 void TaskInfoFromRow(const Statement& row, v1::TaskInfo* info) {
   info->set_task_id(absl::StrCat(row.ColumnInt(0)));

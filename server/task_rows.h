@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "codec.h"
 #include "sqlite.h"
 
@@ -14,6 +16,9 @@ namespace skillstore::server {
 
 // The column list TaskInfoFromRow expects, for "SELECT <this> FROM tasks ...".
 extern const char kTaskInfoColumns[];
+// The same columns qualified with `table` ("t.task_id, t.task_type, ..."),
+// for a join.
+std::string TaskInfoColumnsOf(absl::string_view table);
 
 // Fills `info` from a row selected with kTaskInfoColumns.
 void TaskInfoFromRow(const Statement& row, v1::TaskInfo* info);

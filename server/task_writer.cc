@@ -119,6 +119,7 @@ void TxnEffects::Merge(const TxnEffects& other) {
     WorkerTally& mine = worker_tally[worker_id];
     mine.completed += tally.completed;
     mine.failed += tally.failed;
+    mine.leases += tally.leases;
   }
 }
 
@@ -177,18 +178,81 @@ v1::ClaimTaskResponse TaskWriter::EmptyClaimResponse() const {
   return response;
 }
 
+absl::Status TaskWriter::LoadLeaseCounts() {
+  leases_held_.clear();
+  claimed_in_transaction_.clear();
+  // Through the lease index: one entry per in_progress task.
+  SKS_ASSIGN_OR_RETURN(Statement select,
+                       db_.Prepare("SELECT worker_id, count(*) FROM tasks "
+                                   "INDEXED BY tasks_lease_deadline "
+                                   "WHERE status = 'in_progress' GROUP BY worker_id"));
+  while (true) {
+    SKS_ASSIGN_OR_RETURN(const bool row, select.Step());
+    if (!row) return absl::OkStatus();
+    leases_held_[select.ColumnText(0)] = select.ColumnInt(1);
+  }
+}
+
+void TaskWriter::Committed(const TxnEffects& effects) {
+  claimed_in_transaction_.clear();
+  for (const auto& [worker_id, tally] : effects.worker_tally) {
+    if (tally.leases == 0) continue;
+    auto it = leases_held_.try_emplace(worker_id, 0).first;
+    it->second += tally.leases;
+    if (it->second <= 0) leases_held_.erase(it);  // only workers holding leases stay
+  }
+}
+
+int64_t TaskWriter::LeasesHeld(const std::string& worker_id) const {
+  int64_t held = 0;
+  if (auto it = leases_held_.find(worker_id); it != leases_held_.end()) held += it->second;
+  if (auto it = claimed_in_transaction_.find(worker_id); it != claimed_in_transaction_.end()) {
+    held += it->second;
+  }
+  return held;
+}
+
+namespace {
+
+// Claim candidates of one type, best first, with everything the lease and
+// the answer need read with the candidate itself (the row is visited anyway
+// for not_before_ms), so leasing it is plain writes: no RETURNING, whose
+// result rows SQLite collects in a temporary b-tree per statement. One text
+// per type (the type a literal, so each is its own cached statement and the
+// three can be stepped side by side in the merge below).
+#define SKS_CLAIM_CANDIDATES(type)                                                          \
+  "SELECT t.priority, t.task_id, t.content_bytes, t.skill_path, t.max_attempts, "          \
+  "t.timeout_seconds, t.metadata, t.attempts, c.content "                                   \
+  "FROM tasks AS t INDEXED BY tasks_claim_by_type "                                         \
+  "LEFT JOIN task_content AS c ON c.task_id = t.task_id "                                   \
+  "WHERE t.status = 'queued' AND t.task_type = '" type "' AND t.not_before_ms <= ?1 "      \
+  "ORDER BY t.priority DESC, t.task_id LIMIT ?2"
+constexpr char kClaimParse[] = SKS_CLAIM_CANDIDATES("parse");
+constexpr char kClaimValidate[] = SKS_CLAIM_CANDIDATES("validate");
+constexpr char kClaimAnalyze[] = SKS_CLAIM_CANDIDATES("analyze");
+#undef SKS_CLAIM_CANDIDATES
+
+absl::StatusOr<Statement> PrepareClaimCandidates(Db& db, v1::TaskType type) {
+  switch (type) {
+    case v1::TASK_TYPE_PARSE:
+      return db.Prepare(kClaimParse);
+    case v1::TASK_TYPE_VALIDATE:
+      return db.Prepare(kClaimValidate);
+    case v1::TASK_TYPE_ANALYZE:
+      return db.Prepare(kClaimAnalyze);
+    default:
+      return absl::InvalidArgumentError(absl::StrCat("no task type ", type));
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskRequest& request,
                                                         int64_t now_ms, TxnEffects& effects) {
   v1::ClaimTaskResponse response = EmptyClaimResponse();
   int limit = std::clamp(request.max_tasks(), 1, options_.max_claim_tasks);
   if (options_.max_leases_per_worker > 0) {
-    // Counted through the in-progress rows only (the status index).
-    SKS_ASSIGN_OR_RETURN(Statement held,
-                         db_.Prepare("SELECT count(*) FROM tasks INDEXED BY tasks_status "
-                                     "WHERE status = 'in_progress' AND worker_id = ?1"));
-    held.BindText(1, request.worker_id());
-    SKS_ASSIGN_OR_RETURN(const bool row, held.Step());
-    const int64_t leases = row ? held.ColumnInt(0) : 0;
+    const int64_t leases = LeasesHeld(request.worker_id());
     if (leases >= options_.max_leases_per_worker) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "worker '", request.worker_id(), "' already holds ", leases, " leases, the limit per "
@@ -198,82 +262,67 @@ absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskReque
     limit = static_cast<int>(std::min<int64_t>(limit, options_.max_leases_per_worker - leases));
   }
 
-  // Candidates: per requested type through the per-type index, merged by
-  // (priority desc, task_id asc); or through the all-types index.
-  std::vector<std::string> types;
+  // The requested types (none: all), each read through tasks_claim_by_type
+  // and merged by (priority desc, task_id asc), one row at a time, so at most
+  // one row per type is read and not leased.
+  std::vector<v1::TaskType> types;
   for (int type : request.types()) {
-    std::string text = TaskTypeText(static_cast<v1::TaskType>(type));
-    if (!text.empty() && std::find(types.begin(), types.end(), text) == types.end()) {
-      types.push_back(text);
+    const auto t = static_cast<v1::TaskType>(type);
+    if (!TaskTypeText(t).empty() && std::find(types.begin(), types.end(), t) == types.end()) {
+      types.push_back(t);
     }
   }
-  if (types.size() == 3) types.clear();
-  // Everything the lease and the answer need is read with the candidate
-  // itself (the row is visited anyway for not_before_ms), so leasing it is
-  // two plain writes: no RETURNING, whose result rows SQLite collects in a
-  // temporary b-tree per statement.
+  if (types.empty()) types = {v1::TASK_TYPE_PARSE, v1::TASK_TYPE_VALIDATE, v1::TASK_TYPE_ANALYZE};
+  struct Source {
+    v1::TaskType type;
+    Statement stmt;
+    bool has_row;
+  };
+  std::vector<Source> sources;
+  sources.reserve(types.size());
+  for (v1::TaskType type : types) {
+    SKS_ASSIGN_OR_RETURN(Statement stmt, PrepareClaimCandidates(db_, type));
+    stmt.Bind(1, now_ms).Bind(2, limit);
+    SKS_ASSIGN_OR_RETURN(const bool has_row, stmt.Step());
+    if (has_row) sources.push_back({type, std::move(stmt), true});
+  }
+
   struct Candidate {
     int64_t priority;
     int64_t task_id;
-    int64_t content_bytes;
     v1::TaskType type;
     std::string skill_path;
     int max_attempts;
     int timeout_seconds;
     std::string metadata;
     int attempt;  // of the lease about to be granted
+    std::string content;
   };
   std::vector<Candidate> candidates;
-  auto collect = [&](Statement& stmt) -> absl::Status {
-    while (true) {
-      SKS_ASSIGN_OR_RETURN(bool row, stmt.Step());
-      if (!row) return absl::OkStatus();
-      candidates.push_back({stmt.ColumnInt(0), stmt.ColumnInt(1), stmt.ColumnInt(2),
-                            TaskTypeFromText(stmt.ColumnText(3)), stmt.ColumnText(4),
-                            static_cast<int>(stmt.ColumnInt(5)),
-                            static_cast<int>(stmt.ColumnInt(6)), stmt.ColumnText(7),
-                            static_cast<int>(stmt.ColumnInt(8)) + 1});
-    }
-  };
-// The columns `collect` reads, in its order (one text for both queries).
-#define SKS_CANDIDATE_COLUMNS                                                             \
-  "SELECT priority, task_id, content_bytes, task_type, skill_path, max_attempts, "       \
-  "timeout_seconds, metadata, attempts FROM tasks "
-  if (types.empty()) {
-    SKS_ASSIGN_OR_RETURN(Statement select,
-                         db_.Prepare(SKS_CANDIDATE_COLUMNS
-                                     "INDEXED BY tasks_claim "
-                                     "WHERE status = 'queued' AND not_before_ms <= ?1 "
-                                     "ORDER BY priority DESC, task_id LIMIT ?2"));
-    select.Bind(1, now_ms).Bind(2, limit);
-    SKS_RETURN_IF_ERROR(collect(select));
-  } else {
-    for (const std::string& type : types) {
-      SKS_ASSIGN_OR_RETURN(
-          Statement select,
-          db_.Prepare(SKS_CANDIDATE_COLUMNS
-                      "INDEXED BY tasks_claim_by_type "
-                      "WHERE status = 'queued' AND task_type = ?3 AND not_before_ms <= ?1 "
-                      "ORDER BY priority DESC, task_id LIMIT ?2"));
-      select.Bind(1, now_ms).Bind(2, limit).BindText(3, type);
-      SKS_RETURN_IF_ERROR(collect(select));
-    }
-    std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
-      return a.priority != b.priority ? a.priority > b.priority : a.task_id < b.task_id;
-    });
-    if (candidates.size() > static_cast<size_t>(limit)) candidates.resize(limit);
-  }
-#undef SKS_CANDIDATE_COLUMNS
   // Keep the response within what a client accepts by default (4 MiB) when
   // tasks are big: always at least one task, more only while they fit.
   int64_t response_bytes = 0;
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    response_bytes += candidates[i].content_bytes;
-    if (i > 0 && response_bytes > kMaxClaimResponseBytes) {
-      candidates.resize(i);
-      break;
+  while (candidates.size() < static_cast<size_t>(limit)) {
+    Source* best = nullptr;
+    for (Source& source : sources) {
+      if (!source.has_row) continue;
+      if (best == nullptr || source.stmt.ColumnInt(0) > best->stmt.ColumnInt(0) ||
+          (source.stmt.ColumnInt(0) == best->stmt.ColumnInt(0) &&
+           source.stmt.ColumnInt(1) < best->stmt.ColumnInt(1))) {
+        best = &source;
+      }
     }
+    if (best == nullptr) break;
+    const Statement& row = best->stmt;
+    response_bytes += row.ColumnInt(2);
+    if (!candidates.empty() && response_bytes > kMaxClaimResponseBytes) break;
+    candidates.push_back({row.ColumnInt(0), row.ColumnInt(1), best->type, row.ColumnText(3),
+                          static_cast<int>(row.ColumnInt(4)), static_cast<int>(row.ColumnInt(5)),
+                          row.ColumnText(6), static_cast<int>(row.ColumnInt(7)) + 1,
+                          row.ColumnText(8)});
+    SKS_ASSIGN_OR_RETURN(best->has_row, best->stmt.Step());
   }
+  sources.clear();  // resets the reads before the writes below
   if (candidates.empty()) return response;
 
   const int64_t deadline_ms = now_ms + int64_t{options_.lease_seconds} * 1000;
@@ -312,12 +361,7 @@ absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskReque
     task->mutable_lease()->set_attempt(candidate.attempt);
     task->mutable_lease()->set_fencing_token(token);
     task->mutable_lease()->set_deadline_unix_ms(deadline_ms);
-
-    SKS_ASSIGN_OR_RETURN(Statement content,
-                         db_.Prepare("SELECT content FROM task_content WHERE task_id = ?1"));
-    content.Bind(1, candidate.task_id);
-    SKS_ASSIGN_OR_RETURN(bool has_content, content.Step());
-    if (has_content) task->set_content(content.ColumnText(0));
+    task->set_content(std::move(candidate.content));
     effects.Move(v1::TASK_STATUS_QUEUED, v1::TASK_STATUS_IN_PROGRESS);
     effects.events.Add(TaskEvent::kClaimed, task->type());
     if (spdlog::should_log(spdlog::level::debug)) {
@@ -328,6 +372,9 @@ absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskReque
                     request.worker_id(), task->lease().attempt(), token);
     }
   }
+  const auto granted = static_cast<int64_t>(candidates.size());
+  effects.worker_tally[request.worker_id()].leases += granted;
+  claimed_in_transaction_[request.worker_id()] += granted;
   SKS_RETURN_IF_ERROR(
       UpsertWorker(request.worker_id(), request.hostname(), "active", now_ms, effects));
   return response;
@@ -500,7 +547,9 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResu
         .BindText(3, metrics)
         .Bind(4, MsToSeconds(now_ms));
     SKS_RETURN_IF_ERROR(result.Run());
-    ++effects.worker_tally[lease.worker_id].completed;  // ApplyWorkerTally, once per batch
+    TxnEffects::WorkerTally& tally = effects.worker_tally[lease.worker_id];
+    ++tally.completed;  // ApplyWorkerTally, once per batch
+    --tally.leases;
     effects.Move(v1::TASK_STATUS_IN_PROGRESS, v1::TASK_STATUS_COMPLETED);
     effects.events.Add(TaskEvent::kCompleted, TaskTypeFromText(lease.task_type));
     spdlog::debug("task {} completed by {}", lease.task_id, lease.worker_id);
@@ -513,7 +562,9 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResu
                                 ? std::string("the worker reported a failure without a message")
                                 : request.error();
   SKS_RETURN_IF_ERROR(EndAttempt(lease.fencing_token, v1::ATTEMPT_OUTCOME_FAILED, error, now_ms));
-  ++effects.worker_tally[lease.worker_id].failed;  // ApplyWorkerTally, once per batch
+  TxnEffects::WorkerTally& tally = effects.worker_tally[lease.worker_id];
+  ++tally.failed;  // ApplyWorkerTally, once per batch
+  --tally.leases;
   SKS_ASSIGN_OR_RETURN(v1::TaskStatus status,
                        RequeueOrFail(lease, request.retryable(), error, metrics, now_ms, effects));
   response.set_accepted(true);
@@ -523,6 +574,7 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResu
 
 absl::Status TaskWriter::ApplyWorkerTally(const TxnEffects& effects) {
   for (const auto& [worker_id, tally] : effects.worker_tally) {
+    if (tally.completed == 0 && tally.failed == 0) continue;  // only leases changed
     SKS_ASSIGN_OR_RETURN(
         Statement update,
         db_.Prepare("UPDATE OR FAIL workers SET tasks_completed = tasks_completed + ?2, "
@@ -615,6 +667,7 @@ absl::StatusOr<v1::TaskInfo> TaskWriter::Cancel(const v1::CancelTaskRequest& req
   if (lease.status == v1::TASK_STATUS_IN_PROGRESS) {
     SKS_RETURN_IF_ERROR(
         EndAttempt(lease.fencing_token, v1::ATTEMPT_OUTCOME_CANCELLED, reason, now_ms));
+    --effects.worker_tally[lease.worker_id].leases;
   }
   SKS_ASSIGN_OR_RETURN(Statement cancel,
                        db_.Prepare("UPDATE OR FAIL tasks SET status = 'cancelled', completed_at = ?2, "
@@ -708,6 +761,7 @@ absl::Status TaskWriter::Reap(int64_t now_ms, TxnEffects& effects) {
                      "' stopped heartbeating)");
     SKS_RETURN_IF_ERROR(
         EndAttempt(lease.fencing_token, v1::ATTEMPT_OUTCOME_LEASE_EXPIRED, error, now_ms));
+    --effects.worker_tally[lease.worker_id].leases;
     nlohmann::json metrics = {{"duration_seconds", 0.0},
                               {"worker_id", lease.worker_id},
                               {"task_type", lease.task_type},

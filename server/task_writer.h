@@ -10,7 +10,9 @@
 //   queued | in_progress -> cancelled  Cancel
 //   failed | cancelled -> queued     Retry (fresh attempt budget)
 // A task's fencing_token is the attempt_id of its latest lease; a result is
-// accepted only with that token while the task is in_progress.
+// accepted only with that token while the task is in_progress. A task has a
+// results row exactly while it is completed or failed (written by the move
+// there, deleted by Retry): ListTasks finds completed tasks through results.
 #ifndef SKILLSTORE_SERVER_TASK_WRITER_H_
 #define SKILLSTORE_SERVER_TASK_WRITER_H_
 
@@ -19,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -61,12 +64,14 @@ struct TxnEffects {
   // Log lines about changes (lease expired, worker lost), written only once
   // the COMMIT made them true: a rolled-back change is never reported.
   std::vector<std::function<void()>> after_commit;
-  // Results stored per worker in this transaction, for the workers table's
-  // tasks_completed / tasks_failed: one UPDATE per worker per batch
-  // (TaskWriter::ApplyWorkerTally) instead of one per result.
+  // Per worker in this transaction: results stored, for the workers table's
+  // tasks_completed / tasks_failed (one UPDATE per worker per batch,
+  // TaskWriter::ApplyWorkerTally, instead of one per result); and the net
+  // change of the leases it holds, for TaskWriter's in-memory lease count.
   struct WorkerTally {
     int64_t completed = 0;
     int64_t failed = 0;
+    int64_t leases = 0;
   };
   std::map<std::string, WorkerTally> worker_tally;
 
@@ -78,6 +83,15 @@ struct TxnEffects {
 class TaskWriter {
  public:
   TaskWriter(Db& db, StoreOptions options) : db_(db), options_(options) {}
+
+  // Counts the leases each worker holds from the database (start-up, before
+  // the first transaction).
+  absl::Status LoadLeaseCounts();
+  // The write loop's transaction boundaries, for the lease count: a
+  // transaction (or a re-run of one) starts; a transaction with `effects`
+  // committed.
+  void BeginTransaction() { claimed_in_transaction_.clear(); }
+  void Committed(const TxnEffects& effects);
 
   // Inserts the batch (already validated by the service), deduplicating on
   // idempotency keys, including keys repeated inside the batch.
@@ -148,8 +162,23 @@ class TaskWriter {
   absl::Status RequeueForRetry(int64_t task_id, v1::TaskStatus from, v1::TaskType type,
                                TxnEffects& effects);
 
+  // Leases `worker_id` holds now, as far as a claim in the open transaction
+  // must assume.
+  int64_t LeasesHeld(const std::string& worker_id) const;
+
   Db& db_;
   const StoreOptions options_;
+  // Leases per worker, kept instead of counting a worker's in_progress rows
+  // on every claim. Invariant: leases_held_[w] is the number of tasks with
+  // status 'in_progress' and worker_id w as of the last COMMIT (absent: 0).
+  // Every transition into or out of in_progress records its +n / -1 in
+  // TxnEffects::worker_tally[w].leases, applied by Committed().
+  std::unordered_map<std::string, int64_t> leases_held_;
+  // Leases granted per worker in the open transaction, so two claims of one
+  // worker in one batch both count. Releases in the same transaction are not
+  // subtracted (nor are claims undone by a savepoint): the count only errs
+  // high, which can cut a claim short but never lets one exceed the limit.
+  std::unordered_map<std::string, int64_t> claimed_in_transaction_;
 };
 
 }  // namespace skillstore::server

@@ -141,6 +141,7 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
   // running one twice is harmless.
   auto run_pass = [&](bool savepoints) -> bool {
     batch = TxnEffects();
+    writer_.BeginTransaction();
     auto guarded = [&](const std::function<absl::Status()>& body) {
       return savepoints ? InSavepoint(body) : body();
     };
@@ -236,6 +237,7 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
     spdlog::error("group commit of {} operations failed: {}", operations.size() + claims.size(),
                   commit.ToString());
   } else {
+    writer_.Committed(batch);
     progress_.Apply(batch, now_ms);
     size_t answered = operations.size();
     for (bool s : served) answered += s ? 1 : 0;

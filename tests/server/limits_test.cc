@@ -133,6 +133,18 @@ TEST(LimitsTest, LeasesPerWorker) {
   EXPECT_TRUE(Submit(server.stub(), Success(first.tasks(0), "w1")).accepted());
   ASSERT_TRUE(ClaimStatus(server.stub(), "w1", 5, &third).ok());
   EXPECT_EQ(third.tasks_size(), 1);
+
+  // The count is kept in memory: a restarted server counts the leases again.
+  server.Restart();
+  status = ClaimStatus(server.stub(), "w1", 1, &third);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  v1::CancelTaskRequest cancel;
+  cancel.set_task_id(first.tasks(1).task_id());
+  v1::CancelTaskResponse cancelled;
+  ASSERT_TRUE(server.stub().CancelTask(Context().get(), cancel, &cancelled).ok());
+  v1::ClaimTaskResponse after_cancel;
+  ASSERT_TRUE(ClaimStatus(server.stub(), "w1", 5, &after_cancel).ok()) << "a cancel frees a slot";
+  EXPECT_EQ(after_cancel.tasks_size(), 1);
 }
 
 TEST(LimitsTest, WorkerIdSize) {

@@ -150,6 +150,39 @@ TEST(Schema, VersionOneDatabaseIsUpgradedWithItsRowsAndConstraints) {
   ExpectConstraintsHold(*db);
 }
 
+// Migration 3 only drops and creates indexes: the status index and the
+// all-types claim index go, narrow partial indexes for failed and cancelled
+// tasks come (built from the rows already there).
+TEST(Schema, VersionTwoDatabaseIsUpgradedToFewerIndexes) {
+  skillstore::testing::TempDir dir;
+  std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(MigrateSchema(*db, 2).ok());
+  ASSERT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'tasks_status'"), 1);
+  for (const char* status :
+       {"queued", "in_progress", "completed", "failed", "cancelled", "failed", "cancelled"}) {
+    ASSERT_TRUE(db->Exec(std::string("INSERT INTO tasks (task_type, status, created_at) VALUES "
+                                     "('parse', '") +
+                         status + "', 1)")
+                    .ok());
+  }
+  ASSERT_TRUE(MigrateSchema(*db).ok());
+  EXPECT_EQ(QueryInt(*db, "PRAGMA user_version"), 3);
+  EXPECT_EQ(Text(*db, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(Text(*db, "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema "
+                      "WHERE type = 'index' AND tbl_name = 'tasks' AND sql IS NOT NULL "
+                      "ORDER BY name)"),
+            "tasks_cancelled tasks_claim_by_type tasks_failed tasks_idempotency_key "
+            "tasks_lease_deadline tasks_worker");
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM tasks INDEXED BY tasks_failed "
+                          "WHERE status = 'failed'"),
+            2);
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM tasks INDEXED BY tasks_cancelled "
+                          "WHERE status = 'cancelled'"),
+            2);
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM tasks"), 7);
+}
+
 TEST(Schema, NewDatabaseChecksWithoutTemporaryTables) {
   skillstore::testing::TempDir dir;
   std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
