@@ -114,8 +114,7 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
   const int64_t now_ms = NowUnixMs();
   server->progress_ = std::make_unique<ProgressTracker>();
   SKS_RETURN_IF_ERROR(server->progress_->Load(db, now_ms));
-  server->writer_ = std::make_unique<TaskWriter>(db, options.store);
-  SKS_RETURN_IF_ERROR(server->writer_->LoadLeaseCounts());
+  SKS_ASSIGN_OR_RETURN(server->writer_, TaskWriter::Create(db, options.store));
   WriteLoop::Options write_loop_options = options.write_loop;
   ServiceOptions service_options = options.service;
   service_options.authorizer = server->authorizer_.get();

@@ -162,6 +162,26 @@ absl::StatusOr<v1::GetTaskResponse> TaskReader::GetTask(const v1::GetTaskRequest
     attempt->set_outcome(AttemptOutcomeFromText(attempts.ColumnText(5)));
     attempt->set_error(attempts.ColumnText(6));
   }
+  // The running attempt has no attempts row yet (the task writer writes it
+  // when the attempt ends): it is the task row's current lease. A database
+  // from before schema 3 may still hold its 'running' row, listed above.
+  if (response.task().status() == v1::TASK_STATUS_IN_PROGRESS) {
+    SKS_ASSIGN_OR_RETURN(
+        Statement lease,
+        db->Prepare("SELECT fencing_token, attempts, worker_id, started_at FROM tasks "
+                    "WHERE task_id = ?1"));
+    lease.Bind(1, *task_id);
+    SKS_ASSIGN_OR_RETURN(bool row, lease.Step());
+    const int n = response.attempts_size();
+    if (row && (n == 0 || response.attempts(n - 1).fencing_token() != lease.ColumnInt(0))) {
+      v1::Attempt* attempt = response.add_attempts();
+      attempt->set_fencing_token(lease.ColumnInt(0));
+      attempt->set_attempt(static_cast<int32_t>(lease.ColumnInt(1)));
+      attempt->set_worker_id(lease.ColumnText(2));
+      attempt->set_started_at_unix_ms(SecondsToMs(lease.ColumnDouble(3)));
+      attempt->set_outcome(v1::ATTEMPT_OUTCOME_RUNNING);
+    }
+  }
   if (request.include_content()) {
     SKS_ASSIGN_OR_RETURN(Statement content,
                          db->Prepare("SELECT content FROM task_content WHERE task_id = ?1"));

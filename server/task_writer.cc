@@ -178,9 +178,27 @@ v1::ClaimTaskResponse TaskWriter::EmptyClaimResponse() const {
   return response;
 }
 
-absl::Status TaskWriter::LoadLeaseCounts() {
-  leases_held_.clear();
-  claimed_in_transaction_.clear();
+absl::StatusOr<std::unique_ptr<TaskWriter>> TaskWriter::Create(Db& db, StoreOptions options) {
+  std::unique_ptr<TaskWriter> writer(new TaskWriter(db, options));
+  SKS_RETURN_IF_ERROR(writer->Load());
+  return writer;
+}
+
+absl::Status TaskWriter::Load() {
+  // Every token issued so far is an attempt_id, or the fencing_token of an
+  // in_progress task (the lease index). sqlite_sequence remembers the
+  // largest attempt_id ever inserted, even of a row deleted by hand.
+  {
+    SKS_ASSIGN_OR_RETURN(
+        Statement select,
+        db_.Prepare("SELECT max(ifnull((SELECT max(attempt_id) FROM attempts), 0), "
+                    "ifnull((SELECT seq FROM sqlite_sequence WHERE name = 'attempts'), 0), "
+                    "ifnull((SELECT max(fencing_token) FROM tasks INDEXED BY "
+                    "tasks_lease_deadline WHERE status = 'in_progress'), 0))"));
+    SKS_ASSIGN_OR_RETURN(const bool row, select.Step());
+    if (!row) return absl::InternalError("the largest fencing token: no row");
+    next_fencing_token_ = select.ColumnInt(0) + 1;
+  }
   // Through the lease index: one entry per in_progress task.
   SKS_ASSIGN_OR_RETURN(Statement select,
                        db_.Prepare("SELECT worker_id, count(*) FROM tasks "
@@ -327,16 +345,9 @@ absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskReque
 
   const int64_t deadline_ms = now_ms + int64_t{options_.lease_seconds} * 1000;
   for (Candidate& candidate : candidates) {
-    SKS_ASSIGN_OR_RETURN(
-        Statement attempt,
-        db_.Prepare("INSERT OR FAIL INTO attempts (task_id, attempt, worker_id, started_at_ms, "
-                    "outcome) VALUES (?1, ?2, ?3, ?4, 'running')"));
-    attempt.Bind(1, candidate.task_id)
-        .Bind(2, candidate.attempt)
-        .BindText(3, request.worker_id())
-        .Bind(4, now_ms);
-    SKS_RETURN_IF_ERROR(attempt.Run());
-    const int64_t token = db_.LastInsertRowId();
+    // The running attempt is the task row itself (worker_id, started_at,
+    // fencing_token, attempts); its attempts row comes when it ends.
+    const int64_t token = next_fencing_token_++;
     SKS_ASSIGN_OR_RETURN(
         Statement lease,
         db_.Prepare("UPDATE OR FAIL tasks SET status = 'in_progress', attempts = ?6, "
@@ -390,7 +401,7 @@ absl::StatusOr<bool> TaskWriter::LoadLease(int64_t task_id, LeaseRow* row) {
   SKS_ASSIGN_OR_RETURN(
       Statement select,
       db_.Prepare("SELECT status, fencing_token, worker_id, task_type, attempts, retry_base, "
-                  "max_attempts FROM tasks WHERE task_id = ?1"));
+                  "max_attempts, started_at FROM tasks WHERE task_id = ?1"));
   select.Bind(1, task_id);
   SKS_ASSIGN_OR_RETURN(bool found, select.Step());
   if (!found) return false;
@@ -402,19 +413,33 @@ absl::StatusOr<bool> TaskWriter::LoadLease(int64_t task_id, LeaseRow* row) {
   row->attempts = static_cast<int>(select.ColumnInt(4));
   row->retry_base = static_cast<int>(select.ColumnInt(5));
   row->max_attempts = static_cast<int>(select.ColumnInt(6));
+  row->started_at_ms = SecondsToMs(select.ColumnDouble(7));
   return true;
 }
 
-absl::Status TaskWriter::EndAttempt(int64_t fencing_token, v1::AttemptOutcome outcome,
+absl::Status TaskWriter::EndAttempt(const LeaseRow& lease, v1::AttemptOutcome outcome,
                                     const std::string& error, int64_t now_ms) {
-  SKS_ASSIGN_OR_RETURN(Statement update,
-                       db_.Prepare("UPDATE OR FAIL attempts SET ended_at_ms = ?2, outcome = ?3, error = ?4 "
-                                   "WHERE attempt_id = ?1 AND outcome = 'running'"));
-  update.Bind(1, fencing_token)
-      .Bind(2, now_ms)
-      .BindText(3, AttemptOutcomeText(outcome))
-      .BindTextOrNull(4, error);
-  return update.Run();
+  // One INSERT per attempt, where an INSERT at the claim and an UPDATE here
+  // meant two writes to the attempts b-tree and its index per task. The
+  // conflict clause ends a 'running' row a server before schema 3 wrote at
+  // the claim.
+  SKS_ASSIGN_OR_RETURN(
+      Statement insert,
+      db_.Prepare("INSERT OR FAIL INTO attempts (attempt_id, task_id, attempt, worker_id, "
+                  "started_at_ms, ended_at_ms, outcome, error) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                  "ON CONFLICT (attempt_id) DO UPDATE SET ended_at_ms = excluded.ended_at_ms, "
+                  "outcome = excluded.outcome, error = excluded.error "
+                  "WHERE attempts.outcome = 'running'"));
+  insert.Bind(1, lease.fencing_token)
+      .Bind(2, lease.task_id)
+      .Bind(3, lease.attempts)
+      .BindText(4, lease.worker_id)
+      .Bind(5, lease.started_at_ms)
+      .Bind(6, now_ms)
+      .BindText(7, AttemptOutcomeText(outcome))
+      .BindTextOrNull(8, error);
+  return insert.Run();
 }
 
 absl::StatusOr<v1::TaskStatus> TaskWriter::RequeueOrFail(const LeaseRow& lease, bool retryable,
@@ -528,7 +553,7 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResu
   effects.events.durations.push_back({TaskTypeFromText(lease.task_type), request.success(),
                                       request.metrics().duration_seconds()});
   if (request.success()) {
-    SKS_RETURN_IF_ERROR(EndAttempt(lease.fencing_token, v1::ATTEMPT_OUTCOME_SUCCEEDED, "", now_ms));
+    SKS_RETURN_IF_ERROR(EndAttempt(lease, v1::ATTEMPT_OUTCOME_SUCCEEDED, "", now_ms));
     SKS_ASSIGN_OR_RETURN(
         Statement complete,
         db_.Prepare("UPDATE OR FAIL tasks SET status = 'completed', completed_at = ?2, "
@@ -561,7 +586,7 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResu
   const std::string error = request.error().empty()
                                 ? std::string("the worker reported a failure without a message")
                                 : request.error();
-  SKS_RETURN_IF_ERROR(EndAttempt(lease.fencing_token, v1::ATTEMPT_OUTCOME_FAILED, error, now_ms));
+  SKS_RETURN_IF_ERROR(EndAttempt(lease, v1::ATTEMPT_OUTCOME_FAILED, error, now_ms));
   TxnEffects::WorkerTally& tally = effects.worker_tally[lease.worker_id];
   ++tally.failed;  // ApplyWorkerTally, once per batch
   --tally.leases;
@@ -666,7 +691,7 @@ absl::StatusOr<v1::TaskInfo> TaskWriter::Cancel(const v1::CancelTaskRequest& req
                                  : absl::StrCat("cancelled: ", request.reason());
   if (lease.status == v1::TASK_STATUS_IN_PROGRESS) {
     SKS_RETURN_IF_ERROR(
-        EndAttempt(lease.fencing_token, v1::ATTEMPT_OUTCOME_CANCELLED, reason, now_ms));
+        EndAttempt(lease, v1::ATTEMPT_OUTCOME_CANCELLED, reason, now_ms));
     --effects.worker_tally[lease.worker_id].leases;
   }
   SKS_ASSIGN_OR_RETURN(Statement cancel,
@@ -760,7 +785,7 @@ absl::Status TaskWriter::Reap(int64_t now_ms, TxnEffects& effects) {
         absl::StrCat("lease expired on attempt ", lease.attempts, " (worker '", lease.worker_id,
                      "' stopped heartbeating)");
     SKS_RETURN_IF_ERROR(
-        EndAttempt(lease.fencing_token, v1::ATTEMPT_OUTCOME_LEASE_EXPIRED, error, now_ms));
+        EndAttempt(lease, v1::ATTEMPT_OUTCOME_LEASE_EXPIRED, error, now_ms));
     --effects.worker_tally[lease.worker_id].leases;
     nlohmann::json metrics = {{"duration_seconds", 0.0},
                               {"worker_id", lease.worker_id},

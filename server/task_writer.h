@@ -3,14 +3,20 @@
 // open transaction (see write_loop.h); nothing here commits.
 //
 // Task state machine (enforced here and only here):
-//   queued -> in_progress            Claim (new attempt row, new fencing token)
+//   queued -> in_progress            Claim (new fencing token; the attempt's
+//                                    row is written when the attempt ends)
 //   in_progress -> completed         Submit success with the current token
 //   in_progress -> queued | failed   Submit failure / lease expiry: queued with
 //                                    backoff while attempts remain, else failed
 //   queued | in_progress -> cancelled  Cancel
 //   failed | cancelled -> queued     Retry (fresh attempt budget)
 // A task's fencing_token is the attempt_id of its latest lease; a result is
-// accepted only with that token while the task is in_progress. A task has a
+// accepted only with that token while the task is in_progress. Every leaving
+// of in_progress (result, failure, lease expiry, cancel) writes the attempt's
+// row to attempts in the same transaction (EndAttempt), so every token ever
+// issued is either an attempt_id in attempts or the fencing_token of an
+// in_progress task: Create() resumes above all of them, and tokens stay
+// strictly increasing across restarts and crashes. A task has a
 // results row exactly while it is completed or failed (written by the move
 // there, deleted by Retry): ListTasks finds completed tasks through results.
 #ifndef SKILLSTORE_SERVER_TASK_WRITER_H_
@@ -20,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -82,11 +89,9 @@ struct TxnEffects {
 
 class TaskWriter {
  public:
-  TaskWriter(Db& db, StoreOptions options) : db_(db), options_(options) {}
-
-  // Counts the leases each worker holds from the database (start-up, before
-  // the first transaction).
-  absl::Status LoadLeaseCounts();
+  // A writer for `db` (migrated), with the state it keeps in memory (leases
+  // per worker, the next fencing token) read from the database.
+  static absl::StatusOr<std::unique_ptr<TaskWriter>> Create(Db& db, StoreOptions options);
   // The write loop's transaction boundaries, for the lease count: a
   // transaction (or a re-run of one) starts; a transaction with `effects`
   // committed.
@@ -139,14 +144,15 @@ class TaskWriter {
     int attempts = 0;
     int retry_base = 0;
     int max_attempts = 0;
+    int64_t started_at_ms = 0;  // of the current (or last) lease
   };
   absl::StatusOr<bool> LoadLease(int64_t task_id, LeaseRow* row);
   // The same for an id as clients send it; an id that is not a task id is
   // simply not found.
   absl::StatusOr<bool> LoadLease(const std::string& task_id, LeaseRow* row);
 
-  // Ends attempt `fencing_token` with `outcome`.
-  absl::Status EndAttempt(int64_t fencing_token, v1::AttemptOutcome outcome,
+  // Writes the row of `lease`'s attempt, ended now with `outcome`.
+  absl::Status EndAttempt(const LeaseRow& lease, v1::AttemptOutcome outcome,
                           const std::string& error, int64_t now_ms);
 
   // After a failed or expired attempt: back to queued with backoff while the
@@ -166,8 +172,15 @@ class TaskWriter {
   // must assume.
   int64_t LeasesHeld(const std::string& worker_id) const;
 
+  TaskWriter(Db& db, StoreOptions options) : db_(db), options_(options) {}
+  absl::Status Load();
+
   Db& db_;
   const StoreOptions options_;
+  // The token of the next lease: above every token issued so far (see the
+  // top of this file). Tokens of a rolled-back transaction are skipped, never
+  // reused: they reached no one (answers go out after the COMMIT).
+  int64_t next_fencing_token_ = 1;
   // Leases per worker, kept instead of counting a worker's in_progress rows
   // on every claim. Invariant: leases_held_[w] is the number of tasks with
   // status 'in_progress' and worker_id w as of the last COMMIT (absent: 0).

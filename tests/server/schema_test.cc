@@ -211,7 +211,9 @@ TEST(TaskWriterHotPath, ClaimedFieldsAndMetricsJsonMatchTheRows) {
   ASSERT_TRUE(MigrateSchema(*db).ok());
   StoreOptions options;
   options.default_timeout_seconds = 77;
-  TaskWriter writer(*db, options);
+  absl::StatusOr<std::unique_ptr<TaskWriter>> created = TaskWriter::Create(*db, options);
+  ASSERT_TRUE(created.ok()) << created.status();
+  TaskWriter& writer = **created;
   // Quotes, a backslash, control characters and non-ASCII text.
   const std::string worker = "w\"1\\\n\x01\xc3\xa9";
 
@@ -251,9 +253,8 @@ TEST(TaskWriterHotPath, ClaimedFieldsAndMetricsJsonMatchTheRows) {
   EXPECT_EQ(QueryInt(*db, "SELECT attempts FROM tasks WHERE task_id = " + task.task_id()), 1);
   EXPECT_EQ(QueryInt(*db, "SELECT fencing_token FROM tasks WHERE task_id = " + task.task_id()),
             task.lease().fencing_token());
-  EXPECT_EQ(QueryInt(*db, "SELECT attempt FROM attempts WHERE attempt_id = " +
-                         std::to_string(task.lease().fencing_token())),
-            1);
+  // The running attempt is the task row; its attempts row comes at its end.
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM attempts"), 0);
 
   v1::SubmitResultRequest submit;
   submit.set_task_id(task.task_id());
@@ -268,6 +269,14 @@ TEST(TaskWriterHotPath, ClaimedFieldsAndMetricsJsonMatchTheRows) {
   ASSERT_TRUE(submitted.ok()) << submitted.status();
   EXPECT_TRUE(submitted->accepted()) << submitted->message();
   ASSERT_TRUE((*txn)->Commit().ok());
+  const std::string attempt_row =
+      " FROM attempts WHERE attempt_id = " + std::to_string(task.lease().fencing_token()) +
+      " AND task_id = " + task.task_id();
+  EXPECT_EQ(QueryInt(*db, "SELECT attempt" + attempt_row), 1);
+  EXPECT_EQ(QueryInt(*db, "SELECT started_at_ms" + attempt_row), 2000);
+  EXPECT_EQ(QueryInt(*db, "SELECT ended_at_ms" + attempt_row), 3000);
+  EXPECT_EQ(Text(*db, "SELECT outcome" + attempt_row), "succeeded");
+  EXPECT_EQ(Text(*db, "SELECT worker_id" + attempt_row), worker);
 
   const nlohmann::json metrics = nlohmann::json::parse(
       Text(*db, "SELECT metrics FROM results WHERE task_id = " + task.task_id()), nullptr,
@@ -279,6 +288,92 @@ TEST(TaskWriterHotPath, ClaimedFieldsAndMetricsJsonMatchTheRows) {
   EXPECT_EQ(metrics.at("bytes_in"), 12);
   EXPECT_EQ(metrics.at("bytes_out"), 3000000000);
   EXPECT_EQ(metrics.at("duration_seconds").get<double>(), 0.1);  // exactly, not rounded
+}
+
+// Fencing tokens come from a counter in the task writer, seeded at start-up
+// from the attempts rows and the running leases: a new writer on the same
+// database (a restarted server, or one after kill -9: only committed state
+// counts) never issues a token again. And a 'running' attempts row written
+// at the claim by a server before schema 3 is ended in place.
+TEST(TaskWriterHotPath, FencingTokensStayIncreasingAcrossWriters) {
+  skillstore::testing::TempDir dir;
+  std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(MigrateSchema(*db).ok());
+  v1::EnqueueRequest enqueue;
+  for (int i = 0; i < 4; ++i) enqueue.add_tasks()->set_type(v1::TASK_TYPE_PARSE);
+  v1::ClaimTaskRequest claim;
+  claim.set_worker_id("w");
+  claim.set_max_tasks(1);
+  // Runs `body` in one committed transaction with a writer made for it.
+  auto with_new_writer = [&](auto body) {
+    absl::StatusOr<std::unique_ptr<TaskWriter>> writer = TaskWriter::Create(*db, StoreOptions());
+    ASSERT_TRUE(writer.ok()) << writer.status();
+    absl::StatusOr<std::unique_ptr<Transaction>> txn = Transaction::Begin(*db);
+    ASSERT_TRUE(txn.ok()) << txn.status();
+    TxnEffects effects;
+    body(**writer, effects);
+    ASSERT_TRUE((*txn)->Commit().ok());
+  };
+  auto claim_one = [&](TaskWriter& writer, TxnEffects& effects) {
+    absl::StatusOr<v1::ClaimTaskResponse> claimed = writer.Claim(claim, 1000, effects);
+    EXPECT_TRUE(claimed.ok() && claimed->tasks_size() == 1) << claimed.status();
+    return claimed.ok() && claimed->tasks_size() == 1 ? claimed->tasks(0) : v1::ClaimedTask();
+  };
+  v1::ClaimedTask first;
+  with_new_writer([&](TaskWriter& writer, TxnEffects& effects) {
+    ASSERT_TRUE(writer.Enqueue(enqueue, 1000, effects).ok());
+    first = claim_one(writer, effects);
+  });
+  // Still running (no attempts row): the next writer starts above its token.
+  v1::ClaimedTask second;
+  with_new_writer([&](TaskWriter& writer, TxnEffects& effects) {
+    second = claim_one(writer, effects);
+    v1::SubmitResultRequest submit;
+    submit.set_task_id(second.task_id());
+    submit.set_fencing_token(second.lease().fencing_token());
+    submit.set_success(true);
+    absl::StatusOr<v1::SubmitResultResponse> done = writer.Submit(submit, 2000, effects);
+    ASSERT_TRUE(done.ok() && done->accepted()) << done.status();
+  });
+  EXPECT_GT(second.lease().fencing_token(), first.lease().fencing_token());
+  // The first lease is cancelled, the newest token now lives in attempts only.
+  ASSERT_TRUE(db->Exec("UPDATE tasks SET status = 'queued', fencing_token = NULL, "
+                       "lease_deadline_ms = NULL WHERE task_id = " + first.task_id())
+                  .ok());
+  v1::ClaimedTask third;
+  with_new_writer([&](TaskWriter& writer, TxnEffects& effects) {
+    third = claim_one(writer, effects);
+  });
+  EXPECT_GT(third.lease().fencing_token(), second.lease().fencing_token());
+
+  // A 'running' row as schema 2 wrote it at the claim, for the third lease.
+  ASSERT_TRUE(db->Exec("INSERT INTO attempts (attempt_id, task_id, attempt, worker_id, "
+                       "started_at_ms, outcome) VALUES (" +
+                       std::to_string(third.lease().fencing_token()) + ", " + third.task_id() +
+                       ", 1, 'w', 1000, 'running')")
+                  .ok());
+  with_new_writer([&](TaskWriter& writer, TxnEffects& effects) {
+    v1::SubmitResultRequest submit;
+    submit.set_task_id(third.task_id());
+    submit.set_fencing_token(third.lease().fencing_token());
+    submit.set_success(false);
+    submit.set_error("boom");
+    absl::StatusOr<v1::SubmitResultResponse> done = writer.Submit(submit, 3000, effects);
+    ASSERT_TRUE(done.ok() && done->accepted()) << done.status();
+  });
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM attempts WHERE task_id = " + third.task_id()), 1);
+  EXPECT_EQ(Text(*db, "SELECT outcome || ' ' || ended_at_ms || ' ' || error FROM attempts "
+                      "WHERE task_id = " + third.task_id()),
+            "failed 3000 boom");
+  // Hot writes open no temporary b-tree (the attempt's upsert included).
+  for (const char* sql :
+       {"INSERT OR FAIL INTO attempts (attempt_id, task_id, attempt, worker_id, started_at_ms, "
+        "ended_at_ms, outcome, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+        "ON CONFLICT (attempt_id) DO UPDATE SET ended_at_ms = excluded.ended_at_ms, "
+        "outcome = excluded.outcome, error = excluded.error WHERE attempts.outcome = 'running'"}) {
+    EXPECT_EQ(EphemeralTables(*db, sql), 0) << sql;
+  }
 }
 
 }  // namespace

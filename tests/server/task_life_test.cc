@@ -33,6 +33,13 @@ TEST(TaskLife, QueuedToCompletedWithResultAndAttempt) {
   v1::GetTaskResponse running = GetTask(stub, ids[0]);
   EXPECT_EQ(running.task().status(), v1::TASK_STATUS_IN_PROGRESS);
   EXPECT_EQ(running.task().worker_id(), "w1");
+  // The running attempt (it has no attempts row until it ends).
+  ASSERT_EQ(running.attempts_size(), 1);
+  EXPECT_EQ(running.attempts(0).outcome(), v1::ATTEMPT_OUTCOME_RUNNING);
+  EXPECT_EQ(running.attempts(0).fencing_token(), task.lease().fencing_token());
+  EXPECT_EQ(running.attempts(0).attempt(), 1);
+  EXPECT_EQ(running.attempts(0).worker_id(), "w1");
+  EXPECT_GT(running.attempts(0).started_at_unix_ms(), 0);
   EXPECT_EQ(GetProgress(stub).in_progress(), 1);
 
   v1::SubmitResultResponse ack = Submit(stub, Success(task, "w1", "{\"answer\":42}"));
@@ -45,6 +52,9 @@ TEST(TaskLife, QueuedToCompletedWithResultAndAttempt) {
   ASSERT_EQ(done.attempts_size(), 1);
   EXPECT_EQ(done.attempts(0).outcome(), v1::ATTEMPT_OUTCOME_SUCCEEDED);
   EXPECT_EQ(done.attempts(0).worker_id(), "w1");
+  EXPECT_EQ(done.attempts(0).fencing_token(), task.lease().fencing_token());
+  EXPECT_EQ(done.attempts(0).started_at_unix_ms(), running.attempts(0).started_at_unix_ms());
+  EXPECT_GE(done.attempts(0).ended_at_unix_ms(), done.attempts(0).started_at_unix_ms());
 
   v1::GetResultRequest get;
   get.set_task_id(ids[0]);
