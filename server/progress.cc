@@ -26,10 +26,10 @@ absl::Status ProgressTracker::Load(Db& db, int64_t now_ms) {
                        count("SELECT count(*) FROM tasks INDEXED BY tasks_lease_deadline "
                              "WHERE status = 'in_progress'"));
   SKS_ASSIGN_OR_RETURN(counts[v1::TASK_STATUS_FAILED],
-                       count("SELECT count(*) FROM tasks INDEXED BY tasks_failed "
+                       count("SELECT count(*) FROM tasks INDEXED BY tasks_failed_or_cancelled "
                              "WHERE status = 'failed'"));
   SKS_ASSIGN_OR_RETURN(counts[v1::TASK_STATUS_CANCELLED],
-                       count("SELECT count(*) FROM tasks INDEXED BY tasks_cancelled "
+                       count("SELECT count(*) FROM tasks INDEXED BY tasks_failed_or_cancelled "
                              "WHERE status = 'cancelled'"));
   counts[v1::TASK_STATUS_COMPLETED] =
       total - counts[v1::TASK_STATUS_QUEUED] - counts[v1::TASK_STATUS_IN_PROGRESS] -

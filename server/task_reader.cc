@@ -89,12 +89,12 @@ absl::StatusOr<v1::ListTasksResponse> TaskReader::ListTasks(const v1::ListTasksR
       break;
     case v1::TASK_STATUS_FAILED:
       sql = absl::StrCat("SELECT ", kTaskInfoColumns,
-                         " FROM tasks AS t INDEXED BY tasks_failed "
+                         " FROM tasks AS t INDEXED BY tasks_failed_or_cancelled "
                          "WHERE task_id > ?1 AND status = 'failed'");
       break;
     case v1::TASK_STATUS_CANCELLED:
       sql = absl::StrCat("SELECT ", kTaskInfoColumns,
-                         " FROM tasks AS t INDEXED BY tasks_cancelled "
+                         " FROM tasks AS t INDEXED BY tasks_failed_or_cancelled "
                          "WHERE task_id > ?1 AND status = 'cancelled'");
       break;
     default:

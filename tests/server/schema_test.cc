@@ -151,8 +151,8 @@ TEST(Schema, VersionOneDatabaseIsUpgradedWithItsRowsAndConstraints) {
 }
 
 // Migration 3 only drops and creates indexes: the status index and the
-// all-types claim index go, narrow partial indexes for failed and cancelled
-// tasks come (built from the rows already there).
+// all-types claim index go, a narrow partial index of failed and cancelled
+// tasks comes (built from the rows already there).
 TEST(Schema, VersionTwoDatabaseIsUpgradedToFewerIndexes) {
   skillstore::testing::TempDir dir;
   std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
@@ -172,12 +172,12 @@ TEST(Schema, VersionTwoDatabaseIsUpgradedToFewerIndexes) {
   EXPECT_EQ(Text(*db, "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema "
                       "WHERE type = 'index' AND tbl_name = 'tasks' AND sql IS NOT NULL "
                       "ORDER BY name)"),
-            "tasks_cancelled tasks_claim_by_type tasks_failed tasks_idempotency_key "
+            "tasks_claim_by_type tasks_failed_or_cancelled tasks_idempotency_key "
             "tasks_lease_deadline tasks_worker");
-  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM tasks INDEXED BY tasks_failed "
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM tasks INDEXED BY tasks_failed_or_cancelled "
                           "WHERE status = 'failed'"),
             2);
-  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM tasks INDEXED BY tasks_cancelled "
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM tasks INDEXED BY tasks_failed_or_cancelled "
                           "WHERE status = 'cancelled'"),
             2);
   EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM tasks"), 7);
