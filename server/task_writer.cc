@@ -211,8 +211,18 @@ absl::Status TaskWriter::Load() {
   }
 }
 
+void TaskWriter::BeginTransaction() {
+  claimed_in_transaction_.clear();
+  // Leases granted by a transaction that did not commit were never given
+  // out (an entry left behind would only cost memory: Complete checks the
+  // row).
+  for (int64_t token : running_leases_in_transaction_) running_leases_.erase(token);
+  running_leases_in_transaction_.clear();
+}
+
 void TaskWriter::Committed(const TxnEffects& effects) {
   claimed_in_transaction_.clear();
+  running_leases_in_transaction_.clear();
   for (const auto& [worker_id, tally] : effects.worker_tally) {
     if (tally.leases == 0) continue;
     auto it = leases_held_.try_emplace(worker_id, 0).first;
@@ -240,7 +250,7 @@ namespace {
 // three can be stepped side by side in the merge below).
 #define SKS_CLAIM_CANDIDATES(type)                                                          \
   "SELECT t.priority, t.task_id, t.content_bytes, t.skill_path, t.max_attempts, "          \
-  "t.timeout_seconds, t.metadata, t.attempts, c.content "                                   \
+  "t.timeout_seconds, t.metadata, t.attempts, c.content, t.retry_base "                      \
   "FROM tasks AS t INDEXED BY tasks_claim_by_type "                                         \
   "LEFT JOIN task_content AS c ON c.task_id = t.task_id "                                   \
   "WHERE t.status = 'queued' AND t.task_type = '" type "' AND t.not_before_ms <= ?1 "      \
@@ -315,6 +325,7 @@ absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskReque
     std::string metadata;
     int attempt;  // of the lease about to be granted
     std::string content;
+    int retry_base;
   };
   std::vector<Candidate> candidates;
   // Keep the response within what a client accepts by default (4 MiB) when
@@ -337,7 +348,7 @@ absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskReque
     candidates.push_back({row.ColumnInt(0), row.ColumnInt(1), best->type, row.ColumnText(3),
                           static_cast<int>(row.ColumnInt(4)), static_cast<int>(row.ColumnInt(5)),
                           row.ColumnText(6), static_cast<int>(row.ColumnInt(7)) + 1,
-                          row.ColumnText(8)});
+                          row.ColumnText(8), static_cast<int>(row.ColumnInt(9))});
     SKS_ASSIGN_OR_RETURN(best->has_row, best->stmt.Step());
   }
   sources.clear();  // resets the reads before the writes below
@@ -360,6 +371,18 @@ absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskReque
         .Bind(5, deadline_ms)
         .Bind(6, candidate.attempt);
     SKS_RETURN_IF_ERROR(lease.Run());
+    // The lease as LoadLease would read it back, for the result (Submit).
+    LeaseRow& running = running_leases_[token];
+    running.task_id = candidate.task_id;
+    running.status = v1::TASK_STATUS_IN_PROGRESS;
+    running.fencing_token = token;
+    running.worker_id = request.worker_id();
+    running.task_type = TaskTypeText(candidate.type);
+    running.attempts = candidate.attempt;
+    running.retry_base = candidate.retry_base;
+    running.max_attempts = candidate.max_attempts;
+    running.started_at_ms = now_ms;
+    running_leases_in_transaction_.push_back(token);
     v1::ClaimedTask* task = response.add_tasks();
     task->set_task_id(absl::StrCat(candidate.task_id));
     task->set_type(candidate.type);
@@ -417,8 +440,20 @@ absl::StatusOr<bool> TaskWriter::LoadLease(int64_t task_id, LeaseRow* row) {
   return true;
 }
 
+absl::StatusOr<bool> TaskWriter::Complete(const LeaseRow& lease, int64_t now_ms) {
+  SKS_ASSIGN_OR_RETURN(
+      Statement complete,
+      db_.Prepare("UPDATE OR FAIL tasks SET status = 'completed', completed_at = ?2, "
+                  "lease_deadline_ms = NULL, last_error = NULL "
+                  "WHERE task_id = ?1 AND status = 'in_progress' AND fencing_token = ?3"));
+  complete.Bind(1, lease.task_id).Bind(2, MsToSeconds(now_ms)).Bind(3, lease.fencing_token);
+  SKS_RETURN_IF_ERROR(complete.Run());
+  return db_.Changes() == 1;
+}
+
 absl::Status TaskWriter::EndAttempt(const LeaseRow& lease, v1::AttemptOutcome outcome,
                                     const std::string& error, int64_t now_ms) {
+  running_leases_.erase(lease.fencing_token);
   // One INSERT per attempt, where an INSERT at the claim and an UPDATE here
   // meant two writes to the attempts b-tree and its index per task. The
   // conflict clause ends a 'running' row a server before schema 3 wrote at
@@ -502,42 +537,57 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResu
   };
 
   LeaseRow lease;
-  SKS_ASSIGN_OR_RETURN(const bool found, LoadLease(request.task_id(), &lease));
-  if (!found) {
-    return reject(v1::REJECT_REASON_UNKNOWN_TASK,
-                  absl::StrCat("no task with id '", request.task_id(), "'"),
-                  v1::TASK_STATUS_UNSPECIFIED);
+  // A success for a lease this writer granted: the task row need not be read
+  // first. The guarded UPDATE (Complete) moves the task to completed only
+  // while that lease is current; when it is not, the full checks below find
+  // out why.
+  bool completed = false;  // the task row is already completed for `lease`
+  if (request.success()) {
+    auto it = running_leases_.find(request.fencing_token());
+    if (it != running_leases_.end() && ParseTaskId(request.task_id()) == it->second.task_id &&
+        (request.worker_id().empty() || request.worker_id() == it->second.worker_id)) {
+      SKS_ASSIGN_OR_RETURN(completed, Complete(it->second, now_ms));
+      if (completed) lease = it->second;
+    }
   }
-  const bool current_token = lease.fencing_token == request.fencing_token();
-  if (lease.status == v1::TASK_STATUS_CANCELLED) {
-    return reject(v1::REJECT_REASON_CANCELLED,
-                  absl::StrCat("task ", lease.task_id, " was cancelled; result not stored"),
-                  lease.status);
-  }
-  if (current_token &&
-      (lease.status == v1::TASK_STATUS_COMPLETED || lease.status == v1::TASK_STATUS_FAILED)) {
-    // The same lease submitting again (e.g. after a lost acknowledgement):
-    // the first submission is what is stored.
-    response.set_accepted(true);
-    response.set_message("already recorded for this lease");
-    response.set_task_status(lease.status);
-    return response;
-  }
-  if (lease.status != v1::TASK_STATUS_IN_PROGRESS || !current_token) {
-    return reject(v1::REJECT_REASON_STALE_LEASE,
-                  absl::StrCat("lease ", request.fencing_token(), " of task ", lease.task_id,
-                               " is no longer current (task is ", TaskStatusText(lease.status),
-                               lease.status == v1::TASK_STATUS_IN_PROGRESS
-                                   ? absl::StrCat(" under lease ", lease.fencing_token)
-                                   : std::string(),
-                               "); result not stored"),
-                  lease.status);
-  }
-  if (!request.worker_id().empty() && request.worker_id() != lease.worker_id) {
-    return reject(v1::REJECT_REASON_WRONG_WORKER,
-                  absl::StrCat("task ", lease.task_id, " is leased to '", lease.worker_id,
-                               "', not '", request.worker_id(), "'"),
-                  lease.status);
+  if (!completed) {
+    SKS_ASSIGN_OR_RETURN(const bool found, LoadLease(request.task_id(), &lease));
+    if (!found) {
+      return reject(v1::REJECT_REASON_UNKNOWN_TASK,
+                    absl::StrCat("no task with id '", request.task_id(), "'"),
+                    v1::TASK_STATUS_UNSPECIFIED);
+    }
+    const bool current_token = lease.fencing_token == request.fencing_token();
+    if (lease.status == v1::TASK_STATUS_CANCELLED) {
+      return reject(v1::REJECT_REASON_CANCELLED,
+                    absl::StrCat("task ", lease.task_id, " was cancelled; result not stored"),
+                    lease.status);
+    }
+    if (current_token &&
+        (lease.status == v1::TASK_STATUS_COMPLETED || lease.status == v1::TASK_STATUS_FAILED)) {
+      // The same lease submitting again (e.g. after a lost acknowledgement):
+      // the first submission is what is stored.
+      response.set_accepted(true);
+      response.set_message("already recorded for this lease");
+      response.set_task_status(lease.status);
+      return response;
+    }
+    if (lease.status != v1::TASK_STATUS_IN_PROGRESS || !current_token) {
+      return reject(v1::REJECT_REASON_STALE_LEASE,
+                    absl::StrCat("lease ", request.fencing_token(), " of task ", lease.task_id,
+                                 " is no longer current (task is ", TaskStatusText(lease.status),
+                                 lease.status == v1::TASK_STATUS_IN_PROGRESS
+                                     ? absl::StrCat(" under lease ", lease.fencing_token)
+                                     : std::string(),
+                                 "); result not stored"),
+                    lease.status);
+    }
+    if (!request.worker_id().empty() && request.worker_id() != lease.worker_id) {
+      return reject(v1::REJECT_REASON_WRONG_WORKER,
+                    absl::StrCat("task ", lease.task_id, " is leased to '", lease.worker_id,
+                                 "', not '", request.worker_id(), "'"),
+                    lease.status);
+    }
   }
 
   const std::string metrics =
@@ -553,13 +603,11 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResu
   effects.events.durations.push_back({TaskTypeFromText(lease.task_type), request.success(),
                                       request.metrics().duration_seconds()});
   if (request.success()) {
+    if (!completed) {
+      SKS_ASSIGN_OR_RETURN(completed, Complete(lease, now_ms));
+      if (!completed) return absl::InternalError("a checked lease was not current");
+    }
     SKS_RETURN_IF_ERROR(EndAttempt(lease, v1::ATTEMPT_OUTCOME_SUCCEEDED, "", now_ms));
-    SKS_ASSIGN_OR_RETURN(
-        Statement complete,
-        db_.Prepare("UPDATE OR FAIL tasks SET status = 'completed', completed_at = ?2, "
-                    "lease_deadline_ms = NULL, last_error = NULL WHERE task_id = ?1"));
-    complete.Bind(1, lease.task_id).Bind(2, MsToSeconds(now_ms));
-    SKS_RETURN_IF_ERROR(complete.Run());
     SKS_ASSIGN_OR_RETURN(
         Statement result,
         db_.Prepare("INSERT OR FAIL INTO results (task_id, result, error, metrics, "

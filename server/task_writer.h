@@ -95,7 +95,7 @@ class TaskWriter {
   // The write loop's transaction boundaries, for the lease count: a
   // transaction (or a re-run of one) starts; a transaction with `effects`
   // committed.
-  void BeginTransaction() { claimed_in_transaction_.clear(); }
+  void BeginTransaction();
   void Committed(const TxnEffects& effects);
 
   // Inserts the batch (already validated by the service), deduplicating on
@@ -151,6 +151,10 @@ class TaskWriter {
   // simply not found.
   absl::StatusOr<bool> LoadLease(const std::string& task_id, LeaseRow* row);
 
+  // Moves the task of `lease` to completed if that lease is still current
+  // (in_progress with its token); false when it is not.
+  absl::StatusOr<bool> Complete(const LeaseRow& lease, int64_t now_ms);
+
   // Writes the row of `lease`'s attempt, ended now with `outcome`.
   absl::Status EndAttempt(const LeaseRow& lease, v1::AttemptOutcome outcome,
                           const std::string& error, int64_t now_ms);
@@ -192,6 +196,14 @@ class TaskWriter {
   // subtracted (nor are claims undone by a savepoint): the count only errs
   // high, which can cut a claim short but never lets one exceed the limit.
   std::unordered_map<std::string, int64_t> claimed_in_transaction_;
+  // The leases this writer granted that are still running, by fencing
+  // token, so a success needs no read of the task row first. A lease's
+  // fields never change while it runs; an entry is only a hint, though
+  // (Complete checks the row), so one left by a rolled-back transaction is
+  // harmless. Added by Claim, removed by EndAttempt (every end of a lease).
+  std::unordered_map<int64_t, LeaseRow> running_leases_;
+  // Tokens added to running_leases_ in the open transaction.
+  std::vector<int64_t> running_leases_in_transaction_;
 };
 
 }  // namespace skillstore::server

@@ -376,5 +376,63 @@ TEST(TaskWriterHotPath, FencingTokensStayIncreasingAcrossWriters) {
   }
 }
 
+// A success for a lease the writer granted skips reading the task row, but
+// only while the row still holds that lease: a row changed behind the
+// writer's back (as a rolled-back transaction would leave its memory) gets
+// the full checks.
+TEST(TaskWriterHotPath, SuccessOfAKnownLeaseIsStillCheckedAgainstTheRow) {
+  skillstore::testing::TempDir dir;
+  std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(MigrateSchema(*db).ok());
+  absl::StatusOr<std::unique_ptr<TaskWriter>> writer = TaskWriter::Create(*db, StoreOptions());
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  TxnEffects effects;
+  v1::EnqueueRequest enqueue;
+  for (int i = 0; i < 3; ++i) enqueue.add_tasks()->set_type(v1::TASK_TYPE_PARSE);
+  ASSERT_TRUE((*writer)->Enqueue(enqueue, 1000, effects).ok());
+  v1::ClaimTaskRequest claim;
+  claim.set_worker_id("w");
+  claim.set_max_tasks(3);
+  absl::StatusOr<v1::ClaimTaskResponse> claimed = (*writer)->Claim(claim, 1000, effects);
+  ASSERT_TRUE(claimed.ok() && claimed->tasks_size() == 3) << claimed.status();
+  auto success = [&](const v1::ClaimedTask& task, const std::string& worker) {
+    v1::SubmitResultRequest submit;
+    submit.set_task_id(task.task_id());
+    submit.set_fencing_token(task.lease().fencing_token());
+    submit.set_worker_id(worker);
+    submit.set_success(true);
+    submit.set_result_json("{}");
+    absl::StatusOr<v1::SubmitResultResponse> done = (*writer)->Submit(submit, 2000, effects);
+    EXPECT_TRUE(done.ok()) << done.status();
+    return done.ok() ? *done : v1::SubmitResultResponse();
+  };
+  ASSERT_TRUE(db->Exec("UPDATE tasks SET status = 'cancelled' WHERE task_id = " +
+                       claimed->tasks(0).task_id())
+                  .ok());
+  v1::SubmitResultResponse cancelled = success(claimed->tasks(0), "w");
+  EXPECT_FALSE(cancelled.accepted());
+  EXPECT_EQ(cancelled.reject_reason(), v1::REJECT_REASON_CANCELLED);
+  EXPECT_EQ(Text(*db, "SELECT status FROM tasks WHERE task_id = " + claimed->tasks(0).task_id()),
+            "cancelled");
+
+  v1::SubmitResultResponse wrong = success(claimed->tasks(1), "someone-else");
+  EXPECT_FALSE(wrong.accepted());
+  EXPECT_EQ(wrong.reject_reason(), v1::REJECT_REASON_WRONG_WORKER);
+
+  v1::SubmitResultResponse right = success(claimed->tasks(1), "w");
+  EXPECT_TRUE(right.accepted()) << right.message();
+  EXPECT_EQ(Text(*db, "SELECT worker_id || ' ' || attempt || ' ' || outcome FROM attempts "
+                      "WHERE task_id = " + claimed->tasks(1).task_id()),
+            "w 1 succeeded");
+  // Submitted again (a lost acknowledgement): already recorded, one row.
+  v1::SubmitResultResponse again = success(claimed->tasks(1), "w");
+  EXPECT_TRUE(again.accepted());
+  EXPECT_EQ(again.message(), "already recorded for this lease");
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM attempts WHERE task_id = " +
+                              claimed->tasks(1).task_id()),
+            1);
+}
+
 }  // namespace
 }  // namespace skillstore::server
