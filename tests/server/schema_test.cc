@@ -183,6 +183,30 @@ TEST(Schema, VersionTwoDatabaseIsUpgradedToFewerIndexes) {
   EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM tasks"), 7);
 }
 
+// Dropping a big index inside the migration's transaction writes a big
+// statement journal; with the server's statement-journal setting
+// (sqlite.cc) SQLite 3.40 failed that with "database or disk is full" when
+// the journal spilled to a file. A quarter of a million tasks is enough.
+TEST(Schema, VersionTwoDatabaseWithManyTasksIsUpgraded) {
+  skillstore::testing::TempDir dir;
+  std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(MigrateSchema(*db, 2).ok());
+  ASSERT_TRUE(db->Exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                       "WHERE i < 250000) INSERT INTO tasks (task_type, status, created_at) "
+                       "SELECT 'parse', 'queued', i FROM n")
+                  .ok());
+  const absl::Status migrated = MigrateSchema(*db);
+  ASSERT_TRUE(migrated.ok()) << migrated;
+  EXPECT_EQ(QueryInt(*db, "PRAGMA user_version"), LatestSchemaVersion());
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'tasks_status'"), 0);
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM tasks INDEXED BY tasks_claim_by_type "
+                          "WHERE status = 'queued'"),
+            250000);
+  // The migration's setting does not outlive it.
+  EXPECT_EQ(QueryInt(*db, "PRAGMA temp_store"), 0);
+}
+
 TEST(Schema, NewDatabaseChecksWithoutTemporaryTables) {
   skillstore::testing::TempDir dir;
   std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
