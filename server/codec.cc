@@ -104,6 +104,8 @@ v1::WorkerStatus WorkerStatusFromText(std::string_view text) {
 }
 
 std::string MetadataToJson(const google::protobuf::Map<std::string, std::string>& metadata) {
+  // Most tasks carry none: no JSON tree to build and dump per task.
+  if (metadata.empty()) return "{}";
   nlohmann::json object = nlohmann::json::object();
   for (const auto& [key, value] : metadata) object[key] = value;
   // Metadata comes from clients: replace invalid UTF-8 rather than throw.
@@ -111,6 +113,7 @@ std::string MetadataToJson(const google::protobuf::Map<std::string, std::string>
 }
 
 void MetadataFromJson(std::string_view json, google::protobuf::Map<std::string, std::string>* out) {
+  if (json == "{}") return;  // what MetadataToJson writes for none: no parser per claimed task
   nlohmann::json object = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (!object.is_object()) return;
   for (const auto& [key, value] : object.items()) {

@@ -274,6 +274,8 @@ TEST(TaskWriterHotPath, ClaimedFieldsAndMetricsJsonMatchTheRows) {
   ASSERT_EQ(task.metadata().count("k"), 1u);
   EXPECT_EQ(task.metadata().at("k"), "v");
   EXPECT_EQ(task.lease().attempt(), 1);
+  // No metadata is stored as the empty object (queries may parse the column).
+  EXPECT_EQ(Text(*db, "SELECT metadata FROM tasks WHERE skill_path = 'low/SKILL.md'"), "{}");
   EXPECT_EQ(QueryInt(*db, "SELECT attempts FROM tasks WHERE task_id = " + task.task_id()), 1);
   EXPECT_EQ(QueryInt(*db, "SELECT fencing_token FROM tasks WHERE task_id = " + task.task_id()),
             task.lease().fencing_token());
