@@ -16,9 +16,9 @@
 // row to attempts in the same transaction (EndAttempt), so every token ever
 // issued is either an attempt_id in attempts or the fencing_token of an
 // in_progress task: Create() resumes above all of them, and tokens stay
-// strictly increasing across restarts and crashes. A task has a
-// results row exactly while it is completed or failed (written by the move
-// there, deleted by Retry): ListTasks finds completed tasks through results.
+// strictly increasing across restarts and crashes. A task has a results row
+// exactly while it is completed or failed (written by the move there,
+// deleted by Retry): ListTasks finds completed tasks through results.
 #ifndef SKILLSTORE_SERVER_TASK_WRITER_H_
 #define SKILLSTORE_SERVER_TASK_WRITER_H_
 
@@ -92,9 +92,9 @@ class TaskWriter {
   // A writer for `db` (migrated), with the state it keeps in memory (leases
   // per worker, the next fencing token) read from the database.
   static absl::StatusOr<std::unique_ptr<TaskWriter>> Create(Db& db, StoreOptions options);
-  // The write loop's transaction boundaries, for the lease count: a
-  // transaction (or a re-run of one) starts; a transaction with `effects`
-  // committed.
+  // The write loop's transaction boundaries, for what the writer keeps in
+  // memory (leases per worker, running leases): a transaction (or a re-run
+  // of one) starts; a transaction with `effects` committed.
   void BeginTransaction();
   void Committed(const TxnEffects& effects);
 
