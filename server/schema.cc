@@ -249,18 +249,6 @@ absl::Status MigrateSchema(Db& db, int target_version) {
         kMigrationCount, "; use a newer skillstore-server"));
   }
   if (*version >= target_version) return absl::OkStatus();
-  // Each migration runs in one transaction, so every statement in it keeps a
-  // statement journal (pages to undo that statement alone); dropping a big
-  // index writes a big one. With the spill size the server configures
-  // (sqlite.cc, kStatementJournalBytes) SQLite 3.40 fails such a journal
-  // with "database or disk is full" once it moves to a file; kept in memory
-  // (temp_store = MEMORY) it never does. Back to the default afterwards,
-  // on every path.
-  SKS_RETURN_IF_ERROR(db.Exec("PRAGMA temp_store = MEMORY"));
-  struct TempStoreDefault {
-    Db& db;
-    ~TempStoreDefault() { db.Exec("PRAGMA temp_store = DEFAULT").IgnoreError(); }
-  } temp_store_default{db};
   for (int next = *version + 1; next <= target_version; ++next) {
     absl::StatusOr<std::unique_ptr<Transaction>> txn = Transaction::Begin(db);
     if (!txn.ok()) return txn.status();

@@ -104,22 +104,18 @@ bool Statement::ColumnIsNull(int column) const {
 }
 
 absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path, Mode mode) {
-  // Inside a transaction every statement that may abort half-way (any
-  // INSERT/UPDATE on a table with CHECK constraints or AUTOINCREMENT: all of
-  // ours) copies each page it modifies into a statement journal first. By
-  // default that journal lives in memory in 64 KiB chunks and spills to a
-  // temp file beyond 64 KiB: with several 16 KiB pages per statement that
-  // was ~10 pwrite calls per task (and temp_store=MEMORY instead means 1 KiB
-  // chunks: 16 mallocs per page). One chunk of kStatementJournalBytes keeps
-  // a statement's journal in a single allocation. Global, so it must come
-  // before SQLite initializes; later calls are refused harmlessly.
-  // Memory statistics off too: nobody reads them, and keeping them takes a
-  // global mutex on every SQLite allocation.
+  // Memory statistics off: nobody reads them, and keeping them takes a
+  // global mutex on every SQLite allocation. Global, so it must come before
+  // SQLite initializes; later calls are refused harmlessly.
+  //
+  // The statement-journal spill size stays SQLite's default on purpose. A
+  // larger one (1 MiB here once, to keep statement journals in one memory
+  // chunk) makes SQLite 3.40 fail any statement whose journal outgrows it
+  // with "database or disk is full" (tests/server/sqlite_test); and the
+  // writes on the hot path are all OR FAIL (task_writer.cc), which keep no
+  // statement journal at all.
   static std::once_flag configure;
-  std::call_once(configure, [] {
-    sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, kStatementJournalBytes);
-    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-  });
+  std::call_once(configure, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_NOMUTEX;  // each connection is used by one thread at a time
   flags |=

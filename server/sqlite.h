@@ -63,8 +63,6 @@ class Statement {
 
 // Page size of databases this server creates (see Db::Open).
 inline constexpr int kNewDatabasePageSize = 16384;
-// Statement journals up to this size stay in one memory chunk (see Db::Open).
-inline constexpr int kStatementJournalBytes = 1 << 20;
 
 class Db {
  public:
