@@ -18,20 +18,25 @@ using Json = nlohmann::ordered_json;
 
 constexpr size_t kMaxNameChars = 80;
 
-// "a_001": printf's "%c_%03zu" without printf (a call per element).
-std::string Id(char prefix, size_t n) {
-  char digits[24];
+// "a_001": printf's "%c_%03zu" without printf (a call per element), into a
+// buffer on the caller's stack rather than a std::string of its own.
+struct IdText {
+  char bytes[24];
+  size_t size = 0;
+  std::string_view view() const { return std::string_view(bytes, size); }
+};
+IdText Id(char prefix, size_t n) {
+  char digits[20];
   size_t len = 0;
   do {
     digits[len++] = static_cast<char>('0' + n % 10);
     n /= 10;
   } while (n > 0);
   while (len < 3) digits[len++] = '0';
-  std::string out;
-  out.reserve(len + 2);
-  out += prefix;
-  out += '_';
-  while (len > 0) out += digits[--len];
+  IdText out;
+  out.bytes[out.size++] = prefix;
+  out.bytes[out.size++] = '_';
+  while (len > 0) out.bytes[out.size++] = digits[--len];
   return out;
 }
 
@@ -86,7 +91,14 @@ std::string NowTimestamp() {
 }
 
 std::string DecompositionBuilder::Locator(int line) const {
-  return absl::StrCat(locator_file_, "#L", line);
+  std::string out;
+  LocatorInto(line, &out);
+  return out;
+}
+
+void DecompositionBuilder::LocatorInto(int line, std::string* out) const {
+  out->assign(locator_file_);
+  absl::StrAppend(out, "#L", line);
 }
 
 void DecompositionBuilder::Add(Statement s) {
@@ -105,7 +117,7 @@ void DecompositionBuilder::Add(Statement s) {
 }
 
 void DecompositionBuilder::WriteProvenance(const Entry& e, const SkillMeta& meta,
-                                           JsonWriter* w) const {
+                                           std::string* locator, JsonWriter* w) const {
   const Statement& s = e.statement;
   w->Key("provenance");
   w->BeginObject();
@@ -118,7 +130,8 @@ void DecompositionBuilder::WriteProvenance(const Entry& e, const SkillMeta& meta
   w->Field("original_text", s.original_text);
   w->Key("location");
   w->BeginObject();
-  w->Field("locator", Locator(s.line_start));
+  LocatorInto(s.line_start, locator);
+  w->Field("locator", *locator);
   w->Field("line_start", static_cast<int64_t>(s.line_start));
   w->Field("line_end", static_cast<int64_t>(s.line_end));
   w->Field("section", s.section);
@@ -171,7 +184,11 @@ std::string DecompositionBuilder::Build(const SkillMeta& meta, const std::string
   w.Key("original_definition");
   w.Value(meta.original_definition);
 
+  // Scratch reused across elements: a fresh string per element for these
+  // was a malloc/free pair each, a visible share of a small skill's time.
   std::string name_source;
+  std::string long_name;
+  std::string locator;
   size_t counts[3] = {0, 0, 0};
   size_t expandable = 0;
   w.Key("decomposition");
@@ -189,11 +206,17 @@ std::string DecompositionBuilder::Build(const SkillMeta& meta, const std::string
       const Classification& c = s.classification;
       if (c.category != category) continue;
       const size_t n = ++counts[static_cast<int>(category)];
-      const std::string name = ShortName(NameSource(s.description, &name_source), kMaxNameChars);
+      // ShortName keeps a text of at most kMaxNameChars bytes whole (no
+      // more bytes means no more code points): only longer ones need it.
+      std::string_view name = NameSource(s.description, &name_source);
+      if (name.size() > kMaxNameChars) {
+        long_name = ShortName(name, kMaxNameChars);
+        name = long_name;
+      }
       w.BeginObject();
       switch (category) {
         case Category::kAction:
-          w.Field("id", Id('a', n));
+          w.Field("id", Id('a', n).view());
           w.Field("name", name);
           w.Field("action_type", ActionTypeName(c.action_type));
           w.Field("description", s.description);
@@ -210,7 +233,7 @@ std::string DecompositionBuilder::Build(const SkillMeta& meta, const std::string
           w.EndArray();
           break;
         case Category::kRule:
-          w.Field("id", Id('r', n));
+          w.Field("id", Id('r', n).view());
           w.Field("name", name);
           w.Field("description", s.description);
           w.Field("condition_type", ConditionTypeName(c.condition_type));
@@ -223,7 +246,7 @@ std::string DecompositionBuilder::Build(const SkillMeta& meta, const std::string
           }
           break;
         case Category::kDirective: {
-          w.Field("id", Id('d', n));
+          w.Field("id", Id('d', n).view());
           w.Field("name", name);
           w.Field("directive_type", DirectiveTypeName(c.directive_type));
           w.Field("description", s.description);
@@ -236,7 +259,7 @@ std::string DecompositionBuilder::Build(const SkillMeta& meta, const std::string
           break;
         }
       }
-      WriteProvenance(e, meta, &w);
+      WriteProvenance(e, meta, &locator, &w);
       w.EndObject();
     }
     w.EndArray();

@@ -69,7 +69,10 @@ class DecompositionBuilder {
     std::vector<std::string> duplicate_locators;
   };
   std::string Locator(int line) const;
-  void WriteProvenance(const Entry& e, const SkillMeta& meta, JsonWriter* w) const;
+  // Locator(line) written over *out (scratch whose capacity is reused).
+  void LocatorInto(int line, std::string* out) const;
+  void WriteProvenance(const Entry& e, const SkillMeta& meta, std::string* locator,
+                       JsonWriter* w) const;
 
   std::string locator_file_;
   std::vector<Entry> statements_;

@@ -9,28 +9,35 @@ namespace skillstore {
 std::string MakeSkillId(std::string_view name) {
   static const char* const kDigits[] = {"zero", "one", "two",   "three", "four",
                                         "five", "six", "seven", "eight", "nine"};
-  std::string slug;
+  // The slug is built in place after the prefix, in one buffer sized for
+  // the common case (a name of letters and separators): this runs once per
+  // task, and growing a separate slug and concatenating cost more than the
+  // rest of the meta block.
+  constexpr std::string_view kPrefix = "claude__skill__";
+  std::string id;
+  id.reserve(kPrefix.size() + name.size() + 8);
+  id.append(kPrefix);
+  const size_t slug_begin = id.size();
   auto underscore = [&] {
-    if (!slug.empty() && slug.back() != '_') slug += '_';
+    if (id.size() > slug_begin && id.back() != '_') id += '_';
   };
   for (char raw : name) {
     const unsigned char c = static_cast<unsigned char>(raw);
     if (absl::ascii_isalpha(c)) {
-      slug += static_cast<char>(absl::ascii_tolower(c));
+      id += static_cast<char>(absl::ascii_tolower(c));
     } else if (absl::ascii_isdigit(c)) {
       underscore();
-      slug += kDigits[c - '0'];
-      slug += '_';
+      id += kDigits[c - '0'];
+      id += '_';
     } else {
       underscore();
     }
   }
-  while (!slug.empty() && slug.back() == '_') slug.pop_back();
-  size_t lead = 0;
-  while (lead < slug.size() && slug[lead] == '_') ++lead;
-  slug.erase(0, lead);
-  if (slug.empty()) slug = "unnamed";
-  return "claude__skill__" + slug;
+  while (id.size() > slug_begin && id.back() == '_') id.pop_back();
+  // underscore() never writes a separator first, so the slug cannot start
+  // with one.
+  if (id.size() == slug_begin) id += "unnamed";
+  return id;
 }
 
 std::string NameFromLabel(std::string_view label) {
