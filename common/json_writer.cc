@@ -51,7 +51,7 @@ size_t NextEscape(std::string_view s, size_t i) {
 // Whether a short string (at most 64 bytes) needs no escaping at all,
 // without a byte loop: the last word overlaps the one before it, and a
 // string under eight bytes is padded with a byte that needs none.
-inline bool ShortNeedsNoEscape(std::string_view s) {
+[[gnu::always_inline]] inline bool ShortNeedsNoEscape(std::string_view s) {
   const size_t n = s.size();
   if (n < 8) {
     uint64_t w = 0x6161616161616161ULL;  // "aaaaaaaa"
@@ -158,7 +158,18 @@ void JsonWriter::Grow(size_t n) {
 }
 
 void JsonWriter::WriteString(std::string_view s) {
-  const size_t first = FirstEscape(s);
+  // Most values are short plain text (names, types, locators): those are
+  // copied between quotes here, without the escape scan's index bookkeeping
+  // and the calls of the general path below.
+  if (s.size() <= 64 && ShortNeedsNoEscape(s)) {
+    char* o = Room(s.size() + 2);
+    o[0] = '"';
+    std::memcpy(o + 1, s.data(), s.size());
+    o[s.size() + 1] = '"';
+    size_ += s.size() + 2;
+    return;
+  }
+  const size_t first = NextEscape(s, 0);
   const size_t size = first == s.size() ? s.size() + 2 : QuotedSize(s, first);
   WriteQuoted(s, first, Room(size));
   size_ += size;
