@@ -73,7 +73,7 @@ bool Deterministic(ActionType t) {
 
 }  // namespace
 
-std::string NowTimestamp() {
+const std::string& NowTimestamp() {
   // Formatting is costly next to a small task, and every task in the same
   // second gets the same text: keep the last one, per thread (no sharing).
   struct Cache {
@@ -178,11 +178,32 @@ std::string DecompositionBuilder::Build(const SkillMeta& meta, const std::string
   if (!meta.description.empty()) w.Field("description", meta.description);
   w.Field("schema_version", "2.4.0");
   w.Field("parse_timestamp", timestamp);
-  w.Field("parser_version", meta.parser_name + " " + meta.parser_version);
+  {
+    // "name version", on the stack: a std::string here was a heap
+    // allocation per task for a few bytes.
+    char text[128];
+    const size_t size = meta.parser_name.size() + 1 + meta.parser_version.size();
+    if (size <= sizeof(text)) {
+      std::memcpy(text, meta.parser_name.data(), meta.parser_name.size());
+      text[meta.parser_name.size()] = ' ';
+      std::memcpy(text + meta.parser_name.size() + 1, meta.parser_version.data(),
+                  meta.parser_version.size());
+      w.Field("parser_version", std::string_view(text, size));
+    } else {
+      w.Field("parser_version",
+              std::string(meta.parser_name).append(" ").append(meta.parser_version));
+    }
+  }
   w.Field("parsed_by", "skillstore");
   w.EndObject();
   w.Key("original_definition");
-  w.Value(meta.original_definition);
+  if (meta.original_definition.is_null()) {
+    // An empty object, "{}" in both layouts, as Value would write it.
+    w.BeginObject();
+    w.EndObject();
+  } else {
+    w.Value(meta.original_definition);
+  }
 
   // Scratch reused across elements: a fresh string per element for these
   // was a malloc/free pair each, a visible share of a small skill's time.

@@ -31,10 +31,14 @@ struct Statement {
 struct SkillMeta {
   std::string name;
   std::string description;  // may be empty
-  std::string source_label;
-  std::string parser_name;
-  std::string parser_version;
-  nlohmann::ordered_json original_definition = nlohmann::ordered_json::object();
+  // Views of the task's label and of the parser's own constants, which
+  // outlive Build: copying them cost an allocation each per task.
+  std::string_view source_label;
+  std::string_view parser_name;
+  std::string_view parser_version;
+  // Null when the front matter has no other fields (written as {}): an
+  // empty object would be an allocation, and its dump three more, per task.
+  nlohmann::ordered_json original_definition;
   // The front matter parsed only after quoting values (front_matter.h).
   bool front_matter_repaired = false;
 };
@@ -79,8 +83,9 @@ class DecompositionBuilder {
   absl::flat_hash_map<std::string, size_t> index_;
 };
 
-// Current time as "YYYY-MM-DDTHH:MM:SSZ".
-std::string NowTimestamp();
+// Current time as "YYYY-MM-DDTHH:MM:SSZ": the calling thread's cached text,
+// valid until its next call (no copy per task).
+const std::string& NowTimestamp();
 
 }  // namespace skillstore
 

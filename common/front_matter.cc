@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/text_util.h"
@@ -30,7 +31,9 @@ bool IsFenceLine(std::string_view line, std::string_view marker) {
 size_t EstimateYamlDepth(std::string_view text) {
   size_t max_depth = 0;
   size_t flow = 0;
-  std::vector<size_t> indents;
+  // Inline room for the usual few levels: a heap vector here was an
+  // allocation per task.
+  absl::InlinedVector<size_t, 16> indents;
   size_t pos = 0;
   while (pos < text.size()) {
     size_t eol = text.find('\n', pos);

@@ -279,13 +279,18 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
   }
 
   SkillMeta meta;
-  meta.name = fm->name.value_or(first_heading.empty() ? NameFromLabel(source_label)
-                                                      : first_heading);
-  meta.description = fm->description.value_or(first_paragraph);
-  meta.source_label = std::string(source_label);
+  // The front matter's strings are moved: fm is not read after this.
+  if (fm->name.has_value()) {
+    meta.name = std::move(*fm->name);
+  } else {
+    meta.name = first_heading.empty() ? NameFromLabel(source_label) : std::move(first_heading);
+  }
+  meta.description =
+      fm->description.has_value() ? std::move(*fm->description) : std::move(first_paragraph);
+  meta.source_label = source_label;
   meta.front_matter_repaired = fm->repaired;
-  meta.parser_name = std::string(name());
-  meta.parser_version = std::string(version());
+  meta.parser_name = name();
+  meta.parser_version = version();
   for (auto it = fm->fields.begin(); it != fm->fields.end(); ++it) {
     if (it.key() == "name" || it.key() == "description") continue;
     meta.original_definition[it.key()] = it.value();
