@@ -90,6 +90,12 @@ const std::string& NowTimestamp() {
   return cache.text;
 }
 
+struct DecompositionBuilder::ProvenanceScratch {
+  JsonWriter::Recording head;
+  JsonWriter::Recording tail;
+  std::string locator;
+};
+
 std::string DecompositionBuilder::Locator(int line) const {
   std::string out;
   LocatorInto(line, &out);
@@ -117,34 +123,31 @@ void DecompositionBuilder::Add(Statement s) {
 }
 
 void DecompositionBuilder::WriteProvenance(const Entry& e, const SkillMeta& meta,
-                                           std::string* locator, JsonWriter* w) const {
+                                           ProvenanceScratch* scratch, JsonWriter* w) const {
   const Statement& s = e.statement;
-  w->Key("provenance");
-  w->BeginObject();
-  w->Field("level", "full");
-  w->Key("source");
-  w->BeginObject();
-  w->Field("kind", "claude_skill");
-  w->Field("ref", meta.source_label.empty() ? locator_file_ : meta.source_label);
-  w->EndObject();
-  w->Field("original_text", s.original_text);
+  // The fields before original_text and those from the end of location to
+  // confidence are the same in every element (the meta's values at the
+  // same depth): written once, then replayed.
+  if (!w->Replay(scratch->head)) {
+    w->StartRecording(&scratch->head);
+    WriteProvenanceHead(meta, w);
+    w->FinishRecording(&scratch->head);
+  }
+  w->String(s.original_text);
   w->Key("location");
   w->BeginObject();
-  LocatorInto(s.line_start, locator);
-  w->Field("locator", *locator);
+  LocatorInto(s.line_start, &scratch->locator);
+  w->Field("locator", scratch->locator);
   w->Field("line_start", static_cast<int64_t>(s.line_start));
   w->Field("line_end", static_cast<int64_t>(s.line_end));
   w->Field("section", s.section);
-  w->EndObject();
-  w->Key("extraction");
-  w->BeginObject();
-  w->Field("method", "parser");
-  w->Field("extracted_by", meta.parser_name);
-  w->Field("tool_version", meta.parser_version);
-  w->Field("inferred", false);
+  if (!w->Replay(scratch->tail)) {
+    w->StartRecording(&scratch->tail);
+    WriteProvenanceTail(meta, w);
+    w->FinishRecording(&scratch->tail);
+  }
   // Two decimals: the value is a coarse signal, and fixed precision keeps
   // output bytes stable.
-  w->Key("confidence");
   w->Decimal2(s.classification.confidence);
   w->EndObject();
   if (!e.duplicate_locators.empty()) {
@@ -159,6 +162,29 @@ void DecompositionBuilder::WriteProvenance(const Entry& e, const SkillMeta& meta
     w->EndArray();
   }
   w->EndObject();
+}
+
+void DecompositionBuilder::WriteProvenanceHead(const SkillMeta& meta, JsonWriter* w) const {
+  w->Key("provenance");
+  w->BeginObject();
+  w->Field("level", "full");
+  w->Key("source");
+  w->BeginObject();
+  w->Field("kind", "claude_skill");
+  w->Field("ref", meta.source_label.empty() ? locator_file_ : meta.source_label);
+  w->EndObject();
+  w->Key("original_text");
+}
+
+void DecompositionBuilder::WriteProvenanceTail(const SkillMeta& meta, JsonWriter* w) const {
+  w->EndObject();  // location
+  w->Key("extraction");
+  w->BeginObject();
+  w->Field("method", "parser");
+  w->Field("extracted_by", meta.parser_name);
+  w->Field("tool_version", meta.parser_version);
+  w->Field("inferred", false);
+  w->Key("confidence");
 }
 
 std::string DecompositionBuilder::Build(const SkillMeta& meta, const std::string& timestamp,
@@ -209,7 +235,7 @@ std::string DecompositionBuilder::Build(const SkillMeta& meta, const std::string
   // was a malloc/free pair each, a visible share of a small skill's time.
   std::string name_source;
   std::string long_name;
-  std::string locator;
+  ProvenanceScratch provenance;
   size_t counts[3] = {0, 0, 0};
   size_t expandable = 0;
   w.Key("decomposition");
@@ -280,7 +306,7 @@ std::string DecompositionBuilder::Build(const SkillMeta& meta, const std::string
           break;
         }
       }
-      WriteProvenance(e, meta, &locator, &w);
+      WriteProvenance(e, meta, &provenance, &w);
       w.EndObject();
     }
     w.EndArray();

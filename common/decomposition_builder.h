@@ -75,8 +75,15 @@ class DecompositionBuilder {
   std::string Locator(int line) const;
   // Locator(line) written over *out (scratch whose capacity is reused).
   void LocatorInto(int line, std::string* out) const;
-  void WriteProvenance(const Entry& e, const SkillMeta& meta, std::string* locator,
+  // Per Build: the provenance fields every element shares, as recorded
+  // writes (JsonWriter::Recording), and the locator's buffer.
+  struct ProvenanceScratch;
+  void WriteProvenance(const Entry& e, const SkillMeta& meta, ProvenanceScratch* scratch,
                        JsonWriter* w) const;
+  // From the "provenance" key to the "original_text" key, and from the end
+  // of "location" to the "confidence" key.
+  void WriteProvenanceHead(const SkillMeta& meta, JsonWriter* w) const;
+  void WriteProvenanceTail(const SkillMeta& meta, JsonWriter* w) const;
 
   std::string locator_file_;
   std::vector<Entry> statements_;

@@ -63,6 +63,45 @@ class JsonWriter {
   template <size_t N>
   void Field(const char (&key)[N], bool value) { Key(key); Bool(value); }
 
+  // A run of writes whose bytes depend only on the writer's state when it
+  // began (the same keys and values at the same place in the document),
+  // kept to be written again as one copy. Every element of a decomposition
+  // repeats the same provenance fields: replaying them instead of writing
+  // them token by token saves a tenth of a small skill's engine time.
+  struct Recording {
+    std::string bytes;
+    std::string stack_before;  // the open containers when it began
+    bool after_key_before = false;
+    std::string stack_after;
+    bool after_key_after = false;
+    bool valid = false;
+  };
+  // Everything written from StartRecording to FinishRecording is kept in *r.
+  void StartRecording(Recording* r) {
+    r->valid = false;
+    r->stack_before = has_member_;
+    r->after_key_before = after_key_;
+    recording_start_ = size_;
+  }
+  void FinishRecording(Recording* r) {
+    r->bytes.assign(buffer_.get() + recording_start_, size_ - recording_start_);
+    r->stack_after = has_member_;
+    r->after_key_after = after_key_;
+    r->valid = true;
+  }
+  // Writes the bytes of `r` and takes the state it ended in, when the writer
+  // is now in the state `r` began in (so the same calls would write the same
+  // bytes). Otherwise writes nothing and returns false.
+  bool Replay(const Recording& r) {
+    if (!r.valid || after_key_ != r.after_key_before || has_member_ != r.stack_before) {
+      return false;
+    }
+    Put(r.bytes);
+    has_member_ = r.stack_after;
+    after_key_ = r.after_key_after;
+    return true;
+  }
+
   // The document so far (with room for one more byte, which the engine uses
   // for the final newline of indented output).
   std::string Release() const;
@@ -111,6 +150,7 @@ class JsonWriter {
   // allocation for the first 15 levels, and plain byte access.
   std::string has_member_;
   bool after_key_ = false;
+  size_t recording_start_ = 0;  // size_ at the last StartRecording
   JsonLayout layout_;
 };
 

@@ -116,6 +116,61 @@ TEST(JsonWriterTest, DocumentsMatchNlohmannInBothLayouts) {
   }
 }
 
+// Elements written with their shared fields recorded once and replayed give
+// the bytes of writing every field, in both layouts; a recording is not
+// replayed where the writer's state differs (another depth, right after a
+// key), since its separators and indentation would be wrong there.
+TEST(JsonWriterTest, ReplayedRecordingsMatchDirectWrites) {
+  auto shared = [](JsonWriter* w) {
+    w->Key("source");
+    w->BeginObject();
+    w->Field("kind", "claude_skill");
+    w->Field("ref", "dir/SKILL.md");
+    w->EndObject();
+    w->Key("text");
+  };
+  for (JsonLayout layout : {JsonLayout::kCompact, JsonLayout::kIndented}) {
+    JsonWriter direct(layout);
+    JsonWriter replayed(layout);
+    JsonWriter::Recording recording;
+    int replays = 0;
+    for (JsonWriter* w : {&direct, &replayed}) {
+      w->BeginObject();
+      w->Key("items");
+      w->BeginArray();
+      for (int i = 0; i < 5; ++i) {
+        w->BeginObject();
+        w->Field("id", int64_t{i});
+        if (w == &direct) {
+          shared(w);
+        } else if (w->Replay(recording)) {
+          ++replays;
+        } else {
+          w->StartRecording(&recording);
+          shared(w);
+          w->FinishRecording(&recording);
+        }
+        w->String("value " + std::to_string(i));
+        w->EndObject();
+      }
+      w->EndArray();
+      if (w == &replayed) {
+        // One level up, and after a key: both differ from the recording's start.
+        EXPECT_FALSE(w->Replay(recording));
+        w->Key("last");
+        EXPECT_FALSE(w->Replay(recording));
+        w->Int(1);
+      } else {
+        w->Key("last");
+        w->Int(1);
+      }
+      w->EndObject();
+    }
+    EXPECT_EQ(replays, 4);
+    EXPECT_EQ(replayed.Release(), direct.Release());
+  }
+}
+
 TEST(JsonWriterTest, Decimal2DropsTrailingZerosAndRoundsToHundredths) {
   const std::vector<std::pair<double, std::string>> cases = {
       {0.9, "0.9"}, {0.75, "0.75"}, {1.0, "1.0"}, {0.0, "0.0"}, {0.6, "0.6"},
