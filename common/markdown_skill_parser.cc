@@ -164,6 +164,8 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
   std::string first_paragraph;
   std::string first_heading;
   const std::vector<std::string>* table_header = nullptr;
+  // Reused by every paragraph (a vector per paragraph was an allocation each).
+  std::vector<SourceSpan> sentences;
 
   for (const MarkdownBlock& block : doc->blocks) {
     if (builder.size() > limits_.max_elements) return TooManyStatements();
@@ -208,7 +210,7 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
         break;
       }
       case BlockKind::kParagraph: {
-        std::vector<SourceSpan> sentences = SplitSentences(block.source);
+        SplitSentences(block.source, &sentences);
         if (first_paragraph.empty() && !block.in_list && !sentences.empty()) {
           first_paragraph = Collapse(block.source, block.in_quote);
         }
@@ -303,7 +305,12 @@ std::vector<const SkillParser*> RegisteredSkillParsers() {
   return {markdown};
 }
 
-const SkillParser& DefaultSkillParser() { return *RegisteredSkillParsers().front(); }
+const SkillParser& DefaultSkillParser() {
+  // Looked up once: RegisteredSkillParsers builds a vector, and every task
+  // asks for the default parser.
+  static const SkillParser* const parser = RegisteredSkillParsers().front();
+  return *parser;
+}
 
 const SkillParser* FindSkillParser(std::string_view name) {
   for (const SkillParser* p : RegisteredSkillParsers()) {

@@ -85,8 +85,9 @@ struct SentenceByteTable {
 };
 constexpr SentenceByteTable kSentenceByte;
 
-std::vector<SourceSpan> SplitSentences(std::string_view s) {
-  std::vector<SourceSpan> out;
+void SplitSentences(std::string_view s, std::vector<SourceSpan>* out_ptr) {
+  std::vector<SourceSpan>& out = *out_ptr;
+  out.clear();
   size_t start = 0;
   size_t i = 0;
   const size_t n = s.size();
@@ -162,6 +163,11 @@ std::vector<SourceSpan> SplitSentences(std::string_view s) {
     ++i;
   }
   emit(n);
+}
+
+std::vector<SourceSpan> SplitSentences(std::string_view s) {
+  std::vector<SourceSpan> out;
+  SplitSentences(s, &out);
   return out;
 }
 

@@ -20,6 +20,9 @@ struct SourceSpan {
 // Code spans and link targets are never split. Spans are trimmed; spans
 // without a letter or digit are dropped.
 std::vector<SourceSpan> SplitSentences(std::string_view paragraph);
+// The same, written over *out: a caller splitting many paragraphs reuses
+// one vector instead of allocating one per paragraph.
+void SplitSentences(std::string_view paragraph, std::vector<SourceSpan>* out);
 
 // If `s[i]` opens a Markdown code span (a run of N backticks closed by a run
 // of exactly N), the offset just past the closing run; otherwise npos.
