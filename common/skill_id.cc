@@ -1,5 +1,7 @@
 #include "common/skill_id.h"
 
+#include <cstring>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "common/text_util.h"
@@ -7,36 +9,42 @@
 namespace skillstore {
 
 std::string MakeSkillId(std::string_view name) {
-  static const char* const kDigits[] = {"zero", "one", "two",   "three", "four",
-                                        "five", "six", "seven", "eight", "nine"};
-  // The slug is built in place after the prefix, in one buffer sized for
-  // the common case (a name of letters and separators): this runs once per
-  // task, and growing a separate slug and concatenating cost more than the
-  // rest of the meta block.
+  static constexpr std::string_view kDigits[] = {"zero", "one", "two",   "three", "four",
+                                                 "five", "six", "seven", "eight", "nine"};
+  // The slug is written through a pointer after the prefix, into a buffer
+  // sized for the worst case, then cut to length: this runs once per task,
+  // and appending a byte at a time (a capacity check and a call per digit
+  // word) cost more than the rest of the meta block.
   constexpr std::string_view kPrefix = "claude__skill__";
-  std::string id;
-  id.reserve(kPrefix.size() + name.size() + 8);
-  id.append(kPrefix);
-  const size_t slug_begin = id.size();
-  auto underscore = [&] {
-    if (id.size() > slug_begin && id.back() != '_') id += '_';
-  };
+  constexpr std::string_view kUnnamed = "unnamed";
+  // At most 7 bytes per input byte: a separator, a digit word ("seven")
+  // and its trailing '_'.
+  std::string id(kPrefix.size() + 7 * name.size() + kUnnamed.size(), '\0');
+  std::memcpy(id.data(), kPrefix.data(), kPrefix.size());
+  char* const slug = id.data() + kPrefix.size();
+  char* o = slug;
   for (char raw : name) {
     const unsigned char c = static_cast<unsigned char>(raw);
     if (absl::ascii_isalpha(c)) {
-      id += static_cast<char>(absl::ascii_tolower(c));
-    } else if (absl::ascii_isdigit(c)) {
-      underscore();
-      id += kDigits[c - '0'];
-      id += '_';
-    } else {
-      underscore();
+      *o++ = static_cast<char>(absl::ascii_tolower(c));
+      continue;
+    }
+    // Every other byte is a separator; runs of them give one '_', and
+    // none at the start.
+    if (o != slug && o[-1] != '_') *o++ = '_';
+    if (absl::ascii_isdigit(c)) {
+      const std::string_view word = kDigits[c - '0'];
+      std::memcpy(o, word.data(), word.size());
+      o += word.size();
+      *o++ = '_';
     }
   }
-  while (id.size() > slug_begin && id.back() == '_') id.pop_back();
-  // underscore() never writes a separator first, so the slug cannot start
-  // with one.
-  if (id.size() == slug_begin) id += "unnamed";
+  while (o != slug && o[-1] == '_') --o;
+  if (o == slug) {
+    std::memcpy(o, kUnnamed.data(), kUnnamed.size());
+    o += kUnnamed.size();
+  }
+  id.resize(static_cast<size_t>(o - id.data()));
   return id;
 }
 
