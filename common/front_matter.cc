@@ -78,11 +78,12 @@ size_t EstimateYamlDepth(std::string_view text) {
 }
 
 // Converts a plain (unquoted) scalar the way YAML 1.2's core schema reads it.
-Json PlainScalar(const std::string& s) {
+// Takes the text by value: a string result keeps its buffer (no copy).
+Json PlainScalar(std::string s) {
   // Only text starting with one of these can be a null, a boolean or a
   // number; anything else is a string as written (most values).
   if (!s.empty() && std::string_view("~nNtTfF0123456789+-").find(s[0]) == std::string_view::npos) {
-    return s;
+    return Json(std::move(s));
   }
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
   if (s == "true" || s == "True" || s == "TRUE") return true;
@@ -102,7 +103,7 @@ Json PlainScalar(const std::string& s) {
       return d;
     }
   }
-  return s;
+  return Json(std::move(s));
 }
 
 class Converter {
@@ -439,12 +440,20 @@ absl::StatusOr<FrontMatter> ParseFrontMatter(std::string_view content,
   absl::StatusOr<std::optional<std::string>> description =
       ScalarField(fm.fields, "description");
   if (!description.ok()) return description.status();
+  // The values are moved when stripping leaves them whole (the usual
+  // case): a copy each was an allocation per task.
+  auto strip = [](std::string* s) {
+    const std::string_view kept = Strip(*s);
+    if (kept.size() != s->size()) *s = std::string(kept);
+  };
   if (name->has_value()) {
-    std::string n(Strip(**name));
+    std::string& n = **name;
+    strip(&n);
     if (!n.empty()) fm.name = std::move(n);
   }
   if (description->has_value()) {
-    std::string d(Strip(**description));
+    std::string& d = **description;
+    strip(&d);
     if (!d.empty()) fm.description = std::move(d);
   }
   return fm;
