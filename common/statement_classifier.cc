@@ -47,9 +47,21 @@ class ScratchWords {
   Words& words_;
 };
 
-bool IsWordByte(unsigned char c) {
-  return absl::ascii_isalnum(c) || c == '\'' || c == '-' || c >= 0x80;
-}
+// Bytes of words: ASCII letters and digits, the apostrophe, the hyphen and
+// every non-ASCII byte. A table: this runs for every byte of every
+// statement and heading.
+struct WordByteTable {
+  bool word[256];
+  constexpr WordByteTable() : word() {
+    for (int c = 0; c < 256; ++c) {
+      word[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '\'' || c == '-' || c >= 0x80;
+    }
+  }
+};
+constexpr WordByteTable kWordByte;
+
+bool IsWordByte(unsigned char c) { return kWordByte.word[c]; }
 
 void Tokenize(std::string_view text, Words* out_ptr) {
   Words& out = *out_ptr;
@@ -66,8 +78,13 @@ void Tokenize(std::string_view text, Words* out_ptr) {
   if (remap) origin.reserve(text.size());
   if (!remap) {
     out.lower.resize(text.size());
+    // ASCII lower case (only 'A'..'Z' change, as absl::ascii_tolower) in
+    // arithmetic rather than a table lookup per byte, so the loop vectorises.
+    char* const lower = out.lower.data();
+    const char* const src = text.data();
     for (size_t i = 0; i < text.size(); ++i) {
-      out.lower[i] = static_cast<char>(absl::ascii_tolower(static_cast<unsigned char>(text[i])));
+      const unsigned char c = static_cast<unsigned char>(src[i]);
+      lower[i] = static_cast<char>(c + (static_cast<unsigned char>(c - 'A') < 26 ? 32 : 0));
     }
   }
   for (size_t i = 0; remap && i < text.size(); ++i) {
