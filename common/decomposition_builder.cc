@@ -107,14 +107,56 @@ void DecompositionBuilder::LocatorInto(int line, std::string* out) const {
   absl::StrAppend(out, "#L", line);
 }
 
-void DecompositionBuilder::Add(Statement s) {
+namespace {
+
+// Equal after ASCII lower-casing ('A'..'Z' only), as the index keys compare.
+bool SameIgnoringAsciiCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string DecompositionBuilder::IndexKey(const Statement& s) {
   const std::string_view category = CategoryName(s.classification.category);
   // category + "\n" + the description in ASCII lower case, built in place.
   std::string key(category.size() + 1 + s.description.size(), '\n');
   std::memcpy(key.data(), category.data(), category.size());
   char* out = key.data() + category.size() + 1;
   for (char c : s.description) *out++ = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  auto [it, inserted] = index_.try_emplace(std::move(key), statements_.size());
+  return key;
+}
+
+void DecompositionBuilder::Add(Statement s) {
+  if (index_.empty()) {
+    if (statements_.size() < kLinearDedupLimit) {
+      // Few statements so far: compare with each (same category, same text
+      // but for ASCII case), as the index would, without building its keys.
+      for (Entry& e : statements_) {
+        if (e.statement.classification.category == s.classification.category &&
+            SameIgnoringAsciiCase(e.statement.description, s.description)) {
+          e.duplicate_locators.push_back(Locator(s.line_start));
+          return;
+        }
+      }
+      statements_.push_back(Entry{std::move(s), {}});
+      return;
+    }
+    // From here on the index finds duplicates: it starts with every
+    // statement so far (all distinct).
+    index_.reserve(2 * statements_.size());
+    for (size_t i = 0; i < statements_.size(); ++i) {
+      index_.try_emplace(IndexKey(statements_[i].statement), i);
+    }
+  }
+  auto [it, inserted] = index_.try_emplace(IndexKey(s), statements_.size());
   if (!inserted) {
     statements_[it->second].duplicate_locators.push_back(Locator(s.line_start));
     return;

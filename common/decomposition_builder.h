@@ -56,10 +56,7 @@ class DecompositionBuilder {
   size_t size() const { return statements_.size(); }
   // Room for about `n` statements (a hint: growing the vector moves every
   // statement built so far).
-  void Reserve(size_t n) {
-    statements_.reserve(n);
-    index_.reserve(n);
-  }
+  void Reserve(size_t n) { statements_.reserve(n); }
 
   // The decomposition as JSON text in `layout` (indented: newline at the
   // end). `timestamp` is RFC 3339 UTC; it is the only field that changes
@@ -85,8 +82,17 @@ class DecompositionBuilder {
   void WriteProvenanceHead(const SkillMeta& meta, JsonWriter* w) const;
   void WriteProvenanceTail(const SkillMeta& meta, JsonWriter* w) const;
 
+  // Up to this many statements, duplicates are found by comparing with
+  // each one (small skills: no keys to build and hash, no table to
+  // allocate); past it, through index_.
+  static constexpr size_t kLinearDedupLimit = 16;
+  // The key a statement is merged by: its category name, "\n" and its
+  // description in ASCII lower case.
+  static std::string IndexKey(const Statement& s);
+
   std::string locator_file_;
   std::vector<Entry> statements_;
+  // Empty until there are kLinearDedupLimit statements.
   absl::flat_hash_map<std::string, size_t> index_;
 };
 

@@ -234,6 +234,30 @@ TEST(ParseTest, LongStatementsKeepWholeDescriptionAndShortName) {
   EXPECT_EQ(sentence[stem.size()], ' ');
 }
 
+// Duplicates (same category, same text but for ASCII case) merge whether
+// the builder still compares statements one by one (a few so far) or has
+// switched to its index (many): before the switch, across it, and after.
+TEST(ParseTest, DuplicatesMergeIgnoringCaseInSmallAndLargeSkills) {
+  json small = MustRun(TaskKind::kParse,
+                       "# Notes\n\n- Fact number 0 is recorded here.\n"
+                       "- Fact number 1 is recorded here.\n- FACT NUMBER 0 IS RECORDED HERE.\n");
+  const json& ds = small["decomposition"]["directives"];
+  ASSERT_EQ(ds.size(), 2u);
+  EXPECT_EQ(ds[0]["provenance"]["evidence"][0]["value"], "SKILL.md#L5");
+  EXPECT_FALSE(ds[1]["provenance"].contains("evidence"));
+
+  std::string md = "# Notes\n\n";
+  for (int i = 0; i < 30; ++i) md += "- Fact number " + std::to_string(i) + " is recorded here.\n";
+  md += "- FACT NUMBER 3 IS RECORDED HERE.\n";   // line 33: added before the switch
+  md += "- fact number 25 is recorded here.\n";  // line 34: added after it
+  json large = MustRun(TaskKind::kParse, md);
+  const json& dl = large["decomposition"]["directives"];
+  ASSERT_EQ(dl.size(), 30u);
+  EXPECT_EQ(dl[3]["provenance"]["evidence"][0]["value"], "SKILL.md#L33");
+  EXPECT_EQ(dl[25]["provenance"]["evidence"][0]["value"], "SKILL.md#L34");
+  EXPECT_FALSE(dl[4]["provenance"].contains("evidence"));
+}
+
 TEST(ParseTest, NoCapOnElementCountsAndDuplicatesMerge) {
   std::string md = "# Notes\n\n";
   for (int i = 0; i < 1200; ++i) md += "- Fact number " + std::to_string(i) + " is recorded here.\n";
