@@ -26,7 +26,12 @@
 #   bash bench/compare.sh [BUILD_DIR]          (default: build-bench)
 #   QUICK=1 bash bench/compare.sh              (small N: a smoke run of a minute)
 #
-# Environment knobs: N (20000), WORKERS (4), SS_CONCURRENCY (per skill-worker,
+# The end-to-end runs are short (skillstore drains 20,000 tasks in about a
+# second), so one run swings with whatever else the machine does: each system
+# runs E2E_RUNS times, in rounds (skillstore, beanstalkd, gearmand, then
+# again), and the table gives the median of each and every run's figure.
+#
+# Environment knobs: N (20000), E2E_RUNS (3), WORKERS (4), SS_CONCURRENCY (per skill-worker,
 # 1 = one task at a time like the peers' workers), FILL_N (1000000),
 # CLAIM_SAMPLES (2000), SCALING_TASKS (1000), GEARMAN_N (min(N, 5000)),
 # SKIP_PEERS=1, SKIP_FILL=1,
@@ -39,9 +44,10 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
 
 if [[ "${QUICK:-0}" == 1 ]]; then
-  : "${N:=3000}" "${FILL_N:=50000}" "${CLAIM_SAMPLES:=500}" "${SCALING_TASKS:=200}"
+  : "${N:=3000}" "${E2E_RUNS:=1}" "${FILL_N:=50000}" "${CLAIM_SAMPLES:=500}" "${SCALING_TASKS:=200}"
 fi
 N="${N:-20000}"
+E2E_RUNS="${E2E_RUNS:-3}"
 WORKERS="${WORKERS:-4}"
 SS_CONCURRENCY="${SS_CONCURRENCY:-1}"
 FILL_N="${FILL_N:-1000000}"
@@ -121,9 +127,22 @@ result_field() {  # file field -> value from the RESULT line
 
 declare -A row  # measurement name -> value, for the table
 
+# add_run NAME TASKS_PER_S: one end-to-end run's figure ("failed" when empty),
+# kept in row[NAME_runs] ("a, b, c").
+add_run() {
+  row[$1_runs]+="${row[$1_runs]:+, }${2:-failed}"
+}
+# The median of the numbers in row[NAME_runs], into row[NAME] (failed runs
+# left out; nothing when every run failed).
+take_median() {
+  row[$1]="$(tr ',' '\n' <<<"${row[$1_runs]:-}" | grep -E '^ *[0-9.]+ *$' | sort -g |
+    awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2];
+                              else if (NR > 0) print (a[NR / 2] + a[NR / 2 + 1]) / 2 }')"
+}
+
 # ------------------------------------------------------- end to end: ours
 e2e_skillstore() {
-  local dir="$work/e2e-skillstore" mark=$(bench_mark) i
+  local dir="$work/e2e-skillstore-$1" mark=$(bench_mark) i
   bench_start_server "$dir"
   for ((i = 0; i < WORKERS; ++i)); do
     "$bin/skill-worker" --server "$server_addr" --concurrency "$SS_CONCURRENCY" \
@@ -134,16 +153,16 @@ e2e_skillstore() {
   timeout 600 "$bin/skillstore-bench-client" e2e --server "$server_addr" --n "$N" --batch 1000 \
     >"$dir/result" 2>"$dir/client.log" || log "skillstore run failed or timed out"
   cat "$dir/client.log" >&2
-  row[e2e_skillstore]="$(result_field "$dir/result" tasks_per_s)"
-  row[e2e_skillstore_s]="$(result_field "$dir/result" seconds)"
+  add_run e2e_skillstore "$(result_field "$dir/result" tasks_per_s)"
   # The results are durable rows: count them for the record.
-  row[e2e_skillstore_rows]="$(sqlite3 "$dir/skillstore.db" 'SELECT count(*) FROM results' 2>/dev/null || echo '?')"
+  row[e2e_skillstore_rows]+="${row[e2e_skillstore_rows]:+, }$(sqlite3 "$dir/skillstore.db" \
+    'SELECT count(*) FROM results' 2>/dev/null || echo '?')"
   bench_stop_since "$mark"
 }
 
 # ---------------------------------------------------- end to end: peers
 e2e_beanstalkd() {
-  local dir="$work/e2e-beanstalkd" mark=$(bench_mark) port i
+  local dir="$work/e2e-beanstalkd-$1" mark=$(bench_mark) port i
   mkdir -p "$dir/binlog"
   port="$(free_port)"
   beanstalkd -l 127.0.0.1 -p "$port" -b "$dir/binlog" -f 0 >"$dir/server.log" 2>&1 &
@@ -157,13 +176,12 @@ e2e_beanstalkd() {
   timeout 600 "$bin/peer-beanstalkd" --port "$port" produce --n "$N" >"$dir/result" \
     2>"$dir/client.log" || log "beanstalkd run failed or timed out"
   cat "$dir/client.log" >&2
-  row[e2e_beanstalkd]="$(result_field "$dir/result" tasks_per_s)"
-  row[e2e_beanstalkd_s]="$(result_field "$dir/result" seconds)"
+  add_run e2e_beanstalkd "$(result_field "$dir/result" tasks_per_s)"
   bench_stop_since "$mark"
 }
 
 e2e_gearmand() {
-  local dir="$work/e2e-gearmand" mark=$(bench_mark) port i
+  local dir="$work/e2e-gearmand-$1" mark=$(bench_mark) port i
   mkdir -p "$dir"
   port="$(free_port)"
   gearmand -L 127.0.0.1 -p "$port" -q libsqlite3 --libsqlite3-db "$dir/queue.db" \
@@ -178,8 +196,7 @@ e2e_gearmand() {
   timeout 600 "$bin/peer-gearman" --port "$port" produce --n "$GEARMAN_N" >"$dir/result" \
     2>"$dir/client.log" || log "gearmand run failed or timed out"
   cat "$dir/client.log" >&2
-  row[e2e_gearmand]="$(result_field "$dir/result" tasks_per_s)"
-  row[e2e_gearmand_s]="$(result_field "$dir/result" seconds)"
+  add_run e2e_gearmand "$(result_field "$dir/result" tasks_per_s)"
   bench_stop_since "$mark"
 }
 
@@ -295,11 +312,14 @@ cpu_per_task() {
 started="$(date -u '+%Y-%m-%d %H:%M UTC')"
 load_start="$(cut -d" " -f1-3 /proc/loadavg)"
 t0=$SECONDS
-e2e_skillstore
-if [[ "${SKIP_PEERS:-0}" != 1 ]]; then
-  e2e_beanstalkd
-  e2e_gearmand
-fi
+for ((run = 1; run <= E2E_RUNS; ++run)); do
+  e2e_skillstore "$run"
+  if [[ "${SKIP_PEERS:-0}" != 1 ]]; then
+    e2e_beanstalkd "$run"
+    e2e_gearmand "$run"
+  fi
+done
+for name in e2e_skillstore e2e_beanstalkd e2e_gearmand; do take_median "$name"; done
 rates_skillstore
 [[ "${SKIP_FILL:-0}" == 1 ]] || fill_skillstore
 parse_and_scaling
@@ -321,9 +341,9 @@ cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 table="$(cat <<EOF
 | measurement | value | target |
 |---|---|---|
-| end to end, skillstore ($WORKERS skill-worker x concurrency $SS_CONCURRENCY, synchronous=FULL) | $(v e2e_skillstore) tasks/s ($N in $(v e2e_skillstore_s) s, $(v e2e_skillstore_rows) result rows) | |
-| end to end, beanstalkd (-b -f 0, $WORKERS workers) | $(v e2e_beanstalkd) tasks/s ($N in $(v e2e_beanstalkd_s) s) | |
-| end to end, gearmand (-q libsqlite3, $WORKERS workers) | $(v e2e_gearmand) tasks/s ($GEARMAN_N in $(v e2e_gearmand_s) s) | |
+| end to end, skillstore ($WORKERS skill-worker x concurrency $SS_CONCURRENCY, synchronous=FULL) | $(v e2e_skillstore) tasks/s (median; runs of $N: $(v e2e_skillstore_runs); result rows: $(v e2e_skillstore_rows)) | |
+| end to end, beanstalkd (-b -f 0, $WORKERS workers) | $(v e2e_beanstalkd) tasks/s (median; runs of $N: $(v e2e_beanstalkd_runs)) | |
+| end to end, gearmand (-q libsqlite3, $WORKERS workers) | $(v e2e_gearmand) tasks/s (median; runs of $GEARMAN_N: $(v e2e_gearmand_runs)) | |
 | ratio skillstore / beanstalkd | $r_bs | >= 10x: $(verdict "${r_bs%x}" ">=" 10) |
 | ratio skillstore / gearmand | $r_gm | >= 40x: $(verdict "${r_gm%x}" ">=" 40) |
 | enqueue, batch 1 (one client) | $(v enqueue_1) tasks/s | |
@@ -343,8 +363,8 @@ EOF
 report="$(cat <<EOF
 # skillstore benchmark results
 
-Generated by \`bash bench/compare.sh\` (N=$N, WORKERS=$WORKERS, SS_CONCURRENCY=$SS_CONCURRENCY,
-FILL_N=$FILL_N) on $started, in $((SECONDS - t0)) s.
+Generated by \`bash bench/compare.sh\` (N=$N, E2E_RUNS=$E2E_RUNS, WORKERS=$WORKERS,
+SS_CONCURRENCY=$SS_CONCURRENCY, FILL_N=$FILL_N) on $started, in $((SECONDS - t0)) s.
 
 Machine: $(nproc) cores, $cpu, Linux $(uname -r), $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo) RAM, load average at the start $load_start (the machine is shared: fsync-bound figures move with other load);
 database and binlogs on $(df -T "$work" | awk 'NR == 2 { print $2 }') under $(dirname "$work").
@@ -354,7 +374,9 @@ $table
 How the end-to-end figures are made (bench/peers/): each system is started fresh on an empty
 directory; its $WORKERS worker processes are started and waiting; one producer then enqueues $N
 unique 256-byte SKILL.md tasks and the clock runs from its first enqueue until the server reports
-every task finished. Every worker, ours and the peers', runs the same
+every task finished. Each system does this $E2E_RUNS times, in rounds with the others; the
+table gives the median and every run (ratios are of the medians). Every worker, ours and the
+peers', runs the same
 \`skillstore::RunTask(parse)\` on each task. The peers' workers then delete the job (beanstalkd,
 \`delete\` after \`reserve\`) or complete it (gearmand, WORK_COMPLETE of a background job) and
 drop the result; skill-worker streams the result JSON back (claims and results in batches:
