@@ -20,6 +20,7 @@ namespace {
 
 using testing::OpenWalDb;
 using testing::QueryInt;
+using testing::Success;
 
 std::string Text(Db& db, const std::string& sql) {
   absl::StatusOr<Statement> stmt = db.Prepare(sql);
@@ -281,12 +282,7 @@ TEST(TaskWriterHotPath, ClaimedFieldsAndMetricsJsonMatchTheRows) {
   // The running attempt is the task row; its attempts row comes at its end.
   EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM attempts"), 0);
 
-  v1::SubmitResultRequest submit;
-  submit.set_task_id(task.task_id());
-  submit.set_fencing_token(task.lease().fencing_token());
-  submit.set_worker_id(worker);
-  submit.set_success(true);
-  submit.set_result_json("{}");
+  v1::SubmitResultRequest submit = Success(task, worker, "{}");
   submit.mutable_metrics()->set_duration_seconds(0.1);
   submit.mutable_metrics()->set_bytes_in(12);
   submit.mutable_metrics()->set_bytes_out(3000000000);
@@ -422,13 +418,8 @@ TEST(TaskWriterHotPath, SuccessOfAKnownLeaseIsStillCheckedAgainstTheRow) {
   absl::StatusOr<v1::ClaimTaskResponse> claimed = (*writer)->Claim(claim, 1000, effects);
   ASSERT_TRUE(claimed.ok() && claimed->tasks_size() == 3) << claimed.status();
   auto success = [&](const v1::ClaimedTask& task, const std::string& worker) {
-    v1::SubmitResultRequest submit;
-    submit.set_task_id(task.task_id());
-    submit.set_fencing_token(task.lease().fencing_token());
-    submit.set_worker_id(worker);
-    submit.set_success(true);
-    submit.set_result_json("{}");
-    absl::StatusOr<v1::SubmitResultResponse> done = (*writer)->Submit(submit, 2000, effects);
+    absl::StatusOr<v1::SubmitResultResponse> done =
+        (*writer)->Submit(Success(task, worker, "{}"), 2000, effects);
     EXPECT_TRUE(done.ok()) << done.status();
     return done.ok() ? *done : v1::SubmitResultResponse();
   };
