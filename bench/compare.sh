@@ -312,10 +312,15 @@ cpu_per_task() {
 started="$(date -u '+%Y-%m-%d %H:%M UTC')"
 load_start="$(cut -d" " -f1-3 /proc/loadavg)"
 t0=$SECONDS
+# `sync` before each run: every system starts with the disk idle, not behind
+# the writeback of the run before it (all three wait on fsync).
 for ((run = 1; run <= E2E_RUNS; ++run)); do
+  sync
   e2e_skillstore "$run"
   if [[ "${SKIP_PEERS:-0}" != 1 ]]; then
+    sync
     e2e_beanstalkd "$run"
+    sync
     e2e_gearmand "$run"
   fi
 done
