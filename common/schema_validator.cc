@@ -7,6 +7,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/text_util.h"
+// valijson reports what it cannot handle by throwing (caught in Validate)
+// rather than by printing and aborting the process: its "format" check reads
+// the value as a string without checking that it is one, and a document with
+// an array where a date-time belongs killed the worker validating it. Only
+// this file includes valijson, so the setting is the same for all its code.
+#define VALIJSON_USE_EXCEPTIONS 1
 #include "valijson/adapters/nlohmann_json_adapter.hpp"
 #include "valijson/schema.hpp"
 #include "valijson/schema_parser.hpp"
@@ -19,6 +25,19 @@ extern const std::string_view kEmbeddedSchemaText;
 }  // namespace internal
 
 namespace {
+
+// Removes every "format" keyword (a "format" key with a string value; a
+// property that happens to be called "format" has a schema object as its
+// value and stays) from a schema document.
+void RemoveFormatKeywords(nlohmann::json& schema) {
+  if (schema.is_object()) {
+    auto format = schema.find("format");
+    if (format != schema.end() && format->is_string()) schema.erase(format);
+    for (auto& [key, value] : schema.items()) RemoveFormatKeywords(value);
+  } else if (schema.is_array()) {
+    for (nlohmann::json& value : schema) RemoveFormatKeywords(value);
+  }
+}
 
 // valijson names each step of the path "[key]" or "[index]" after "<root>".
 std::string ContextToPointer(const std::vector<std::string>& context) {
@@ -60,10 +79,16 @@ absl::StatusOr<std::unique_ptr<SchemaValidator>> SchemaValidator::Create(
   std::unique_ptr<SchemaValidator> v(new SchemaValidator());
   try {
     nlohmann::json doc = nlohmann::json::parse(schema_json);
-    v->schema_ = std::make_unique<valijson::Schema>();
-    valijson::SchemaParser parser;
-    valijson::adapters::NlohmannJsonAdapter adapter(doc);
-    parser.populateSchema(adapter, *v->schema_);
+    auto compile = [](const nlohmann::json& schema_doc) {
+      auto schema = std::make_unique<valijson::Schema>();
+      valijson::SchemaParser parser;
+      valijson::adapters::NlohmannJsonAdapter adapter(schema_doc);
+      parser.populateSchema(adapter, *schema);
+      return schema;
+    };
+    v->schema_ = compile(doc);
+    RemoveFormatKeywords(doc);
+    v->schema_without_formats_ = compile(doc);
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("schema cannot be compiled: ", e.what()));
   }
@@ -71,11 +96,31 @@ absl::StatusOr<std::unique_ptr<SchemaValidator>> SchemaValidator::Create(
 }
 
 ValidationReport SchemaValidator::Validate(const nlohmann::json& document) const {
+  try {
+    return ValidateAgainst(*schema_, document);
+  } catch (const std::exception&) {
+    // valijson's "format" check met a value that is not a string. JSON
+    // Schema applies "format" to strings only, so the document is judged
+    // again without the format keywords: the "type" of the same property
+    // still reports the wrong value.
+  }
+  try {
+    return ValidateAgainst(*schema_without_formats_, document);
+  } catch (const std::exception& e) {
+    ValidationReport report;
+    report.valid = false;
+    report.errors.push_back({"", absl::StrCat("the document could not be validated: ", e.what())});
+    return report;
+  }
+}
+
+ValidationReport SchemaValidator::ValidateAgainst(const valijson::Schema& schema,
+                                                  const nlohmann::json& document) {
   ValidationReport report;
   valijson::Validator validator;
   valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter adapter(document);
-  report.valid = validator.validate(*schema_, adapter, &results);
+  report.valid = validator.validate(schema, adapter, &results);
   if (report.valid) return report;
 
   std::vector<ValidationError> all;

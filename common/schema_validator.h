@@ -38,12 +38,17 @@ class SchemaValidator {
   static absl::StatusOr<std::unique_ptr<SchemaValidator>> Create(std::string_view schema_json);
   ~SchemaValidator();
 
-  // Thread-safe: the compiled schema is only read.
+  // Thread-safe: the compiled schema is only read. Never aborts: a document
+  // valijson cannot judge with the schema as written (a non-string where a
+  // "format" applies) is judged without the format keywords.
   ValidationReport Validate(const nlohmann::json& document) const;
 
  private:
   SchemaValidator();
+  static ValidationReport ValidateAgainst(const valijson::Schema& schema,
+                                          const nlohmann::json& document);
   std::unique_ptr<valijson::Schema> schema_;
+  std::unique_ptr<valijson::Schema> schema_without_formats_;
 };
 
 // The text of the project's schema, as embedded at build time.

@@ -309,6 +309,30 @@ TEST(ValidateTest, ReportsPathOfEachError) {
   EXPECT_TRUE(paths.count("/decomposition/rules/0/id")) << r.dump(2);
 }
 
+// valijson's "format" check read any value as a string and aborted the
+// process on an array (found by validate_fuzzer): a worker died on such a
+// document. Now it is judged like any other invalid document, and a value
+// that is a string but no date-time is still caught by the format.
+TEST(ValidateTest, ANonStringWhereADateTimeBelongsIsAnErrorNotACrash) {
+  for (const json& timestamp : {json::array({1, 2}), json(42), json::object(), json(nullptr)}) {
+    json doc = json::parse(ReadFile(DataDir() / "decompositions/valid.json"));
+    doc["meta"]["parse_timestamp"] = timestamp;
+    doc["meta"].erase("name");  // errors elsewhere are still reported alongside
+    json r = MustRun(TaskKind::kValidate, doc.dump());
+    EXPECT_EQ(r["valid"], false) << timestamp.dump();
+    std::set<std::string> paths;
+    for (const json& e : r["errors"]) paths.insert(e["path"].get<std::string>());
+    EXPECT_TRUE(paths.count("/meta/parse_timestamp")) << r.dump(2);
+    EXPECT_TRUE(paths.count("/meta/name")) << r.dump(2);
+  }
+  json doc = json::parse(ReadFile(DataDir() / "decompositions/valid.json"));
+  doc["meta"]["parse_timestamp"] = "yesterday";
+  json r = MustRun(TaskKind::kValidate, doc.dump());
+  EXPECT_EQ(r["valid"], false);
+  ASSERT_EQ(r["errors"].size(), 1u) << r.dump(2);
+  EXPECT_EQ(r["errors"][0]["path"], "/meta/parse_timestamp");
+}
+
 TEST(ValidateTest, MalformedJsonIsInvalidArgument) {
   absl::StatusOr<std::string> r = RunTask(TaskKind::kValidate, "{\"meta\": ", "x.json");
   ASSERT_FALSE(r.ok());
