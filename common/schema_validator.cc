@@ -39,6 +39,67 @@ void RemoveFormatKeywords(nlohmann::json& schema) {
   }
 }
 
+// The names under which a schema puts a string checked by a regular
+// expression ("pattern" or "format"): the keys of such subschemas.
+void CollectRegexCheckedNames(const nlohmann::json& schema, const std::string& key,
+                              std::set<std::string>* names) {
+  if (schema.is_object()) {
+    auto pattern = schema.find("pattern");
+    auto format = schema.find("format");
+    if ((pattern != schema.end() && pattern->is_string()) ||
+        (format != schema.end() && format->is_string())) {
+      names->insert(key);
+    }
+    for (const auto& [child_key, value] : schema.items()) {
+      CollectRegexCheckedNames(value, child_key, names);
+    }
+  } else if (schema.is_array()) {
+    for (const nlohmann::json& value : schema) CollectRegexCheckedNames(value, key, names);
+  }
+}
+
+// Blanks (in place) every string longer than kMaxRegexCheckedBytes held
+// under one of `names`, recording its JSON pointer in `blanked`.
+void BlankLongRegexCheckedStrings(nlohmann::json& value, const std::set<std::string>& names,
+                                  const std::string& pointer, std::vector<std::string>* blanked) {
+  if (value.is_object()) {
+    for (auto& [key, member] : value.items()) {
+      const std::string path = pointer + "/" + JsonPointerEscape(key);
+      if (member.is_string() && member.get_ref<const std::string&>().size() >
+                                    SchemaValidator::kMaxRegexCheckedBytes &&
+          names.count(key) > 0) {
+        member = "";
+        blanked->push_back(path);
+      } else {
+        BlankLongRegexCheckedStrings(member, names, path, blanked);
+      }
+    }
+  } else if (value.is_array()) {
+    for (size_t i = 0; i < value.size(); ++i) {
+      BlankLongRegexCheckedStrings(value[i], names, pointer + "/" + std::to_string(i), blanked);
+    }
+  }
+}
+
+// Whether `value` holds such a string (the common case is no: no copy).
+bool HasLongRegexCheckedString(const nlohmann::json& value, const std::set<std::string>& names) {
+  if (value.is_object()) {
+    for (const auto& [key, member] : value.items()) {
+      if (member.is_string() && member.get_ref<const std::string&>().size() >
+                                    SchemaValidator::kMaxRegexCheckedBytes &&
+          names.count(key) > 0) {
+        return true;
+      }
+      if (HasLongRegexCheckedString(member, names)) return true;
+    }
+  } else if (value.is_array()) {
+    for (const nlohmann::json& member : value) {
+      if (HasLongRegexCheckedString(member, names)) return true;
+    }
+  }
+  return false;
+}
+
 // valijson names each step of the path "[key]" or "[index]" after "<root>".
 std::string ContextToPointer(const std::vector<std::string>& context) {
   std::string out;
@@ -87,6 +148,7 @@ absl::StatusOr<std::unique_ptr<SchemaValidator>> SchemaValidator::Create(
       return schema;
     };
     v->schema_ = compile(doc);
+    CollectRegexCheckedNames(doc, "", &v->regex_checked_names_);
     RemoveFormatKeywords(doc);
     v->schema_without_formats_ = compile(doc);
   } catch (const std::exception& e) {
@@ -96,6 +158,33 @@ absl::StatusOr<std::unique_ptr<SchemaValidator>> SchemaValidator::Create(
 }
 
 ValidationReport SchemaValidator::Validate(const nlohmann::json& document) const {
+  // valijson matches "pattern" and "format" with std::regex, whose recursion
+  // grows with the length of the string: a 50 KB skill_id overflowed the
+  // stack and killed the process. Such strings are blanked in a copy (which
+  // then fails its pattern anyway) and reported as too long instead.
+  if (HasLongRegexCheckedString(document, regex_checked_names_)) {
+    nlohmann::json guarded = document;
+    std::vector<std::string> blanked;
+    BlankLongRegexCheckedStrings(guarded, regex_checked_names_, "", &blanked);
+    ValidationReport report = ValidateChecked(guarded);
+    // What valijson says of the blanked strings is about the blank.
+    std::set<std::string> blanked_paths(blanked.begin(), blanked.end());
+    std::vector<ValidationError> errors;
+    for (const std::string& path : blanked) {
+      errors.push_back({path, absl::StrCat("longer than ", kMaxRegexCheckedBytes,
+                                           " bytes: too long for its pattern or format")});
+    }
+    for (ValidationError& e : report.errors) {
+      if (blanked_paths.count(e.path) == 0) errors.push_back(std::move(e));
+    }
+    report.valid = false;
+    report.errors = std::move(errors);
+    return report;
+  }
+  return ValidateChecked(document);
+}
+
+ValidationReport SchemaValidator::ValidateChecked(const nlohmann::json& document) const {
   try {
     return ValidateAgainst(*schema_, document);
   } catch (const std::exception&) {

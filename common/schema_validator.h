@@ -8,6 +8,7 @@
 #define SKILLSTORE_COMMON_SCHEMA_VALIDATOR_H_
 
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,14 +42,22 @@ class SchemaValidator {
   // Thread-safe: the compiled schema is only read. Never aborts: a document
   // valijson cannot judge with the schema as written (a non-string where a
   // "format" applies) is judged without the format keywords.
+  // A string the schema checks with a regular expression ("pattern",
+  // "format") and that is longer than this is reported as too long instead
+  // of being matched (std::regex, which valijson uses, recurses per byte).
   ValidationReport Validate(const nlohmann::json& document) const;
+  static constexpr size_t kMaxRegexCheckedBytes = 1024;
 
  private:
   SchemaValidator();
+  // Validate without the length guard.
+  ValidationReport ValidateChecked(const nlohmann::json& document) const;
   static ValidationReport ValidateAgainst(const valijson::Schema& schema,
                                           const nlohmann::json& document);
   std::unique_ptr<valijson::Schema> schema_;
   std::unique_ptr<valijson::Schema> schema_without_formats_;
+  // Property names whose values the schema checks with a regular expression.
+  std::set<std::string> regex_checked_names_;
 };
 
 // The text of the project's schema, as embedded at build time.

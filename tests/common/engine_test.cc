@@ -333,6 +333,30 @@ TEST(ValidateTest, ANonStringWhereADateTimeBelongsIsAnErrorNotACrash) {
   EXPECT_EQ(r["errors"][0]["path"], "/meta/parse_timestamp");
 }
 
+// valijson matches patterns with std::regex, which recurses per byte: a
+// 50 KB skill_id overflowed the stack and killed the process. Such strings
+// are reported as too long; everything else is still judged.
+TEST(ValidateTest, AHugeStringUnderAPatternIsReportedNotMatched) {
+  json doc = json::parse(ReadFile(DataDir() / "decompositions/valid.json"));
+  doc["meta"]["skill_id"] = "claude__" + std::string(200000, 'a') + "__b";
+  doc["decomposition"]["actions"][0]["id"] = "a_" + std::string(5000, '1');
+  doc["meta"].erase("name");
+  json r = MustRun(TaskKind::kValidate, doc.dump());
+  EXPECT_EQ(r["valid"], false);
+  std::map<std::string, std::string> by_path;
+  for (const json& e : r["errors"]) by_path[e["path"]] = e["message"];
+  EXPECT_NE(by_path["/meta/skill_id"].find("longer than 1024 bytes"), std::string::npos)
+      << r.dump(2);
+  EXPECT_NE(by_path["/decomposition/actions/0/id"].find("longer than 1024 bytes"),
+            std::string::npos)
+      << r.dump(2);
+  EXPECT_TRUE(by_path.count("/meta/name")) << r.dump(2);
+  // At the limit the pattern itself decides.
+  doc = json::parse(ReadFile(DataDir() / "decompositions/valid.json"));
+  doc["meta"]["skill_id"] = "claude__" + std::string(1000, 'a') + "__b";
+  EXPECT_EQ(MustRun(TaskKind::kValidate, doc.dump())["valid"], true);
+}
+
 TEST(ValidateTest, MalformedJsonIsInvalidArgument) {
   absl::StatusOr<std::string> r = RunTask(TaskKind::kValidate, "{\"meta\": ", "x.json");
   ASSERT_FALSE(r.ok());
