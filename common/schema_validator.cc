@@ -58,46 +58,33 @@ void CollectRegexCheckedNames(const nlohmann::json& schema, const std::string& k
   }
 }
 
-// Blanks (in place) every string longer than kMaxRegexCheckedBytes held
-// under one of `names`, recording its JSON pointer in `blanked`.
-void BlankLongRegexCheckedStrings(nlohmann::json& value, const std::set<std::string>& names,
-                                  const std::string& pointer, std::vector<std::string>* blanked) {
+// Appends to `found` the JSON pointer of every string longer than
+// kMaxRegexCheckedBytes held under one of `names`. `pointer` is the path of
+// `value`, extended and restored in place (no string per member).
+void FindLongRegexCheckedStrings(const nlohmann::json& value, const std::set<std::string>& names,
+                                 std::string& pointer, std::vector<std::string>* found) {
+  const size_t length = pointer.size();
   if (value.is_object()) {
-    for (auto& [key, member] : value.items()) {
-      const std::string path = pointer + "/" + JsonPointerEscape(key);
-      if (member.is_string() && member.get_ref<const std::string&>().size() >
-                                    SchemaValidator::kMaxRegexCheckedBytes &&
-          names.count(key) > 0) {
-        member = "";
-        blanked->push_back(path);
+    for (const auto& [key, member] : value.items()) {
+      pointer += '/';
+      pointer += JsonPointerEscape(key);
+      if (member.is_string()) {
+        if (member.get_ref<const std::string&>().size() > SchemaValidator::kMaxRegexCheckedBytes &&
+            names.count(key) > 0) {
+          found->push_back(pointer);
+        }
       } else {
-        BlankLongRegexCheckedStrings(member, names, path, blanked);
+        FindLongRegexCheckedStrings(member, names, pointer, found);
       }
+      pointer.resize(length);
     }
   } else if (value.is_array()) {
     for (size_t i = 0; i < value.size(); ++i) {
-      BlankLongRegexCheckedStrings(value[i], names, pointer + "/" + std::to_string(i), blanked);
+      absl::StrAppend(&pointer, "/", i);
+      FindLongRegexCheckedStrings(value[i], names, pointer, found);
+      pointer.resize(length);
     }
   }
-}
-
-// Whether `value` holds such a string (the common case is no: no copy).
-bool HasLongRegexCheckedString(const nlohmann::json& value, const std::set<std::string>& names) {
-  if (value.is_object()) {
-    for (const auto& [key, member] : value.items()) {
-      if (member.is_string() && member.get_ref<const std::string&>().size() >
-                                    SchemaValidator::kMaxRegexCheckedBytes &&
-          names.count(key) > 0) {
-        return true;
-      }
-      if (HasLongRegexCheckedString(member, names)) return true;
-    }
-  } else if (value.is_array()) {
-    for (const nlohmann::json& member : value) {
-      if (HasLongRegexCheckedString(member, names)) return true;
-    }
-  }
-  return false;
 }
 
 // valijson names each step of the path "[key]" or "[index]" after "<root>".
@@ -162,10 +149,12 @@ ValidationReport SchemaValidator::Validate(const nlohmann::json& document) const
   // grows with the length of the string: a 50 KB skill_id overflowed the
   // stack and killed the process. Such strings are blanked in a copy (which
   // then fails its pattern anyway) and reported as too long instead.
-  if (HasLongRegexCheckedString(document, regex_checked_names_)) {
+  std::vector<std::string> blanked;
+  std::string pointer;
+  FindLongRegexCheckedStrings(document, regex_checked_names_, pointer, &blanked);
+  if (!blanked.empty()) {
     nlohmann::json guarded = document;
-    std::vector<std::string> blanked;
-    BlankLongRegexCheckedStrings(guarded, regex_checked_names_, "", &blanked);
+    for (const std::string& path : blanked) guarded[nlohmann::json::json_pointer(path)] = "";
     ValidationReport report = ValidateChecked(guarded);
     // What valijson says of the blanked strings is about the blank.
     std::set<std::string> blanked_paths(blanked.begin(), blanked.end());
