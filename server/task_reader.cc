@@ -273,8 +273,7 @@ absl::StatusOr<v1::ListWorkersResponse> TaskReader::ListWorkers(
     worker->set_version(select.ColumnText(8));
   }
   // Every worker's current tasks in one pass over the lease index (one entry
-  // per in_progress task): tasks_worker would also walk each worker's
-  // finished tasks, which only grow.
+  // per in_progress task).
   std::unordered_map<std::string, v1::WorkerInfo*> by_id;
   for (v1::WorkerInfo& worker : *response.mutable_workers()) by_id[worker.worker_id()] = &worker;
   SKS_ASSIGN_OR_RETURN(

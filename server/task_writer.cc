@@ -139,12 +139,17 @@ absl::StatusOr<v1::EnqueueResponse> TaskWriter::Enqueue(const v1::EnqueueRequest
         continue;
       }
     }
+    // Ids come from the writer's counter (see Load and SaveIdHighWater). One
+    // skipped by a rolled-back transaction is never handed out: it reached
+    // no one (answers go out after the COMMIT).
+    const int64_t task_id = next_task_id_++;
     SKS_ASSIGN_OR_RETURN(
         Statement insert,
-        db_.Prepare("INSERT OR FAIL INTO tasks (task_type, skill_path, status, created_at, metadata, "
-                    "priority, max_attempts, timeout_seconds, idempotency_key, content_bytes) "
-                    "VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
-    insert.BindText(1, TaskTypeText(spec.type()))
+        db_.Prepare("INSERT OR FAIL INTO tasks (task_id, task_type, skill_path, status, created_at, "
+                    "metadata, priority, max_attempts, timeout_seconds, idempotency_key, "
+                    "content_bytes) VALUES (?10, ?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+    insert.Bind(10, task_id)
+        .BindText(1, TaskTypeText(spec.type()))
         .BindText(2, spec.skill_path())
         .Bind(3, MsToSeconds(now_ms))
         .BindText(4, MetadataToJson(spec.metadata()))
@@ -154,7 +159,6 @@ absl::StatusOr<v1::EnqueueResponse> TaskWriter::Enqueue(const v1::EnqueueRequest
         .BindTextOrNull(8, spec.idempotency_key())
         .Bind(9, static_cast<int64_t>(spec.content().size()));
     SKS_RETURN_IF_ERROR(insert.Run());
-    int64_t task_id = db_.LastInsertRowId();
     SKS_ASSIGN_OR_RETURN(
         Statement content,
         db_.Prepare("INSERT OR FAIL INTO task_content (task_id, content) VALUES (?1, ?2)"));
@@ -186,18 +190,25 @@ absl::StatusOr<std::unique_ptr<TaskWriter>> TaskWriter::Create(Db& db, StoreOpti
 
 absl::Status TaskWriter::Load() {
   // Every token issued so far is an attempt_id, or the fencing_token of an
-  // in_progress task (the lease index). sqlite_sequence remembers the
-  // largest attempt_id ever inserted, even of a row deleted by hand.
+  // in_progress task (the lease index); every task id is a row or was one.
+  // sqlite_sequence remembers the largest of each ever recorded, even of rows
+  // deleted by hand since (SQLite's own AUTOINCREMENT until schema 4, then
+  // SaveIdHighWater).
   {
     SKS_ASSIGN_OR_RETURN(
         Statement select,
         db_.Prepare("SELECT max(ifnull((SELECT max(attempt_id) FROM attempts), 0), "
-                    "ifnull((SELECT seq FROM sqlite_sequence WHERE name = 'attempts'), 0), "
+                    "ifnull((SELECT max(seq) FROM sqlite_sequence WHERE name = 'attempts'), 0), "
                     "ifnull((SELECT max(fencing_token) FROM tasks INDEXED BY "
-                    "tasks_lease_deadline WHERE status = 'in_progress'), 0))"));
+                    "tasks_lease_deadline WHERE status = 'in_progress'), 0)), "
+                    "max(ifnull((SELECT max(task_id) FROM tasks), 0), "
+                    "ifnull((SELECT max(seq) FROM sqlite_sequence WHERE name = 'tasks'), 0))"));
     SKS_ASSIGN_OR_RETURN(const bool row, select.Step());
-    if (!row) return absl::InternalError("the largest fencing token: no row");
+    if (!row) return absl::InternalError("the largest fencing token and task id: no row");
     next_fencing_token_ = select.ColumnInt(0) + 1;
+    next_task_id_ = select.ColumnInt(1) + 1;
+    saved_fencing_token_ = next_fencing_token_;
+    saved_task_id_ = next_task_id_;
   }
   // Through the lease index: one entry per in_progress task.
   SKS_ASSIGN_OR_RETURN(Statement select,
@@ -221,6 +232,9 @@ void TaskWriter::BeginTransaction() {
 }
 
 void TaskWriter::Committed(const TxnEffects& effects) {
+  // SaveIdHighWater ran last in the transaction: these are what it wrote.
+  saved_task_id_ = next_task_id_;
+  saved_fencing_token_ = next_fencing_token_;
   claimed_in_transaction_.clear();
   running_leases_in_transaction_.clear();
   for (const auto& [worker_id, tally] : effects.worker_tally) {
@@ -643,6 +657,31 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResu
   response.set_accepted(true);
   response.set_task_status(status);
   return response;
+}
+
+absl::Status TaskWriter::SaveIdHighWater() {
+  struct Mark {
+    const char* name;
+    int64_t high_water;  // the largest id handed out
+    int64_t saved;       // what the last commit recorded
+  };
+  const Mark marks[] = {{"tasks", next_task_id_ - 1, saved_task_id_ - 1},
+                        {"attempts", next_fencing_token_ - 1, saved_fencing_token_ - 1}};
+  for (const Mark& mark : marks) {
+    if (mark.high_water == mark.saved) continue;
+    // sqlite_sequence has no key: the row is updated, or inserted the first
+    // time (a database whose table never had a row).
+    SKS_ASSIGN_OR_RETURN(Statement update,
+                         db_.Prepare("UPDATE OR FAIL sqlite_sequence SET seq = ?2 WHERE name = ?1"));
+    update.BindText(1, mark.name).Bind(2, mark.high_water);
+    SKS_RETURN_IF_ERROR(update.Run());
+    if (db_.Changes() > 0) continue;
+    SKS_ASSIGN_OR_RETURN(Statement insert,
+                         db_.Prepare("INSERT OR FAIL INTO sqlite_sequence (name, seq) VALUES (?1, ?2)"));
+    insert.BindText(1, mark.name).Bind(2, mark.high_water);
+    SKS_RETURN_IF_ERROR(insert.Run());
+  }
+  return absl::OkStatus();
 }
 
 absl::Status TaskWriter::ApplyWorkerTally(const TxnEffects& effects) {

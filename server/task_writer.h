@@ -129,6 +129,13 @@ class TaskWriter {
   // once per transaction, after the batch's operations).
   absl::Status ApplyWorkerTally(const TxnEffects& effects);
 
+  // Records in sqlite_sequence the largest task id and fencing token handed
+  // out, when the transaction handed out any: the write loop calls it last
+  // in every transaction. Load() starts the counters above these, so ids
+  // never repeat, not even after rows were deleted by hand (what SQLite's
+  // AUTOINCREMENT did with a write per INSERT; dropped in schema 4).
+  absl::Status SaveIdHighWater();
+
   // Re-queues (or fails, when out of attempts) tasks whose lease deadline has
   // passed, and marks workers lost after three missed heartbeat intervals.
   absl::Status Reap(int64_t now_ms, TxnEffects& effects);
@@ -185,6 +192,11 @@ class TaskWriter {
   // top of this file). Tokens of a rolled-back transaction are skipped, never
   // reused: they reached no one (answers go out after the COMMIT).
   int64_t next_fencing_token_ = 1;
+  // The id of the next task, likewise above every task id handed out.
+  int64_t next_task_id_ = 1;
+  // The counters as of the last commit (what sqlite_sequence holds).
+  int64_t saved_fencing_token_ = 1;
+  int64_t saved_task_id_ = 1;
   // Leases per worker, kept instead of counting a worker's in_progress rows
   // on every claim. Invariant: leases_held_[w] is the number of tasks with
   // status 'in_progress' and worker_id w as of the last COMMIT (absent: 0).

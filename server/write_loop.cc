@@ -131,6 +131,7 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
 
   const auto txn_start = std::chrono::steady_clock::now();
   std::unique_ptr<Transaction> txn;
+  absl::Status save_ids_status;
   // One pass over the batch inside `txn`. Fast pass (savepoints false): no
   // SAVEPOINT per operation, because SQLite copies every page an operation
   // touches into its sub-journal (with 16 KiB pages that was most of the
@@ -209,7 +210,11 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
       // The tasks' own changes stand; only the per-worker counts are behind.
       if (!status.ok()) spdlog::error("updating the workers' task counts: {}", status.ToString());
     }
-    return true;
+    // Last, so it sees every id this transaction handed out. Not guarded: a
+    // transaction that cannot record its ids must not commit them, in either
+    // pass.
+    save_ids_status = writer_.SaveIdHighWater();
+    return save_ids_status.ok();
   };
 
   absl::Status begin_status;
@@ -221,12 +226,16 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
     }
     txn = *std::move(begun);
     if (run_pass(savepoints)) break;
-    txn.reset();  // rolls the failed fast pass back
+    txn.reset();  // rolls the failed pass back
   }
   if (txn == nullptr) {
-    spdlog::error("cannot begin a write transaction: {}", begin_status.ToString());
-    for (Operation& op : operations) op.done(begin_status);
-    for (PendingClaim& claim : claims) claim.done(begin_status);
+    const absl::Status failure = begin_status.ok() ? save_ids_status : begin_status;
+    spdlog::error("{}: {}",
+                  begin_status.ok() ? "cannot record the ids handed out"
+                                    : "cannot begin a write transaction",
+                  failure.ToString());
+    for (Operation& op : operations) op.done(failure);
+    for (PendingClaim& claim : claims) claim.done(failure);
     return;
   }
 

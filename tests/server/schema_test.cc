@@ -167,7 +167,7 @@ TEST(Schema, VersionTwoDatabaseIsUpgradedToFewerIndexes) {
                          status + "', 1)")
                     .ok());
   }
-  ASSERT_TRUE(MigrateSchema(*db).ok());
+  ASSERT_TRUE(MigrateSchema(*db, 3).ok());
   EXPECT_EQ(QueryInt(*db, "PRAGMA user_version"), 3);
   EXPECT_EQ(Text(*db, "PRAGMA integrity_check"), "ok");
   EXPECT_EQ(Text(*db, "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema "
@@ -205,6 +205,75 @@ TEST(Schema, VersionTwoDatabaseWithManyTasksIsUpgraded) {
   EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM tasks INDEXED BY tasks_claim_by_type "
                           "WHERE status = 'queued'"),
             250000);
+}
+
+// Migration 4 drops tasks_worker and AUTOINCREMENT (two writes per task).
+// Ids must still never repeat, not even those of rows deleted by hand: the
+// task writer starts above what sqlite_sequence remembers and keeps it up
+// to date once per transaction.
+TEST(Schema, VersionThreeDatabaseLosesAutoincrementButNeverRepeatsIds) {
+  skillstore::testing::TempDir dir;
+  std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(MigrateSchema(*db, 3).ok());
+  ASSERT_TRUE(db->Exec("INSERT INTO tasks (task_type, status, created_at) VALUES "
+                       "('parse', 'completed', 1), ('parse', 'queued', 1), ('parse', 'queued', 1)")
+                  .ok());
+  ASSERT_TRUE(db->Exec("INSERT INTO attempts (attempt_id, task_id, attempt, worker_id, "
+                       "started_at_ms, outcome) VALUES (7, 1, 1, 'w', 1, 'succeeded')")
+                  .ok());
+  // The newest rows deleted by hand: only sqlite_sequence remembers 3 and 7.
+  ASSERT_TRUE(db->Exec("DELETE FROM tasks WHERE task_id = 3; DELETE FROM attempts").ok());
+
+  ASSERT_TRUE(MigrateSchema(*db).ok());
+  EXPECT_EQ(QueryInt(*db, "PRAGMA user_version"), LatestSchemaVersion());
+  EXPECT_EQ(Text(*db, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM sqlite_schema WHERE instr(upper(sql), "
+                          "'AUTOINCREMENT') > 0 OR name = 'tasks_worker'"),
+            0);
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM tasks"), 2);
+
+  v1::EnqueueRequest enqueue;
+  enqueue.add_tasks()->set_type(v1::TASK_TYPE_PARSE);
+  v1::ClaimTaskRequest claim;
+  claim.set_worker_id("w");
+  claim.set_max_tasks(1);
+  // One committed transaction, as the write loop runs it: the operations,
+  // then SaveIdHighWater, COMMIT, Committed. Returns the new task's id and
+  // the claimed lease's token.
+  auto enqueue_and_claim = [&]() -> std::pair<int64_t, int64_t> {
+    absl::StatusOr<std::unique_ptr<TaskWriter>> writer = TaskWriter::Create(*db, StoreOptions());
+    EXPECT_TRUE(writer.ok()) << writer.status();
+    if (!writer.ok()) return {0, 0};
+    absl::StatusOr<std::unique_ptr<Transaction>> txn = Transaction::Begin(*db);
+    EXPECT_TRUE(txn.ok()) << txn.status();
+    if (!txn.ok()) return {0, 0};
+    (*writer)->BeginTransaction();
+    TxnEffects effects;
+    absl::StatusOr<v1::EnqueueResponse> enqueued = (*writer)->Enqueue(enqueue, 1000, effects);
+    absl::StatusOr<v1::ClaimTaskResponse> claimed = (*writer)->Claim(claim, 1000, effects);
+    EXPECT_TRUE(enqueued.ok() && claimed.ok() && claimed->tasks_size() == 1);
+    if (!enqueued.ok() || !claimed.ok() || claimed->tasks_size() != 1) return {0, 0};
+    EXPECT_TRUE((*writer)->SaveIdHighWater().ok());
+    EXPECT_TRUE((*txn)->Commit().ok());
+    (*writer)->Committed(effects);
+    return {std::stoll(enqueued->task_ids(0)), claimed->tasks(0).lease().fencing_token()};
+  };
+  const auto [task_a, token_a] = enqueue_and_claim();
+  EXPECT_EQ(task_a, 4);   // not 3, the deleted row's id
+  EXPECT_EQ(token_a, 8);  // not 7, the deleted attempt's
+  EXPECT_EQ(Text(*db, "SELECT group_concat(name || '=' || seq, ' ') FROM (SELECT * FROM "
+                      "sqlite_sequence ORDER BY name)"),
+            "attempts=8 tasks=4");
+
+  // Again the newest rows go by hand (the new task and every lease).
+  ASSERT_TRUE(db->Exec("DELETE FROM tasks WHERE task_id >= 4; UPDATE tasks SET "
+                       "status = 'queued', fencing_token = NULL, lease_deadline_ms = NULL")
+                  .ok());
+  const auto [task_b, token_b] = enqueue_and_claim();
+  EXPECT_EQ(task_b, 5);
+  EXPECT_EQ(token_b, 9);
+  EXPECT_EQ(Text(*db, "PRAGMA integrity_check"), "ok");
 }
 
 TEST(Schema, NewDatabaseChecksWithoutTemporaryTables) {
