@@ -90,7 +90,6 @@ class Db {
     return PrepareLiteral(sql, N - 1);
   }
 
-  int64_t LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
   int Changes() const { return sqlite3_changes(db_); }
   sqlite3* raw() { return db_; }
 
