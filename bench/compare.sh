@@ -31,7 +31,7 @@
 # runs E2E_RUNS times, in rounds (skillstore, beanstalkd, gearmand, then
 # again), and the table gives the median of each and every run's figure.
 #
-# Environment knobs: N (20000), E2E_RUNS (3), WORKERS (4), SS_CONCURRENCY (per skill-worker,
+# Environment knobs: N (20000), E2E_RUNS (5), WORKERS (4), SS_CONCURRENCY (per skill-worker,
 # 1 = one task at a time like the peers' workers), FILL_N (1000000),
 # CLAIM_SAMPLES (2000), SCALING_TASKS (1000), GEARMAN_N (min(N, 5000)),
 # SKIP_PEERS=1, SKIP_FILL=1,
@@ -47,7 +47,7 @@ if [[ "${QUICK:-0}" == 1 ]]; then
   : "${N:=3000}" "${E2E_RUNS:=1}" "${FILL_N:=50000}" "${CLAIM_SAMPLES:=500}" "${SCALING_TASKS:=200}"
 fi
 N="${N:-20000}"
-E2E_RUNS="${E2E_RUNS:-3}"
+E2E_RUNS="${E2E_RUNS:-5}"
 WORKERS="${WORKERS:-4}"
 SS_CONCURRENCY="${SS_CONCURRENCY:-1}"
 FILL_N="${FILL_N:-1000000}"
