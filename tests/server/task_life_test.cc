@@ -476,13 +476,24 @@ TEST(TaskLife, ListTasksPaginatesAndFilters) {
   EXPECT_EQ(validate.tasks_size(), 5);
   EXPECT_TRUE(validate.next_page_token().empty());
 
-  ASSERT_EQ(Claim(stub, "lister", 3).tasks_size(), 3);
+  const v1::ClaimTaskResponse claimed = Claim(stub, "lister", 3);
+  ASSERT_EQ(claimed.tasks_size(), 3);
   v1::ListTasksRequest by_worker;
   by_worker.set_worker_id("lister");
   by_worker.set_status(v1::TASK_STATUS_IN_PROGRESS);
   v1::ListTasksResponse mine;
   ASSERT_TRUE(stub.ListTasks(Context().get(), by_worker, &mine).ok());
   EXPECT_EQ(mine.tasks_size(), 3);
+
+  // Without a status filter (no index by worker: tasks in id order), the
+  // worker's finished task is listed with its running ones, nobody else's.
+  ASSERT_TRUE(Submit(stub, Success(claimed.tasks(0), "lister")).accepted());
+  by_worker.clear_status();
+  ASSERT_TRUE(stub.ListTasks(Context().get(), by_worker, &mine).ok());
+  ASSERT_EQ(mine.tasks_size(), 3);
+  for (const v1::TaskInfo& task : mine.tasks()) EXPECT_EQ(task.worker_id(), "lister");
+  EXPECT_EQ(mine.tasks(0).task_id(), claimed.tasks(0).task_id());
+  EXPECT_EQ(mine.tasks(0).status(), v1::TASK_STATUS_COMPLETED);
 }
 
 // Lists every page of `request` (page size 1, so paging is exercised at each
