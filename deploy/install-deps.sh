@@ -12,8 +12,6 @@ packages=(
   # RPC and storage
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsqlite3-dev sqlite3 libabsl-dev
-  # the daemons' allocator
-  libjemalloc-dev
   # skillctl: SHA-256 (libcrypto) for idempotency keys
   libssl-dev
   # logging, command lines, tests

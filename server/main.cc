@@ -1,7 +1,7 @@
 // skillstore-server: the coordinator. Everything lives in SkillStoreServer;
 // this file parses flags, sets up logging and waits for SIGTERM / SIGINT
 // (shut down) and SIGHUP (re-read the token file).
-#include <malloc.h>  // mallopt, without SKILLSTORE_JEMALLOC
+#include <malloc.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -122,14 +122,10 @@ int main(int argc, char** argv) {
   options.max_receive_message_bytes = static_cast<int>(std::min<int64_t>(
       std::max<int64_t>(int64_t{64} << 20, max_content_bytes * 2 + (1 << 20)), INT32_MAX));
 
-#ifndef SKILLSTORE_JEMALLOC
-  // Under glibc's malloc (a build with SKILLSTORE_JEMALLOC=OFF): batches of
-  // tasks make large, short-lived request and response buffers; keep them on
-  // the heap instead of mmap/munmap (and page faults) per call. jemalloc
-  // keeps freed extents for reuse by itself.
+  // Batches of tasks make large, short-lived request and response buffers;
+  // keep them on the heap instead of mmap/munmap (and page faults) per call.
   mallopt(M_MMAP_THRESHOLD, 64 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
-#endif
   // Debian builds abseil without NDEBUG, so every absl::Mutex (gRPC's
   // included) fed a lock-order graph: ~2% of the server's CPU.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
