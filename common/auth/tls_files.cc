@@ -97,4 +97,28 @@ absl::Status CheckKeyMatchesCertificate(absl::string_view cert_pem, absl::string
   return absl::OkStatus();
 }
 
+std::string DescribeCertificate(absl::string_view cert_pem) {
+  X509Ptr cert = FirstCertificate(cert_pem);
+  if (cert == nullptr) {
+    ERR_clear_error();
+    return "no certificate";
+  }
+  // X509_NAME_print_ex and ASN1_TIME_print write to a BIO; the memory BIO
+  // holds the text until it is copied out.
+  BioPtr out(BIO_new(BIO_s_mem()));
+  if (out == nullptr) return "(out of memory describing the certificate)";
+  const ASN1_TIME* not_after = X509_get0_notAfter(cert.get());
+  BIO_puts(out.get(), "subject ");
+  X509_NAME_print_ex(out.get(), X509_get_subject_name(cert.get()), 0, XN_FLAG_ONELINE);
+  BIO_puts(out.get(), ", issuer ");
+  X509_NAME_print_ex(out.get(), X509_get_issuer_name(cert.get()), 0, XN_FLAG_ONELINE);
+  // X509_cmp_current_time: -1 when the time is in the past, 0 on error.
+  BIO_puts(out.get(), X509_cmp_current_time(not_after) < 0 ? ", EXPIRED " : ", expires ");
+  ASN1_TIME_print(out.get(), not_after);
+  ERR_clear_error();
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(out.get(), &data);
+  return std::string(data, static_cast<size_t>(size));
+}
+
 }  // namespace skillstore::auth

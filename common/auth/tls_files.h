@@ -28,6 +28,12 @@ absl::StatusOr<std::string> ReadPrivateKeyPem(const std::string& path, absl::str
 absl::Status CheckKeyMatchesCertificate(absl::string_view cert_pem, absl::string_view key_pem,
                                         absl::string_view cert_path, absl::string_view key_path);
 
+// One line naming the first certificate in `cert_pem`, for logs that tell an
+// operator which certificate is being served: "subject CN=x, issuer CN=y,
+// expires Jan 31 12:00:00 2027 GMT" ("EXPIRED ..." once past). A string
+// without a certificate gives "no certificate".
+std::string DescribeCertificate(absl::string_view cert_pem);
+
 }  // namespace skillstore::auth
 
 #endif  // SKILLSTORE_COMMON_AUTH_TLS_FILES_H_
