@@ -77,6 +77,12 @@ absl::StatusOr<TestCertificates> MakeTestCertificates(const std::string& dir) {
       !s.ok()) {
     return s;
   }
+  if (absl::Status s = MakeLeaf(dir, "other-ca", "other-server", "/CN=localhost",
+                                "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                                "extendedKeyUsage=serverAuth\n");
+      !s.ok()) {
+    return s;
+  }
   if (absl::Status s = MakeLeaf(dir, "ca", "client", "/CN=test-client",
                                 "extendedKeyUsage=clientAuth\n");
       !s.ok()) {
@@ -97,6 +103,8 @@ absl::StatusOr<TestCertificates> MakeTestCertificates(const std::string& dir) {
   certs.other_ca_cert = dir + "/other-ca.pem";
   certs.other_client_cert = dir + "/other-client.pem";
   certs.other_client_key = dir + "/other-client.key";
+  certs.other_server_cert = dir + "/other-server.pem";
+  certs.other_server_key = dir + "/other-server.key";
   return certs;
 }
 

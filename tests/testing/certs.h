@@ -1,7 +1,8 @@
 // Certificates for TLS tests, made at test time with the openssl command
 // line (Debian's openssl package): a throwaway CA, a server certificate for
 // 127.0.0.1 and localhost (subjectAltName), a client certificate for mutual
-// TLS, and a second, unrelated CA whose certificates nobody should trust.
+// TLS, and a second, unrelated CA whose certificates nobody should trust
+// (or that a rotation moves to).
 // Keys are P-256 (fast to generate); everything is valid for two days.
 //
 // Nothing is checked in: a certificate in the repository would expire, and
@@ -26,6 +27,10 @@ struct TestCertificates {
   std::string other_ca_cert;  // an unrelated CA (for "wrong CA" tests)
   std::string other_client_cert;  // signed by other_ca_cert
   std::string other_client_key;
+  // Like server_cert (same names) but signed by other_ca_cert: the renewal
+  // from another CA that certificate rotation tests switch to.
+  std::string other_server_cert;
+  std::string other_server_key;
 };
 
 // Writes the files into `dir` (which must exist). Fails with the openssl
