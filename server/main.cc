@@ -1,6 +1,6 @@
 // skillstore-server: the coordinator. Everything lives in SkillStoreServer;
 // this file parses flags, sets up logging and waits for SIGTERM / SIGINT
-// (shut down) and SIGHUP (re-read the token file).
+// (shut down) and SIGHUP (re-read the token file and the TLS files).
 #include <malloc.h>
 #include <signal.h>
 
@@ -9,6 +9,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/metrics/grpc_metrics.h"
 #include "common/metrics/log_setup.h"
 #include "server.h"
@@ -20,12 +21,16 @@ int main(int argc, char** argv) {
   std::string log_format = "text";
   std::string synchronous = "full";
   int64_t max_content_bytes = options.service.max_content_bytes;
+  int tls_reload_seconds = static_cast<int>(absl::ToInt64Seconds(options.tls_reload_interval));
 
   CLI::App app{
       "skillstore-server: the durable task store and gRPC API of skillstore.\n"
       "Owns one SQLite database (WAL mode); workers claim tasks from it, clients\n"
       "enqueue and watch. Every acknowledged enqueue and result is on disk before\n"
-      "the reply. SIGTERM / SIGINT shut down cleanly. Server reflection and\n"
+      "the reply. SIGTERM / SIGINT shut down cleanly; SIGHUP re-reads the token\n"
+      "file and the TLS files (renewed certificates reach new connections, open\n"
+      "ones keep theirs; files that fail a check are refused and the previous\n"
+      "ones stay in force). Server reflection and\n"
       "grpc.health.v1.Health are served, so grpcurl works without the .proto."};
   app.add_option("--listen", options.listen,
                  "host:port to serve on; port 0 picks a free port (the log line "
@@ -81,11 +86,20 @@ int main(int argc, char** argv) {
                  "skillctl token new prints lines); re-read on SIGHUP")
       ->envname("SKILLSTORE_AUTH_TOKEN_FILE");
   app.add_option("--tls-cert", options.tls_cert_file,
-                 "PEM certificate (chain) to serve TLS with; needs --tls-key");
-  app.add_option("--tls-key", options.tls_key_file, "PEM private key of --tls-cert");
+                 "PEM certificate (chain) to serve TLS with; needs --tls-key; re-read on "
+                 "SIGHUP and every --tls-reload-interval");
+  app.add_option("--tls-key", options.tls_key_file,
+                 "PEM private key of --tls-cert (checked against it at startup and at every "
+                 "reload)");
   app.add_option("--tls-client-ca", options.tls_client_ca_file,
                  "PEM CA certificate(s): require every client to present a certificate "
-                 "signed by them (mutual TLS); needs --tls-cert");
+                 "signed by them (mutual TLS); needs --tls-cert; re-read with it");
+  app.add_option("--tls-reload-interval", tls_reload_seconds,
+                 "seconds between checks of the TLS files for a renewal (SIGHUP checks at "
+                 "once); a renewal that fails a check is logged and the previous certificate "
+                 "keeps serving; 0: only on SIGHUP")
+      ->check(CLI::Range(0, 86400))
+      ->capture_default_str();
   app.add_flag("--insecure", options.insecure,
                "allow listening on a non-loopback address without --auth-token-file or "
                "--tls-client-ca (anyone who reaches the port may do anything)");
@@ -117,6 +131,7 @@ int main(int argc, char** argv) {
   }
   skillstore::metrics::RouteGrpcLogsToSpdlog();
   options.synchronous_full = synchronous == "full";
+  options.tls_reload_interval = absl::Seconds(tls_reload_seconds);
   options.service.max_content_bytes = max_content_bytes;
   // Room for the largest task plus its envelope, and batches of smaller ones.
   options.max_receive_message_bytes = static_cast<int>(std::min<int64_t>(
@@ -158,6 +173,11 @@ int main(int argc, char** argv) {
     if (absl::Status status = (*server)->ReloadAuth(); !status.ok()) {
       spdlog::error("SIGHUP: token file not reloaded, the previous tokens stay in force: {}",
                     status.ToString());
+    }
+    if (absl::StatusOr<bool> tls = (*server)->ReloadTls(); !tls.ok()) {
+      spdlog::error(
+          "SIGHUP: TLS files not reloaded, still serving the previous certificate ({}): {}",
+          (*server)->DescribeTls(), std::string(tls.status().message()));
     }
   }
   spdlog::info("received {}", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");

@@ -11,7 +11,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/auth/tls_files.h"
 #include "common/metrics/grpc_metrics.h"
 #include "grpc/health/v1/health.pb.h"
 #include "schema.h"
@@ -21,10 +20,9 @@
 namespace skillstore::server {
 namespace {
 
-// The listening credentials: plaintext, TLS, or mutual TLS. Files are read
-// and checked here so a bad one stops the server at startup with its name.
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
-    const ServerOptions& options) {
+// The TLS credentials, or null for plaintext. Files are read and checked
+// here so a bad one stops the server at startup with its name.
+absl::StatusOr<std::unique_ptr<TlsReloader>> MakeTls(const ServerOptions& options) {
   if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
     return absl::InvalidArgumentError("--tls-cert and --tls-key go together; pass both or neither");
   }
@@ -33,21 +31,10 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
       return absl::InvalidArgumentError(
           "--tls-client-ca needs --tls-cert and --tls-key (mutual TLS is TLS first)");
     }
-    return grpc::InsecureServerCredentials();
+    return nullptr;
   }
-  SKS_ASSIGN_OR_RETURN(std::string cert,
-                       auth::ReadCertificatePem(options.tls_cert_file, "--tls-cert"));
-  SKS_ASSIGN_OR_RETURN(std::string key, auth::ReadPrivateKeyPem(options.tls_key_file, "--tls-key"));
-  SKS_RETURN_IF_ERROR(auth::CheckKeyMatchesCertificate(cert, key, options.tls_cert_file,
-                                                       options.tls_key_file));
-  grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
-  if (!options.tls_client_ca_file.empty()) {
-    SKS_ASSIGN_OR_RETURN(ssl.pem_root_certs, auth::ReadCertificatePem(options.tls_client_ca_file,
-                                                                      "--tls-client-ca"));
-    ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
-  }
-  ssl.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
-  return grpc::SslServerCredentials(ssl);
+  return TlsReloader::Create(
+      TlsFiles{options.tls_cert_file, options.tls_key_file, options.tls_client_ca_file});
 }
 
 }  // namespace
@@ -85,9 +72,11 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
         " without authentication: pass --auth-token-file FILE (or --tls-client-ca for mutual "
         "TLS), or --insecure to let anyone who reaches the port do anything"));
   }
-  SKS_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
-                       MakeCredentials(options));
+  SKS_ASSIGN_OR_RETURN(std::unique_ptr<TlsReloader> tls, MakeTls(options));
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      tls != nullptr ? tls->credentials() : grpc::InsecureServerCredentials();
   auto server = std::unique_ptr<SkillStoreServer>(new SkillStoreServer(options));
+  server->tls_ = std::move(tls);
   if (!options.auth_token_file.empty()) {
     SKS_ASSIGN_OR_RETURN(server->authorizer_, Authorizer::FromFile(options.auth_token_file));
     spdlog::info("token authentication: {} tokens from {}", server->authorizer_->size(),
@@ -180,6 +169,18 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
     server->metrics_http_ = std::move(*metrics_http);
     spdlog::info("metrics at http://{}/metrics", server->metrics_http_->address());
   }
+  if (server->tls_ != nullptr) {
+    const absl::Duration every = options.tls_reload_interval;
+    spdlog::info("TLS{}: serving {} ({}); the files are re-read on SIGHUP{}",
+                 server->tls_->mutual()
+                     ? absl::StrCat(" with client certificates from ", options.tls_client_ca_file)
+                     : "",
+                 options.tls_cert_file, server->tls_->Describe(),
+                 every > absl::ZeroDuration()
+                     ? absl::StrCat(" and every ", absl::FormatDuration(every))
+                     : "");
+    server->tls_->StartPolling(every);
+  }
   const v1::Progress progress = server->progress_->Snapshot(now_ms);
   spdlog::info("database {} (schema v{}, synchronous={}): {} tasks, {} queued, {} in progress",
                options.db_path, LatestSchemaVersion(), options.synchronous_full ? "FULL" : "NORMAL",
@@ -193,6 +194,24 @@ absl::Status SkillStoreServer::ReloadAuth() {
   spdlog::info("token authentication: reloaded {} tokens from {}", authorizer_->size(),
                authorizer_->path());
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> SkillStoreServer::ReloadTls() {
+  if (tls_ == nullptr) return false;
+  SKS_ASSIGN_OR_RETURN(bool changed, tls_->Reload());
+  if (changed) {
+    spdlog::info(
+        "TLS files reloaded: new connections use them within {}s (certificate: {}); open "
+        "connections keep theirs",
+        TlsReloader::kPublishIntervalSeconds, tls_->Describe());
+  } else {
+    spdlog::info("TLS files unchanged: still serving {}", tls_->Describe());
+  }
+  return changed;
+}
+
+std::string SkillStoreServer::DescribeTls() const {
+  return tls_ != nullptr ? tls_->Describe() : std::string();
 }
 
 std::string SkillStoreServer::address() const {

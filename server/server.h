@@ -24,6 +24,7 @@
 #include "sqlite.h"
 #include "task_reader.h"
 #include "task_writer.h"
+#include "tls_reloader.h"
 #include "write_loop.h"
 
 namespace skillstore::server {
@@ -47,6 +48,9 @@ struct ServerOptions {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_client_ca_file;
+  // How often the TLS files are checked for a renewal (besides ReloadTls, on
+  // SIGHUP); zero: only on ReloadTls.
+  absl::Duration tls_reload_interval = absl::Seconds(60);
   // Without tokens or client certificates the server listens only on
   // loopback; true lifts that (anyone who reaches the port may do anything).
   bool insecure = false;
@@ -74,6 +78,15 @@ class SkillStoreServer {
   // force and the error says why. OK and a no-op without a token file.
   absl::Status ReloadAuth();
 
+  // Re-reads the TLS files (SIGHUP). true: they changed and new handshakes
+  // use them within a second; false: unchanged, or no TLS. On error (a file
+  // unreadable, not PEM, a key that does not belong to the certificate) the
+  // previous certificate keeps serving and the error names the file.
+  absl::StatusOr<bool> ReloadTls();
+
+  // The certificate being served (subject, issuer, expiry); empty without TLS.
+  std::string DescribeTls() const;
+
   // Stops serving: long-polls and watch streams are answered at once, other
   // RPCs get up to `grace` to finish, then every pending write is committed,
   // the WAL checkpointed and the database closed. Idempotent.
@@ -87,6 +100,7 @@ class SkillStoreServer {
   // Metrics first: everything that reports into them is destroyed before.
   std::unique_ptr<metrics::Registry> registry_;
   std::unique_ptr<Authorizer> authorizer_;  // outlives the service that uses it
+  std::unique_ptr<TlsReloader> tls_;        // null without TLS; outlives grpc_server_
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<Db> db_;
   std::unique_ptr<Checkpointer> checkpointer_;  // stops before db_ closes

@@ -1,0 +1,391 @@
+// Certificate rotation in a running skillstore-server: the real binary on a
+// loopback port, certificates made by openssl at test time
+// (tests/testing/certs.h). The server is given "live" files that the tests
+// replace the way renewal tools do (write aside, rename over), switching from
+// a certificate of CA 1 to one of CA 2:
+// - after SIGHUP (or the periodic check), new handshakes get the new
+//   certificate: a client trusting CA 2 connects, one trusting only CA 1 no
+//   longer does, while connections opened before keep working (a channel and
+//   an open WatchProgress stream that trust only CA 1);
+// - a broken renewal (key of another certificate, not PEM, missing file) is
+//   refused with a log line naming the file, and the old certificate serves on;
+// - with mutual TLS, the client CA rotates the same way.
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/security/credentials.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "certs.h"
+#include "process.h"
+#include "server.h"
+#include "server_test_util.h"
+#include "skillstore/v1/skillstore.grpc.pb.h"
+
+namespace skillstore::server {
+namespace {
+
+namespace v1 = ::skillstore::v1;
+using skillstore::testing::MakeTestCertificates;
+using skillstore::server::testing::Enqueue;
+using skillstore::testing::ServerProcess;
+using skillstore::server::testing::Spec;
+using skillstore::testing::TempDir;
+using skillstore::testing::TestCertificates;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Replaces `path` with `content` as renewal tools do: a new file renamed over
+// the old one, so the server reads the old file or the new one, never half.
+void Install(const std::string& path, const std::string& content) {
+  const std::string aside = path + ".new";
+  std::ofstream(aside, std::ios::binary | std::ios::trunc) << content;
+  ASSERT_EQ(std::rename(aside.c_str(), path.c_str()), 0) << path;
+}
+
+// A client identity for mutual TLS: PEM key and certificate file paths.
+struct ClientCert {
+  std::string cert;
+  std::string key;
+};
+
+// A channel trusting only `ca_file`. Its own subchannel pool: gRPC shares
+// connections between channels with equal arguments, and every probe must
+// make a handshake of its own.
+std::shared_ptr<grpc::Channel> Channel(const std::string& address, const std::string& ca_file,
+                                       const ClientCert* client = nullptr) {
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = ReadFile(ca_file);
+  if (client != nullptr) {
+    ssl.pem_cert_chain = ReadFile(client->cert);
+    ssl.pem_private_key = ReadFile(client->key);
+  }
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address, grpc::SslCredentials(ssl), args);
+}
+
+grpc::Status Probe(const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = v1::SkillStore::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  v1::Progress progress;
+  return stub->GetProgress(&context, v1::GetProgressRequest(), &progress);
+}
+
+// A GetProgress over a fresh connection (a new TLS handshake).
+grpc::Status ProbeNew(const std::string& address, const std::string& ca_file,
+                      const ClientCert* client = nullptr) {
+  return Probe(Channel(address, ca_file, client));
+}
+
+// Waits until a fresh connection trusting `ca_file` works: gRPC picks up a
+// published reload within TlsReloader::kPublishIntervalSeconds.
+grpc::Status EventuallyConnects(const std::string& address, const std::string& ca_file,
+                                const ClientCert* client = nullptr,
+                                absl::Duration timeout = absl::Seconds(15)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  grpc::Status status;
+  while (absl::Now() < deadline) {
+    status = ProbeNew(address, ca_file, client);
+    if (status.ok()) return status;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  return status;
+}
+
+// Longer than the publish interval: what a reload publishes has reached
+// gRPC's watcher by then, so a check after it sees the outcome for sure.
+void WaitPastPublishInterval() {
+  absl::SleepFor(absl::Seconds(TlsReloader::kPublishIntervalSeconds) + absl::Milliseconds(1500));
+}
+
+class TlsRotationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<TestCertificates> certs = MakeTestCertificates(dir_.path());
+    ASSERT_TRUE(certs.ok()) << certs.status();
+    certs_ = *certs;
+    live_cert_ = dir_.File("live-server.pem");
+    live_key_ = dir_.File("live-server.key");
+    live_client_ca_ = dir_.File("live-client-ca.pem");
+    Install(live_cert_, ReadFile(certs_.server_cert));
+    Install(live_key_, ReadFile(certs_.server_key));
+    Install(live_client_ca_, ReadFile(certs_.ca_cert));
+  }
+
+  // Starts the binary on the live files; `extra` adds flags.
+  void StartServer(std::vector<std::string> extra) {
+    std::vector<std::string> args = {"--tls-cert", live_cert_, "--tls-key", live_key_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto server = ServerProcess::Start(dir_.File("rotation.db"), dir_.File("server.log"), args);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    address_ = server_->address();
+  }
+
+  size_t LogSize() const { return ReadFile(server_->process().log_path()).size(); }
+
+  // Sends SIGHUP and waits for the log line that says how it went.
+  std::string Sighup(const std::string& expected) {
+    const size_t offset = LogSize();
+    server_->process().Signal(SIGHUP);
+    absl::StatusOr<std::string> line =
+        server_->process().WaitForLogLine(expected, absl::Seconds(20), offset);
+    EXPECT_TRUE(line.ok()) << line.status() << "\n" << server_->process().ReadLog();
+    return line.ok() ? *line : "";
+  }
+
+  // Puts a certificate and key from CA 2 in place of the live pair.
+  void RenewFromOtherCa() {
+    Install(live_cert_, ReadFile(certs_.other_server_cert));
+    Install(live_key_, ReadFile(certs_.other_server_key));
+  }
+
+  TempDir dir_;
+  TestCertificates certs_;
+  std::string live_cert_, live_key_, live_client_ca_;
+  std::unique_ptr<ServerProcess> server_;
+  std::string address_;
+};
+
+TEST_F(TlsRotationTest, SighupServesTheRenewedCertificateAndKeepsOpenConnections) {
+  ASSERT_NO_FATAL_FAILURE(StartServer({"--tls-reload-interval", "0"}));
+  std::shared_ptr<grpc::Channel> old_channel = Channel(address_, certs_.ca_cert);
+  grpc::Status before = Probe(old_channel);
+  ASSERT_TRUE(before.ok()) << before.error_message();
+  EXPECT_EQ(ProbeNew(address_, certs_.other_ca_cert).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+
+  // A stream opened before the rotation, on a connection trusting only CA 1.
+  auto old_stub = v1::SkillStore::NewStub(old_channel);
+  grpc::ClientContext watch_context;
+  v1::WatchProgressRequest watch_request;
+  watch_request.set_min_interval_ms(1);
+  std::unique_ptr<grpc::ClientReader<v1::Progress>> watch =
+      old_stub->WatchProgress(&watch_context, watch_request);
+  v1::Progress update;
+  ASSERT_TRUE(watch->Read(&update));
+  EXPECT_EQ(update.total(), 0);
+
+  RenewFromOtherCa();
+  // With --tls-reload-interval 0 nothing happens until the signal.
+  WaitPastPublishInterval();
+  EXPECT_TRUE(ProbeNew(address_, certs_.ca_cert).ok()) << "reloaded without SIGHUP";
+
+  const std::string line = Sighup("TLS files reloaded");
+  EXPECT_NE(line.find("issuer CN = skillstore test other-ca"), std::string::npos) << line;
+  grpc::Status renewed = EventuallyConnects(address_, certs_.other_ca_cert);
+  EXPECT_TRUE(renewed.ok()) << renewed.error_code() << ": " << renewed.error_message();
+  // New handshakes present CA 2's certificate: a client trusting only CA 1
+  // refuses it.
+  EXPECT_EQ(ProbeNew(address_, certs_.ca_cert).error_code(), grpc::StatusCode::UNAVAILABLE);
+
+  // The connection opened before still works (a new handshake on it would
+  // fail, as the line above shows)...
+  grpc::Status old_call = Probe(old_channel);
+  EXPECT_TRUE(old_call.ok()) << old_call.error_code() << ": " << old_call.error_message();
+  // ... and so does the stream: a task enqueued over a CA 2 connection
+  // reaches it as a progress update.
+  auto new_stub = v1::SkillStore::NewStub(Channel(address_, certs_.other_ca_cert));
+  Enqueue(*new_stub, {Spec(v1::TASK_TYPE_PARSE, "rotation/SKILL.md")});
+  do {
+    ASSERT_TRUE(watch->Read(&update)) << "the stream opened before the rotation ended";
+  } while (update.total() < 1);
+  EXPECT_EQ(update.total(), 1);
+  watch_context.TryCancel();
+  watch->Finish();
+
+  // Signalling again without a change keeps the certificate and says so.
+  const std::string unchanged = Sighup("TLS files unchanged");
+  EXPECT_NE(unchanged.find("issuer CN = skillstore test other-ca"), std::string::npos)
+      << unchanged;
+  EXPECT_TRUE(server_->process().Running());
+}
+
+TEST_F(TlsRotationTest, BrokenRenewalsAreRefusedAndTheOldCertificateServesOn) {
+  ASSERT_NO_FATAL_FAILURE(StartServer({"--tls-reload-interval", "0"}));
+  ASSERT_TRUE(ProbeNew(address_, certs_.ca_cert).ok());
+  const std::string server_key = ReadFile(certs_.server_key);
+  const std::string server_cert = ReadFile(certs_.server_cert);
+
+  struct Case {
+    std::string name;
+    std::function<void()> break_files;
+    std::string expected;  // in the error line
+  };
+  const std::vector<Case> cases = {
+      {"the renewed certificate with the old key",
+       [&] { Install(live_cert_, ReadFile(certs_.other_server_cert)); },
+       absl::StrCat("the private key ", live_key_, " does not belong to the certificate ",
+                    live_cert_)},
+      {"a certificate file that is not PEM",
+       [&] { Install(live_cert_, "-----BEGIN CERTIFICATE-----\nnot base64\n"); },
+       absl::StrCat("--tls-cert ", live_cert_, ": no PEM certificate in the file")},
+      {"a key file that is a certificate",
+       [&] {
+         Install(live_cert_, server_cert);
+         Install(live_key_, server_cert);
+       },
+       absl::StrCat("--tls-key ", live_key_, ": no unencrypted PEM private key")},
+      {"a missing key file",
+       [&] { ASSERT_EQ(std::remove(live_key_.c_str()), 0); },
+       absl::StrCat("--tls-key ", live_key_, ": cannot read")},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    c.break_files();
+    const std::string line = Sighup("SIGHUP: TLS files not reloaded");
+    EXPECT_NE(line.find(c.expected), std::string::npos) << line;
+    // The line says which certificate still serves.
+    EXPECT_NE(line.find("still serving the previous certificate (subject CN = localhost, "
+                        "issuer CN = skillstore test ca,"),
+              std::string::npos)
+        << line;
+    // Nothing was published: after the watcher's interval, CA 1's
+    // certificate still serves new connections.
+    WaitPastPublishInterval();
+    grpc::Status status = ProbeNew(address_, certs_.ca_cert);
+    EXPECT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
+    EXPECT_EQ(ProbeNew(address_, certs_.other_ca_cert).error_code(),
+              grpc::StatusCode::UNAVAILABLE);
+    ASSERT_TRUE(server_->process().Running()) << server_->process().ReadLog();
+    Install(live_cert_, server_cert);
+    Install(live_key_, server_key);
+  }
+
+  // A good renewal after the broken ones goes through.
+  RenewFromOtherCa();
+  Sighup("TLS files reloaded");
+  grpc::Status renewed = EventuallyConnects(address_, certs_.other_ca_cert);
+  EXPECT_TRUE(renewed.ok()) << renewed.error_code() << ": " << renewed.error_message();
+}
+
+TEST_F(TlsRotationTest, PeriodicCheckFindsRenewalsWithoutASignalAndReportsAFailureOnce) {
+  ASSERT_NO_FATAL_FAILURE(StartServer({"--tls-reload-interval", "1"}));
+  ASSERT_TRUE(ProbeNew(address_, certs_.ca_cert).ok());
+  EXPECT_NE(server_->process().ReadLog().find("files are re-read on SIGHUP and every 1s"),
+            std::string::npos)
+      << server_->process().ReadLog();
+
+  // A broken renewal: the key of another certificate. Checked every second,
+  // reported once.
+  const size_t offset = LogSize();
+  Install(live_key_, ReadFile(certs_.other_server_key));
+  ASSERT_TRUE(server_->process()
+                  .WaitForLogLine("TLS files not reloaded", absl::Seconds(20), offset)
+                  .ok())
+      << server_->process().ReadLog();
+  absl::SleepFor(absl::Milliseconds(3500));  // three more checks
+  const std::string log = ReadFile(server_->process().log_path()).substr(offset);
+  size_t reports = 0;
+  for (size_t at = log.find("TLS files not reloaded"); at != std::string::npos;
+       at = log.find("TLS files not reloaded", at + 1)) {
+    ++reports;
+  }
+  EXPECT_EQ(reports, 1u) << log;
+  EXPECT_NE(log.find("does not belong to the certificate"), std::string::npos) << log;
+  EXPECT_TRUE(ProbeNew(address_, certs_.ca_cert).ok());
+
+  // The matching certificate arrives: the next check publishes the pair.
+  Install(live_cert_, ReadFile(certs_.other_server_cert));
+  grpc::Status renewed = EventuallyConnects(address_, certs_.other_ca_cert);
+  EXPECT_TRUE(renewed.ok()) << renewed.error_code() << ": " << renewed.error_message();
+  EXPECT_EQ(ProbeNew(address_, certs_.ca_cert).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(server_->process().ReadLog().find("TLS files reloaded"), std::string::npos);
+}
+
+TEST_F(TlsRotationTest, MutualTlsClientCaRotates) {
+  ASSERT_NO_FATAL_FAILURE(
+      StartServer({"--tls-client-ca", live_client_ca_, "--tls-reload-interval", "0"}));
+  const ClientCert ca1_client{certs_.client_cert, certs_.client_key};
+  const ClientCert ca2_client{certs_.other_client_cert, certs_.other_client_key};
+  std::shared_ptr<grpc::Channel> old_channel = Channel(address_, certs_.ca_cert, &ca1_client);
+  ASSERT_TRUE(Probe(old_channel).ok());
+  EXPECT_EQ(ProbeNew(address_, certs_.ca_cert, &ca2_client).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+
+  // A broken client CA file is refused; CA 1's clients still get in.
+  Install(live_client_ca_, "not a certificate\n");
+  const std::string refused = Sighup("SIGHUP: TLS files not reloaded");
+  EXPECT_NE(refused.find(absl::StrCat("--tls-client-ca ", live_client_ca_,
+                                      ": no PEM certificate in the file")),
+            std::string::npos)
+      << refused;
+  WaitPastPublishInterval();
+  EXPECT_TRUE(ProbeNew(address_, certs_.ca_cert, &ca1_client).ok());
+
+  // Client certificates now come from CA 2 (the server keeps its own).
+  Install(live_client_ca_, ReadFile(certs_.other_ca_cert));
+  Sighup("TLS files reloaded");
+  grpc::Status renewed = EventuallyConnects(address_, certs_.ca_cert, &ca2_client);
+  EXPECT_TRUE(renewed.ok()) << renewed.error_code() << ": " << renewed.error_message();
+  EXPECT_EQ(ProbeNew(address_, certs_.ca_cert, &ca1_client).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  // The connection CA 1's client opened before keeps working.
+  grpc::Status old_call = Probe(old_channel);
+  EXPECT_TRUE(old_call.ok()) << old_call.error_code() << ": " << old_call.error_message();
+}
+
+// The same through the library API main() calls on SIGHUP.
+TEST_F(TlsRotationTest, ReloadTlsSaysWhetherAnythingChanged) {
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.db_path = dir_.File("in-process.db");
+  options.tls_cert_file = live_cert_;
+  options.tls_key_file = live_key_;
+  options.tls_reload_interval = absl::ZeroDuration();
+  auto server = SkillStoreServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_NE((*server)->DescribeTls().find("issuer CN = skillstore test ca,"), std::string::npos)
+      << (*server)->DescribeTls();
+
+  absl::StatusOr<bool> unchanged = (*server)->ReloadTls();
+  ASSERT_TRUE(unchanged.ok()) << unchanged.status();
+  EXPECT_FALSE(*unchanged);
+
+  Install(live_key_, ReadFile(certs_.client_key));
+  absl::StatusOr<bool> broken = (*server)->ReloadTls();
+  EXPECT_EQ(broken.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE((*server)->DescribeTls().find("issuer CN = skillstore test ca,"), std::string::npos);
+
+  RenewFromOtherCa();
+  absl::StatusOr<bool> changed = (*server)->ReloadTls();
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  EXPECT_TRUE(*changed);
+  EXPECT_NE((*server)->DescribeTls().find("issuer CN = skillstore test other-ca,"),
+            std::string::npos)
+      << (*server)->DescribeTls();
+  grpc::Status renewed = EventuallyConnects((*server)->address(), certs_.other_ca_cert);
+  EXPECT_TRUE(renewed.ok()) << renewed.error_code() << ": " << renewed.error_message();
+
+  // Without TLS there is nothing to reload.
+  ServerOptions plain;
+  plain.listen = "127.0.0.1:0";
+  plain.db_path = dir_.File("plain.db");
+  auto plain_server = SkillStoreServer::Start(plain);
+  ASSERT_TRUE(plain_server.ok()) << plain_server.status();
+  absl::StatusOr<bool> nothing = (*plain_server)->ReloadTls();
+  ASSERT_TRUE(nothing.ok());
+  EXPECT_FALSE(*nothing);
+  EXPECT_EQ((*plain_server)->DescribeTls(), "");
+}
+
+}  // namespace
+}  // namespace skillstore::server
