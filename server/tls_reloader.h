@@ -24,6 +24,7 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/security/tls_certificate_provider.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>

@@ -9,7 +9,9 @@
 //   an open WatchProgress stream that trust only CA 1);
 // - a broken renewal (key of another certificate, not PEM, missing file) is
 //   refused with a log line naming the file, and the old certificate serves on;
-// - with mutual TLS, the client CA rotates the same way.
+// - clients trusting a bundle of both CAs connect throughout (how the README
+//   moves clients to a new CA first);
+// - with mutual TLS, the client CA rotates the same way, through a bundle.
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
@@ -184,6 +186,12 @@ TEST_F(TlsRotationTest, SighupServesTheRenewedCertificateAndKeepsOpenConnections
   ASSERT_TRUE(watch->Read(&update));
   EXPECT_EQ(update.total(), 0);
 
+  // A client that trusts both CAs (how the README moves clients to a new CA
+  // ahead of the server) connects before and after.
+  const std::string both_cas = dir_.File("both-cas.pem");
+  Install(both_cas, ReadFile(certs_.ca_cert) + ReadFile(certs_.other_ca_cert));
+  EXPECT_TRUE(ProbeNew(address_, both_cas).ok());
+
   RenewFromOtherCa();
   // With --tls-reload-interval 0 nothing happens until the signal.
   WaitPastPublishInterval();
@@ -196,6 +204,7 @@ TEST_F(TlsRotationTest, SighupServesTheRenewedCertificateAndKeepsOpenConnections
   // New handshakes present CA 2's certificate: a client trusting only CA 1
   // refuses it.
   EXPECT_EQ(ProbeNew(address_, certs_.ca_cert).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_TRUE(ProbeNew(address_, both_cas).ok());
 
   // The connection opened before still works (a new handshake on it would
   // fail, as the line above shows)...
@@ -331,10 +340,18 @@ TEST_F(TlsRotationTest, MutualTlsClientCaRotates) {
   WaitPastPublishInterval();
   EXPECT_TRUE(ProbeNew(address_, certs_.ca_cert, &ca1_client).ok());
 
-  // Client certificates now come from CA 2 (the server keeps its own).
+  // During the move, the client CA file holds both CAs: both clients get in.
+  Install(live_client_ca_, ReadFile(certs_.ca_cert) + ReadFile(certs_.other_ca_cert));
+  Sighup("TLS files reloaded");
+  grpc::Status transition = EventuallyConnects(address_, certs_.ca_cert, &ca2_client);
+  EXPECT_TRUE(transition.ok()) << transition.error_code() << ": " << transition.error_message();
+  EXPECT_TRUE(ProbeNew(address_, certs_.ca_cert, &ca1_client).ok());
+
+  // Client certificates now come from CA 2 only (the server keeps its own).
   Install(live_client_ca_, ReadFile(certs_.other_ca_cert));
   Sighup("TLS files reloaded");
-  grpc::Status renewed = EventuallyConnects(address_, certs_.ca_cert, &ca2_client);
+  WaitPastPublishInterval();
+  grpc::Status renewed = ProbeNew(address_, certs_.ca_cert, &ca2_client);
   EXPECT_TRUE(renewed.ok()) << renewed.error_code() << ": " << renewed.error_message();
   EXPECT_EQ(ProbeNew(address_, certs_.ca_cert, &ca1_client).error_code(),
             grpc::StatusCode::UNAVAILABLE);
