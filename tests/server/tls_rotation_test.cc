@@ -16,6 +16,7 @@
 #include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -402,6 +403,26 @@ TEST_F(TlsRotationTest, ReloadTlsSaysWhetherAnythingChanged) {
   ASSERT_TRUE(nothing.ok());
   EXPECT_FALSE(*nothing);
   EXPECT_EQ((*plain_server)->DescribeTls(), "");
+}
+
+// What the reloader's atomic publication rests on: gRPC reads one path that
+// never changes, sees whole versions, and can tell versions apart by their
+// modification time in whole seconds even when they follow each other at once.
+TEST(MemoryFileTest, ReplacementsKeepThePathAndAreDatedASecondApart) {
+  auto file = MemoryFile::Create("skillstore-test", "first");
+  ASSERT_TRUE(file.ok()) << file.status();
+  const std::string path = (*file)->path();
+  EXPECT_EQ(ReadFile(path), "first");
+  struct stat before {};
+  ASSERT_EQ(stat(path.c_str(), &before), 0);
+
+  ASSERT_TRUE((*file)->Replace("second, longer than the first").ok());
+  ASSERT_TRUE((*file)->Replace("3rd").ok());
+  EXPECT_EQ((*file)->path(), path);
+  EXPECT_EQ(ReadFile(path), "3rd");
+  struct stat after {};
+  ASSERT_EQ(stat(path.c_str(), &after), 0);
+  EXPECT_GE(after.st_mtime, before.st_mtime + 2);
 }
 
 }  // namespace
