@@ -30,8 +30,8 @@ int main(int argc, char** argv) {
       "the reply. SIGTERM / SIGINT shut down cleanly; SIGHUP re-reads the token\n"
       "file and the TLS files (renewed certificates reach new connections, open\n"
       "ones keep theirs; files that fail a check are refused and the previous\n"
-      "ones stay in force). Server reflection and\n"
-      "grpc.health.v1.Health are served, so grpcurl works without the .proto."};
+      "ones stay in force). Server reflection and grpc.health.v1.Health are\n"
+      "served, so grpcurl works without the .proto."};
   app.add_option("--listen", options.listen,
                  "host:port to serve on; port 0 picks a free port (the log line "
                  "'skillstore-server listening on HOST:PORT' names it)")
