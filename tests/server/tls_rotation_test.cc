@@ -5,8 +5,9 @@
 // a certificate of CA 1 to one of CA 2:
 // - after SIGHUP (or the periodic check), new handshakes get the new
 //   certificate: a client trusting CA 2 connects, one trusting only CA 1 no
-//   longer does, while connections opened before keep working (a channel and
-//   an open WatchProgress stream that trust only CA 1);
+//   longer does, while connections opened before keep working (a channel, an
+//   open WatchProgress stream, and a running skill-worker that trust only
+//   CA 1);
 // - a broken renewal (key of another certificate, not PEM, missing file) is
 //   refused with a log line naming the file, and the old certificate serves on;
 // - clients trusting a bundle of both CAs connect throughout (how the README
@@ -27,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -40,6 +42,8 @@ namespace skillstore::server {
 namespace {
 
 namespace v1 = ::skillstore::v1;
+using skillstore::testing::BinaryPath;
+using skillstore::testing::ChildProcess;
 using skillstore::testing::MakeTestCertificates;
 using skillstore::server::testing::Enqueue;
 using skillstore::testing::ServerProcess;
@@ -227,6 +231,62 @@ TEST_F(TlsRotationTest, SighupServesTheRenewedCertificateAndKeepsOpenConnections
   EXPECT_NE(unchanged.find("issuer CN = skillstore test other-ca"), std::string::npos)
       << unchanged;
   EXPECT_TRUE(server_->process().Running());
+}
+
+// Waits until `stub` reports `completed` tasks; returns the last progress.
+v1::Progress WaitForCompleted(v1::SkillStore::Stub& stub, int64_t completed) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  v1::Progress progress;
+  while (absl::Now() < deadline) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (stub.GetProgress(&context, v1::GetProgressRequest(), &progress).ok() &&
+        progress.completed() + progress.failed() >= completed) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return progress;
+}
+
+// The case rotation is for: a skill-worker that trusts only CA 1 and is
+// connected when the server moves to CA 2 keeps claiming and submitting over
+// its connection, without a failed handshake or a reconnect.
+TEST_F(TlsRotationTest, RunningWorkerKeepsWorkingThroughARotation) {
+  ASSERT_NO_FATAL_FAILURE(StartServer({"--tls-reload-interval", "0"}));
+  auto worker = ChildProcess::Start(
+      {BinaryPath("skill-worker"), "--server", address_, "--tls-ca", certs_.ca_cert,
+       "--worker-id", "rotating", "--concurrency", "1", "--claim-wait", "1"},
+      dir_.File("worker.log"));
+  ASSERT_TRUE(worker.ok()) << worker.status();
+  auto ca1_stub = v1::SkillStore::NewStub(Channel(address_, certs_.ca_cert));
+  Enqueue(*ca1_stub, {Spec(v1::TASK_TYPE_PARSE, "before-one"),
+                      Spec(v1::TASK_TYPE_PARSE, "before-two")});
+  v1::Progress progress = WaitForCompleted(*ca1_stub, 2);
+  ASSERT_EQ(progress.completed(), 2) << progress.DebugString() << (*worker)->ReadLog();
+
+  RenewFromOtherCa();
+  Sighup("TLS files reloaded");
+  grpc::Status renewed = EventuallyConnects(address_, certs_.other_ca_cert);
+  ASSERT_TRUE(renewed.ok()) << renewed.error_code() << ": " << renewed.error_message();
+  ASSERT_EQ(ProbeNew(address_, certs_.ca_cert).error_code(), grpc::StatusCode::UNAVAILABLE);
+
+  auto ca2_stub = v1::SkillStore::NewStub(Channel(address_, certs_.other_ca_cert));
+  Enqueue(*ca2_stub, {Spec(v1::TASK_TYPE_PARSE, "after-one"),
+                      Spec(v1::TASK_TYPE_PARSE, "after-two"),
+                      Spec(v1::TASK_TYPE_PARSE, "after-three")});
+  progress = WaitForCompleted(*ca2_stub, 5);
+  EXPECT_EQ(progress.completed(), 5) << progress.DebugString() << (*worker)->ReadLog();
+  // Its connection never dropped: a new one would have failed the handshake,
+  // and the worker would have said it cannot claim.
+  const std::string worker_log = absl::AsciiStrToLower((*worker)->ReadLog());
+  EXPECT_EQ(worker_log.find("handshake"), std::string::npos) << worker_log;
+  EXPECT_EQ(worker_log.find("cannot claim"), std::string::npos) << worker_log;
+  EXPECT_TRUE((*worker)->Running());
+  (*worker)->Signal(SIGTERM);
+  absl::StatusOr<int> code = (*worker)->Wait(absl::Seconds(30));
+  ASSERT_TRUE(code.ok()) << (*worker)->ReadLog();
+  EXPECT_EQ(*code, 0) << (*worker)->ReadLog();
 }
 
 TEST_F(TlsRotationTest, BrokenRenewalsAreRefusedAndTheOldCertificateServesOn) {
