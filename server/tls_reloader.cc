@@ -74,13 +74,17 @@ absl::StatusOr<TlsMaterial> LoadTlsMaterial(const TlsFiles& files) {
 absl::StatusOr<int> MemoryFile::Write(const std::string& name, absl::string_view content,
                                       int64_t mtime_seconds) {
   ScopedFd fd(memfd_create(name.c_str(), MFD_CLOEXEC));
-  if (fd.get() < 0) return ErrnoError(absl::StrCat("memfd_create(", name, ")"), errno);
+  if (fd.get() < 0) {
+    const int error = errno;  // before StrCat, which may allocate and touch errno
+    return ErrnoError(absl::StrCat("memfd_create(", name, ")"), error);
+  }
   size_t written = 0;
   while (written < content.size()) {
     const ssize_t n = write(fd.get(), content.data() + written, content.size() - written);
     if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError(absl::StrCat("writing memfd ", name), errno);
+      const int error = errno;
+      if (error == EINTR) continue;
+      return ErrnoError(absl::StrCat("writing memfd ", name), error);
     }
     written += static_cast<size_t>(n);
   }
@@ -92,7 +96,8 @@ absl::StatusOr<int> MemoryFile::Write(const std::string& name, absl::string_view
   const struct timespec times[2] = {{static_cast<time_t>(mtime_seconds), 0},
                                     {static_cast<time_t>(mtime_seconds), 0}};
   if (futimens(fd.get(), times) != 0) {
-    return ErrnoError(absl::StrCat("setting the time of memfd ", name), errno);
+    const int error = errno;
+    return ErrnoError(absl::StrCat("setting the time of memfd ", name), error);
   }
   return fd.release();
 }
@@ -106,9 +111,10 @@ absl::StatusOr<std::unique_ptr<MemoryFile>> MemoryFile::Create(std::string name,
   // sandboxes) it could not, and would fail every handshake. Say so now.
   ScopedFd probe(open(file->path().c_str(), O_RDONLY | O_CLOEXEC));
   if (probe.get() < 0) {
+    const int error = errno;
     return absl::FailedPreconditionError(absl::StrCat(
         "serving TLS needs /proc mounted (the certificate reaches gRPC through ", file->path(),
-        "): ", std::strerror(errno)));
+        "): ", std::strerror(error)));
   }
   return file;
 }
@@ -122,7 +128,8 @@ absl::Status MemoryFile::Replace(absl::string_view content) {
   // dup3 closes the old file and puts the new one at the same number in one
   // step: /proc/self/fd/N names the old file or the new one, never neither.
   if (dup3(replacement.get(), fd_, O_CLOEXEC) < 0) {
-    return ErrnoError(absl::StrCat("replacing memfd ", name_), errno);
+    const int error = errno;
+    return ErrnoError(absl::StrCat("replacing memfd ", name_), error);
   }
   mtime_seconds_ = mtime;
   return absl::OkStatus();
