@@ -1,11 +1,10 @@
 #include "tls_reloader.h"
 
 #include <fcntl.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <grpcpp/security/tls_credentials_options.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -112,9 +111,9 @@ absl::StatusOr<std::unique_ptr<MemoryFile>> MemoryFile::Create(std::string name,
   ScopedFd probe(open(file->path().c_str(), O_RDONLY | O_CLOEXEC));
   if (probe.get() < 0) {
     const int error = errno;
-    return absl::FailedPreconditionError(absl::StrCat(
-        "serving TLS needs /proc mounted (the certificate reaches gRPC through ", file->path(),
-        "): ", std::strerror(error)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("serving TLS needs /proc mounted (the certificate reaches gRPC through ",
+                     file->path(), "): ", std::strerror(error)));
   }
   return file;
 }

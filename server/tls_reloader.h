@@ -65,7 +65,7 @@ class MemoryFile {
  public:
   // `name` shows in /proc/PID/fd (memfd:<name>) for whoever debugs the process.
   static absl::StatusOr<std::unique_ptr<MemoryFile>> Create(std::string name,
-                                                           absl::string_view content);
+                                                            absl::string_view content);
   ~MemoryFile();
   MemoryFile(const MemoryFile&) = delete;
   MemoryFile& operator=(const MemoryFile&) = delete;

@@ -42,12 +42,12 @@ namespace skillstore::server {
 namespace {
 
 namespace v1 = ::skillstore::v1;
+using skillstore::server::testing::Enqueue;
+using skillstore::server::testing::Spec;
 using skillstore::testing::BinaryPath;
 using skillstore::testing::ChildProcess;
 using skillstore::testing::MakeTestCertificates;
-using skillstore::server::testing::Enqueue;
 using skillstore::testing::ServerProcess;
-using skillstore::server::testing::Spec;
 using skillstore::testing::TempDir;
 using skillstore::testing::TestCertificates;
 
@@ -177,8 +177,7 @@ TEST_F(TlsRotationTest, SighupServesTheRenewedCertificateAndKeepsOpenConnections
   std::shared_ptr<grpc::Channel> old_channel = Channel(address_, certs_.ca_cert);
   grpc::Status before = Probe(old_channel);
   ASSERT_TRUE(before.ok()) << before.error_message();
-  EXPECT_EQ(ProbeNew(address_, certs_.other_ca_cert).error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(ProbeNew(address_, certs_.other_ca_cert).error_code(), grpc::StatusCode::UNAVAILABLE);
 
   // A stream opened before the rotation, on a connection trusting only CA 1.
   auto old_stub = v1::SkillStore::NewStub(old_channel);
@@ -228,8 +227,7 @@ TEST_F(TlsRotationTest, SighupServesTheRenewedCertificateAndKeepsOpenConnections
 
   // Signalling again without a change keeps the certificate and says so.
   const std::string unchanged = Sighup("TLS files unchanged");
-  EXPECT_NE(unchanged.find("issuer CN = skillstore test other-ca"), std::string::npos)
-      << unchanged;
+  EXPECT_NE(unchanged.find("issuer CN = skillstore test other-ca"), std::string::npos) << unchanged;
   EXPECT_TRUE(server_->process().Running());
 }
 
@@ -255,13 +253,13 @@ v1::Progress WaitForCompleted(v1::SkillStore::Stub& stub, int64_t completed) {
 TEST_F(TlsRotationTest, RunningWorkerKeepsWorkingThroughARotation) {
   ASSERT_NO_FATAL_FAILURE(StartServer({"--tls-reload-interval", "0"}));
   auto worker = ChildProcess::Start(
-      {BinaryPath("skill-worker"), "--server", address_, "--tls-ca", certs_.ca_cert,
-       "--worker-id", "rotating", "--concurrency", "1", "--claim-wait", "1"},
+      {BinaryPath("skill-worker"), "--server", address_, "--tls-ca", certs_.ca_cert, "--worker-id",
+       "rotating", "--concurrency", "1", "--claim-wait", "1"},
       dir_.File("worker.log"));
   ASSERT_TRUE(worker.ok()) << worker.status();
   auto ca1_stub = v1::SkillStore::NewStub(Channel(address_, certs_.ca_cert));
-  Enqueue(*ca1_stub, {Spec(v1::TASK_TYPE_PARSE, "before-one"),
-                      Spec(v1::TASK_TYPE_PARSE, "before-two")});
+  Enqueue(*ca1_stub,
+          {Spec(v1::TASK_TYPE_PARSE, "before-one"), Spec(v1::TASK_TYPE_PARSE, "before-two")});
   v1::Progress progress = WaitForCompleted(*ca1_stub, 2);
   ASSERT_EQ(progress.completed(), 2) << progress.DebugString() << (*worker)->ReadLog();
 
@@ -272,9 +270,9 @@ TEST_F(TlsRotationTest, RunningWorkerKeepsWorkingThroughARotation) {
   ASSERT_EQ(ProbeNew(address_, certs_.ca_cert).error_code(), grpc::StatusCode::UNAVAILABLE);
 
   auto ca2_stub = v1::SkillStore::NewStub(Channel(address_, certs_.other_ca_cert));
-  Enqueue(*ca2_stub, {Spec(v1::TASK_TYPE_PARSE, "after-one"),
-                      Spec(v1::TASK_TYPE_PARSE, "after-two"),
-                      Spec(v1::TASK_TYPE_PARSE, "after-three")});
+  Enqueue(*ca2_stub,
+          {Spec(v1::TASK_TYPE_PARSE, "after-one"), Spec(v1::TASK_TYPE_PARSE, "after-two"),
+           Spec(v1::TASK_TYPE_PARSE, "after-three")});
   progress = WaitForCompleted(*ca2_stub, 5);
   EXPECT_EQ(progress.completed(), 5) << progress.DebugString() << (*worker)->ReadLog();
   // Its connection never dropped: a new one would have failed the handshake,
@@ -314,8 +312,7 @@ TEST_F(TlsRotationTest, BrokenRenewalsAreRefusedAndTheOldCertificateServesOn) {
          Install(live_key_, server_cert);
        },
        absl::StrCat("--tls-key ", live_key_, ": no unencrypted PEM private key")},
-      {"a missing key file",
-       [&] { ASSERT_EQ(std::remove(live_key_.c_str()), 0); },
+      {"a missing key file", [&] { ASSERT_EQ(std::remove(live_key_.c_str()), 0); },
        absl::StrCat("--tls-key ", live_key_, ": cannot read")},
   };
   for (const Case& c : cases) {
@@ -333,8 +330,7 @@ TEST_F(TlsRotationTest, BrokenRenewalsAreRefusedAndTheOldCertificateServesOn) {
     WaitPastPublishInterval();
     grpc::Status status = ProbeNew(address_, certs_.ca_cert);
     EXPECT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
-    EXPECT_EQ(ProbeNew(address_, certs_.other_ca_cert).error_code(),
-              grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(ProbeNew(address_, certs_.other_ca_cert).error_code(), grpc::StatusCode::UNAVAILABLE);
     ASSERT_TRUE(server_->process().Running()) << server_->process().ReadLog();
     Install(live_cert_, server_cert);
     Install(live_key_, server_key);
@@ -358,9 +354,8 @@ TEST_F(TlsRotationTest, PeriodicCheckFindsRenewalsWithoutASignalAndReportsAFailu
   // reported once.
   const size_t offset = LogSize();
   Install(live_key_, ReadFile(certs_.other_server_key));
-  ASSERT_TRUE(server_->process()
-                  .WaitForLogLine("TLS files not reloaded", absl::Seconds(20), offset)
-                  .ok())
+  ASSERT_TRUE(
+      server_->process().WaitForLogLine("TLS files not reloaded", absl::Seconds(20), offset).ok())
       << server_->process().ReadLog();
   absl::SleepFor(absl::Milliseconds(3500));  // three more checks
   const std::string log = ReadFile(server_->process().log_path()).substr(offset);
