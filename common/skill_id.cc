@@ -1,5 +1,7 @@
 #include "common/skill_id.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "absl/strings/ascii.h"
@@ -7,6 +9,24 @@
 #include "common/text_util.h"
 
 namespace skillstore {
+
+namespace {
+
+// FNV-1a over the name's bytes as 8 letters 'a'..'p' (one per nibble): the
+// id may only hold [a-z_], so the hash is spelled in letters, not hex.
+void AppendNameHash(std::string_view name, char* out) {
+  uint32_t h = 2166136261u;
+  for (char c : name) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 16777619u;
+  }
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>('a' + (h & 0xF));
+    h >>= 4;
+  }
+}
+
+}  // namespace
 
 std::string MakeSkillId(std::string_view name) {
   static constexpr std::string_view kDigits[] = {"zero", "one", "two",   "three", "four",
@@ -17,13 +37,22 @@ std::string MakeSkillId(std::string_view name) {
   // word) cost more than the rest of the meta block.
   constexpr std::string_view kPrefix = "claude__skill__";
   constexpr std::string_view kUnnamed = "unnamed";
-  // At most 7 bytes per input byte: a separator, a digit word ("seven")
-  // and its trailing '_'.
-  std::string id(kPrefix.size() + 7 * name.size() + kUnnamed.size(), '\0');
+  // The writing stops a little past kMaxSlugChars, so the buffer needs that
+  // much plus the longest step (a separator, a digit word such as "seven"
+  // and its trailing '_': 7 bytes); never more than the name could fill.
+  const size_t room = std::min(7 * name.size(), kMaxSlugChars + 2 + 7);
+  std::string id(kPrefix.size() + std::max(room, kUnnamed.size()), '\0');
   std::memcpy(id.data(), kPrefix.data(), kPrefix.size());
   char* const slug = id.data() + kPrefix.size();
   char* o = slug;
+  bool cut = false;
   for (char raw : name) {
+    // Two past the cap: however the rest of the name reads, the finished
+    // slug (with at most one trailing '_' taken off) is over the cap.
+    if (static_cast<size_t>(o - slug) >= kMaxSlugChars + 2) {
+      cut = true;
+      break;
+    }
     const unsigned char c = static_cast<unsigned char>(raw);
     if (absl::ascii_isalpha(c)) {
       *o++ = static_cast<char>(absl::ascii_tolower(c));
@@ -40,6 +69,15 @@ std::string MakeSkillId(std::string_view name) {
     }
   }
   while (o != slug && o[-1] == '_') --o;
+  if (cut || static_cast<size_t>(o - slug) > kMaxSlugChars) {
+    // Too long: the head of the slug, '_' and a hash of the whole name, so
+    // that names differing only past the cut still get different ids.
+    o = slug + kMaxSlugChars - 9;
+    while (o != slug && o[-1] == '_') --o;
+    *o++ = '_';
+    AppendNameHash(name, o);
+    o += 8;
+  }
   if (o == slug) {
     std::memcpy(o, kUnnamed.data(), kUnnamed.size());
     o += kUnnamed.size();

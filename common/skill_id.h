@@ -2,15 +2,27 @@
 #ifndef SKILLSTORE_COMMON_SKILL_ID_H_
 #define SKILLSTORE_COMMON_SKILL_ID_H_
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
 namespace skillstore {
 
+// The longest slug MakeSkillId gives. Ids name skills in stores, file names
+// and logs, where a few words are enough to tell skills apart; a name of
+// thousands of characters (a front matter `name` that is really a
+// paragraph, or a huge first heading) must not give an id that long: the
+// validator refuses strings over 1024 bytes under a pattern, and file
+// systems refuse names over 255 bytes. 128 leaves room for both.
+inline constexpr size_t kMaxSlugChars = 128;
+
 // "claude__skill__<slug>" where <slug> is `name` in lower case with every run
 // of other characters turned into one "_", digits spelled out ("v2" ->
-// "v_two"), and "unnamed" when nothing is left. Always matches
-// ^(claude|mcp)__[a-z_]+__[a-z_]+$.
+// "v_two"), and "unnamed" when nothing is left. A slug that would be longer
+// than kMaxSlugChars is cut to its first 119 characters (and any trailing
+// '_'), then "_" and 8 letters of a hash of the whole name: at most
+// kMaxSlugChars, and still different for names that differ only past the
+// cut. Always matches ^(claude|mcp)__[a-z_]+__[a-z_]+$.
 std::string MakeSkillId(std::string_view name);
 
 // The skill's name when the front matter has none: the directory of a

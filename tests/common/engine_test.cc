@@ -466,6 +466,43 @@ TEST(SkillIdTest, AlwaysMatchesThePattern) {
   EXPECT_EQ(MakeSkillId(""), "claude__skill__unnamed");
 }
 
+// A name of thousands of characters gave an id as long, which validate then
+// refused (over 1024 bytes under a pattern). The slug is capped.
+TEST(SkillIdTest, LongNamesAreCappedAndStayDistinct) {
+  const std::regex pattern("^(claude|mcp)__[a-z_]+__[a-z_]+$");
+  const std::string prefix = "claude__skill__";
+  const std::string at_cap(kMaxSlugChars, 'a');
+  EXPECT_EQ(MakeSkillId(at_cap), prefix + at_cap);  // up to the cap: unchanged
+  EXPECT_EQ(MakeSkillId(at_cap + "!!"), prefix + at_cap);
+  std::vector<std::string> names = {at_cap + "b", std::string(5000, 'x'),
+                                    std::string(5000, 'x') + "y", std::string(2000, '7'),
+                                    "a" + std::string(3000, '-') + "b"};
+  std::string words;
+  for (int i = 0; i < 400; ++i) words += "word" + std::to_string(i) + " ";
+  names.push_back(words);
+  std::vector<std::string> ids;
+  for (const std::string& name : names) {
+    const std::string id = MakeSkillId(name);
+    EXPECT_LE(id.size(), prefix.size() + kMaxSlugChars) << name.substr(0, 40);
+    EXPECT_TRUE(std::regex_match(id, pattern)) << id;
+    EXPECT_EQ(id, MakeSkillId(name));  // deterministic
+    ids.push_back(id);
+  }
+  EXPECT_EQ(ids[0].substr(0, prefix.size() + 119), prefix + std::string(119, 'a'));
+  EXPECT_NE(ids[1], ids[2]) << "names differing past the cut keep distinct ids";
+  EXPECT_EQ(ids[4], prefix + "a_b");  // separators collapse before the cap applies
+  EXPECT_EQ(ids[5].substr(0, prefix.size() + 23), prefix + "word_zero_word_one_word");
+
+  // Through parse: the long front-matter name is kept whole in meta.name,
+  // and the decomposition validates.
+  const std::string long_name(1500, 'n');
+  json doc = MustRun(TaskKind::kParse, "---\nname: " + long_name + "\n---\nRun the tests.\n");
+  EXPECT_EQ(doc["meta"]["name"], long_name);
+  EXPECT_LE(doc["meta"]["skill_id"].get<std::string>().size(), prefix.size() + kMaxSlugChars);
+  json report = MustRun(TaskKind::kValidate, doc.dump());
+  EXPECT_EQ(report["valid"], true) << report.dump(2);
+}
+
 TEST(SkillParserTest, DefaultParserIsRegistered) {
   const SkillParser& p = DefaultSkillParser();
   EXPECT_EQ(p.name(), "skillstore-markdown");
