@@ -85,4 +85,16 @@ absl::StatusOr<std::string_view> CheckTextInput(std::string_view content,
   return content;
 }
 
+std::string_view LoneCrAsLineFeed(std::string_view content, std::string* storage) {
+  const auto lone = [&](size_t i) { return i + 1 == content.size() || content[i + 1] != '\n'; };
+  size_t cr = content.find('\r');
+  while (cr != std::string_view::npos && !lone(cr)) cr = content.find('\r', cr + 2);
+  if (cr == std::string_view::npos) return content;
+  storage->assign(content.data(), content.size());
+  for (; cr != std::string_view::npos; cr = content.find('\r', cr + 1)) {
+    if (lone(cr)) (*storage)[cr] = '\n';
+  }
+  return *storage;
+}
+
 }  // namespace skillstore

@@ -10,6 +10,7 @@
 #include "common/classification_tables.h"
 #include "common/decomposition_builder.h"
 #include "common/front_matter.h"
+#include "common/input_guard.h"
 #include "common/markdown_document.h"
 #include "common/skill_id.h"
 #include "common/statement_splitter.h"
@@ -137,6 +138,15 @@ absl::StatusOr<std::string> MarkdownSkillParser::Parse(std::string_view content,
 absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
     std::string_view content, std::string_view source_label, const std::string& timestamp,
     JsonLayout layout) const {
+  // Lone CRs read as LF (input_guard.h). The copy has the same offsets, so
+  // Verbatim maps each span of it back to the file's own bytes: provenance
+  // keeps the original text exactly as written.
+  const std::string_view original = content;
+  std::string lf_storage;
+  content = LoneCrAsLineFeed(content, &lf_storage);
+  const auto Verbatim = [&](std::string_view span) {
+    return original.substr(static_cast<size_t>(span.data() - content.data()), span.size());
+  };
   absl::StatusOr<FrontMatter> fm = ParseFrontMatter(content, limits_);
   if (!fm.ok()) return fm.status();
   absl::StatusOr<MarkdownDocument> doc =
@@ -190,7 +200,7 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
         if (!phrase) break;
         Statement s;
         std::string_view src = Strip(block.source);
-        s.original_text = src;
+        s.original_text = Verbatim(src);
         if (table_header != nullptr && table_header->size() == block.cells.size()) {
           for (size_t i = 0; i < block.cells.size(); ++i) {
             if (block.cells[i].empty()) continue;
@@ -223,7 +233,7 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
           line += CountNewlines(block.source.substr(counted_to, span.begin - counted_to));
           counted_to = span.begin;
           Statement s;
-          s.original_text = text;
+          s.original_text = Verbatim(text);
           s.description = Collapse(text, block.in_quote);
           s.line_start = line;
           s.line_end = s.line_start + CountNewlines(text);
@@ -262,7 +272,7 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
           line += CountNewlines(code.substr(counted_to, span.begin - counted_to));
           counted_to = span.begin;
           Statement s;
-          s.original_text = cmd;
+          s.original_text = Verbatim(cmd);
           s.description = Collapse(cmd, block.in_quote);
           s.line_start = line;
           s.line_end = s.line_start + CountNewlines(cmd);

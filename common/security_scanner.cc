@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/front_matter.h"
+#include "common/input_guard.h"
 #include "common/markdown_document.h"
 #include "common/statement_splitter.h"
 #include "re2/re2.h"
@@ -329,6 +330,10 @@ nlohmann::ordered_json SecurityReport::ToJson(std::string_view source_label) con
 }
 
 absl::StatusOr<SecurityReport> ScanSkill(std::string_view content, const EngineLimits& limits) {
+  // Lone CRs read as LF (input_guard.h): without this, everything after the
+  // first line of a lone-CR file went unscanned.
+  std::string lf_storage;
+  content = LoneCrAsLineFeed(content, &lf_storage);
   absl::StatusOr<FrontMatter> fm = ParseFrontMatter(content, limits);
   if (!fm.ok()) return fm.status();
   absl::StatusOr<MarkdownDocument> doc =
