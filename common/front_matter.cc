@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/text_util.h"
+#include "common/utf8.h"
 #include "yaml-cpp/yaml.h"
 
 namespace skillstore {
@@ -106,6 +107,33 @@ Json PlainScalar(std::string s) {
   return Json(std::move(s));
 }
 
+// yaml-cpp decodes the YAML escapes \N (U+0085) and \_ (U+00A0) in
+// double-quoted scalars to the single bytes 0x85 and 0xA0, not to their
+// UTF-8 forms, so a name written "\N" came out as invalid UTF-8 and made the
+// whole decomposition unreadable as JSON. Its strings are otherwise UTF-8 (the
+// input is checked, and other escapes are encoded properly), so every byte
+// that does not start a well-formed sequence is such a code point below
+// U+0100 and is re-encoded as one.
+std::string Utf8FromYamlCpp(std::string s) {
+  size_t bad = 0;
+  if (IsValidUtf8(s, &bad)) return s;
+  std::string out = s.substr(0, bad);
+  out.reserve(s.size() + 8);
+  for (size_t i = bad; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const size_t length = c < 0x80 ? 1 : Utf8SequenceLength(s, i);
+    if (length == 0) {
+      out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+      ++i;
+    } else {
+      out.append(s, i, length);
+      i += length;
+    }
+  }
+  return out;
+}
+
 class Converter {
  public:
   explicit Converter(size_t budget) : budget_(budget) {}
@@ -124,8 +152,8 @@ class Converter {
       case YAML::NodeType::Null:
         return Json(nullptr);
       case YAML::NodeType::Scalar:
-        if (node.Tag() == "!") return Json(node.Scalar());
-        return PlainScalar(node.Scalar());
+        if (node.Tag() == "!") return Json(Utf8FromYamlCpp(node.Scalar()));
+        return PlainScalar(Utf8FromYamlCpp(node.Scalar()));
       case YAML::NodeType::Sequence: {
         Json out = Json::array();
         for (const auto& item : node) {
@@ -138,7 +166,8 @@ class Converter {
       case YAML::NodeType::Map: {
         Json out = Json::object();
         for (const auto& kv : node) {
-          std::string key = kv.first.IsScalar() ? kv.first.Scalar() : YAML::Dump(kv.first);
+          std::string key =
+              Utf8FromYamlCpp(kv.first.IsScalar() ? kv.first.Scalar() : YAML::Dump(kv.first));
           absl::StatusOr<Json> v = Convert(kv.second, depth + 1);
           if (!v.ok()) return v.status();
           out[key] = *std::move(v);

@@ -296,6 +296,18 @@ TEST(RobustnessTest, LoneCrLineEndsGiveTheSameElements) {
   EXPECT_EQ(findings(cr), lf_findings);
 }
 
+// yaml-cpp decodes the escapes \N and \_ to the bare bytes 0x85 and 0xA0,
+// which made the decomposition invalid UTF-8 (not JSON at all). They are
+// U+0085 and U+00A0.
+TEST(RobustnessTest, YamlEscapesGiveUtf8) {
+  json doc = ExpectParses(
+      "---\nname: \"a\\Nb\\_c\\L\\Pd\"\ndescription: \"x\\x85\\u00e9\"\n"
+      "\"k\\_ey\": \"v\\N\"\n---\nRun it.\n");
+  EXPECT_EQ(doc["meta"]["name"], "a\u0085b\u00A0c\u2028\u2029d");
+  EXPECT_EQ(doc["meta"]["description"], "x\u0085\u00e9");
+  EXPECT_EQ(doc["original_definition"]["k\u00A0ey"], "v\u0085");
+}
+
 TEST(RobustnessTest, ByteOrderMarkIsIgnored) {
   const std::string plain = Fixture();
   json a = ExpectParses(plain);
