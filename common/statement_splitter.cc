@@ -246,6 +246,14 @@ std::vector<SourceSpan> SplitShellCommands(std::string_view code, bool prompts_o
       if (continuing) continue;
       continue;
     }
+    if (continuing && text.empty()) {
+      // A blank line ends the command: it is not part of it (extending the
+      // span to it put the line break, and with CR LF a stray CR, at the end
+      // of original_text, and line_end on the blank line).
+      out.push_back(current);
+      continuing = false;
+      continue;
+    }
     if (continuing) {
       current.end = line.end;
       continuing = EndsWith(text, "\\") || EndsWith(text, "`") || EndsWith(text, "|");

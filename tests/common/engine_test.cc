@@ -272,6 +272,23 @@ TEST(ParseTest, NoCapOnElementCountsAndDuplicatesMerge) {
   EXPECT_EQ(doc["parser_meta"]["inconsistency_detected"], true);
 }
 
+// A command continued ("\\", "|") onto a blank line ends there: its span
+// took in the line break (and, with CR LF, a stray CR) and its line_end was
+// the blank line.
+TEST(ParseTest, ContinuedShellCommandEndsAtABlankLine) {
+  for (const std::string eol : {"\n", "\r\n"}) {
+    const std::string md = "```bash" + eol + "make all \\" + eol + eol + "make install |" + eol +
+                           "  " + eol + "```" + eol;
+    json doc = MustRun(TaskKind::kParse, md);
+    const json& actions = doc["decomposition"]["actions"];
+    ASSERT_EQ(actions.size(), 2u) << actions.dump(1);
+    EXPECT_EQ(actions[0]["provenance"]["original_text"], "make all \\");
+    EXPECT_EQ(actions[0]["provenance"]["location"]["line_end"], 2);
+    EXPECT_EQ(actions[1]["provenance"]["original_text"], "make install |");
+    EXPECT_EQ(actions[1]["provenance"]["location"]["line_end"], 4);
+  }
+}
+
 TEST(ParseTest, DecompositionJsonIsNormalisedAndValidated) {
   const std::string valid = ReadFile(DataDir() / "decompositions/valid.json");
   absl::StatusOr<std::string> out = RunTask(TaskKind::kParse, valid, "valid.json");
