@@ -26,6 +26,17 @@ struct EngineLimits {
   // copes with deep nesting, but work per line grows with depth, and no real
   // skill nests more than a handful of levels.
   size_t max_markdown_depth = 256;
+  // cmark-gfm 0.29.0.gfm.6 (Debian 12's) parses a GFM table row in time
+  // quadratic in its cells. A document with a line of more '|' than this is
+  // parsed without the table extension (its tables read as paragraphs): no
+  // real table has hundreds of columns, and 512 cells cost about a
+  // millisecond a row.
+  size_t max_table_row_cells = 512;
+  // The same cmark-gfm rescans text for every unclosed "<![CDATA[" (to the
+  // end of its paragraph) and walks every unclosed "![" for every link after
+  // it in a paragraph. Bytes / steps of that work, estimated before parsing;
+  // over this, the input is refused (~0.3 s of cmark's time at the limit).
+  size_t max_markdown_rescan = 32u << 20;
   // Statements in one decomposition. Real skills have tens to hundreds; the
   // limit bounds output size (each element is ~1 KB of JSON) for inputs
   // made of millions of tiny sentences.

@@ -247,6 +247,94 @@ std::string PlainText(cmark_node* node) {
   return std::string(Strip(out));
 }
 
+// Upper bounds of the work cmark-gfm 0.29.0.gfm.6 does on its three
+// quadratic paths (fixed in later releases, which Debian 12 does not ship):
+// a few hundred KB of such text held a worker for seconds, and the 32 MB an
+// input may have would hold it for hours. Measured in one pass over the body.
+struct MarkdownHazards {
+  // Most '|' on one line: each table row is parsed by appending its cells to
+  // a linked list, walking the list each time.
+  size_t max_pipes_per_line = 0;
+  // For each "<![CDATA[", the bytes up to the next "]]>" or the end of its
+  // paragraph (a blank line), which the inline scanner reads looking for it.
+  uint64_t cdata_scan = 0;
+  // For each link closed in a paragraph, the unclosed image openers "!["
+  // before it: cmark walks past each to deactivate earlier link openers.
+  uint64_t bracket_walk = 0;
+};
+
+MarkdownHazards MeasureHazards(std::string_view body) {
+  MarkdownHazards h;
+  size_t pipes = 0;
+  bool blank_line = true;
+  uint64_t cdata_open = 0;       // unclosed "<![CDATA[" in this paragraph
+  uint64_t cdata_open_sum = 0;   // the sum of their offsets
+  std::vector<bool> brackets;    // open brackets of the paragraph: true for "!["
+  uint64_t images_open = 0;
+  const auto close_cdata = [&](size_t at) {
+    h.cdata_scan += cdata_open * at - cdata_open_sum;
+    cdata_open = 0;
+    cdata_open_sum = 0;
+  };
+  for (size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    switch (c) {
+      case '\n':
+        h.max_pipes_per_line = std::max(h.max_pipes_per_line, pipes);
+        pipes = 0;
+        if (blank_line) {  // a blank line ends the paragraph
+          close_cdata(i);
+          brackets.clear();
+          images_open = 0;
+        }
+        blank_line = true;
+        continue;
+      case ' ':
+      case '\t':
+      case '\r':
+        continue;
+      case '|':
+        ++pipes;
+        break;
+      case '\\':
+        ++i;  // an escaped character opens or closes nothing
+        break;
+      case '<':
+        if (body.substr(i, 9) == "<![CDATA[") {
+          ++cdata_open;
+          cdata_open_sum += i;
+        }
+        break;
+      case ']':
+        if (body.substr(i, 3) == "]]>") close_cdata(i);
+        if (!brackets.empty()) {
+          const bool image = brackets.back();
+          brackets.pop_back();
+          images_open -= image;
+          const char next = i + 1 < body.size() ? body[i + 1] : '\0';
+          if (!image && (next == '(' || next == '[')) h.bracket_walk += images_open;
+        }
+        break;
+      case '[':
+        brackets.push_back(false);
+        break;
+      case '!':
+        if (i + 1 < body.size() && body[i + 1] == '[') {
+          brackets.push_back(true);
+          ++images_open;
+          ++i;
+        }
+        break;
+      default:
+        break;
+    }
+    blank_line = false;
+  }
+  h.max_pipes_per_line = std::max(h.max_pipes_per_line, pipes);
+  close_cdata(body.size());
+  return h;
+}
+
 bool IsContainer(cmark_node_type t) {
   return t == CMARK_NODE_LIST || t == CMARK_NODE_ITEM || t == CMARK_NODE_BLOCK_QUOTE;
 }
@@ -263,10 +351,26 @@ absl::StatusOr<MarkdownDocument> ParseMarkdown(std::string_view content,
   doc.sections.reserve(8);
   doc.sections.push_back(Section{});
 
+  const MarkdownHazards hazards = MeasureHazards(body);
+  if (hazards.cdata_scan > limits.max_markdown_rescan) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "Markdown has unclosed '<![CDATA[' sections that would be rescanned ",
+        hazards.cdata_scan, " bytes (over the limit of ", limits.max_markdown_rescan,
+        "): pathological input for the Markdown parser"));
+  }
+  if (hazards.bracket_walk > limits.max_markdown_rescan) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "Markdown has links after many unclosed '![' image openers in one paragraph (",
+        hazards.bracket_walk, " bracket steps, over the limit of ", limits.max_markdown_rescan,
+        "): pathological input for the Markdown parser"));
+  }
+
   const ArenaScope arena_scope;
   ParserPtr parser(cmark_parser_new_with_mem(CMARK_OPT_SOURCEPOS, &kArenaMem));
   if (parser == nullptr) return absl::InternalError("cmark_parser_new failed");
-  cmark_parser_attach_syntax_extension(parser.get(), TableExtension());
+  if (hazards.max_pipes_per_line <= limits.max_table_row_cells) {
+    cmark_parser_attach_syntax_extension(parser.get(), TableExtension());
+  }
   cmark_parser_feed(parser.get(), body.data(), body.size());
   NodePtr root(cmark_parser_finish(parser.get()));
   if (root == nullptr) return absl::InternalError("cmark_parser_finish failed");
