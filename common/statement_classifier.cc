@@ -222,7 +222,24 @@ std::string TrimExpression(std::string_view s) {
                         s.back() == ';' || s.back() == '!')) {
     s.remove_suffix(1);
   }
-  return std::string(Strip(s));
+  s = Strip(s);
+  // A condition that runs over a line break reads as one line, as the
+  // description does: it kept the break itself ("\n", and "\r\n" in a CR LF
+  // file, so the two spellings of one skill gave different output).
+  if (s.find_first_of("\t\n\r\f") == std::string_view::npos) return std::string(s);
+  std::string out;
+  out.reserve(s.size());
+  bool space = false;
+  for (char c : s) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
+      space = true;
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
 }
 
 // Text from word `from` up to the first comma / semicolon after it, or end.
