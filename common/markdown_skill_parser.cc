@@ -100,17 +100,27 @@ std::string LocatorFile(std::string_view label) {
   return base.empty() ? std::string("SKILL.md") : std::string(base);
 }
 
-// The program a shell command runs ("sudo apt-get ..." -> "apt-get").
+// The program a shell command runs ("sudo apt-get ..." -> "apt-get"). Words
+// end at any white space, and the backslash that continues a command on the
+// next line is not part of them (a lone one is passed over like "sudo"):
+// "A=1 \<line break> cd x" gave the program "\<line break>", and
+// "make\<line break> install" the program "make\<line break>" (with CR LF line
+// ends other names again).
 std::string ProgramOf(std::string_view cmd) {
   for (int guard = 0; guard < 4; ++guard) {
-    size_t end = cmd.find_first_of(" \t");
+    size_t end = cmd.find_first_of(" \t\r\n\f");
     std::string_view word = cmd.substr(0, end);
+    if (end != std::string_view::npos && (cmd[end] == '\r' || cmd[end] == '\n') &&
+        !word.empty() && word.back() == '\\') {
+      word.remove_suffix(1);
+    }
     const bool wrapper = word == "sudo" || word == "env" || word == "time" || word == "exec" ||
-                         word == "nohup" || word.find('=') != std::string_view::npos;
+                         word == "nohup" || word.empty() ||
+                         word.find('=') != std::string_view::npos;
     if (!wrapper || end == std::string_view::npos) return std::string(word);
     cmd = StripLeading(cmd.substr(end));
   }
-  return std::string(cmd.substr(0, cmd.find_first_of(" \t")));
+  return std::string(cmd.substr(0, cmd.find_first_of(" \t\r\n\f")));
 }
 
 }  // namespace

@@ -289,6 +289,26 @@ TEST(ParseTest, ContinuedShellCommandEndsAtABlankLine) {
   }
 }
 
+// Fields derived from a statement that runs over a line break read as one
+// line, whatever the line ends: they kept the break ("\n", or "\r\n" in a
+// CR LF file, so the two spellings of a skill gave different output).
+TEST(ParseTest, DerivedFieldsDoNotKeepLineBreaks) {
+  for (const std::string eol : {"\n", "\r\n"}) {
+    const std::string md = "# Checks" + eol + eol + "If the agent" + eol +
+                           "forgets the context, stop and ask the user." + eol + eol + "```bash" +
+                           eol + "A=1 B=2 \\" + eol + "  cd /srv && make" + eol + "make\\" + eol +
+                           "  install" + eol + "```" + eol;
+    json doc = MustRun(TaskKind::kParse, md);
+    const json& rules = doc["decomposition"]["rules"];
+    ASSERT_EQ(rules.size(), 1u) << doc["decomposition"].dump(1);
+    EXPECT_EQ(rules[0]["condition_expression"], "If the agent forgets the context");
+    const json& actions = doc["decomposition"]["actions"];
+    ASSERT_EQ(actions.size(), 2u) << actions.dump(1);
+    EXPECT_EQ(actions[0]["immutable_elements"], json::array({"cd"}));
+    EXPECT_EQ(actions[1]["immutable_elements"], json::array({"make"}));
+  }
+}
+
 TEST(ParseTest, DecompositionJsonIsNormalisedAndValidated) {
   const std::string valid = ReadFile(DataDir() / "decompositions/valid.json");
   absl::StatusOr<std::string> out = RunTask(TaskKind::kParse, valid, "valid.json");
