@@ -327,7 +327,11 @@ std::string Paragraph(Rng& rng) {
   std::string p;
   for (size_t n = 1 + rng.Below(4); n > 0; --n) {
     if (!p.empty()) p += rng.OneIn(3) ? "\n" : " ";
-    p += rng.Pick(Sentences());
+    std::string sentence = rng.Pick(Sentences());
+    // Sometimes wrapped inside the sentence, as editors wrap long lines.
+    const size_t space = sentence.find(' ', rng.Below(sentence.size()));
+    if (space != std::string::npos && rng.OneIn(3)) sentence[space] = '\n';
+    p += sentence;
   }
   return p + "\n";
 }
@@ -391,7 +395,8 @@ std::string Block(Rng& rng, std::string* what) {
       static const std::vector<std::string> cmds = {
           "npm install", "$ git status", "sudo apt-get install -y jq", "echo 'hi' \\\n  | tee x",
           "cd /tmp && rm -rf build", "# comment", "", "for f in *.md; do wc -l \"$f\"; done",
-          "python3 -c 'print(1)'", "   ", "export TOKEN=abc123"};
+          "python3 -c 'print(1)'", "   ", "export TOKEN=abc123",
+          "A=1 B=2 \\\n  cd /srv && make", "make\\\n  install", "sudo \\\n  apt-get update"};
       for (size_t n = rng.Below(6); n > 0; --n) out += rng.Pick(cmds) + "\n";
       if (!rng.OneIn(4)) {
         out += fence + "\n";
