@@ -68,6 +68,24 @@ std::string Collapse(std::string_view s, bool in_quote) {
   return out;
 }
 
+// A sentence of a block quote that starts a line starts with the quote's
+// markers ("> Deploy only after ..."): they are markup, and Collapse only
+// drops those after a line break inside the text. `text` starts at byte
+// `begin` of the paragraph's `source`; returns it without leading markers
+// when they are the first thing on their line.
+std::string_view WithoutQuoteMarkers(std::string_view source, size_t begin,
+                                     std::string_view text) {
+  if (text.empty() || text[0] != '>') return text;
+  for (size_t i = begin; i > 0 && source[i - 1] != '\n'; --i) {
+    if (source[i - 1] != ' ' && source[i - 1] != '\t') return text;  // mid-line: a literal '>'
+  }
+  size_t skip = 0;
+  while (skip < text.size() && (text[skip] == '>' || text[skip] == ' ' || text[skip] == '\t')) {
+    ++skip;
+  }
+  return text.substr(skip);
+}
+
 int CountNewlines(std::string_view s) {
   int n = 0;
   for (char c : s) n += c == '\n';
@@ -240,6 +258,10 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
         int line = block.line_start;
         for (const SourceSpan& span : sentences) {
           std::string_view text = block.source.substr(span.begin, span.end - span.begin);
+          if (block.in_quote) {
+            text = WithoutQuoteMarkers(block.source, span.begin, text);
+            if (text.empty()) continue;
+          }
           line += CountNewlines(block.source.substr(counted_to, span.begin - counted_to));
           counted_to = span.begin;
           Statement s;

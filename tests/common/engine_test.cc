@@ -1,4 +1,5 @@
 // Behaviour of the three executors on the project's own fixtures.
+#include <algorithm>
 #include <map>
 #include <regex>
 #include <string>
@@ -307,6 +308,29 @@ TEST(ParseTest, DerivedFieldsDoNotKeepLineBreaks) {
     EXPECT_EQ(actions[0]["immutable_elements"], json::array({"cd"}));
     EXPECT_EQ(actions[1]["immutable_elements"], json::array({"make"}));
   }
+}
+
+// A quoted sentence that starts a line started with the quote's markers:
+// "> Deploy only ..." as description, name and original_text.
+TEST(ParseTest, QuotedSentencesStartAfterTheQuoteMarkers) {
+  json doc = MustRun(TaskKind::kParse,
+                     "> Read the notes first.\n> Deploy only after the checks pass.\n"
+                     ">>  Never skip a > b comparison.\n");
+  std::vector<std::string> descriptions, originals;
+  for (const char* kind : {"actions", "rules", "directives"}) {
+    for (const json& e : doc["decomposition"][kind]) {
+      descriptions.push_back(e["description"]);
+      originals.push_back(e["provenance"]["original_text"]);
+      EXPECT_EQ(e["name"].get<std::string>().rfind(">", 0), std::string::npos) << e["name"];
+    }
+  }
+  std::sort(descriptions.begin(), descriptions.end());
+  std::sort(originals.begin(), originals.end());
+  const std::vector<std::string> want = {"Deploy only after the checks pass.",
+                                         "Never skip a > b comparison.",
+                                         "Read the notes first."};
+  EXPECT_EQ(descriptions, want);
+  EXPECT_EQ(originals, want);
 }
 
 TEST(ParseTest, DecompositionJsonIsNormalisedAndValidated) {
