@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/text_util.h"
@@ -288,7 +289,9 @@ MarkdownHazards MeasureHazards(std::string_view body) {
   size_t line_start = 0;
   uint64_t cdata_open = 0;      // unclosed "<![CDATA[" in this paragraph
   uint64_t cdata_open_sum = 0;  // the sum of their offsets
-  std::vector<bool> brackets;   // open brackets of the paragraph: true for "!["
+  // Open brackets of the paragraph, 1 for "![" (inline room for ordinary
+  // text: no allocation per parse).
+  absl::InlinedVector<uint8_t, 32> brackets;
   uint64_t images_open = 0;
   const auto close_cdata = [&](size_t at) {
     h.cdata_scan += cdata_open * at - cdata_open_sum;
@@ -329,7 +332,7 @@ MarkdownHazards MeasureHazards(std::string_view body) {
       case ']':
         if (body.substr(i, 3) == "]]>") close_cdata(i);
         if (!brackets.empty()) {
-          const bool image = brackets.back();
+          const bool image = brackets.back() != 0;
           brackets.pop_back();
           images_open -= image;
           const char next = i + 1 < n ? p[i + 1] : '\0';
@@ -337,11 +340,11 @@ MarkdownHazards MeasureHazards(std::string_view body) {
         }
         break;
       case '[':
-        brackets.push_back(false);
+        brackets.push_back(0);
         break;
       default:  // '!'
         if (i + 1 < n && p[i + 1] == '[') {
-          brackets.push_back(true);
+          brackets.push_back(1);
           ++images_open;
           ++i;
         }
