@@ -41,7 +41,7 @@ std::string MakeSkillId(std::string_view name) {
   // much plus the longest step (a separator, a digit word such as "seven"
   // and its trailing '_': 7 bytes); never more than the name could fill.
   const size_t room = std::min(7 * name.size(), kMaxSlugChars + 2 + 7);
-  std::string id(kPrefix.size() + std::max(room, kUnnamed.size()), '\0');
+  std::string id(kPrefix.size() + std::max(room, kUnnamed.size() + 9), '\0');
   std::memcpy(id.data(), kPrefix.data(), kPrefix.size());
   char* const slug = id.data() + kPrefix.size();
   char* o = slug;
@@ -81,6 +81,13 @@ std::string MakeSkillId(std::string_view name) {
   if (o == slug) {
     std::memcpy(o, kUnnamed.data(), kUnnamed.size());
     o += kUnnamed.size();
+    // Names in other scripts all end here: without the hash every Chinese
+    // or Japanese skill was claude__skill__unnamed.
+    if (!name.empty()) {
+      *o++ = '_';
+      AppendNameHash(name, o);
+      o += 8;
+    }
   }
   id.resize(static_cast<size_t>(o - id.data()));
   return id;

@@ -18,7 +18,10 @@ inline constexpr size_t kMaxSlugChars = 128;
 
 // "claude__skill__<slug>" where <slug> is `name` in lower case with every run
 // of other characters turned into one "_", digits spelled out ("v2" ->
-// "v_two"), and "unnamed" when nothing is left. A slug that would be longer
+// "v_two"), and "unnamed" when nothing is left: "unnamed" for an empty name,
+// "unnamed_" and 8 letters of a hash of the name otherwise (a name with no
+// ASCII letter or digit, say in Chinese or only emoji, so that two such
+// skills still get different ids). A slug that would be longer
 // than kMaxSlugChars is cut to its first 119 characters (and any trailing
 // '_'), then "_" and 8 letters of a hash of the whole name: at most
 // kMaxSlugChars, and still different for names that differ only past the

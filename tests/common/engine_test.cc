@@ -524,6 +524,13 @@ TEST(SkillIdTest, AlwaysMatchesThePattern) {
   }
   EXPECT_EQ(MakeSkillId("java-17-upgrade"), "claude__skill__java_one_seven_upgrade");
   EXPECT_EQ(MakeSkillId(""), "claude__skill__unnamed");
+  // Names with nothing the slug keeps are told apart by a hash of the name.
+  const std::string chinese = MakeSkillId("数据分析");
+  EXPECT_EQ(chinese.substr(0, 23), "claude__skill__unnamed_");
+  EXPECT_EQ(chinese.size(), 31u);
+  EXPECT_NE(chinese, MakeSkillId("图像处理"));
+  EXPECT_NE(MakeSkillId("🚀"), MakeSkillId("🛠"));
+  EXPECT_EQ(chinese, MakeSkillId("数据分析"));
 }
 
 // A name of thousands of characters gave an id as long, which validate then
