@@ -32,6 +32,13 @@ struct EngineLimits {
   // real table has hundreds of columns, and 512 cells cost about a
   // millisecond a row.
   size_t max_table_row_cells = 512;
+  // The same cmark-gfm keeps a node, a buffer and a copy of the text for
+  // every table cell: a 5.5 MB file of small cells took 1.5 GB (a
+  // paragraph of the same text: 250 MB), so a hostile 8 MB task could make a
+  // worker allocate gigabytes per running task. A document with more '|'
+  // than this in all is parsed without the table extension too; a long real
+  // table (1,000 rows of 10 columns) has about 11,000.
+  size_t max_table_cells = 100000;
   // The same cmark-gfm rescans text for every unclosed "<![CDATA[" (to the
   // end of its paragraph) and walks every unclosed "![" for every link after
   // it in a paragraph. Bytes / steps of that work, estimated before parsing;

@@ -256,6 +256,8 @@ struct MarkdownHazards {
   // Most '|' on one line: each table row is parsed by appending its cells to
   // a linked list, walking the list each time.
   size_t max_pipes_per_line = 0;
+  // '|' in the whole body: an upper bound of the table cells cmark keeps.
+  size_t pipes = 0;
   // For each "<![CDATA[", the bytes up to the next "]]>" or the end of its
   // paragraph (a blank line), which the inline scanner reads looking for it.
   uint64_t cdata_scan = 0;
@@ -317,6 +319,7 @@ MarkdownHazards MeasureHazards(std::string_view body) {
         break;
       case '|':
         ++pipes;
+        ++h.pipes;
         break;
       case '\\':
         // An escaped character opens or closes nothing (a line break after
@@ -389,7 +392,8 @@ absl::StatusOr<MarkdownDocument> ParseMarkdown(std::string_view content,
   const ArenaScope arena_scope;
   ParserPtr parser(cmark_parser_new_with_mem(CMARK_OPT_SOURCEPOS, &kArenaMem));
   if (parser == nullptr) return absl::InternalError("cmark_parser_new failed");
-  if (hazards.max_pipes_per_line <= limits.max_table_row_cells) {
+  if (hazards.max_pipes_per_line <= limits.max_table_row_cells &&
+      hazards.pipes <= limits.max_table_cells) {
     cmark_parser_attach_syntax_extension(parser.get(), TableExtension());
   }
   cmark_parser_feed(parser.get(), body.data(), body.size());

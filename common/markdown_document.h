@@ -59,8 +59,9 @@ struct MarkdownDocument {
 // Parses `content.substr(body_offset)` (the body after any front matter);
 // `body_first_line` is the file line number of the body's first line. Spans
 // in the result point into `content`, which must outlive the document.
-// A line with more '|' than limits.max_table_row_cells turns GFM tables off
-// for the document (MarkdownHazards in the .cc).
+// A line with more '|' than limits.max_table_row_cells, or more '|' in all
+// than limits.max_table_cells, turns GFM tables off for the document
+// (MarkdownHazards in the .cc).
 //   ResourceExhausted: container nesting deeper than limits.max_markdown_depth;
 //                      text on which cmark-gfm would rescan more than
 //                      limits.max_markdown_rescan bytes / steps.
