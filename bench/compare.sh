@@ -34,7 +34,7 @@
 # Environment knobs: N (20000), E2E_RUNS (5), WORKERS (4), SS_CONCURRENCY (per skill-worker,
 # 1 = one task at a time like the peers' workers), FILL_N (1000000),
 # CLAIM_SAMPLES (2000), SCALING_TASKS (1000), GEARMAN_N (min(N, 5000)),
-# SKIP_PEERS=1, SKIP_FILL=1,
+# SKIP_PEERS=1, SKIP_FILL=1, WORKER_SETTLE_SECONDS (1),
 # RESULTS (output file; default bench/RESULTS.md).
 # A BUILD_DIR that is not a Release build is not used as is: a Release build
 # is configured and built beside it in BUILD_DIR-release.
@@ -59,6 +59,12 @@ GEARMAN_N="${GEARMAN_N:-$((N < 5000 ? N : 5000))}"
 RESULTS="${RESULTS:-$here/bench/RESULTS.md}"
 
 log() { echo "compare: $*" >&2; }
+
+# Every system's workers get this long to start and connect before its
+# producer begins: the clock measures the queue, not process start-up (four
+# processes loading their libraries are a tenth of a second of CPU, and
+# skillstore's whole run is about a second).
+WORKER_SETTLE_SECONDS="${WORKER_SETTLE_SECONDS:-1}"
 
 # --------------------------------------------------------------- packages
 # The peers come from Debian packages. `make test` never needs them, so they
@@ -149,6 +155,7 @@ e2e_skillstore() {
       --worker-id "bench-$i" --log-level warn >"$dir/worker-$i.log" 2>&1 &
     bench_track $!
   done
+  sleep "$WORKER_SETTLE_SECONDS"
   log "skillstore: $N tasks, $WORKERS workers x concurrency $SS_CONCURRENCY"
   timeout 600 "$bin/skillstore-bench-client" e2e --server "$server_addr" --n "$N" --batch 1000 \
     >"$dir/result" 2>"$dir/client.log" || log "skillstore run failed or timed out"
@@ -172,6 +179,7 @@ e2e_beanstalkd() {
     "$bin/peer-beanstalkd" --port "$port" work >"$dir/worker-$i.log" 2>&1 &
     bench_track $!
   done
+  sleep "$WORKER_SETTLE_SECONDS"
   log "beanstalkd: $N tasks, $WORKERS workers"
   timeout 600 "$bin/peer-beanstalkd" --port "$port" produce --n "$N" >"$dir/result" \
     2>"$dir/client.log" || log "beanstalkd run failed or timed out"
@@ -192,6 +200,7 @@ e2e_gearmand() {
     "$bin/peer-gearman" --port "$port" work >"$dir/worker-$i.log" 2>&1 &
     bench_track $!
   done
+  sleep "$WORKER_SETTLE_SECONDS"
   log "gearmand: $GEARMAN_N tasks, $WORKERS workers"
   timeout 600 "$bin/peer-gearman" --port "$port" produce --n "$GEARMAN_N" >"$dir/result" \
     2>"$dir/client.log" || log "gearmand run failed or timed out"
@@ -377,7 +386,7 @@ database and binlogs on $(df -T "$work" | awk 'NR == 2 { print $2 }') under $(di
 $table
 
 How the end-to-end figures are made (bench/peers/): each system is started fresh on an empty
-directory; its $WORKERS worker processes are started and waiting; one producer then enqueues $N
+directory; its $WORKERS worker processes are started and given ${WORKER_SETTLE_SECONDS} s to connect; one producer then enqueues $N
 unique 256-byte SKILL.md tasks and the clock runs from its first enqueue until the server reports
 every task finished. Each system does this $E2E_RUNS times, in rounds with the others; the
 table gives the median and every run (ratios are of the medians). Every worker, ours and the
