@@ -1,6 +1,7 @@
 #include "server_metrics.h"
 
 #include "codec.h"
+#include "task_reader.h"
 
 namespace skillstore::server {
 namespace {
@@ -149,20 +150,16 @@ void ServerMetrics::Collect() {
   queue_depth_->Set(static_cast<double>(progress.queued()));
   workers_active_->Set(static_cast<double>(progress.active_workers()));
 
-  // Task ids grow with enqueue time, so the lowest queued id is the oldest:
-  // one step down the (status, task_id) index, however long the queue.
   std::lock_guard<std::mutex> lock(db_mu_);
   if (db_ == nullptr) {
     absl::StatusOr<std::unique_ptr<Db>> db = Db::Open(db_path_, Db::Mode::kReadOnly);
     if (!db.ok()) return;  // the gauge keeps its last value
     db_ = std::move(*db);
   }
-  absl::StatusOr<Statement> select = db_->Prepare(
-      "SELECT created_at FROM tasks WHERE status = 'queued' ORDER BY task_id LIMIT 1");
-  if (!select.ok()) return;
-  absl::StatusOr<bool> row = select->Step();
-  if (!row.ok()) return;
-  const double age = *row ? static_cast<double>(now_ms) / 1000.0 - select->ColumnDouble(0) : 0.0;
+  absl::StatusOr<std::optional<double>> created_at = OldestQueuedCreatedAt(*db_);
+  if (!created_at.ok()) return;
+  const double age =
+      created_at->has_value() ? static_cast<double>(now_ms) / 1000.0 - **created_at : 0.0;
   oldest_queued_age_->Set(age > 0 ? age : 0.0);
 }
 

@@ -7,7 +7,8 @@
 //     count exactly what the database holds;
 //   * skillstore_tasks{status}, queue depth, active workers: the in-memory
 //     ProgressTracker, copied at scrape time (what GetProgress answers);
-//   * oldest queued age: one indexed query at scrape time, on a read-only
+//   * oldest queued age: OldestQueuedCreatedAt (task_reader.h) at scrape
+//     time, one index seek per (type, priority) group, on a read-only
 //     connection of its own;
 //   * group commits: OnCommit's batch size and transaction time;
 //   * claim wait: OnClaimAnswered, from the service;

@@ -1,6 +1,7 @@
 #include "task_reader.h"
 
 #include <algorithm>
+#include <limits>
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
@@ -37,6 +38,33 @@ absl::StatusOr<TaskReader::Connection> TaskReader::Acquire() {
   }
   SKS_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(db_path_, Db::Mode::kReadOnly));
   return Connection(*this, std::move(db));
+}
+
+absl::StatusOr<std::optional<double>> OldestQueuedCreatedAt(Db& db) {
+  std::optional<int64_t> oldest_id;
+  double created_at = 0;
+  for (v1::TaskType type :
+       {v1::TASK_TYPE_PARSE, v1::TASK_TYPE_VALIDATE, v1::TASK_TYPE_ANALYZE}) {
+    // Priorities come from an int32 field: the bound never wraps.
+    int64_t at_most = std::numeric_limits<int64_t>::max();
+    for (int group = 0; group < kMaxPriorityGroups; ++group) {
+      SKS_ASSIGN_OR_RETURN(
+          Statement head,
+          db.Prepare("SELECT priority, task_id, created_at FROM tasks INDEXED BY "
+                     "tasks_claim_by_type WHERE status = 'queued' AND task_type = ?1 AND "
+                     "priority <= ?2 ORDER BY priority DESC, task_id LIMIT 1"));
+      head.BindText(1, TaskTypeText(type)).Bind(2, at_most);
+      SKS_ASSIGN_OR_RETURN(const bool row, head.Step());
+      if (!row) break;
+      if (!oldest_id || head.ColumnInt(1) < *oldest_id) {
+        oldest_id = head.ColumnInt(1);
+        created_at = head.ColumnDouble(2);
+      }
+      at_most = head.ColumnInt(0) - 1;
+    }
+  }
+  if (!oldest_id) return std::nullopt;
+  return created_at;
 }
 
 absl::StatusOr<v1::ListTasksResponse> TaskReader::ListTasks(const v1::ListTasksRequest& request) {

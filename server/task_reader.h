@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,18 @@
 #include "sqlite.h"
 
 namespace skillstore::server {
+
+// The created_at (Unix seconds) of the oldest queued task, nullopt when
+// none is queued. Task ids grow with enqueue time, so that is the queued
+// task with the lowest id. tasks has no index on status alone (schema 3);
+// tasks_claim_by_type orders each type's queued tasks by (priority DESC,
+// task_id), so the first entry of each (type, priority) group is that
+// group's oldest, and one index seek per group finds them: the cost grows
+// with the number of priorities in use, not with the tasks stored. Past
+// kMaxPriorityGroups groups of one type the walk stops (the answer is then
+// the oldest of the groups seen).
+inline constexpr int kMaxPriorityGroups = 1000;
+absl::StatusOr<std::optional<double>> OldestQueuedCreatedAt(Db& db);
 
 class TaskReader {
  public:

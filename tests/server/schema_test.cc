@@ -13,6 +13,7 @@
 #include "server_test_util.h"
 #include "schema.h"
 #include "sqlite.h"
+#include "task_reader.h"
 #include "task_writer.h"
 
 namespace skillstore::server {
@@ -517,6 +518,68 @@ TEST(TaskWriterHotPath, SuccessOfAKnownLeaseIsStillCheckedAgainstTheRow) {
   EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM attempts WHERE task_id = " +
                               claimed->tasks(1).task_id()),
             1);
+}
+
+// The gauge skillstore_queue_oldest_age_seconds reads this at every scrape.
+// Schema 3 dropped the status index its query used, which made it read every
+// task row ahead of the first queued one (all of them when none is queued).
+// It now seeks the claim index once per (type, priority) group.
+TEST(TaskReaderQueries, OldestQueuedTaskIsFoundWithoutReadingFinishedTasks) {
+  skillstore::testing::TempDir dir;
+  std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(MigrateSchema(*db).ok());
+  // VDBE instructions run, in hundreds, while the query runs.
+  int64_t hundreds = 0;
+  auto count_steps = [&](auto body) {
+    hundreds = 0;
+    sqlite3_progress_handler(
+        db->raw(), 100,
+        [](void* counter) {
+          ++*static_cast<int64_t*>(counter);
+          return 0;
+        },
+        &hundreds);
+    body();
+    sqlite3_progress_handler(db->raw(), 0, nullptr, nullptr);
+  };
+
+  std::optional<double> none = 7.0;
+  count_steps([&] {
+    absl::StatusOr<std::optional<double>> oldest = OldestQueuedCreatedAt(*db);
+    ASSERT_TRUE(oldest.ok()) << oldest.status();
+    none = *oldest;
+  });
+  EXPECT_FALSE(none.has_value());
+
+  ASSERT_TRUE(db->Exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                       "WHERE i < 20000) INSERT INTO tasks (task_type, status, created_at) "
+                       "SELECT 'parse', 'completed', i FROM n")
+                  .ok());
+  // Queued in id order: the validate task is the oldest, whatever the
+  // priorities and types of the others.
+  ASSERT_TRUE(db->Exec("INSERT INTO tasks (task_type, status, created_at, priority) VALUES "
+                       "('validate', 'queued', 100000, 0), ('parse', 'queued', 200000, 9), "
+                       "('analyze', 'queued', 300000, -3), ('parse', 'queued', 400000, 0), "
+                       "('parse', 'queued', 500000, 9)")
+                  .ok());
+  std::optional<double> oldest_created;
+  count_steps([&] {
+    absl::StatusOr<std::optional<double>> oldest = OldestQueuedCreatedAt(*db);
+    ASSERT_TRUE(oldest.ok()) << oldest.status();
+    oldest_created = *oldest;
+  });
+  ASSERT_TRUE(oldest_created.has_value());
+  EXPECT_EQ(*oldest_created, 100000);
+  // A scan of the 20,000 finished rows runs over 100,000 instructions; the
+  // index seeks (two parse groups, one each of validate and analyze) a few
+  // hundred.
+  EXPECT_LT(hundreds, 50);
+
+  ASSERT_TRUE(db->Exec("UPDATE tasks SET status = 'completed' WHERE created_at = 100000").ok());
+  absl::StatusOr<std::optional<double>> next = OldestQueuedCreatedAt(*db);
+  ASSERT_TRUE(next.ok() && next->has_value());
+  EXPECT_EQ(**next, 200000);
 }
 
 }  // namespace
