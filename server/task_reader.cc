@@ -67,6 +67,66 @@ absl::StatusOr<std::optional<double>> OldestQueuedCreatedAt(Db& db) {
   return created_at;
 }
 
+absl::StatusOr<v1::ListTasksResponse> ListQueued(Db& db, const v1::ListTasksRequest& request,
+                                                 int64_t after, int page_size) {
+  SKS_RETURN_IF_ERROR(db.Exec("BEGIN"));  // the groups and the rows: one snapshot
+  struct EndRead {
+    Db& db;
+    ~EndRead() { db.Exec("COMMIT").IgnoreError(); }
+  } end_read{db};
+
+  std::vector<v1::TaskType> types = {v1::TASK_TYPE_PARSE, v1::TASK_TYPE_VALIDATE,
+                                     v1::TASK_TYPE_ANALYZE};
+  if (request.type() != v1::TASK_TYPE_UNSPECIFIED) types = {request.type()};
+  std::vector<int64_t> ids;
+  for (v1::TaskType type : types) {
+    int64_t at_most = std::numeric_limits<int64_t>::max();  // priorities are int32
+    for (int group = 0; group < kMaxPriorityGroups; ++group) {
+      int64_t priority = 0;
+      {
+        SKS_ASSIGN_OR_RETURN(
+            Statement head,
+            db.Prepare("SELECT priority FROM tasks INDEXED BY tasks_claim_by_type "
+                       "WHERE status = 'queued' AND task_type = ?1 AND priority <= ?2 "
+                       "ORDER BY priority DESC, task_id LIMIT 1"));
+        head.BindText(1, TaskTypeText(type)).Bind(2, at_most);
+        SKS_ASSIGN_OR_RETURN(const bool row, head.Step());
+        if (!row) break;
+        priority = head.ColumnInt(0);
+      }
+      SKS_ASSIGN_OR_RETURN(
+          Statement members,
+          db.Prepare("SELECT task_id FROM tasks INDEXED BY tasks_claim_by_type "
+                     "WHERE status = 'queued' AND task_type = ?1 AND priority = ?2 "
+                     "AND task_id > ?3 AND (?4 = '' OR worker_id = ?4) "
+                     "ORDER BY task_id LIMIT ?5"));
+      members.BindText(1, TaskTypeText(type))
+          .Bind(2, priority)
+          .Bind(3, after)
+          .BindText(4, request.worker_id())
+          .Bind(5, page_size + 1);
+      while (true) {
+        SKS_ASSIGN_OR_RETURN(const bool row, members.Step());
+        if (!row) break;
+        ids.push_back(members.ColumnInt(0));
+      }
+      at_most = priority - 1;
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+
+  v1::ListTasksResponse response;
+  for (int64_t id : ids) {
+    if (response.tasks_size() == page_size) {
+      response.set_next_page_token(response.tasks(page_size - 1).task_id());
+      break;
+    }
+    SKS_ASSIGN_OR_RETURN(std::optional<v1::TaskInfo> info, LoadTaskInfo(db, id));
+    if (info) *response.add_tasks() = *std::move(info);  // always, in this snapshot
+  }
+  return response;
+}
+
 absl::StatusOr<v1::ListTasksResponse> TaskReader::ListTasks(const v1::ListTasksRequest& request) {
   int64_t after = 0;
   if (!request.page_token().empty()) {
@@ -83,6 +143,13 @@ absl::StatusOr<v1::ListTasksResponse> TaskReader::ListTasks(const v1::ListTasksR
   }
   const int page_size =
       request.page_size() == 0 ? kDefaultPageSize : std::min(request.page_size(), kMaxPageSize);
+  if (request.type() != v1::TASK_TYPE_UNSPECIFIED && TaskTypeText(request.type()).empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown type filter ", request.type()));
+  }
+  if (request.status() == v1::TASK_STATUS_QUEUED) {
+    SKS_ASSIGN_OR_RETURN(Connection db, Acquire());
+    return ListQueued(*db, request, after, page_size);
+  }
 
   // tasks has no index on status (schema.cc, migration 3): each status is
   // read through what it has, paged by task_id. The status is written into
@@ -93,13 +160,6 @@ absl::StatusOr<v1::ListTasksResponse> TaskReader::ListTasks(const v1::ListTasksR
   switch (request.status()) {
     case v1::TASK_STATUS_UNSPECIFIED:
       sql = absl::StrCat("SELECT ", kTaskInfoColumns, " FROM tasks AS t WHERE task_id > ?1");
-      break;
-    case v1::TASK_STATUS_QUEUED:
-      // In rowid order: queued tasks are mostly the newest, so pages come
-      // from the end of the table; the claim index would mean sorting every
-      // queued task for each page.
-      sql = absl::StrCat("SELECT ", kTaskInfoColumns,
-                         " FROM tasks AS t NOT INDEXED WHERE task_id > ?1 AND status = 'queued'");
       break;
     case v1::TASK_STATUS_IN_PROGRESS:
       // The lease index holds exactly the in_progress tasks (one per lease).
@@ -128,12 +188,7 @@ absl::StatusOr<v1::ListTasksResponse> TaskReader::ListTasks(const v1::ListTasksR
     default:
       return absl::InvalidArgumentError(absl::StrCat("unknown status filter ", request.status()));
   }
-  if (request.type() != v1::TASK_TYPE_UNSPECIFIED) {
-    if (TaskTypeText(request.type()).empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown type filter ", request.type()));
-    }
-    absl::StrAppend(&sql, " AND t.task_type = ?3");
-  }
+  if (request.type() != v1::TASK_TYPE_UNSPECIFIED) absl::StrAppend(&sql, " AND t.task_type = ?3");
   if (!request.worker_id().empty()) absl::StrAppend(&sql, " AND t.worker_id = ?4");
   absl::StrAppend(&sql, order_by);
 

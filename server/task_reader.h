@@ -28,6 +28,19 @@ namespace skillstore::server {
 inline constexpr int kMaxPriorityGroups = 1000;
 absl::StatusOr<std::optional<double>> OldestQueuedCreatedAt(Db& db);
 
+// ListTasks for status queued: a page of `page_size` queued tasks with ids
+// above `after`, in id order, through the claim index. tasks has no index
+// on status (schema 3), and a read in id order passed every finished task
+// ahead of the first queued one: the first page on a store of a million
+// completed tasks read all of them. tasks_claim_by_type orders each type's
+// queued tasks by (priority DESC, task_id), so within one (type, priority)
+// group they are in id order: the page is the smallest ids among each
+// group's first page_size + 1 ids past `after`. Cost: an index seek per
+// group and page_size + 1 index entries per group, whatever else is
+// stored. Groups past kMaxPriorityGroups per type are not listed.
+absl::StatusOr<v1::ListTasksResponse> ListQueued(Db& db, const v1::ListTasksRequest& request,
+                                                 int64_t after, int page_size);
+
 class TaskReader {
  public:
   // Connections are opened on demand, one per concurrent reader, and reused.

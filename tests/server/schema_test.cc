@@ -582,5 +582,77 @@ TEST(TaskReaderQueries, OldestQueuedTaskIsFoundWithoutReadingFinishedTasks) {
   EXPECT_EQ(**next, 200000);
 }
 
+// ListTasks(status=queued) read tasks in id order from the first task on:
+// every finished task ahead of the first queued one, on every first page.
+// ListQueued merges the claim index's (type, priority) groups instead.
+TEST(TaskReaderQueries, QueuedTasksAreListedInIdOrderWithoutReadingFinishedTasks) {
+  skillstore::testing::TempDir dir;
+  std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(MigrateSchema(*db).ok());
+  ASSERT_TRUE(db->Exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                       "WHERE i < 20000) INSERT INTO tasks (task_type, status, created_at) "
+                       "SELECT 'parse', 'completed', i FROM n")
+                  .ok());
+  // Queued tasks of every type and several priorities, interleaved by id,
+  // with finished ones between them.
+  const char* const types[] = {"parse", "validate", "analyze"};
+  std::vector<std::string> queued, queued_parse;
+  for (int i = 0; i < 24; ++i) {
+    const std::string type = types[i % 3];
+    const int priority = (i * 7) % 5 - 2;
+    ASSERT_TRUE(db->Exec("INSERT INTO tasks (task_type, status, created_at, priority) VALUES ('" +
+                         type + "', 'queued', 1, " + std::to_string(priority) +
+                         "), ('parse', 'completed', 1, 0)")
+                    .ok());
+    const std::string id = std::to_string(QueryInt(*db, "SELECT max(task_id) FROM tasks") - 1);
+    queued.push_back(id);
+    if (type == "parse") queued_parse.push_back(id);
+  }
+
+  // Every page of `request`, `page_size` at a time: the ids in order.
+  auto list_all = [&](v1::ListTasksRequest request, int page_size) {
+    std::vector<std::string> ids;
+    int64_t after = 0;
+    while (true) {
+      absl::StatusOr<v1::ListTasksResponse> page = ListQueued(*db, request, after, page_size);
+      EXPECT_TRUE(page.ok()) << page.status();
+      if (!page.ok()) break;
+      EXPECT_LE(page->tasks_size(), page_size);
+      for (const v1::TaskInfo& task : page->tasks()) {
+        EXPECT_EQ(task.status(), v1::TASK_STATUS_QUEUED);
+        ids.push_back(task.task_id());
+      }
+      if (page->next_page_token().empty()) break;
+      after = std::stoll(page->next_page_token());
+    }
+    return ids;
+  };
+  EXPECT_EQ(list_all(v1::ListTasksRequest(), 5), queued);
+  EXPECT_EQ(list_all(v1::ListTasksRequest(), 1000), queued);
+  v1::ListTasksRequest parse_only;
+  parse_only.set_type(v1::TASK_TYPE_PARSE);
+  EXPECT_EQ(list_all(parse_only, 3), queued_parse);
+  v1::ListTasksRequest by_worker;
+  by_worker.set_worker_id("w");  // queued tasks hold no worker
+  EXPECT_TRUE(list_all(by_worker, 10).empty());
+
+  // A first page costs index seeks, not a pass over the 20,000 finished
+  // tasks ahead of the queued ones (which ran over 100,000 instructions).
+  int64_t hundreds = 0;
+  sqlite3_progress_handler(
+      db->raw(), 100,
+      [](void* counter) {
+        ++*static_cast<int64_t*>(counter);
+        return 0;
+      },
+      &hundreds);
+  absl::StatusOr<v1::ListTasksResponse> first = ListQueued(*db, v1::ListTasksRequest(), 0, 10);
+  sqlite3_progress_handler(db->raw(), 0, nullptr, nullptr);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->tasks_size(), 10);
+  EXPECT_LT(hundreds, 100);
+}
+
 }  // namespace
 }  // namespace skillstore::server
