@@ -118,7 +118,7 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
   if (!options.metrics_listen.empty()) {
     server->registry_ = std::make_unique<metrics::Registry>();
     server->metrics_ = std::make_unique<ServerMetrics>(*server->registry_, *server->progress_,
-                                                       options.db_path);
+                                                       options.db_path, server->tls_.get());
     write_loop_options.metrics = server->metrics_.get();
     service_options.metrics = server->metrics_.get();
   }

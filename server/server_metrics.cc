@@ -34,8 +34,23 @@ constexpr EventDefinition kEvents[kNumTaskEvents] = {
 }  // namespace
 
 ServerMetrics::ServerMetrics(metrics::Registry& registry, const ProgressTracker& progress,
-                             std::string db_path)
-    : progress_(progress), db_path_(std::move(db_path)), rpc_(registry, "skillstore") {
+                             std::string db_path, const TlsReloader* tls)
+    : progress_(progress), db_path_(std::move(db_path)), tls_(tls), rpc_(registry, "skillstore") {
+  if (tls_ != nullptr) {
+    tls_not_after_ =
+        &registry
+             .AddGauge("skillstore_tls_certificate_expiry_timestamp_seconds",
+                       "Unix time at which the TLS certificate being served expires (alert on "
+                       "this minus time() getting small)")
+             .Get();
+    auto& reloads = registry.AddCounter(
+        "skillstore_tls_reloads_total",
+        "Checks of the TLS files (SIGHUP, --tls-reload-interval) by result: changed (a renewal "
+        "now served), unchanged, failed (refused; the previous certificate still serves)",
+        {"result"});
+    tls_reloads_ = {&reloads.WithLabels({"changed"}), &reloads.WithLabels({"unchanged"}),
+                    &reloads.WithLabels({"failed"})};
+  }
   auto& tasks = registry.AddGauge(
       "skillstore_tasks", "Tasks in the store by status (the counts GetProgress reports)",
       {"status"});
@@ -149,6 +164,15 @@ void ServerMetrics::Collect() {
   tasks_by_status_[v1::TASK_STATUS_CANCELLED]->Set(static_cast<double>(progress.cancelled()));
   queue_depth_->Set(static_cast<double>(progress.queued()));
   workers_active_->Set(static_cast<double>(progress.active_workers()));
+  if (tls_ != nullptr) {
+    tls_not_after_->Set(static_cast<double>(tls_->NotAfter()));
+    const TlsReloader::ReloadCounts now = tls_->reload_counts();
+    std::lock_guard<std::mutex> lock(tls_mu_);
+    tls_reloads_[0]->Increment(static_cast<double>(now.changed - tls_reloads_seen_.changed));
+    tls_reloads_[1]->Increment(static_cast<double>(now.unchanged - tls_reloads_seen_.unchanged));
+    tls_reloads_[2]->Increment(static_cast<double>(now.failed - tls_reloads_seen_.failed));
+    tls_reloads_seen_ = now;
+  }
 
   std::lock_guard<std::mutex> lock(db_mu_);
   if (db_ == nullptr) {

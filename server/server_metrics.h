@@ -12,7 +12,9 @@
 //     connection of its own;
 //   * group commits: OnCommit's batch size and transaction time;
 //   * claim wait: OnClaimAnswered, from the service;
-//   * RPCs: the gRPC interceptor (rpc()).
+//   * RPCs: the gRPC interceptor (rpc());
+//   * TLS (when served): the certificate's expiry and the reloads, from the
+//     TlsReloader at scrape time.
 // Thread-safe.
 #ifndef SKILLSTORE_SERVER_SERVER_METRICS_H_
 #define SKILLSTORE_SERVER_SERVER_METRICS_H_
@@ -28,6 +30,7 @@
 #include "sqlite.h"
 #include "task_events.h"
 #include "task_writer.h"
+#include "tls_reloader.h"
 
 namespace skillstore::server {
 
@@ -35,7 +38,9 @@ class ServerMetrics {
  public:
   // Defines every metric in `registry`; `progress` and `registry` must
   // outlive this object; `db_path` is opened read-only at the first scrape.
-  ServerMetrics(metrics::Registry& registry, const ProgressTracker& progress, std::string db_path);
+  // `tls` (null without TLS) must outlive this object too.
+  ServerMetrics(metrics::Registry& registry, const ProgressTracker& progress, std::string db_path,
+                const TlsReloader* tls);
   ServerMetrics(const ServerMetrics&) = delete;
   ServerMetrics& operator=(const ServerMetrics&) = delete;
 
@@ -54,6 +59,7 @@ class ServerMetrics {
 
   const ProgressTracker& progress_;
   const std::string db_path_;
+  const TlsReloader* const tls_;
   metrics::RpcMetrics rpc_;
 
   // [TaskEvent][v1::TaskType]; row 0 (unknown type) maps to type="unknown".
@@ -71,6 +77,12 @@ class ServerMetrics {
   metrics::Histogram* claim_wait_task_;
   metrics::Histogram* claim_wait_empty_;
   metrics::Counter* claim_errors_;
+
+  metrics::Gauge* tls_not_after_ = nullptr;
+  // [changed, unchanged, failed], and the counts already added to them.
+  std::array<metrics::Counter*, 3> tls_reloads_{};
+  std::mutex tls_mu_;
+  TlsReloader::ReloadCounts tls_reloads_seen_;
 
   std::mutex db_mu_;  // the scrape's own read-only connection
   std::unique_ptr<Db> db_;

@@ -168,6 +168,8 @@ absl::StatusOr<std::unique_ptr<TlsReloader>> TlsReloader::Create(TlsFiles files)
   {
     absl::MutexLock lock(&reloader->mu_);
     reloader->served_ = std::move(material);
+    // Checked by LoadTlsMaterial: the certificate parses.
+    reloader->served_not_after_ = auth::CertificateNotAfter(reloader->served_.cert).value_or(0);
   }
   return reloader;
 }
@@ -182,6 +184,18 @@ TlsReloader::~TlsReloader() {
 
 absl::StatusOr<bool> TlsReloader::Reload() {
   absl::MutexLock lock(&mu_);
+  absl::StatusOr<bool> changed = ReloadLocked();
+  if (!changed.ok()) {
+    ++reload_counts_.failed;
+  } else if (*changed) {
+    ++reload_counts_.changed;
+  } else {
+    ++reload_counts_.unchanged;
+  }
+  return changed;
+}
+
+absl::StatusOr<bool> TlsReloader::ReloadLocked() {
   SKS_ASSIGN_OR_RETURN(TlsMaterial fresh, LoadTlsMaterial(files_));
   const bool identity_changed = fresh.cert != served_.cert || fresh.key != served_.key;
   const bool client_ca_changed = fresh.client_ca != served_.client_ca;
@@ -189,12 +203,23 @@ absl::StatusOr<bool> TlsReloader::Reload() {
     SKS_RETURN_IF_ERROR(identity_->Replace(IdentityFile(fresh)));
     served_.cert = std::move(fresh.cert);
     served_.key = std::move(fresh.key);
+    served_not_after_ = auth::CertificateNotAfter(served_.cert).value_or(0);
   }
   if (client_ca_changed) {
     SKS_RETURN_IF_ERROR(client_ca_->Replace(fresh.client_ca));
     served_.client_ca = std::move(fresh.client_ca);
   }
   return identity_changed || client_ca_changed;
+}
+
+int64_t TlsReloader::NotAfter() const {
+  absl::MutexLock lock(&mu_);
+  return served_not_after_;
+}
+
+TlsReloader::ReloadCounts TlsReloader::reload_counts() const {
+  absl::MutexLock lock(&mu_);
+  return reload_counts_;
 }
 
 std::string TlsReloader::Describe() const {

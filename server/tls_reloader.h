@@ -126,10 +126,23 @@ class TlsReloader {
   // auth::DescribeCertificate of the certificate being served.
   std::string Describe() const;
 
+  // When the certificate being served expires, in Unix seconds (for the
+  // skillstore_tls_certificate_expiry_timestamp_seconds gauge).
+  int64_t NotAfter() const;
+
+  // Reload calls so far, by outcome (for skillstore_tls_reloads_total).
+  struct ReloadCounts {
+    int64_t changed = 0;
+    int64_t unchanged = 0;
+    int64_t failed = 0;
+  };
+  ReloadCounts reload_counts() const;
+
  private:
   explicit TlsReloader(TlsFiles files) : files_(std::move(files)) {}
 
   void PollLoop(absl::Duration interval);
+  absl::StatusOr<bool> ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const TlsFiles files_;
   // Published copies; declared before the provider and the credentials so
@@ -141,6 +154,8 @@ class TlsReloader {
 
   mutable absl::Mutex mu_;  // serializes reloads; guards served_
   TlsMaterial served_ ABSL_GUARDED_BY(mu_);
+  int64_t served_not_after_ ABSL_GUARDED_BY(mu_) = 0;
+  ReloadCounts reload_counts_ ABSL_GUARDED_BY(mu_);
 
   absl::Mutex poll_mu_;
   bool stopping_ ABSL_GUARDED_BY(poll_mu_) = false;

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -119,6 +120,20 @@ std::string DescribeCertificate(absl::string_view cert_pem) {
   char* data = nullptr;
   const long size = BIO_get_mem_data(out.get(), &data);
   return std::string(data, static_cast<size_t>(size));
+}
+
+absl::StatusOr<int64_t> CertificateNotAfter(absl::string_view cert_pem) {
+  X509Ptr cert = FirstCertificate(cert_pem);
+  if (cert == nullptr) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("no PEM certificate");
+  }
+  std::tm not_after{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &not_after) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("the certificate's notAfter time is unreadable");
+  }
+  return static_cast<int64_t>(timegm(&not_after));  // ASN1 times are UTC
 }
 
 }  // namespace skillstore::auth

@@ -7,6 +7,7 @@
 #ifndef SKILLSTORE_COMMON_AUTH_TLS_FILES_H_
 #define SKILLSTORE_COMMON_AUTH_TLS_FILES_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -33,6 +34,10 @@ absl::Status CheckKeyMatchesCertificate(absl::string_view cert_pem, absl::string
 // expires Jan 31 12:00:00 2027 GMT" ("EXPIRED ..." once past). A string
 // without a certificate gives "no certificate".
 std::string DescribeCertificate(absl::string_view cert_pem);
+
+// When the first certificate in `cert_pem` stops being valid (its notAfter),
+// in Unix seconds. INVALID_ARGUMENT without a certificate.
+absl::StatusOr<int64_t> CertificateNotAfter(absl::string_view cert_pem);
 
 }  // namespace skillstore::auth
 

@@ -6,7 +6,11 @@
 #include <memory>
 #include <string>
 
+#include <filesystem>
+#include <fstream>
+
 #include "absl/time/clock.h"
+#include "certs.h"
 #include "exposition_parser.h"
 #include "gtest/gtest.h"
 #include "http_client.h"
@@ -186,6 +190,73 @@ TEST(ServerMetricsOffTest, UnusableMetricsAddressFailsTheStart) {
   options.metrics_listen = "127.0.0.1";  // no port
   auto server = SkillStoreServer::Start(options);
   EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument) << server.status();
+}
+
+// With TLS: the served certificate's expiry (what an alert on a renewal that
+// never happened watches) and every check of the files by outcome; without
+// TLS neither exists.
+TEST(ServerTlsMetricsTest, ExpiryAndReloadsAreExposed) {
+  skillstore::testing::TempDir dir;
+  absl::StatusOr<skillstore::testing::TestCertificates> certs =
+      skillstore::testing::MakeTestCertificates(dir.path());
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  const std::string cert = dir.File("live.pem");
+  const std::string key = dir.File("live.key");
+  auto install = [&](const std::string& from_cert, const std::string& from_key) {
+    std::filesystem::copy_file(from_cert, cert, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(from_key, key, std::filesystem::copy_options::overwrite_existing);
+  };
+  install(certs->server_cert, certs->server_key);
+
+  ServerOptions options = st::TestServer::DefaultOptions();
+  options.listen = "127.0.0.1:0";
+  options.db_path = dir.File("skillstore.db");
+  options.metrics_listen = "127.0.0.1:0";
+  options.tls_cert_file = cert;
+  options.tls_key_file = key;
+  options.tls_reload_interval = absl::ZeroDuration();  // only ReloadTls below
+  auto server = SkillStoreServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto scrape = [&] {
+    auto response = HttpGet((*server)->metrics_port(), "/metrics");
+    EXPECT_TRUE(response.ok()) << response.status();
+    auto parsed = ParseExposition(response.ok() ? response->body : "");
+    EXPECT_TRUE(parsed.ok()) << parsed.status();
+    return parsed.ok() ? *std::move(parsed) : Exposition{};
+  };
+
+  // The test certificates are valid for two days from their making.
+  const double in_two_days = absl::ToUnixSeconds(absl::Now() + absl::Hours(48));
+  Exposition e = scrape();
+  EXPECT_NEAR(Get(e, "skillstore_tls_certificate_expiry_timestamp_seconds"), in_two_days, 3600);
+  for (const char* result : {"changed", "unchanged", "failed"}) {
+    EXPECT_EQ(Get(e, "skillstore_tls_reloads_total", {{"result", result}}), 0) << result;
+  }
+
+  ASSERT_TRUE((*server)->ReloadTls().ok());  // nothing new
+  install(certs->other_server_cert, certs->other_server_key);
+  absl::StatusOr<bool> renewed = (*server)->ReloadTls();
+  ASSERT_TRUE(renewed.ok() && *renewed) << renewed.status();
+  std::ofstream(key, std::ios::trunc) << "not a key\n";
+  EXPECT_FALSE((*server)->ReloadTls().ok());
+  e = scrape();
+  EXPECT_EQ(Get(e, "skillstore_tls_reloads_total", {{"result", "changed"}}), 1);
+  EXPECT_EQ(Get(e, "skillstore_tls_reloads_total", {{"result", "unchanged"}}), 1);
+  EXPECT_EQ(Get(e, "skillstore_tls_reloads_total", {{"result", "failed"}}), 1);
+  EXPECT_NEAR(Get(e, "skillstore_tls_certificate_expiry_timestamp_seconds"), in_two_days, 3600);
+  e = scrape();  // counted once, not again at every scrape
+  EXPECT_EQ(Get(e, "skillstore_tls_reloads_total", {{"result", "failed"}}), 1);
+
+  // Plaintext: no TLS series at all.
+  ServerOptions plain = st::TestServer::DefaultOptions();
+  plain.listen = "127.0.0.1:0";
+  plain.db_path = dir.File("plain.db");
+  plain.metrics_listen = "127.0.0.1:0";
+  auto plain_server = SkillStoreServer::Start(plain);
+  ASSERT_TRUE(plain_server.ok()) << plain_server.status();
+  auto response = HttpGet((*plain_server)->metrics_port(), "/metrics");
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->body.find("skillstore_tls_"), std::string::npos);
 }
 
 }  // namespace
