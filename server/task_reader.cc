@@ -1,6 +1,7 @@
 #include "task_reader.h"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 #include <unordered_map>
 
@@ -40,31 +41,55 @@ absl::StatusOr<TaskReader::Connection> TaskReader::Acquire() {
   return Connection(*this, std::move(db));
 }
 
-absl::StatusOr<std::optional<double>> OldestQueuedCreatedAt(Db& db) {
-  std::optional<int64_t> oldest_id;
-  double created_at = 0;
-  for (v1::TaskType type :
-       {v1::TASK_TYPE_PARSE, v1::TASK_TYPE_VALIDATE, v1::TASK_TYPE_ANALYZE}) {
-    // Priorities come from an int32 field: the bound never wraps.
-    int64_t at_most = std::numeric_limits<int64_t>::max();
-    for (int group = 0; group < kMaxPriorityGroups; ++group) {
+namespace {
+
+// Calls visit(priority, first_id) for each (type, priority) group of queued
+// tasks of `type` in tasks_claim_by_type, highest priority first; first_id
+// is the group's lowest task id. One index seek per group; at most
+// kMaxPriorityGroups groups.
+absl::Status ForEachQueuedGroup(
+    Db& db, v1::TaskType type,
+    const std::function<absl::Status(int64_t priority, int64_t first_id)>& visit) {
+  int64_t at_most = std::numeric_limits<int64_t>::max();  // priorities are int32: no wrap
+  for (int group = 0; group < kMaxPriorityGroups; ++group) {
+    int64_t priority = 0;
+    int64_t first_id = 0;
+    {
       SKS_ASSIGN_OR_RETURN(
           Statement head,
-          db.Prepare("SELECT priority, task_id, created_at FROM tasks INDEXED BY "
-                     "tasks_claim_by_type WHERE status = 'queued' AND task_type = ?1 AND "
-                     "priority <= ?2 ORDER BY priority DESC, task_id LIMIT 1"));
+          db.Prepare("SELECT priority, task_id FROM tasks INDEXED BY tasks_claim_by_type "
+                     "WHERE status = 'queued' AND task_type = ?1 AND priority <= ?2 "
+                     "ORDER BY priority DESC, task_id LIMIT 1"));
       head.BindText(1, TaskTypeText(type)).Bind(2, at_most);
       SKS_ASSIGN_OR_RETURN(const bool row, head.Step());
-      if (!row) break;
-      if (!oldest_id || head.ColumnInt(1) < *oldest_id) {
-        oldest_id = head.ColumnInt(1);
-        created_at = head.ColumnDouble(2);
-      }
-      at_most = head.ColumnInt(0) - 1;
-    }
+      if (!row) return absl::OkStatus();
+      priority = head.ColumnInt(0);
+      first_id = head.ColumnInt(1);
+    }  // reset before `visit` runs statements of its own
+    SKS_RETURN_IF_ERROR(visit(priority, first_id));
+    at_most = priority - 1;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<double>> OldestQueuedCreatedAt(Db& db) {
+  std::optional<int64_t> oldest_id;
+  for (v1::TaskType type :
+       {v1::TASK_TYPE_PARSE, v1::TASK_TYPE_VALIDATE, v1::TASK_TYPE_ANALYZE}) {
+    SKS_RETURN_IF_ERROR(ForEachQueuedGroup(db, type, [&](int64_t, int64_t first_id) {
+      if (!oldest_id || first_id < *oldest_id) oldest_id = first_id;
+      return absl::OkStatus();
+    }));
   }
   if (!oldest_id) return std::nullopt;
-  return created_at;
+  SKS_ASSIGN_OR_RETURN(Statement select,
+                       db.Prepare("SELECT created_at FROM tasks WHERE task_id = ?1"));
+  select.Bind(1, *oldest_id);
+  SKS_ASSIGN_OR_RETURN(const bool row, select.Step());
+  if (!row) return std::nullopt;  // claimed between the two reads
+  return select.ColumnDouble(0);
 }
 
 absl::StatusOr<v1::ListTasksResponse> ListQueued(Db& db, const v1::ListTasksRequest& request,
@@ -80,20 +105,7 @@ absl::StatusOr<v1::ListTasksResponse> ListQueued(Db& db, const v1::ListTasksRequ
   if (request.type() != v1::TASK_TYPE_UNSPECIFIED) types = {request.type()};
   std::vector<int64_t> ids;
   for (v1::TaskType type : types) {
-    int64_t at_most = std::numeric_limits<int64_t>::max();  // priorities are int32
-    for (int group = 0; group < kMaxPriorityGroups; ++group) {
-      int64_t priority = 0;
-      {
-        SKS_ASSIGN_OR_RETURN(
-            Statement head,
-            db.Prepare("SELECT priority FROM tasks INDEXED BY tasks_claim_by_type "
-                       "WHERE status = 'queued' AND task_type = ?1 AND priority <= ?2 "
-                       "ORDER BY priority DESC, task_id LIMIT 1"));
-        head.BindText(1, TaskTypeText(type)).Bind(2, at_most);
-        SKS_ASSIGN_OR_RETURN(const bool row, head.Step());
-        if (!row) break;
-        priority = head.ColumnInt(0);
-      }
+    SKS_RETURN_IF_ERROR(ForEachQueuedGroup(db, type, [&](int64_t priority, int64_t) {
       SKS_ASSIGN_OR_RETURN(
           Statement members,
           db.Prepare("SELECT task_id FROM tasks INDEXED BY tasks_claim_by_type "
@@ -107,11 +119,10 @@ absl::StatusOr<v1::ListTasksResponse> ListQueued(Db& db, const v1::ListTasksRequ
           .Bind(5, page_size + 1);
       while (true) {
         SKS_ASSIGN_OR_RETURN(const bool row, members.Step());
-        if (!row) break;
+        if (!row) return absl::OkStatus();
         ids.push_back(members.ColumnInt(0));
       }
-      at_most = priority - 1;
-    }
+    }));
   }
   std::sort(ids.begin(), ids.end());
 
