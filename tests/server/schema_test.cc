@@ -5,6 +5,7 @@
 // their row's fields, and the per-result metrics JSON survives hostile ids.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -520,6 +521,22 @@ TEST(TaskWriterHotPath, SuccessOfAKnownLeaseIsStillCheckedAgainstTheRow) {
             1);
 }
 
+// How many hundreds of VDBE instructions `db` runs during `body`: what a
+// query costs, independent of the machine's speed.
+int64_t VdbeHundreds(Db& db, const std::function<void()>& body) {
+  int64_t hundreds = 0;
+  sqlite3_progress_handler(
+      db.raw(), 100,
+      [](void* counter) {
+        ++*static_cast<int64_t*>(counter);
+        return 0;
+      },
+      &hundreds);
+  body();
+  sqlite3_progress_handler(db.raw(), 0, nullptr, nullptr);
+  return hundreds;
+}
+
 // The gauge skillstore_queue_oldest_age_seconds reads this at every scrape.
 // Schema 3 dropped the status index its query used, which made it read every
 // task row ahead of the first queued one (all of them when none is queued).
@@ -529,19 +546,9 @@ TEST(TaskReaderQueries, OldestQueuedTaskIsFoundWithoutReadingFinishedTasks) {
   std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
   ASSERT_NE(db, nullptr);
   ASSERT_TRUE(MigrateSchema(*db).ok());
-  // VDBE instructions run, in hundreds, while the query runs.
   int64_t hundreds = 0;
-  auto count_steps = [&](auto body) {
-    hundreds = 0;
-    sqlite3_progress_handler(
-        db->raw(), 100,
-        [](void* counter) {
-          ++*static_cast<int64_t*>(counter);
-          return 0;
-        },
-        &hundreds);
-    body();
-    sqlite3_progress_handler(db->raw(), 0, nullptr, nullptr);
+  auto count_steps = [&](const std::function<void()>& body) {
+    hundreds = VdbeHundreds(*db, body);
   };
 
   std::optional<double> none = 7.0;
@@ -639,16 +646,9 @@ TEST(TaskReaderQueries, QueuedTasksAreListedInIdOrderWithoutReadingFinishedTasks
 
   // A first page costs index seeks, not a pass over the 20,000 finished
   // tasks ahead of the queued ones (which ran over 100,000 instructions).
-  int64_t hundreds = 0;
-  sqlite3_progress_handler(
-      db->raw(), 100,
-      [](void* counter) {
-        ++*static_cast<int64_t*>(counter);
-        return 0;
-      },
-      &hundreds);
-  absl::StatusOr<v1::ListTasksResponse> first = ListQueued(*db, v1::ListTasksRequest(), 0, 10);
-  sqlite3_progress_handler(db->raw(), 0, nullptr, nullptr);
+  absl::StatusOr<v1::ListTasksResponse> first = absl::UnknownError("not run");
+  const int64_t hundreds =
+      VdbeHundreds(*db, [&] { first = ListQueued(*db, v1::ListTasksRequest(), 0, 10); });
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->tasks_size(), 10);
   EXPECT_LT(hundreds, 100);
