@@ -12,18 +12,21 @@ namespace skillstore {
 
 namespace {
 
-// FNV-1a over the name's bytes as 8 letters 'a'..'p' (one per nibble): the
-// id may only hold [a-z_], so the hash is spelled in letters, not hex.
-void AppendNameHash(std::string_view name, char* out) {
+// Writes '_' and FNV-1a over the name's bytes as 8 letters 'a'..'p' (one per
+// nibble) at `out`, and returns the end: the id may only hold [a-z_], so the
+// hash is spelled in letters, not hex.
+char* AppendNameHash(std::string_view name, char* out) {
   uint32_t h = 2166136261u;
   for (char c : name) {
     h ^= static_cast<unsigned char>(c);
     h *= 16777619u;
   }
+  *out++ = '_';
   for (int i = 7; i >= 0; --i) {
     out[i] = static_cast<char>('a' + (h & 0xF));
     h >>= 4;
   }
+  return out + 8;
 }
 
 }  // namespace
@@ -74,20 +77,14 @@ std::string MakeSkillId(std::string_view name) {
     // that names differing only past the cut still get different ids.
     o = slug + kMaxSlugChars - 9;
     while (o != slug && o[-1] == '_') --o;
-    *o++ = '_';
-    AppendNameHash(name, o);
-    o += 8;
+    o = AppendNameHash(name, o);
   }
   if (o == slug) {
     std::memcpy(o, kUnnamed.data(), kUnnamed.size());
     o += kUnnamed.size();
     // Names in other scripts all end here: without the hash every Chinese
     // or Japanese skill was claude__skill__unnamed.
-    if (!name.empty()) {
-      *o++ = '_';
-      AppendNameHash(name, o);
-      o += 8;
-    }
+    if (!name.empty()) o = AppendNameHash(name, o);
   }
   id.resize(static_cast<size_t>(o - id.data()));
   return id;
