@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "sqlite_memory.h"
 
 namespace skillstore::server {
 
@@ -115,7 +116,10 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path, Mode mode)
   // writes on the hot path are all OR FAIL (task_writer.cc), which keep no
   // statement journal at all.
   static std::once_flag configure;
-  std::call_once(configure, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+  std::call_once(configure, [] {
+    InstallSqliteMemory();
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  });
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_NOMUTEX;  // each connection is used by one thread at a time
   flags |=
