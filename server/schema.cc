@@ -248,6 +248,15 @@ absl::Status DropWorkerIndexAndAutoincrement(Db& db) {
   return EditStoredTables(db, kAutoincrementRemovals);
 }
 
+// Migration 5: a successful attempt gets no attempts row (task_writer.h);
+// the completed task row is its record, and TaskReader::GetTask lists it
+// from there, two b-tree inserts per task fewer. Rows written before stay
+// and are listed as before (the reader does not add the task row's attempt
+// when the last row already has its token). Nothing stored changes: the
+// version moves so that an older server, which would list a completed task
+// without its successful attempt, refuses the database instead.
+absl::Status RecordSuccessfulAttemptsInTheTaskRow(Db&) { return absl::OkStatus(); }
+
 // Migration N is kMigrations[N - 1]: SQL, or code for what SQL cannot say.
 struct Migration {
   const char* sql;
@@ -258,6 +267,7 @@ const Migration kMigrations[] = {
     {nullptr, RewriteCheckConstraints},
     {kMigration3Sql, nullptr},
     {nullptr, DropWorkerIndexAndAutoincrement},
+    {nullptr, RecordSuccessfulAttemptsInTheTaskRow},
 };
 
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

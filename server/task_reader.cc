@@ -256,24 +256,32 @@ absl::StatusOr<v1::GetTaskResponse> TaskReader::GetTask(const v1::GetTaskRequest
     attempt->set_outcome(AttemptOutcomeFromText(attempts.ColumnText(5)));
     attempt->set_error(attempts.ColumnText(6));
   }
-  // The running attempt has no attempts row yet (the task writer writes it
-  // when the attempt ends): it is the task row's current lease. A database
-  // from before schema 3 may still hold its 'running' row, listed above.
-  if (response.task().status() == v1::TASK_STATUS_IN_PROGRESS) {
+  // A running attempt and a successful one have no attempts row (see
+  // task_writer.h): they are the task row's latest lease. A database from
+  // before schema 3 may still hold the running one's row, and one from
+  // before schema 5 the successful one's, listed above.
+  const v1::TaskStatus status = response.task().status();
+  if (status == v1::TASK_STATUS_IN_PROGRESS || status == v1::TASK_STATUS_COMPLETED) {
     SKS_ASSIGN_OR_RETURN(
         Statement lease,
-        db->Prepare("SELECT fencing_token, attempts, worker_id, started_at FROM tasks "
-                    "WHERE task_id = ?1"));
+        db->Prepare("SELECT fencing_token, attempts, worker_id, started_at, completed_at "
+                    "FROM tasks WHERE task_id = ?1"));
     lease.Bind(1, *task_id);
     SKS_ASSIGN_OR_RETURN(bool row, lease.Step());
     const int n = response.attempts_size();
-    if (row && (n == 0 || response.attempts(n - 1).fencing_token() != lease.ColumnInt(0))) {
+    if (row && !lease.ColumnIsNull(0) &&
+        (n == 0 || response.attempts(n - 1).fencing_token() != lease.ColumnInt(0))) {
       v1::Attempt* attempt = response.add_attempts();
       attempt->set_fencing_token(lease.ColumnInt(0));
       attempt->set_attempt(static_cast<int32_t>(lease.ColumnInt(1)));
       attempt->set_worker_id(lease.ColumnText(2));
       attempt->set_started_at_unix_ms(SecondsToMs(lease.ColumnDouble(3)));
-      attempt->set_outcome(v1::ATTEMPT_OUTCOME_RUNNING);
+      if (status == v1::TASK_STATUS_COMPLETED) {
+        attempt->set_ended_at_unix_ms(SecondsToMs(lease.ColumnDouble(4)));
+        attempt->set_outcome(v1::ATTEMPT_OUTCOME_SUCCEEDED);
+      } else {
+        attempt->set_outcome(v1::ATTEMPT_OUTCOME_RUNNING);
+      }
     }
   }
   if (request.include_content()) {

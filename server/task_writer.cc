@@ -189,11 +189,13 @@ absl::StatusOr<std::unique_ptr<TaskWriter>> TaskWriter::Create(Db& db, StoreOpti
 }
 
 absl::Status TaskWriter::Load() {
-  // Every token issued so far is an attempt_id, or the fencing_token of an
-  // in_progress task (the lease index); every task id is a row or was one.
-  // sqlite_sequence remembers the largest of each ever recorded, even of rows
-  // deleted by hand since (SQLite's own AUTOINCREMENT until schema 4, then
-  // SaveIdHighWater).
+  // sqlite_sequence remembers the largest token and task id ever issued,
+  // even of rows deleted by hand since (SQLite's own AUTOINCREMENT until
+  // schema 4, then SaveIdHighWater in every transaction). The rows are read
+  // too, for a database whose sequence lags them: attempt ids, and the
+  // tokens of in_progress tasks (the lease index). The token of a completed
+  // task, which has no attempts row, is never above the sequence: the
+  // transaction that issued it recorded it.
   {
     SKS_ASSIGN_OR_RETURN(
         Statement select,
@@ -467,7 +469,7 @@ absl::StatusOr<bool> TaskWriter::Complete(const LeaseRow& lease, int64_t now_ms)
 
 absl::Status TaskWriter::EndAttempt(const LeaseRow& lease, v1::AttemptOutcome outcome,
                                     const std::string& error, int64_t now_ms) {
-  running_leases_.erase(lease.fencing_token);
+  ForgetLease(lease);
   // One INSERT per attempt, where an INSERT at the claim and an UPDATE here
   // meant two writes to the attempts b-tree and its index per task. The
   // conflict clause ends a 'running' row a server before schema 3 wrote at
@@ -621,7 +623,9 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResu
       SKS_ASSIGN_OR_RETURN(completed, Complete(lease, now_ms));
       if (!completed) return absl::InternalError("a checked lease was not current");
     }
-    SKS_RETURN_IF_ERROR(EndAttempt(lease, v1::ATTEMPT_OUTCOME_SUCCEEDED, "", now_ms));
+    // No attempts row: the completed task row is the successful attempt's
+    // record (see task_writer.h).
+    ForgetLease(lease);
     SKS_ASSIGN_OR_RETURN(
         Statement result,
         db_.Prepare("INSERT OR FAIL INTO results (task_id, result, error, metrics, "

@@ -11,12 +11,20 @@
 //   queued | in_progress -> cancelled  Cancel
 //   failed | cancelled -> queued     Retry (fresh attempt budget)
 // A task's fencing_token is the attempt_id of its latest lease; a result is
-// accepted only with that token while the task is in_progress. Every leaving
-// of in_progress (result, failure, lease expiry, cancel) writes the attempt's
-// row to attempts in the same transaction (EndAttempt), so every token ever
-// issued is either an attempt_id in attempts or the fencing_token of an
-// in_progress task: Create() resumes above all of them, and tokens stay
-// strictly increasing across restarts and crashes. A task has a results row
+// accepted only with that token while the task is in_progress.
+//
+// The attempt history: the task row itself describes its latest attempt
+// (fencing_token, attempts, worker_id, started_at, and completed_at once it
+// succeeded). An attempt that ends any other way (failure, lease expiry,
+// cancel) gets its row in attempts in the same transaction (EndAttempt),
+// since a later attempt will overwrite those columns. A successful attempt
+// gets none: a completed task never runs again, so the task row keeps its
+// facts for good, and writing them twice was two b-tree inserts per task.
+// TaskReader::GetTask lists the running and the successful attempt from the
+// task row. Every token ever issued stays below the high-water mark that
+// SaveIdHighWater records in every transaction: Create() resumes above it
+// (and above every row), so tokens stay strictly increasing across restarts
+// and crashes. A task has a results row
 // exactly while it is completed or failed (written by the move there,
 // deleted by Retry): ListTasks finds completed tasks through results.
 #ifndef SKILLSTORE_SERVER_TASK_WRITER_H_
@@ -162,7 +170,11 @@ class TaskWriter {
   // (in_progress with its token); false when it is not.
   absl::StatusOr<bool> Complete(const LeaseRow& lease, int64_t now_ms);
 
-  // Writes the row of `lease`'s attempt, ended now with `outcome`.
+  // The end of `lease` for running_leases_ (every end: success included).
+  void ForgetLease(const LeaseRow& lease) { running_leases_.erase(lease.fencing_token); }
+
+  // Writes the row of `lease`'s attempt, ended now with `outcome` (anything
+  // but success, see the top of this file); forgets the lease.
   absl::Status EndAttempt(const LeaseRow& lease, v1::AttemptOutcome outcome,
                           const std::string& error, int64_t now_ms);
 
@@ -212,7 +224,7 @@ class TaskWriter {
   // token, so a success needs no read of the task row first. A lease's
   // fields never change while it runs; an entry is only a hint, though
   // (Complete checks the row), so one left by a rolled-back transaction is
-  // harmless. Added by Claim, removed by EndAttempt (every end of a lease).
+  // harmless. Added by Claim, removed by ForgetLease at every end of a lease.
   std::unordered_map<int64_t, LeaseRow> running_leases_;
   // Tokens added to running_leases_ in the open transaction.
   std::vector<int64_t> running_leases_in_transaction_;

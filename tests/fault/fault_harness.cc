@@ -178,11 +178,14 @@ absl::StatusOr<DbReport> InspectDatabase(const std::string& db_path) {
               "SELECT count(*) FROM tasks WHERE status = 'completed' AND task_id NOT IN "
               "(SELECT task_id FROM results)");
 #undef FAULT_QUERY
-  // Exactly once, from the attempt history (a superset table of the server's
-  // schema; -1 when it is not there): no task may have succeeded twice.
+  // Exactly once, from the attempt history (-1 when the server's schema
+  // has no attempts table): no task may have succeeded twice. A successful
+  // attempt is the completed task row itself (server/task_writer.h); one
+  // with a 'succeeded' row as well would be a second success.
   if (auto v = QueryInt(db,
-                        "SELECT count(*) FROM (SELECT task_id FROM attempts WHERE outcome = "
-                        "'succeeded' GROUP BY task_id HAVING count(*) > 1)");
+                        "SELECT count(*) FROM tasks AS t WHERE (t.status = 'completed') + "
+                        "(SELECT count(*) FROM attempts AS a WHERE a.task_id = t.task_id AND "
+                        "a.outcome = 'succeeded') > 1");
       v.ok()) {
     r.multiple_successes = *v;
   } else {

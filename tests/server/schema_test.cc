@@ -278,6 +278,84 @@ TEST(Schema, VersionThreeDatabaseLosesAutoincrementButNeverRepeatsIds) {
   EXPECT_EQ(Text(*db, "PRAGMA integrity_check"), "ok");
 }
 
+// Schema 5 writes no attempts row for a successful attempt (the completed
+// task row is its record); a row a schema-4 server wrote for one stays and
+// is listed once, and a task completed after the upgrade lists its
+// successful attempt from the task row, after its failed ones.
+TEST(Schema, VersionFourSuccessfulAttemptRowsAreListedOnce) {
+  skillstore::testing::TempDir dir;
+  const std::string path = dir.File("store.db");
+  std::unique_ptr<Db> db = OpenWalDb(path);
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(MigrateSchema(*db, 4).ok());
+  // Task 1 completed by a schema-4 server: its attempts row says so.
+  ASSERT_TRUE(db->Exec("INSERT INTO tasks (task_id, task_type, status, created_at, started_at, "
+                       "completed_at, worker_id, attempts, fencing_token) VALUES "
+                       "(1, 'parse', 'completed', 1, 2, 3, 'old', 1, 7)")
+                  .ok());
+  ASSERT_TRUE(db->Exec("INSERT INTO attempts (attempt_id, task_id, attempt, worker_id, "
+                       "started_at_ms, ended_at_ms, outcome) VALUES "
+                       "(7, 1, 1, 'old', 2000, 3000, 'succeeded')")
+                  .ok());
+  ASSERT_TRUE(MigrateSchema(*db).ok());
+  EXPECT_EQ(QueryInt(*db, "PRAGMA user_version"), LatestSchemaVersion());
+
+  // Task 2, after the upgrade: attempt 1 fails (retryable), attempt 2 succeeds.
+  absl::StatusOr<std::unique_ptr<TaskWriter>> writer = TaskWriter::Create(*db, StoreOptions());
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  absl::StatusOr<std::unique_ptr<Transaction>> txn = Transaction::Begin(*db);
+  ASSERT_TRUE(txn.ok()) << txn.status();
+  (*writer)->BeginTransaction();
+  TxnEffects effects;
+  v1::EnqueueRequest enqueue;
+  enqueue.add_tasks()->set_type(v1::TASK_TYPE_PARSE);
+  ASSERT_TRUE((*writer)->Enqueue(enqueue, 10000, effects).ok());
+  v1::ClaimTaskRequest claim;
+  claim.set_worker_id("new");
+  claim.set_max_tasks(1);
+  absl::StatusOr<v1::ClaimTaskResponse> first = (*writer)->Claim(claim, 11000, effects);
+  ASSERT_TRUE(first.ok() && first->tasks_size() == 1) << first.status();
+  v1::SubmitResultRequest failure;
+  failure.set_task_id(first->tasks(0).task_id());
+  failure.set_fencing_token(first->tasks(0).lease().fencing_token());
+  failure.set_success(false);
+  failure.set_retryable(true);
+  failure.set_error("flaky");
+  ASSERT_TRUE((*writer)->Submit(failure, 12000, effects).ok());
+  ASSERT_TRUE(db->Exec("UPDATE tasks SET not_before_ms = 0").ok());  // no backoff wait
+  absl::StatusOr<v1::ClaimTaskResponse> second = (*writer)->Claim(claim, 13000, effects);
+  ASSERT_TRUE(second.ok() && second->tasks_size() == 1) << second.status();
+  absl::StatusOr<v1::SubmitResultResponse> done =
+      (*writer)->Submit(Success(second->tasks(0), "new", "{}"), 14000, effects);
+  ASSERT_TRUE(done.ok() && done->accepted()) << done.status();
+  ASSERT_TRUE((*writer)->SaveIdHighWater().ok());
+  ASSERT_TRUE((*txn)->Commit().ok());
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM attempts WHERE task_id = 2"), 1);  // the failure
+
+  TaskReader reader(path);
+  v1::GetTaskRequest get;
+  get.set_task_id("1");
+  absl::StatusOr<v1::GetTaskResponse> old_task = reader.GetTask(get);
+  ASSERT_TRUE(old_task.ok()) << old_task.status();
+  ASSERT_EQ(old_task->attempts_size(), 1);
+  EXPECT_EQ(old_task->attempts(0).outcome(), v1::ATTEMPT_OUTCOME_SUCCEEDED);
+  EXPECT_EQ(old_task->attempts(0).fencing_token(), 7);
+
+  get.set_task_id(second->tasks(0).task_id());
+  absl::StatusOr<v1::GetTaskResponse> new_task = reader.GetTask(get);
+  ASSERT_TRUE(new_task.ok()) << new_task.status();
+  ASSERT_EQ(new_task->attempts_size(), 2);
+  EXPECT_EQ(new_task->attempts(0).outcome(), v1::ATTEMPT_OUTCOME_FAILED);
+  EXPECT_EQ(new_task->attempts(0).error(), "flaky");
+  const v1::Attempt& success = new_task->attempts(1);
+  EXPECT_EQ(success.outcome(), v1::ATTEMPT_OUTCOME_SUCCEEDED);
+  EXPECT_EQ(success.attempt(), 2);
+  EXPECT_EQ(success.worker_id(), "new");
+  EXPECT_EQ(success.fencing_token(), second->tasks(0).lease().fencing_token());
+  EXPECT_EQ(success.started_at_unix_ms(), 13000);
+  EXPECT_EQ(success.ended_at_unix_ms(), 14000);
+}
+
 TEST(Schema, NewDatabaseChecksWithoutTemporaryTables) {
   skillstore::testing::TempDir dir;
   std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
@@ -361,14 +439,15 @@ TEST(TaskWriterHotPath, ClaimedFieldsAndMetricsJsonMatchTheRows) {
   ASSERT_TRUE(submitted.ok()) << submitted.status();
   EXPECT_TRUE(submitted->accepted()) << submitted->message();
   ASSERT_TRUE((*txn)->Commit().ok());
-  const std::string attempt_row =
-      " FROM attempts WHERE attempt_id = " + std::to_string(task.lease().fencing_token()) +
-      " AND task_id = " + task.task_id();
-  EXPECT_EQ(QueryInt(*db, "SELECT attempt" + attempt_row), 1);
-  EXPECT_EQ(QueryInt(*db, "SELECT started_at_ms" + attempt_row), 2000);
-  EXPECT_EQ(QueryInt(*db, "SELECT ended_at_ms" + attempt_row), 3000);
-  EXPECT_EQ(Text(*db, "SELECT outcome" + attempt_row), "succeeded");
-  EXPECT_EQ(Text(*db, "SELECT worker_id" + attempt_row), worker);
+  // The successful attempt is the completed task row: no attempts row.
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM attempts"), 0);
+  const std::string task_row = " FROM tasks WHERE task_id = " + task.task_id();
+  EXPECT_EQ(Text(*db, "SELECT status" + task_row), "completed");
+  EXPECT_EQ(QueryInt(*db, "SELECT fencing_token" + task_row), task.lease().fencing_token());
+  EXPECT_EQ(QueryInt(*db, "SELECT attempts" + task_row), 1);
+  EXPECT_EQ(Text(*db, "SELECT worker_id" + task_row), worker);
+  EXPECT_EQ(QueryInt(*db, "SELECT CAST(started_at * 1000 AS INTEGER)" + task_row), 2000);
+  EXPECT_EQ(QueryInt(*db, "SELECT CAST(completed_at * 1000 AS INTEGER)" + task_row), 3000);
 
   const nlohmann::json metrics = nlohmann::json::parse(
       Text(*db, "SELECT metrics FROM results WHERE task_id = " + task.task_id()), nullptr,
@@ -397,7 +476,8 @@ TEST(TaskWriterHotPath, FencingTokensStayIncreasingAcrossWriters) {
   v1::ClaimTaskRequest claim;
   claim.set_worker_id("w");
   claim.set_max_tasks(1);
-  // Runs `body` in one committed transaction with a writer made for it.
+  // Runs `body` in one committed transaction with a writer made for it,
+  // ended as the write loop ends every transaction (SaveIdHighWater).
   auto with_new_writer = [&](auto body) {
     absl::StatusOr<std::unique_ptr<TaskWriter>> writer = TaskWriter::Create(*db, StoreOptions());
     ASSERT_TRUE(writer.ok()) << writer.status();
@@ -405,6 +485,7 @@ TEST(TaskWriterHotPath, FencingTokensStayIncreasingAcrossWriters) {
     ASSERT_TRUE(txn.ok()) << txn.status();
     TxnEffects effects;
     body(**writer, effects);
+    ASSERT_TRUE((*writer)->SaveIdHighWater().ok());
     ASSERT_TRUE((*txn)->Commit().ok());
   };
   auto claim_one = [&](TaskWriter& writer, TxnEffects& effects) {
@@ -429,7 +510,8 @@ TEST(TaskWriterHotPath, FencingTokensStayIncreasingAcrossWriters) {
     ASSERT_TRUE(done.ok() && done->accepted()) << done.status();
   });
   EXPECT_GT(second.lease().fencing_token(), first.lease().fencing_token());
-  // The first lease is cancelled, the newest token now lives in attempts only.
+  // The first lease is gone by hand: the newest token is now the completed
+  // task's (no attempts row) and the recorded high-water mark.
   ASSERT_TRUE(db->Exec("UPDATE tasks SET status = 'queued', fencing_token = NULL, "
                        "lease_deadline_ms = NULL WHERE task_id = " + first.task_id())
                   .ok());
@@ -509,16 +591,20 @@ TEST(TaskWriterHotPath, SuccessOfAKnownLeaseIsStillCheckedAgainstTheRow) {
 
   v1::SubmitResultResponse right = success(claimed->tasks(1), "w");
   EXPECT_TRUE(right.accepted()) << right.message();
-  EXPECT_EQ(Text(*db, "SELECT worker_id || ' ' || attempt || ' ' || outcome FROM attempts "
-                      "WHERE task_id = " + claimed->tasks(1).task_id()),
-            "w 1 succeeded");
-  // Submitted again (a lost acknowledgement): already recorded, one row.
-  v1::SubmitResultResponse again = success(claimed->tasks(1), "w");
+  const std::string task_row = " FROM tasks WHERE task_id = " + claimed->tasks(1).task_id();
+  EXPECT_EQ(Text(*db, "SELECT worker_id || ' ' || attempts || ' ' || status" + task_row),
+            "w 1 completed");
+  EXPECT_EQ(QueryInt(*db, "SELECT CAST(completed_at * 1000 AS INTEGER)" + task_row), 2000);
+  // Submitted again (a lost acknowledgement): already recorded, nothing
+  // written (a second success would have moved completed_at).
+  v1::SubmitResultResponse again = (*writer)->Submit(Success(claimed->tasks(1), "w", "{}"), 2500,
+                                                      effects).value();
   EXPECT_TRUE(again.accepted());
   EXPECT_EQ(again.message(), "already recorded for this lease");
+  EXPECT_EQ(QueryInt(*db, "SELECT CAST(completed_at * 1000 AS INTEGER)" + task_row), 2000);
   EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM attempts WHERE task_id = " +
                               claimed->tasks(1).task_id()),
-            1);
+            0);
 }
 
 // How many hundreds of VDBE instructions `db` runs during `body`: what a

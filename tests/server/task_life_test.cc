@@ -55,6 +55,7 @@ TEST(TaskLife, QueuedToCompletedWithResultAndAttempt) {
   EXPECT_EQ(done.attempts(0).fencing_token(), task.lease().fencing_token());
   EXPECT_EQ(done.attempts(0).started_at_unix_ms(), running.attempts(0).started_at_unix_ms());
   EXPECT_GE(done.attempts(0).ended_at_unix_ms(), done.attempts(0).started_at_unix_ms());
+  EXPECT_EQ(done.attempts(0).ended_at_unix_ms(), done.task().completed_at_unix_ms());
 
   v1::GetResultRequest get;
   get.set_task_id(ids[0]);

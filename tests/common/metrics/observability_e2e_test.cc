@@ -289,9 +289,13 @@ TEST_F(ObservabilityTest, MetricsAgreeWithProgressAndTheDatabase) {
   EXPECT_EQ(s.Sum("skillstore_tasks_completed_total"), progress.completed());
   EXPECT_EQ(s.Sum("skillstore_tasks_failed_total"), progress.failed());
   EXPECT_EQ(s.Sum("skillstore_tasks_enqueued_total"), kTotal);  // the duplicate is not counted
-  // One claim per attempt row; one duration per stored result.
-  EXPECT_EQ(s.Sum("skillstore_tasks_claimed_total"),
-            QueryInt(db, "SELECT COUNT(*) FROM attempts"));
+  // One claim per attempt: a row in attempts for each that ended without
+  // success, the completed task row for each that succeeded
+  // (server/task_writer.h). One duration per stored result.
+  const char* const kAttemptsEnded =
+      "SELECT (SELECT COUNT(*) FROM attempts) + "
+      "(SELECT COUNT(*) FROM tasks WHERE status = 'completed')";
+  EXPECT_EQ(s.Sum("skillstore_tasks_claimed_total"), QueryInt(db, kAttemptsEnded));
   EXPECT_EQ(s.Sum("skillstore_task_duration_seconds_count"),
             QueryInt(db, "SELECT COUNT(*) FROM results"));
   EXPECT_EQ(Get(s, "skillstore_task_duration_seconds_count",
@@ -318,14 +322,14 @@ TEST_F(ObservabilityTest, MetricsAgreeWithProgressAndTheDatabase) {
             progress.completed());
   EXPECT_EQ(a.Sum("skill_worker_tasks_processed_total") +
                 b.Sum("skill_worker_tasks_processed_total"),
-            QueryInt(db, "SELECT COUNT(*) FROM attempts"));
+            QueryInt(db, kAttemptsEnded));
   EXPECT_EQ(Get(a, "skill_worker_active_tasks") + Get(b, "skill_worker_active_tasks"), 0);
   EXPECT_GT(a.Sum("skill_worker_claims_total", {{"result", "tasks"}}) +
                 b.Sum("skill_worker_claims_total", {{"result", "tasks"}}),
             0);
   EXPECT_EQ(a.Sum("skill_worker_results_acked_total", {{"result", "accepted"}}) +
                 b.Sum("skill_worker_results_acked_total", {{"result", "accepted"}}),
-            QueryInt(db, "SELECT COUNT(*) FROM attempts"));
+            QueryInt(db, kAttemptsEnded));
 
   // --- Every metric the dashboard queries exists.
   std::ifstream file(SourceDir() + "/deploy/grafana/skillstore-dashboard.json");
