@@ -21,12 +21,15 @@
 // gets none: a completed task never runs again, so the task row keeps its
 // facts for good, and writing them twice was two b-tree inserts per task.
 // TaskReader::GetTask lists the running and the successful attempt from the
-// task row. Every token ever issued stays below the high-water mark that
-// SaveIdHighWater records in every transaction: Create() resumes above it
-// (and above every row), so tokens stay strictly increasing across restarts
-// and crashes. A task has a results row
-// exactly while it is completed or failed (written by the move there,
-// deleted by Retry): ListTasks finds completed tasks through results.
+// task row.
+//
+// Every token ever issued is at most the high-water mark SaveIdHighWater
+// records in every transaction: Create() resumes above it (and above every
+// row), so tokens stay strictly increasing across restarts and crashes.
+//
+// A task has a results row exactly while it is completed or failed (written
+// by the move there, deleted by Retry): ListTasks finds completed tasks
+// through results.
 #ifndef SKILLSTORE_SERVER_TASK_WRITER_H_
 #define SKILLSTORE_SERVER_TASK_WRITER_H_
 
