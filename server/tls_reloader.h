@@ -1,38 +1,27 @@
 // TlsReloader: the server's TLS credentials, with certificate files that can
 // be renewed while the server runs (SIGHUP, or a periodic check).
 //
-// gRPC binds credentials to the listening port once, at BuildAndStart. The
-// only public way in gRPC 1.51 to change them afterwards is a certificate
-// provider, and the only provider that ever changes is
-// grpc::experimental::FileWatcherCertificateProvider: it re-reads its files
-// every refresh interval and takes whatever it finds. An unreadable file
-// empties the credentials (every new handshake fails until it is fixed), and
-// a key that does not belong to its certificate, or a file that is not PEM,
-// is served as is. A renewal that goes wrong would take the server off the
-// network.
-//
-// So gRPC never watches the operator's files. TlsReloader reads them and runs
-// the startup checks (common/auth: readable, PEM, the key belongs to the
-// certificate); only material that passes is published into in-memory files
-// (memfd) that the file watcher polls every kPublishIntervalSeconds. A
-// renewal that fails a check is reported and the published material — the
-// pair being served — stays. Handshakes after the publication use the new
+// gRPC never watches the operator's files (common/auth/tls_publisher.h says
+// why). TlsReloader reads them and runs the startup checks (common/auth:
+// readable, PEM, the key belongs to the certificate); only material that
+// passes is published to the certificate provider the credentials are built
+// on. A renewal that fails a check is reported and the published material —
+// the pair being served — stays. Handshakes after the publication use the new
 // pair; established connections keep the session they negotiated.
 #ifndef SKILLSTORE_SERVER_TLS_RELOADER_H_
 #define SKILLSTORE_SERVER_TLS_RELOADER_H_
 
 #include <grpcpp/security/server_credentials.h>
-#include <grpcpp/security/tls_certificate_provider.h>
 
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/auth/reload_poller.h"
+#include "common/auth/tls_publisher.h"
 
 namespace skillstore::server {
 
@@ -55,52 +44,16 @@ struct TlsMaterial {
 // the certificate. INVALID_ARGUMENT naming the file and the flag otherwise.
 absl::StatusOr<TlsMaterial> LoadTlsMaterial(const TlsFiles& files);
 
-// An in-memory file (memfd_create) at a path that never changes,
-// /proc/self/fd/N, whose content is replaced as a whole: the new content is
-// written into a new memfd that dup3() puts in place of N, so whoever opens
-// the path gets the old file or the new one, never a mix of both. Nothing
-// touches a disk, and the copy of the private key vanishes with the process
-// (even after kill -9), unlike a copy in a temporary directory.
-class MemoryFile {
- public:
-  // `name` shows in /proc/PID/fd (memfd:<name>) for whoever debugs the process.
-  static absl::StatusOr<std::unique_ptr<MemoryFile>> Create(std::string name,
-                                                            absl::string_view content);
-  ~MemoryFile();
-  MemoryFile(const MemoryFile&) = delete;
-  MemoryFile& operator=(const MemoryFile&) = delete;
-
-  absl::Status Replace(absl::string_view content);
-
-  // "/proc/self/fd/N"; valid while this object lives.
-  std::string path() const;
-
- private:
-  MemoryFile(std::string name, int fd, int64_t mtime)
-      : name_(std::move(name)), fd_(fd), mtime_seconds_(mtime) {}
-
-  // A new memfd holding `content`, its mtime a whole second past the
-  // previous one's (see the .cc). Returns the descriptor.
-  static absl::StatusOr<int> Write(const std::string& name, absl::string_view content,
-                                   int64_t mtime_seconds);
-
-  const std::string name_;
-  int fd_;
-  int64_t mtime_seconds_;
-};
-
 class TlsReloader {
  public:
-  // How often gRPC's file watcher re-reads the published copies: a reload
-  // reaches new handshakes at most this long after it is published. Reading
-  // two small in-memory files once a second costs nothing measurable.
-  static constexpr unsigned kPublishIntervalSeconds = 1;
+  // A reload reaches new handshakes at most this long after it is published.
+  static constexpr unsigned kPublishIntervalSeconds = auth::TlsPublisher::kPublishIntervalSeconds;
 
   // Loads and checks `files` (LoadTlsMaterial) and builds the credentials;
   // an error here stops the server at startup.
   static absl::StatusOr<std::unique_ptr<TlsReloader>> Create(TlsFiles files);
 
-  ~TlsReloader();  // stops the polling thread
+  ~TlsReloader();  // stops the polling thread before anything it uses goes
   TlsReloader(const TlsReloader&) = delete;
   TlsReloader& operator=(const TlsReloader&) = delete;
 
@@ -141,25 +94,18 @@ class TlsReloader {
  private:
   explicit TlsReloader(TlsFiles files) : files_(std::move(files)) {}
 
-  void PollLoop(absl::Duration interval);
   absl::StatusOr<bool> ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const TlsFiles files_;
-  // Published copies; declared before the provider and the credentials so
-  // they outlive gRPC's watcher thread that reads them.
-  std::unique_ptr<MemoryFile> identity_;   // certificate chain + key, one file
-  std::unique_ptr<MemoryFile> client_ca_;  // null without mutual TLS
-  std::shared_ptr<grpc::experimental::CertificateProviderInterface> provider_;
+  mutable absl::Mutex mu_;  // serializes reloads; guards what the publisher serves
+  // Declared before the credentials so the published copies outlive gRPC's
+  // watcher thread that reads them.
+  std::unique_ptr<auth::TlsPublisher> publisher_ ABSL_PT_GUARDED_BY(mu_);
   std::shared_ptr<grpc::ServerCredentials> credentials_;
-
-  mutable absl::Mutex mu_;  // serializes reloads; guards served_
-  TlsMaterial served_ ABSL_GUARDED_BY(mu_);
   int64_t served_not_after_ ABSL_GUARDED_BY(mu_) = 0;
   ReloadCounts reload_counts_ ABSL_GUARDED_BY(mu_);
 
-  absl::Mutex poll_mu_;
-  bool stopping_ ABSL_GUARDED_BY(poll_mu_) = false;
-  std::thread poller_;
+  std::unique_ptr<auth::ReloadPoller> poller_;  // last: stops before the rest goes
 };
 
 }  // namespace skillstore::server

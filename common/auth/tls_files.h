@@ -16,6 +16,14 @@
 
 namespace skillstore::auth {
 
+// TLS material read from files that passed the checks below, as PEM text:
+// what the server serves and a client presents and trusts.
+struct TlsPem {
+  std::string cert;  // own certificate chain, leaf first; empty: no identity
+  std::string key;   // its private key
+  std::string ca;    // CA certificates to trust in the peer; empty: none given
+};
+
 // Reads a PEM file holding at least one certificate. `what` names the flag
 // in errors ("--tls-cert"). INVALID_ARGUMENT when unreadable or not a
 // certificate.

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <thread>
 
+#include "files.h"
+
 namespace skillstore::server::testing {
 
 ServerOptions TestServer::DefaultOptions() {
@@ -170,6 +172,35 @@ bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return condition();
+}
+
+std::shared_ptr<grpc::Channel> Channel(const std::string& address, const std::string& ca_file,
+                                       const ClientCert* client) {
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = skillstore::testing::ReadFile(ca_file);
+  if (client != nullptr) {
+    ssl.pem_cert_chain = skillstore::testing::ReadFile(client->cert);
+    ssl.pem_private_key = skillstore::testing::ReadFile(client->key);
+  }
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address, grpc::SslCredentials(ssl), args);
+}
+
+v1::Progress WaitForCompleted(v1::SkillStore::Stub& stub, int64_t completed,
+                              absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  v1::Progress progress;
+  while (absl::Now() < deadline) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (stub.GetProgress(&context, v1::GetProgressRequest(), &progress).ok() &&
+        progress.completed() + progress.failed() >= completed) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return progress;
 }
 
 }  // namespace skillstore::server::testing

@@ -81,6 +81,23 @@ std::unique_ptr<Db> OpenWalDb(const std::string& path);
 // failure, when the statement cannot run).
 int64_t QueryInt(Db& db, const std::string& sql);
 
+// A client identity for mutual TLS: PEM certificate and key file paths.
+struct ClientCert {
+  std::string cert;
+  std::string key;
+};
+
+// A TLS channel trusting only `ca_file` (and presenting `client` when given).
+// Its own subchannel pool: gRPC shares connections between channels with
+// equal arguments, and every probe must make a handshake of its own.
+std::shared_ptr<grpc::Channel> Channel(const std::string& address, const std::string& ca_file,
+                                       const ClientCert* client = nullptr);
+
+// Waits until `stub` reports `completed` tasks finished (completed or
+// failed), or `timeout` passes; returns the last progress.
+v1::Progress WaitForCompleted(v1::SkillStore::Stub& stub, int64_t completed,
+                              absl::Duration timeout = absl::Seconds(60));
+
 // Polls `condition` every 20 ms until it holds or `timeout` passes.
 bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout = absl::Seconds(30));
 

@@ -17,14 +17,11 @@
 #include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/stat.h>
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -33,6 +30,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "certs.h"
+#include "files.h"
 #include "process.h"
 #include "server.h"
 #include "server_test_util.h"
@@ -42,51 +40,19 @@ namespace skillstore::server {
 namespace {
 
 namespace v1 = ::skillstore::v1;
+using skillstore::server::testing::Channel;
+using skillstore::server::testing::ClientCert;
 using skillstore::server::testing::Enqueue;
 using skillstore::server::testing::Spec;
+using skillstore::server::testing::WaitForCompleted;
 using skillstore::testing::BinaryPath;
 using skillstore::testing::ChildProcess;
+using skillstore::testing::InstallFile;
 using skillstore::testing::MakeTestCertificates;
+using skillstore::testing::ReadFile;
 using skillstore::testing::ServerProcess;
 using skillstore::testing::TempDir;
 using skillstore::testing::TestCertificates;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Replaces `path` with `content` as renewal tools do: a new file renamed over
-// the old one, so the server reads the old file or the new one, never half.
-void Install(const std::string& path, const std::string& content) {
-  const std::string aside = path + ".new";
-  std::ofstream(aside, std::ios::binary | std::ios::trunc) << content;
-  ASSERT_EQ(std::rename(aside.c_str(), path.c_str()), 0) << path;
-}
-
-// A client identity for mutual TLS: PEM key and certificate file paths.
-struct ClientCert {
-  std::string cert;
-  std::string key;
-};
-
-// A channel trusting only `ca_file`. Its own subchannel pool: gRPC shares
-// connections between channels with equal arguments, and every probe must
-// make a handshake of its own.
-std::shared_ptr<grpc::Channel> Channel(const std::string& address, const std::string& ca_file,
-                                       const ClientCert* client = nullptr) {
-  grpc::SslCredentialsOptions ssl;
-  ssl.pem_root_certs = ReadFile(ca_file);
-  if (client != nullptr) {
-    ssl.pem_cert_chain = ReadFile(client->cert);
-    ssl.pem_private_key = ReadFile(client->key);
-  }
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(address, grpc::SslCredentials(ssl), args);
-}
 
 grpc::Status Probe(const std::shared_ptr<grpc::Channel>& channel) {
   auto stub = v1::SkillStore::NewStub(channel);
@@ -132,9 +98,9 @@ class TlsRotationTest : public ::testing::Test {
     live_cert_ = dir_.File("live-server.pem");
     live_key_ = dir_.File("live-server.key");
     live_client_ca_ = dir_.File("live-client-ca.pem");
-    Install(live_cert_, ReadFile(certs_.server_cert));
-    Install(live_key_, ReadFile(certs_.server_key));
-    Install(live_client_ca_, ReadFile(certs_.ca_cert));
+    ASSERT_TRUE(InstallFile(live_cert_, ReadFile(certs_.server_cert)).ok());
+    ASSERT_TRUE(InstallFile(live_key_, ReadFile(certs_.server_key)).ok());
+    ASSERT_TRUE(InstallFile(live_client_ca_, ReadFile(certs_.ca_cert)).ok());
   }
 
   // Starts the binary on the live files; `extra` adds flags.
@@ -161,8 +127,8 @@ class TlsRotationTest : public ::testing::Test {
 
   // Puts a certificate and key from CA 2 in place of the live pair.
   void RenewFromOtherCa() {
-    Install(live_cert_, ReadFile(certs_.other_server_cert));
-    Install(live_key_, ReadFile(certs_.other_server_key));
+    ASSERT_TRUE(InstallFile(live_cert_, ReadFile(certs_.other_server_cert)).ok());
+    ASSERT_TRUE(InstallFile(live_key_, ReadFile(certs_.other_server_key)).ok());
   }
 
   TempDir dir_;
@@ -193,7 +159,8 @@ TEST_F(TlsRotationTest, SighupServesTheRenewedCertificateAndKeepsOpenConnections
   // A client that trusts both CAs (how the README moves clients to a new CA
   // ahead of the server) connects before and after.
   const std::string both_cas = dir_.File("both-cas.pem");
-  Install(both_cas, ReadFile(certs_.ca_cert) + ReadFile(certs_.other_ca_cert));
+  ASSERT_TRUE(
+      InstallFile(both_cas, ReadFile(certs_.ca_cert) + ReadFile(certs_.other_ca_cert)).ok());
   EXPECT_TRUE(ProbeNew(address_, both_cas).ok());
 
   RenewFromOtherCa();
@@ -229,22 +196,6 @@ TEST_F(TlsRotationTest, SighupServesTheRenewedCertificateAndKeepsOpenConnections
   const std::string unchanged = Sighup("TLS files unchanged");
   EXPECT_NE(unchanged.find("issuer CN = skillstore test other-ca"), std::string::npos) << unchanged;
   EXPECT_TRUE(server_->process().Running());
-}
-
-// Waits until `stub` reports `completed` tasks; returns the last progress.
-v1::Progress WaitForCompleted(v1::SkillStore::Stub& stub, int64_t completed) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  v1::Progress progress;
-  while (absl::Now() < deadline) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    if (stub.GetProgress(&context, v1::GetProgressRequest(), &progress).ok() &&
-        progress.completed() + progress.failed() >= completed) {
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  return progress;
 }
 
 // The case rotation is for: a skill-worker that trusts only CA 1 and is
@@ -300,16 +251,18 @@ TEST_F(TlsRotationTest, BrokenRenewalsAreRefusedAndTheOldCertificateServesOn) {
   };
   const std::vector<Case> cases = {
       {"the renewed certificate with the old key",
-       [&] { Install(live_cert_, ReadFile(certs_.other_server_cert)); },
+       [&] { ASSERT_TRUE(InstallFile(live_cert_, ReadFile(certs_.other_server_cert)).ok()); },
        absl::StrCat("the private key ", live_key_, " does not belong to the certificate ",
                     live_cert_)},
       {"a certificate file that is not PEM",
-       [&] { Install(live_cert_, "-----BEGIN CERTIFICATE-----\nnot base64\n"); },
+       [&] {
+         ASSERT_TRUE(InstallFile(live_cert_, "-----BEGIN CERTIFICATE-----\nnot base64\n").ok());
+       },
        absl::StrCat("--tls-cert ", live_cert_, ": no PEM certificate in the file")},
       {"a key file that is a certificate",
        [&] {
-         Install(live_cert_, server_cert);
-         Install(live_key_, server_cert);
+         ASSERT_TRUE(InstallFile(live_cert_, server_cert).ok());
+         ASSERT_TRUE(InstallFile(live_key_, server_cert).ok());
        },
        absl::StrCat("--tls-key ", live_key_, ": no unencrypted PEM private key")},
       {"a missing key file", [&] { ASSERT_EQ(std::remove(live_key_.c_str()), 0); },
@@ -332,8 +285,8 @@ TEST_F(TlsRotationTest, BrokenRenewalsAreRefusedAndTheOldCertificateServesOn) {
     EXPECT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
     EXPECT_EQ(ProbeNew(address_, certs_.other_ca_cert).error_code(), grpc::StatusCode::UNAVAILABLE);
     ASSERT_TRUE(server_->process().Running()) << server_->process().ReadLog();
-    Install(live_cert_, server_cert);
-    Install(live_key_, server_key);
+    ASSERT_TRUE(InstallFile(live_cert_, server_cert).ok());
+    ASSERT_TRUE(InstallFile(live_key_, server_key).ok());
   }
 
   // A good renewal after the broken ones goes through.
@@ -353,7 +306,7 @@ TEST_F(TlsRotationTest, PeriodicCheckFindsRenewalsWithoutASignalAndReportsAFailu
   // A broken renewal: the key of another certificate. Checked every second,
   // reported once.
   const size_t offset = LogSize();
-  Install(live_key_, ReadFile(certs_.other_server_key));
+  ASSERT_TRUE(InstallFile(live_key_, ReadFile(certs_.other_server_key)).ok());
   ASSERT_TRUE(
       server_->process().WaitForLogLine("TLS files not reloaded", absl::Seconds(20), offset).ok())
       << server_->process().ReadLog();
@@ -369,7 +322,7 @@ TEST_F(TlsRotationTest, PeriodicCheckFindsRenewalsWithoutASignalAndReportsAFailu
   EXPECT_TRUE(ProbeNew(address_, certs_.ca_cert).ok());
 
   // The matching certificate arrives: the next check publishes the pair.
-  Install(live_cert_, ReadFile(certs_.other_server_cert));
+  ASSERT_TRUE(InstallFile(live_cert_, ReadFile(certs_.other_server_cert)).ok());
   grpc::Status renewed = EventuallyConnects(address_, certs_.other_ca_cert);
   EXPECT_TRUE(renewed.ok()) << renewed.error_code() << ": " << renewed.error_message();
   EXPECT_EQ(ProbeNew(address_, certs_.ca_cert).error_code(), grpc::StatusCode::UNAVAILABLE);
@@ -387,7 +340,7 @@ TEST_F(TlsRotationTest, MutualTlsClientCaRotates) {
             grpc::StatusCode::UNAVAILABLE);
 
   // A broken client CA file is refused; CA 1's clients still get in.
-  Install(live_client_ca_, "not a certificate\n");
+  ASSERT_TRUE(InstallFile(live_client_ca_, "not a certificate\n").ok());
   const std::string refused = Sighup("SIGHUP: TLS files not reloaded");
   EXPECT_NE(refused.find(absl::StrCat("--tls-client-ca ", live_client_ca_,
                                       ": no PEM certificate in the file")),
@@ -397,14 +350,15 @@ TEST_F(TlsRotationTest, MutualTlsClientCaRotates) {
   EXPECT_TRUE(ProbeNew(address_, certs_.ca_cert, &ca1_client).ok());
 
   // During the move, the client CA file holds both CAs: both clients get in.
-  Install(live_client_ca_, ReadFile(certs_.ca_cert) + ReadFile(certs_.other_ca_cert));
+  ASSERT_TRUE(
+      InstallFile(live_client_ca_, ReadFile(certs_.ca_cert) + ReadFile(certs_.other_ca_cert)).ok());
   Sighup("TLS files reloaded");
   grpc::Status transition = EventuallyConnects(address_, certs_.ca_cert, &ca2_client);
   EXPECT_TRUE(transition.ok()) << transition.error_code() << ": " << transition.error_message();
   EXPECT_TRUE(ProbeNew(address_, certs_.ca_cert, &ca1_client).ok());
 
   // Client certificates now come from CA 2 only (the server keeps its own).
-  Install(live_client_ca_, ReadFile(certs_.other_ca_cert));
+  ASSERT_TRUE(InstallFile(live_client_ca_, ReadFile(certs_.other_ca_cert)).ok());
   Sighup("TLS files reloaded");
   WaitPastPublishInterval();
   grpc::Status renewed = ProbeNew(address_, certs_.ca_cert, &ca2_client);
@@ -433,7 +387,7 @@ TEST_F(TlsRotationTest, ReloadTlsSaysWhetherAnythingChanged) {
   ASSERT_TRUE(unchanged.ok()) << unchanged.status();
   EXPECT_FALSE(*unchanged);
 
-  Install(live_key_, ReadFile(certs_.client_key));
+  ASSERT_TRUE(InstallFile(live_key_, ReadFile(certs_.client_key)).ok());
   absl::StatusOr<bool> broken = (*server)->ReloadTls();
   EXPECT_EQ(broken.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE((*server)->DescribeTls().find("issuer CN = skillstore test ca,"), std::string::npos);
@@ -458,26 +412,6 @@ TEST_F(TlsRotationTest, ReloadTlsSaysWhetherAnythingChanged) {
   ASSERT_TRUE(nothing.ok());
   EXPECT_FALSE(*nothing);
   EXPECT_EQ((*plain_server)->DescribeTls(), "");
-}
-
-// What the reloader's atomic publication rests on: gRPC reads one path that
-// never changes, sees whole versions, and can tell versions apart by their
-// modification time in whole seconds even when they follow each other at once.
-TEST(MemoryFileTest, ReplacementsKeepThePathAndAreDatedASecondApart) {
-  auto file = MemoryFile::Create("skillstore-test", "first");
-  ASSERT_TRUE(file.ok()) << file.status();
-  const std::string path = (*file)->path();
-  EXPECT_EQ(ReadFile(path), "first");
-  struct stat before {};
-  ASSERT_EQ(stat(path.c_str(), &before), 0);
-
-  ASSERT_TRUE((*file)->Replace("second, longer than the first").ok());
-  ASSERT_TRUE((*file)->Replace("3rd").ok());
-  EXPECT_EQ((*file)->path(), path);
-  EXPECT_EQ(ReadFile(path), "3rd");
-  struct stat after {};
-  ASSERT_EQ(stat(path.c_str(), &after), 0);
-  EXPECT_GE(after.st_mtime, before.st_mtime + 2);
 }
 
 }  // namespace

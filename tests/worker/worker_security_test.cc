@@ -14,7 +14,6 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,6 +21,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "certs.h"
+#include "files.h"
 #include "common/auth/token.h"
 #include "gtest/gtest.h"
 #include "process.h"
@@ -33,6 +33,8 @@ namespace {
 namespace v1 = skillstore::v1;
 using skillstore::testing::BinaryPath;
 using skillstore::testing::ChildProcess;
+using skillstore::testing::CountOccurrences;
+using skillstore::testing::ReadFile;
 using skillstore::testing::ServerProcess;
 using skillstore::testing::TempDir;
 using skillstore::testing::TestCertificates;
@@ -47,19 +49,6 @@ description: A small skill used by the worker security tests.
 - Read the input file named by the user.
 - Never delete files outside the working directory.
 )";
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-int Count(const std::string& text, const std::string& needle) {
-  int n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
-}
 
 class WorkerSecurityTest : public ::testing::Test {
  protected:
@@ -190,7 +179,7 @@ TEST_F(WorkerSecurityTest, RefusedTokenExitsOneWithOneClearLine) {
             std::string::npos)
       << WorkerLog("unknown");
   // One line says it, not one per RPC that was refused.
-  EXPECT_EQ(Count(WorkerLog("unknown"), "refused our token"), 1) << WorkerLog("unknown");
+  EXPECT_EQ(CountOccurrences(WorkerLog("unknown"), "refused our token"), 1) << WorkerLog("unknown");
 
   // No token at all.
   EXPECT_EQ(RunWorker("none", {"--exit-when-idle", "30"}), 1) << WorkerLog("none");
