@@ -10,6 +10,8 @@
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <grpcpp/security/tls_certificate_verifier.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/support/client_interceptor.h>
 
 #include "CLI/CLI.hpp"
@@ -131,6 +133,30 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path,
   return token;
 }
 
+absl::StatusOr<auth::TlsPem> LoadClientTlsPem(const ClientTlsFiles& files) {
+  auth::TlsPem pem;
+  if (!files.ca.empty()) {
+    absl::StatusOr<std::string> ca = auth::ReadCertificatePem(files.ca, "--tls-ca");
+    if (!ca.ok()) return ca.status();
+    pem.ca = std::move(*ca);
+  }
+  if (!files.cert.empty()) {
+    absl::StatusOr<std::string> cert = auth::ReadCertificatePem(files.cert, "--tls-cert");
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key = auth::ReadPrivateKeyPem(files.key, "--tls-key");
+    if (!key.ok()) return key.status();
+    if (absl::Status match = auth::CheckKeyMatchesCertificate(
+            *cert, *key, absl::StrCat(files.cert, " (--tls-cert)"),
+            absl::StrCat(files.key, " (--tls-key)"));
+        !match.ok()) {
+      return match;
+    }
+    pem.cert = std::move(*cert);
+    pem.key = std::move(*key);
+  }
+  return pem;
+}
+
 absl::StatusOr<ClientSecurity> LoadClientSecurity(const ClientSecurityFlags& flags,
                                                   const char* env_token) {
   ClientSecurity security;
@@ -159,26 +185,12 @@ absl::StatusOr<ClientSecurity> LoadClientSecurity(const ClientSecurityFlags& fla
     return absl::InvalidArgumentError(
         "--tls-server-name only applies to TLS connections: add --tls or --tls-ca");
   }
-  // Checked here, not at the first handshake, so a wrong file is a usage
-  // error naming it instead of an endless "handshake failed" retry loop.
-  if (!flags.tls_ca.empty()) {
-    absl::StatusOr<std::string> pem = auth::ReadCertificatePem(flags.tls_ca, "--tls-ca");
-    if (!pem.ok()) return pem.status();
-    security.root_certs_pem = std::move(*pem);
-  }
-  if (!flags.tls_cert.empty()) {
-    absl::StatusOr<std::string> cert = auth::ReadCertificatePem(flags.tls_cert, "--tls-cert");
-    if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = auth::ReadPrivateKeyPem(flags.tls_key, "--tls-key");
-    if (!key.ok()) return key.status();
-    if (absl::Status match =
-            auth::CheckKeyMatchesCertificate(*cert, *key, flags.tls_cert, flags.tls_key);
-        !match.ok()) {
-      return match;
-    }
-    security.cert_chain_pem = std::move(*cert);
-    security.private_key_pem = std::move(*key);
-  }
+  security.tls_files = ClientTlsFiles{flags.tls_ca, flags.tls_cert, flags.tls_key};
+  absl::StatusOr<auth::TlsPem> pem = LoadClientTlsPem(security.tls_files);
+  if (!pem.ok()) return pem.status();
+  security.root_certs_pem = std::move(pem->ca);
+  security.cert_chain_pem = std::move(pem->cert);
+  security.private_key_pem = std::move(pem->key);
   security.server_name = flags.tls_server_name;
   return security;
 }
@@ -197,16 +209,43 @@ std::string ClientSecurity::Describe() const {
   return out;
 }
 
+std::shared_ptr<grpc::ChannelCredentials> TlsChannelCredentials(const ClientSecurity& security) {
+  using grpc::experimental::CertificateProviderInterface;
+  const bool own_ca = !security.root_certs_pem.empty();
+  const bool identity = !security.cert_chain_pem.empty();
+  grpc::experimental::TlsChannelCredentialsOptions options;
+  std::shared_ptr<CertificateProviderInterface> provider = security.certificate_provider;
+  if (provider == nullptr && (own_ca || identity)) {
+    std::vector<grpc::experimental::IdentityKeyCertPair> pairs;
+    if (identity) pairs.push_back({security.private_key_pem, security.cert_chain_pem});
+    provider = std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
+        security.root_certs_pem, pairs);
+  }
+  // Without a provider, or without watching root certificates, gRPC trusts
+  // the system's root CAs (as SslCredentials does).
+  if (provider != nullptr) options.set_certificate_provider(provider);
+  if (own_ca) options.watch_root_certs();
+  if (identity) options.watch_identity_key_cert_pairs();
+  options.set_verify_server_certs(true);
+  // TLS credentials check the certificate's chain during the handshake, and
+  // the host name only through a certificate verifier. gRPC 1.51 installs a
+  // HostNameCertificateVerifier when none is set (logging "No verifier
+  // specified on the client side"), but what the default is has changed
+  // between gRPC versions, and SslCredentials, which this replaced, always
+  // checked the name: set it here, so a certificate for another name is
+  // refused whatever the library's default. worker_tls_reload_test
+  // (WrongServerNameIsRefused) and skillctl_security_test hold it to that.
+  options.set_certificate_verifier(
+      std::make_shared<grpc::experimental::HostNameCertificateVerifier>());
+  return grpc::experimental::TlsCredentials(options);
+}
+
 std::shared_ptr<grpc::Channel> CreateClientChannel(const std::string& address,
                                                    const ClientSecurity& security,
                                                    grpc::ChannelArguments args) {
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   if (security.tls) {
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = security.root_certs_pem;
-    ssl.pem_cert_chain = security.cert_chain_pem;
-    ssl.pem_private_key = security.private_key_pem;
-    credentials = grpc::SslCredentials(ssl);
+    credentials = TlsChannelCredentials(security);
     if (!security.server_name.empty()) args.SetSslTargetNameOverride(security.server_name);
   } else {
     credentials = grpc::InsecureChannelCredentials();
@@ -247,7 +286,9 @@ std::string TlsFailureHint(absl::string_view grpc_message, bool tls) {
   const std::string lower = absl::AsciiStrToLower(grpc_message);
   const bool tls_error = absl::StrContains(lower, "ssl") || absl::StrContains(lower, "handshake") ||
                          absl::StrContains(lower, "certificate") ||
-                         absl::StrContains(lower, "tls");
+                         absl::StrContains(lower, "tls") ||
+                         // TLS credentials' certificate verifier (the host name check)
+                         absl::StrContains(lower, "verification check failed");
   if (tls && tls_error) {
     return "the TLS handshake failed: check that the server uses TLS, that --tls-ca holds the CA "
            "that signed its certificate, that the certificate names the --server host (or set "

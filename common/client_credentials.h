@@ -8,6 +8,13 @@
 //   --tls-cert/--tls-key   client certificate for mutual TLS (implies --tls)
 //   --tls-server-name N    name checked in the server certificate
 //
+// TLS goes through gRPC's TLS credentials (grpc::experimental::TlsCredentials)
+// with an explicit hostname verifier: the server's certificate must chain to
+// the trusted CAs and name the host dialled (or --tls-server-name). The
+// certificates come from a certificate provider: fixed PEM text for skillctl,
+// or skill-worker's ClientTlsReloader (client_tls_reloader.h), which
+// publishes renewed files while the worker runs.
+//
 // The token travels as `authorization: Bearer <token>` metadata on every call
 // (what grpcurl -H sends, and what the server's authorizer reads). It is added
 // by a client interceptor rather than by grpc::CallCredentials because gRPC
@@ -24,10 +31,13 @@
 #include <vector>
 
 #include <grpcpp/channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/support/channel_arguments.h>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/auth/tls_files.h"
 
 namespace CLI {
 class App;
@@ -52,6 +62,22 @@ struct ClientSecurityFlags {
 // options). `flags` must outlive parsing.
 void AddClientSecurityFlags(CLI::App& app, ClientSecurityFlags* flags);
 
+// The TLS files the flags name; empty: not given.
+struct ClientTlsFiles {
+  std::string ca;    // --tls-ca
+  std::string cert;  // --tls-cert
+  std::string key;   // --tls-key
+};
+
+// Reads the files and checks them: each one given readable and PEM, the key
+// belonging to the certificate. INVALID_ARGUMENT naming the flag and the file
+// otherwise. The result's ca is empty without --tls-ca (the system's root
+// CAs), its cert and key without --tls-cert. Checked here, not at the first
+// handshake, so a wrong file is an error naming it instead of an endless
+// "handshake failed" retry loop; skill-worker runs the same checks on every
+// reload.
+absl::StatusOr<auth::TlsPem> LoadClientTlsPem(const ClientTlsFiles& files);
+
 // What the flags resolved to: file contents, ready to build a channel.
 struct ClientSecurity {
   std::string token;  // empty: send no authorization header
@@ -61,6 +87,12 @@ struct ClientSecurity {
   std::string cert_chain_pem;  // client certificate (mTLS); empty: none
   std::string private_key_pem;
   std::string server_name;  // empty: the host part of the address
+  ClientTlsFiles tls_files;  // where the PEM text above came from
+  // When set, the channel takes its certificates from here instead of the
+  // PEM text above and follows what it publishes (skill-worker's
+  // ClientTlsReloader). It provides a CA when root_certs_pem is set and an
+  // identity when cert_chain_pem is; the PEM text then tells what to watch.
+  std::shared_ptr<grpc::experimental::CertificateProviderInterface> certificate_provider;
   // Things a person should fix but that do not stop the client (a token file
   // other users can read). The caller prints them.
   std::vector<std::string> warnings;
@@ -89,6 +121,13 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path,
 // printable ASCII without spaces. INVALID_ARGUMENT naming `source` (where the
 // token came from) otherwise.
 absl::Status CheckToken(absl::string_view token, absl::string_view source);
+
+// The TLS channel credentials for `security`: its CA (or the system's root
+// CAs), its client certificate if any, chain and hostname checks of the
+// server's certificate. The name checked is the host of the channel's
+// target, or --tls-server-name (set as GRPC_SSL_TARGET_NAME_OVERRIDE_ARG on
+// the channel, which CreateClientChannel does).
+std::shared_ptr<grpc::ChannelCredentials> TlsChannelCredentials(const ClientSecurity& security);
 
 // A channel to `address` with TLS or plaintext as `security` says, sending
 // its token (if any) on every call. `args` carries the caller's own channel
