@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/metrics/grpc_metrics.h"
 #include "common/metrics/log_setup.h"
+#include "connection_driver.h"
 #include "options.h"
 #include "signal_watcher.h"
 #include "skills_root.h"
@@ -56,8 +57,9 @@ int main(int argc, char** argv) {
       !warning.empty()) {
     spdlog::warn("{}", warning);
   }
-  Worker worker(options, std::move(skills_root),
-                MakeWorkerChannel(options.server, options.security));
+  std::shared_ptr<grpc::Channel> channel = MakeWorkerChannel(options.server, options.security);
+  ConnectionDriver connection_driver(channel);
+  Worker worker(options, std::move(skills_root), channel);
   signals.Start(
       [&worker, &options](int signal) {
         spdlog::info("received {}: draining (up to {}s); send it again to exit at once",
