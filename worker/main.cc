@@ -16,13 +16,14 @@
 #include "skills_root.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
+#include "tls_reload.h"
 #include "worker.h"
 
 int main(int argc, char** argv) {
   using namespace skillstore::worker;
   ParsedFlags flags = ParseFlags(argc, argv);
   if (flags.exit_code) return *flags.exit_code;
-  const WorkerOptions& options = flags.options;
+  WorkerOptions& options = flags.options;
   // Debian builds abseil without NDEBUG: gRPC's absl::Mutex locks would
   // otherwise feed a lock-order graph on every acquisition.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
@@ -57,6 +58,14 @@ int main(int argc, char** argv) {
       !warning.empty()) {
     spdlog::warn("{}", warning);
   }
+  // Before the worker and its channel: the channel's credentials read the
+  // copies this object publishes, so it must outlive them.
+  absl::StatusOr<std::unique_ptr<WorkerTlsReload>> tls_reload =
+      WorkerTlsReload::Start(&options.security, options.tls_reload_interval);
+  if (!tls_reload.ok()) {
+    spdlog::critical("cannot set up TLS: {}", tls_reload.status().ToString());
+    return kExitFailure;
+  }
   std::shared_ptr<grpc::Channel> channel = MakeWorkerChannel(options.server, options.security);
   ConnectionDriver connection_driver(channel);
   Worker worker(options, std::move(skills_root), channel);
@@ -71,6 +80,14 @@ int main(int argc, char** argv) {
                      strsignal(signal));
         spdlog::default_logger()->flush();
         _exit(128 + signal);
+      },
+      [tls = tls_reload->get()] {
+        if (tls != nullptr) {
+          tls->Reload();
+        } else {
+          spdlog::info("SIGHUP: no TLS files to re-read (plaintext, or --tls with the system's "
+                       "root CAs); nothing to do");
+        }
       });
 
   const absl::Status status = worker.Run();

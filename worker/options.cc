@@ -25,7 +25,11 @@ server re-queues that worker's tasks when their leases expire.
 Security: --token-file (or env SKILLSTORE_TOKEN) sends a bearer token with
 the worker or admin role on every call; --tls/--tls-ca encrypt the connection
 and check the server's certificate; --tls-cert/--tls-key add a client
-certificate when the server demands one (mutual TLS).
+certificate when the server demands one (mutual TLS). SIGHUP, and a check
+every --tls-reload-interval, re-read --tls-ca/--tls-cert/--tls-key: renewed
+files reach new connections (a reconnect after the server restarts), open
+ones keep theirs; files that fail a check are refused with a log line naming
+them and the previous ones stay in use. SIGHUP never drains or stops.
 
 Exit codes: 0 done or drained; 1 permanent error (server refused our
 token, wrong server, drain incomplete); 2 bad flags or unreadable token or
@@ -108,6 +112,13 @@ ParsedFlags ParseFlags(int argc, const char* const* argv) {
                  "serve Prometheus metrics at http://HOST:PORT/metrics (off by default)");
   client::ClientSecurityFlags security_flags;
   client::AddClientSecurityFlags(app, &security_flags);
+  int tls_reload_seconds = static_cast<int>(absl::ToInt64Seconds(o.tls_reload_interval));
+  app.add_option("--tls-reload-interval", tls_reload_seconds,
+                 "seconds between checks of --tls-ca/--tls-cert/--tls-key for a renewal (SIGHUP "
+                 "checks at once); renewed files that fail a check are logged and the previous "
+                 "ones stay in use; 0: only on SIGHUP")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 86400));
   app.add_option("--debug-task-delay-ms", debug_delay_ms,
                  "TESTING ONLY: sleep this long before each task, to hold leases in tests")
       ->check(CLI::NonNegativeNumber);
@@ -159,6 +170,7 @@ ParsedFlags ParseFlags(int argc, const char* const* argv) {
   o.drain_timeout = absl::Seconds(drain_timeout);
   o.default_task_timeout = absl::Seconds(default_timeout);
   o.debug_task_delay = absl::Milliseconds(debug_delay_ms);
+  o.tls_reload_interval = absl::Seconds(tls_reload_seconds);
   if (o.max_result_bytes == 0) return usage_error("--max-result-bytes: must be > 0");
   absl::StatusOr<client::ClientSecurity> security =
       client::LoadClientSecurity(security_flags, std::getenv(client::kTokenEnvVar));

@@ -44,6 +44,9 @@ struct WorkerOptions {
   // TLS and token for the connection to the server (--tls*, --token-file or
   // $SKILLSTORE_TOKEN), files already read and checked.
   client::ClientSecurity security;
+  // How often --tls-ca / --tls-cert / --tls-key are re-read for a renewal
+  // (SIGHUP re-reads them at once); zero: only on SIGHUP.
+  absl::Duration tls_reload_interval = absl::Seconds(60);
   // TESTING ONLY: see TaskRunner::Options::debug_delay.
   absl::Duration debug_task_delay = absl::ZeroDuration();
 };
@@ -63,6 +66,7 @@ inline constexpr int kExitOk = 0;             // drained or idle/max-tasks reach
 inline constexpr int kExitFailure = 1;        // permanent error, or drain incomplete
 inline constexpr int kExitUsage = 2;          // bad flags
 // A second SIGINT/SIGTERM exits at once with 128 + signal (130 / 143).
+// SIGHUP re-reads the TLS files and never stops the worker.
 
 }  // namespace skillstore::worker
 

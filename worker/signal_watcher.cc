@@ -13,6 +13,7 @@ sigset_t WatchedSignals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   sigaddset(&set, SIGUSR2);
   return set;
 }
@@ -32,8 +33,10 @@ SignalWatcher::~SignalWatcher() {
   }
 }
 
-void SignalWatcher::Start(std::function<void(int)> on_first, std::function<void(int)> on_second) {
-  thread_ = std::thread([this, on_first = std::move(on_first), on_second = std::move(on_second)] {
+void SignalWatcher::Start(std::function<void(int)> on_first, std::function<void(int)> on_second,
+                          std::function<void()> on_hangup) {
+  thread_ = std::thread([this, on_first = std::move(on_first), on_second = std::move(on_second),
+                         on_hangup = std::move(on_hangup)] {
     const sigset_t set = WatchedSignals();
     int received = 0;
     while (true) {
@@ -41,6 +44,10 @@ void SignalWatcher::Start(std::function<void(int)> on_first, std::function<void(
       if (sigwait(&set, &signal) != 0) continue;
       if (stopping_.load()) return;
       if (signal == SIGUSR2) continue;
+      if (signal == SIGHUP) {
+        on_hangup();
+        continue;
+      }
       if (++received == 1) {
         on_first(signal);
       } else {
