@@ -45,20 +45,21 @@ class BearerInterceptor final : public Interceptor {
   }
 
  private:
+  // Held by the call: a token replaced during the call stays valid.
   std::shared_ptr<const std::string> header_;
 };
 
 class BearerInterceptorFactory final : public ClientInterceptorFactoryInterface {
  public:
-  explicit BearerInterceptorFactory(const std::string& token)
-      : header_(std::make_shared<const std::string>(absl::StrCat("Bearer ", token))) {}
+  explicit BearerInterceptorFactory(std::shared_ptr<TokenHolder> token)
+      : token_(std::move(token)) {}
 
   Interceptor* CreateClientInterceptor(ClientRpcInfo* /*info*/) override {
-    return new BearerInterceptor(header_);  // gRPC owns and deletes it
+    return new BearerInterceptor(token_->header());  // gRPC owns and deletes it
   }
 
  private:
-  std::shared_ptr<const std::string> header_;
+  std::shared_ptr<TokenHolder> token_;
 };
 
 // The whole file, or INVALID_ARGUMENT naming the flag, the path and why.
@@ -99,6 +100,17 @@ absl::Status CheckToken(absl::string_view token, absl::string_view source) {
     }
   }
   return absl::OkStatus();
+}
+
+void TokenHolder::Set(const std::string& token) {
+  auto header = std::make_shared<const std::string>(absl::StrCat("Bearer ", token));
+  absl::MutexLock lock(&mu_);
+  header_ = std::move(header);
+}
+
+std::shared_ptr<const std::string> TokenHolder::header() const {
+  absl::MutexLock lock(&mu_);
+  return header_;
 }
 
 void AddClientSecurityFlags(CLI::App& app, ClientSecurityFlags* flags) {
@@ -165,6 +177,7 @@ absl::StatusOr<ClientSecurity> LoadClientSecurity(const ClientSecurityFlags& fla
     if (!token.ok()) return token.status();
     security.token = std::move(*token);
     security.token_source = absl::StrCat("--token-file ", flags.token_file);
+    security.token_file = flags.token_file;
   } else if (env_token != nullptr && *env_token != '\0') {
     std::string token(absl::StripAsciiWhitespace(env_token));
     if (absl::Status status = CheckToken(token, absl::StrCat("$", kTokenEnvVar));
@@ -252,7 +265,9 @@ std::shared_ptr<grpc::Channel> CreateClientChannel(const std::string& address,
   }
   if (security.token.empty()) return grpc::CreateCustomChannel(address, credentials, args);
   std::vector<std::unique_ptr<ClientInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(std::make_unique<BearerInterceptorFactory>(security.token));
+  interceptors.push_back(std::make_unique<BearerInterceptorFactory>(
+      security.token_holder != nullptr ? security.token_holder
+                                       : std::make_shared<TokenHolder>(security.token)));
   return grpc::experimental::CreateCustomChannelWithInterceptors(address, credentials, args,
                                                                  std::move(interceptors));
 }

@@ -37,6 +37,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "common/auth/tls_files.h"
 
 namespace CLI {
@@ -62,6 +63,22 @@ struct ClientSecurityFlags {
 // options). `flags` must outlive parsing.
 void AddClientSecurityFlags(CLI::App& app, ClientSecurityFlags* flags);
 
+// The bearer token a channel sends, replaceable while the channel is in use
+// (skill-worker re-reads --token-file on SIGHUP). Calls started after Set
+// send the new token. Thread-safe.
+class TokenHolder {
+ public:
+  explicit TokenHolder(const std::string& token) { Set(token); }
+
+  void Set(const std::string& token);
+  // "Bearer <token>", shared with the calls that send it.
+  std::shared_ptr<const std::string> header() const;
+
+ private:
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const std::string> header_ ABSL_GUARDED_BY(mu_);
+};
+
 // The TLS files the flags name; empty: not given.
 struct ClientTlsFiles {
   std::string ca;    // --tls-ca
@@ -82,6 +99,10 @@ absl::StatusOr<auth::TlsPem> LoadClientTlsPem(const ClientTlsFiles& files);
 struct ClientSecurity {
   std::string token;  // empty: send no authorization header
   std::string token_source;  // "--token-file /x/y", "$SKILLSTORE_TOKEN" or ""
+  std::string token_file;    // --token-file; empty: none given
+  // When set, the channel sends the token this holds instead of `token`,
+  // and follows its changes (skill-worker's SIGHUP).
+  std::shared_ptr<TokenHolder> token_holder;
   bool tls = false;
   std::string root_certs_pem;  // empty with tls: the system roots
   std::string cert_chain_pem;  // client certificate (mTLS); empty: none

@@ -17,6 +17,7 @@
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
 #include "tls_reload.h"
+#include "token_reload.h"
 #include "worker.h"
 
 int main(int argc, char** argv) {
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
     spdlog::critical("cannot set up TLS: {}", tls_reload.status().ToString());
     return kExitFailure;
   }
+  const std::unique_ptr<TokenReload> token_reload = TokenReload::Start(&options.security);
   std::shared_ptr<grpc::Channel> channel = MakeWorkerChannel(options.server, options.security);
   ConnectionDriver connection_driver(channel);
   Worker worker(options, std::move(skills_root), channel);
@@ -81,12 +83,13 @@ int main(int argc, char** argv) {
         spdlog::default_logger()->flush();
         _exit(128 + signal);
       },
-      [tls = tls_reload->get()] {
+      [tls = tls_reload->get(), token = token_reload.get()] {
+        if (token != nullptr) token->Reload();
         if (tls != nullptr) {
           tls->Reload();
         } else {
           spdlog::info("SIGHUP: no TLS files to re-read (plaintext, or --tls with the system's "
-                       "root CAs); nothing to do");
+                       "root CAs)");
         }
       });
 

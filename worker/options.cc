@@ -29,7 +29,9 @@ certificate when the server demands one (mutual TLS). SIGHUP, and a check
 every --tls-reload-interval, re-read --tls-ca/--tls-cert/--tls-key: renewed
 files reach new connections (a reconnect after the server restarts), open
 ones keep theirs; files that fail a check are refused with a log line naming
-them and the previous ones stay in use. SIGHUP never drains or stops.
+them and the previous ones stay in use. SIGHUP also re-reads --token-file
+(a rotated token; one that fails a check is refused, the previous one stays).
+SIGHUP never drains or stops.
 
 Exit codes: 0 done or drained; 1 permanent error (server refused our
 token, wrong server, drain incomplete); 2 bad flags or unreadable token or

@@ -66,7 +66,7 @@ inline constexpr int kExitOk = 0;             // drained or idle/max-tasks reach
 inline constexpr int kExitFailure = 1;        // permanent error, or drain incomplete
 inline constexpr int kExitUsage = 2;          // bad flags
 // A second SIGINT/SIGTERM exits at once with 128 + signal (130 / 143).
-// SIGHUP re-reads the TLS files and never stops the worker.
+// SIGHUP re-reads the TLS files and the token file, and never stops the worker.
 
 }  // namespace skillstore::worker
 

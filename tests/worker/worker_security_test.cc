@@ -20,6 +20,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "certs.h"
 #include "files.h"
 #include "common/auth/token.h"
@@ -254,6 +256,68 @@ TEST_F(WorkerSecurityTest, DrainsOverMutualTls) {
             0)
       << WorkerLog("mtls");
   EXPECT_EQ(Progress().completed(), 10);
+}
+
+// A rotated worker token, with the overlap the README describes: the server
+// accepts both, the worker's file gets the new one and SIGHUP, the server
+// drops the old one; the running worker keeps working throughout. A broken
+// token file is refused and the token in use stays.
+TEST_F(WorkerSecurityTest, SighupRereadsTheTokenFile) {
+  StartServer({}, /*tls=*/false);
+  const std::string live_token = dir_.File("live.token");
+  ASSERT_TRUE(testing::InstallFile(live_token, tokens_["worker"] + "\n").ok());
+  chmod(live_token.c_str(), 0600);
+  auto worker = ChildProcess::Start(
+      {BinaryPath("skill-worker"), "--server", server_->address(), "--worker-id", "rotating",
+       "--claim-wait", "1", "--token-file", live_token},
+      dir_.File("rotating.log"));
+  ASSERT_TRUE(worker.ok()) << worker.status();
+  Enqueue(2);
+  auto wait_completed = [&](int64_t n) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (Progress().completed() < n && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    return Progress().completed();
+  };
+  ASSERT_EQ(wait_completed(2), 2) << (*worker)->ReadLog();
+  auto sighup = [](ChildProcess& process, const std::string& expected) {
+    const size_t offset = process.ReadLog().size();
+    process.Signal(SIGHUP);
+    auto line = process.WaitForLogLine(expected, absl::Seconds(10), offset);
+    EXPECT_TRUE(line.ok()) << line.status() << "\n" << process.ReadLog();
+    return line.ok() ? *line : "";
+  };
+
+  auto fresh = auth::GenerateToken();
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  const std::string old_line =
+      absl::StrCat("worker ", auth::Sha256Hex(tokens_["worker"]), " old worker\n");
+  const std::string new_line = absl::StrCat("worker ", auth::Sha256Hex(*fresh), " new worker\n");
+  const std::string others = absl::StrCat("admin ", auth::Sha256Hex(tokens_["admin"]), " admin\n");
+  ASSERT_TRUE(testing::InstallFile(dir_.File("tokens"), others + old_line + new_line).ok());
+  sighup(server_->process(), "token authentication: reloaded");
+
+  // Refused: an empty file. The worker keeps sending the old token.
+  ASSERT_TRUE(testing::InstallFile(live_token, "\n").ok());
+  const std::string refused = sighup(**worker, "token file not reloaded");
+  EXPECT_NE(refused.find(live_token), std::string::npos) << refused;
+
+  ASSERT_TRUE(testing::InstallFile(live_token, *fresh + "\n").ok());
+  sighup(**worker, "token reloaded from --token-file");
+  ASSERT_TRUE(testing::InstallFile(dir_.File("tokens"), others + new_line).ok());
+  sighup(server_->process(), "token authentication: reloaded");
+
+  Enqueue(3);
+  EXPECT_EQ(wait_completed(5), 5) << (*worker)->ReadLog();
+  ASSERT_TRUE((*worker)->Running()) << (*worker)->ReadLog();
+  const std::string log = (*worker)->ReadLog();
+  EXPECT_EQ(log.find("refused our token"), std::string::npos) << log;
+  EXPECT_EQ(log.find(*fresh), std::string::npos) << "the token is never logged";
+  (*worker)->Signal(SIGTERM);
+  absl::StatusOr<int> code = (*worker)->Wait(absl::Seconds(30));
+  ASSERT_TRUE(code.ok()) << (*worker)->ReadLog();
+  EXPECT_EQ(*code, 0) << (*worker)->ReadLog();
 }
 
 }  // namespace
