@@ -55,11 +55,26 @@ Statement& Statement::BindTextNoCopy(int index, std::string_view value) {
   return *this;
 }
 
-Statement& Statement::BindBlob(int index, std::string_view value) {
+namespace {
+
+int BindBlobWith(sqlite3_stmt* stmt, int index, std::string_view value,
+                               sqlite3_destructor_type lifetime) {
   // A zero-length blob must still be a blob, not NULL: pass a non-null pointer.
   static const char kEmpty = 0;
-  int rc = sqlite3_bind_blob64(stmt_, index, value.empty() ? &kEmpty : value.data(), value.size(),
-                               SQLITE_TRANSIENT);
+  return sqlite3_bind_blob64(stmt, index, value.empty() ? &kEmpty : value.data(), value.size(),
+                             lifetime);
+}
+
+}  // namespace
+
+Statement& Statement::BindBlob(int index, std::string_view value) {
+  int rc = BindBlobWith(stmt_, index, value, SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+
+Statement& Statement::BindBlobNoCopy(int index, std::string_view value) {
+  int rc = BindBlobWith(stmt_, index, value, SQLITE_STATIC);
   if (rc != SQLITE_OK) bind_error_ = rc;
   return *this;
 }

@@ -162,7 +162,7 @@ absl::StatusOr<v1::EnqueueResponse> TaskWriter::Enqueue(const v1::EnqueueRequest
     SKS_ASSIGN_OR_RETURN(
         Statement content,
         db_.Prepare("INSERT OR FAIL INTO task_content (task_id, content) VALUES (?1, ?2)"));
-    content.Bind(1, task_id).BindBlob(2, spec.content());
+    content.Bind(1, task_id).BindBlobNoCopy(2, spec.content());  // `request` outlives `content`
     SKS_RETURN_IF_ERROR(content.Run());
     response.add_task_ids(absl::StrCat(task_id));
     response.add_deduplicated(false);
