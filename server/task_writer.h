@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "codec.h"
 #include "sqlite.h"
 #include "task_events.h"
@@ -168,6 +169,15 @@ class TaskWriter {
   // The same for an id as clients send it; an id that is not a task id is
   // simply not found.
   absl::StatusOr<bool> LoadLease(const std::string& task_id, LeaseRow* row);
+
+  // A task of an Enqueue with its id, not yet written.
+  struct PendingTask {
+    int64_t task_id;
+    const v1::TaskSpec* spec;
+  };
+  // Writes the tasks rows and task_content rows of `tasks`: one or
+  // kEnqueueChunk of them (task_writer.cc), in one statement per table.
+  absl::Status InsertTasks(absl::Span<const PendingTask> tasks, int64_t now_ms);
 
   // Moves the task of `lease` to completed if that lease is still current
   // (in_progress with its token); false when it is not.

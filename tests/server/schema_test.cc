@@ -466,6 +466,89 @@ TEST(TaskWriterHotPath, ClaimedFieldsAndMetricsJsonMatchTheRows) {
 // database (a restarted server, or one after kill -9: only committed state
 // counts) never issues a token again. And a 'running' attempts row written
 // at the claim by a server before schema 3 is ended in place.
+// Enqueue writes unkeyed tasks 16 rows per statement, the rest of a request
+// row by row, and a task with an idempotency key alone, after the tasks
+// before it: every row must still hold its own task's fields, ids must
+// follow the request's order, and a key repeated later in the same request
+// must find the task the first one made.
+TEST(TaskWriterHotPath, EnqueueInChunksKeepsEveryTasksFieldsAndOrder) {
+  skillstore::testing::TempDir dir;
+  std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(MigrateSchema(*db).ok());
+  absl::StatusOr<std::unique_ptr<TaskWriter>> writer = TaskWriter::Create(*db, StoreOptions());
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  absl::StatusOr<std::unique_ptr<Transaction>> txn = Transaction::Begin(*db);
+  ASSERT_TRUE(txn.ok()) << txn.status();
+  TxnEffects effects;
+
+  // 20 unkeyed (one chunk and a remainder of 4), a keyed one, 16 more
+  // unkeyed, the same key again, then 3 unkeyed.
+  v1::EnqueueRequest enqueue;
+  std::vector<int> spec_of_task;  // index into enqueue.tasks() of each new task, in order
+  auto add = [&](const std::string& key) {
+    const int i = enqueue.tasks_size();
+    v1::TaskSpec* spec = enqueue.add_tasks();
+    spec->set_type(i % 3 == 0 ? v1::TASK_TYPE_ANALYZE : v1::TASK_TYPE_PARSE);
+    spec->set_skill_path("s" + std::to_string(i) + "/SKILL.md");
+    spec->set_content(std::string(static_cast<size_t>(i), 'c') + std::to_string(i));
+    spec->set_priority(i % 5);
+    spec->set_max_attempts(1 + i % 4);
+    spec->set_timeout_seconds(i);
+    if (i % 7 == 0) (*spec->mutable_metadata())["n"] = std::to_string(i);
+    spec->set_idempotency_key(key);
+  };
+  for (int i = 0; i < 20; ++i) add("");
+  add("key-1");
+  for (int i = 0; i < 16; ++i) add("");
+  add("key-1");
+  for (int i = 0; i < 3; ++i) add("");
+  absl::StatusOr<v1::EnqueueResponse> enqueued = (*writer)->Enqueue(enqueue, 5000, effects);
+  ASSERT_TRUE(enqueued.ok()) << enqueued.status();
+  ASSERT_TRUE((*txn)->Commit().ok());
+
+  ASSERT_EQ(enqueued->task_ids_size(), enqueue.tasks_size());
+  EXPECT_EQ(enqueued->enqueued_count(), enqueue.tasks_size() - 1);
+  EXPECT_EQ(enqueued->deduplicated_count(), 1);
+  EXPECT_TRUE(enqueued->deduplicated(37));
+  EXPECT_EQ(enqueued->task_ids(37), enqueued->task_ids(20));  // the first key-1 task
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM tasks"), enqueue.tasks_size() - 1);
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM task_content"), enqueue.tasks_size() - 1);
+  int64_t previous = 0;
+  for (int i = 0; i < enqueue.tasks_size(); ++i) {
+    if (i == 37) continue;
+    const v1::TaskSpec& spec = enqueue.tasks(i);
+    const std::string& id = enqueued->task_ids(i);
+    EXPECT_GT(std::stoll(id), previous) << i;
+    previous = std::stoll(id);
+    const std::string row = " FROM tasks WHERE task_id = " + id;
+    EXPECT_EQ(Text(*db, "SELECT skill_path" + row), spec.skill_path()) << i;
+    EXPECT_EQ(Text(*db, "SELECT task_type" + row), i % 3 == 0 ? "analyze" : "parse") << i;
+    EXPECT_EQ(Text(*db, "SELECT status" + row), "queued") << i;
+    EXPECT_EQ(QueryInt(*db, "SELECT priority" + row), spec.priority()) << i;
+    EXPECT_EQ(QueryInt(*db, "SELECT max_attempts" + row), spec.max_attempts()) << i;
+    EXPECT_EQ(QueryInt(*db, "SELECT timeout_seconds" + row), spec.timeout_seconds()) << i;
+    EXPECT_EQ(QueryInt(*db, "SELECT content_bytes" + row),
+              static_cast<int64_t>(spec.content().size()))
+        << i;
+    EXPECT_EQ(QueryInt(*db, "SELECT CAST(created_at * 1000 AS INTEGER)" + row), 5000) << i;
+    EXPECT_EQ(Text(*db, "SELECT metadata" + row),
+              i % 7 == 0 ? "{\"n\":\"" + std::to_string(i) + "\"}" : "{}")
+        << i;
+    EXPECT_EQ(Text(*db, "SELECT ifnull(idempotency_key, '-')" + row), i == 20 ? "key-1" : "-")
+        << i;
+    EXPECT_EQ(Text(*db, "SELECT content FROM task_content WHERE task_id = " + id),
+              spec.content())
+        << i;
+  }
+  // The chunk statements build no temporary b-tree either.
+  const std::string chunk_sql = Text(
+      *db, "SELECT sql FROM sqlite_stmt WHERE sql LIKE 'INSERT OR FAIL INTO tasks%' "
+           "ORDER BY length(sql) DESC LIMIT 1");
+  EXPECT_GT(chunk_sql.size(), 1000u);  // the 16-row statement
+  EXPECT_EQ(EphemeralTables(*db, chunk_sql), 0);
+}
+
 TEST(TaskWriterHotPath, FencingTokensStayIncreasingAcrossWriters) {
   skillstore::testing::TempDir dir;
   std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
