@@ -175,7 +175,7 @@ class TaskWriter {
     int64_t task_id;
     const v1::TaskSpec* spec;
   };
-  // Writes the tasks rows and task_content rows of `tasks`: one or
+  // Writes the tasks rows and task_content rows of `tasks`, exactly one or
   // kEnqueueChunk of them (task_writer.cc), in one statement per table.
   absl::Status InsertTasks(absl::Span<const PendingTask> tasks, int64_t now_ms);
 
