@@ -188,7 +188,7 @@ absl::StatusOr<Statement> Db::Prepare(std::string_view sql) {
   return Statement(stmt);
 }
 
-absl::StatusOr<Statement> Db::PrepareLiteral(const char* sql, size_t size) {
+absl::StatusOr<Statement> Db::PrepareByAddress(const char* sql, size_t size) {
   absl::StatusOr<Statement> statement = Prepare(std::string_view(sql, size));
   if (statement.ok()) by_address_.emplace(sql, cache_.find(std::string_view(sql, size))->second);
   return statement;

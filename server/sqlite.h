@@ -88,9 +88,15 @@ class Db {
   // literals: the text at that address must never change.
   template <size_t N>
   absl::StatusOr<Statement> Prepare(const char (&sql)[N]) {
-    auto it = by_address_.find(sql);
+    return PrepareStable(std::string_view(sql, N - 1));
+  }
+  // The same for SQL built at run time that then lives, unchanged and at
+  // the same address, as long as this Db: a function-local static string
+  // (Enqueue's multi-row INSERTs).
+  absl::StatusOr<Statement> PrepareStable(std::string_view sql) {
+    auto it = by_address_.find(sql.data());
     if (it != by_address_.end()) return Statement(it->second);
-    return PrepareLiteral(sql, N - 1);
+    return PrepareByAddress(sql.data(), sql.size());
   }
 
   int Changes() const { return sqlite3_changes(db_); }
@@ -98,7 +104,7 @@ class Db {
 
  private:
   explicit Db(sqlite3* db) : db_(db) {}
-  absl::StatusOr<Statement> PrepareLiteral(const char* sql, size_t size);
+  absl::StatusOr<Statement> PrepareByAddress(const char* sql, size_t size);
 
   sqlite3* db_;
   // Owns every statement (finalized by ~Db).

@@ -171,8 +171,9 @@ absl::Status TaskWriter::InsertTasks(absl::Span<const PendingTask> tasks, int64_
   static const std::string kOneTask = TaskInsertSql(1);
   static const std::string kOneContent = ContentInsertSql(1);
   const bool chunk = tasks.size() == kEnqueueChunk;
-  SKS_ASSIGN_OR_RETURN(Statement insert, db_.Prepare(chunk ? kChunkTasks : kOneTask));
-  SKS_ASSIGN_OR_RETURN(Statement content, db_.Prepare(chunk ? kChunkContent : kOneContent));
+  SKS_ASSIGN_OR_RETURN(Statement insert, db_.PrepareStable(chunk ? kChunkTasks : kOneTask));
+  SKS_ASSIGN_OR_RETURN(Statement content,
+                       db_.PrepareStable(chunk ? kChunkContent : kOneContent));
   insert.Bind(1, MsToSeconds(now_ms));
   for (size_t row = 0; row < tasks.size(); ++row) {
     const v1::TaskSpec& spec = *tasks[row].spec;
