@@ -12,25 +12,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/unique_fd.h"
 
 namespace skillstore::auth {
 namespace {
-
-// Owns a file descriptor until released.
-class ScopedFd {
- public:
-  explicit ScopedFd(int fd) : fd_(fd) {}
-  ~ScopedFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  ScopedFd(const ScopedFd&) = delete;
-  ScopedFd& operator=(const ScopedFd&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
 
 absl::Status ErrnoError(absl::string_view what, int error) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(error)));
@@ -40,7 +25,7 @@ absl::Status ErrnoError(absl::string_view what, int error) {
 
 absl::StatusOr<int> MemoryFile::Write(const std::string& name, absl::string_view content,
                                       int64_t mtime_seconds) {
-  ScopedFd fd(memfd_create(name.c_str(), MFD_CLOEXEC));
+  UniqueFd fd(memfd_create(name.c_str(), MFD_CLOEXEC));
   if (fd.get() < 0) {
     const int error = errno;  // before StrCat, which may allocate and touch errno
     return ErrnoError(absl::StrCat("memfd_create(", name, ")"), error);
@@ -77,7 +62,7 @@ absl::StatusOr<std::unique_ptr<MemoryFile>> MemoryFile::Create(std::string name,
   auto file = std::unique_ptr<MemoryFile>(new MemoryFile(std::move(name), *fd, now));
   // gRPC opens the path, not the descriptor: without /proc (some minimal
   // sandboxes) it could not, and would fail every handshake. Say so now.
-  ScopedFd probe(open(file->path().c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd probe(open(file->path().c_str(), O_RDONLY | O_CLOEXEC));
   if (probe.get() < 0) {
     const int error = errno;
     return absl::FailedPreconditionError(
@@ -93,7 +78,7 @@ absl::Status MemoryFile::Replace(absl::string_view content) {
   const int64_t mtime = std::max<int64_t>(std::time(nullptr), mtime_seconds_ + 1);
   absl::StatusOr<int> new_fd = Write(name_, content, mtime);
   if (!new_fd.ok()) return new_fd.status();
-  ScopedFd replacement(*new_fd);
+  UniqueFd replacement(*new_fd);
   // dup3 closes the old file and puts the new one at the same number in one
   // step: /proc/self/fd/N names the old file or the new one, never neither.
   if (dup3(replacement.get(), fd_, O_CLOEXEC) < 0) {

@@ -28,7 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/metrics/registry.h"
-#include "common/metrics/unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace skillstore::metrics {
 

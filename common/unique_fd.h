@@ -1,12 +1,13 @@
-// UniqueFd: owns one file descriptor and closes it exactly once.
-#ifndef SKILLSTORE_COMMON_METRICS_UNIQUE_FD_H_
-#define SKILLSTORE_COMMON_METRICS_UNIQUE_FD_H_
+// UniqueFd: owns one file descriptor and closes it exactly once (the
+// /metrics server's sockets, the memfd copies of TLS files).
+#ifndef SKILLSTORE_COMMON_UNIQUE_FD_H_
+#define SKILLSTORE_COMMON_UNIQUE_FD_H_
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace skillstore::metrics {
+namespace skillstore {
 
 class UniqueFd {
  public:
@@ -26,6 +27,8 @@ class UniqueFd {
 
   int get() const { return fd_; }
   bool valid() const { return fd_ >= 0; }
+  // Gives up ownership: the caller closes what this returns.
+  int release() { return std::exchange(fd_, -1); }
   void Reset() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
@@ -35,6 +38,6 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace skillstore::metrics
+}  // namespace skillstore
 
-#endif  // SKILLSTORE_COMMON_METRICS_UNIQUE_FD_H_
+#endif  // SKILLSTORE_COMMON_UNIQUE_FD_H_
