@@ -4,7 +4,7 @@
 #
 #   * end to end: N tiny tasks (256-byte SKILL.md, unique each) enqueued by
 #     one producer and drained by 4 worker processes, for
-#       - skillstore  (skillstore-server, synchronous=FULL; 4 skill-worker)
+#       - skillstore  (skillstore-server --synchronous full; 4 skill-worker)
 #       - beanstalkd  (-b DIR -f 0: binlog fsynced on every write)
 #       - gearmand    (-q libsqlite3: background jobs in its SQLite queue)
 #     every worker parses each task with the same skillstore::RunTask(parse)
@@ -355,7 +355,7 @@ cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 table="$(cat <<EOF
 | measurement | value | target |
 |---|---|---|
-| end to end, skillstore ($WORKERS skill-worker x concurrency $SS_CONCURRENCY, synchronous=FULL) | $(v e2e_skillstore) tasks/s (median; runs of $N: $(v e2e_skillstore_runs); result rows: $(v e2e_skillstore_rows)) | |
+| end to end, skillstore ($WORKERS skill-worker x concurrency $SS_CONCURRENCY, --synchronous full) | $(v e2e_skillstore) tasks/s (median; runs of $N: $(v e2e_skillstore_runs); result rows: $(v e2e_skillstore_rows)) | |
 | end to end, beanstalkd (-b -f 0, $WORKERS workers) | $(v e2e_beanstalkd) tasks/s (median; runs of $N: $(v e2e_beanstalkd_runs)) | |
 | end to end, gearmand (-q libsqlite3, $WORKERS workers) | $(v e2e_gearmand) tasks/s (median; runs of $GEARMAN_N: $(v e2e_gearmand_runs)) | |
 | ratio skillstore / beanstalkd | $r_bs | >= 10x: $(verdict "${r_bs%x}" ">=" 10) |
@@ -397,8 +397,8 @@ drop the result; skill-worker streams the result JSON back (claims and results i
 auto prefetch, several results per stream message) and skillstore stores each in its
 \`results\` table before acknowledging it. Producers: skillstore enqueues batches of 1000 (one RPC
 each); beanstalkd's producer pipelines its \`put\`s (64 in flight); gearmand's submits background
-jobs in pipelined rounds of 100. Durability: skillstore synchronous=FULL (every ack after its
-commit), beanstalkd \`-f 0\` (fsync on every write), gearmand's SQLite queue (insert before
+jobs in pipelined rounds of 100. Durability: skillstore --synchronous full (every ack after
+the fsync of the WAL covering its commit, made on the server's wal-sync thread), beanstalkd \`-f 0\` (fsync on every write), gearmand's SQLite queue (insert before
 JOB_CREATED).
 EOF
 )"

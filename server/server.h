@@ -25,6 +25,7 @@
 #include "task_reader.h"
 #include "task_writer.h"
 #include "tls_reloader.h"
+#include "wal_sync.h"
 #include "write_loop.h"
 
 namespace skillstore::server {
@@ -33,9 +34,10 @@ struct ServerOptions {
   // host:port; port 0 picks a free one (see SkillStoreServer::port()).
   std::string listen = "127.0.0.1:50051";
   std::string db_path = "./skillstore.db";
-  // synchronous=FULL: every commit is on disk before its caller hears back.
-  // NORMAL: faster, but the last commits may be lost on power failure (not on
-  // a process crash).
+  // true (--synchronous=full): every commit is on disk before its caller
+  // hears back; the fsync runs on the write loop's wal-sync thread
+  // (wal_sync.h). false (normal): no fsync per commit, so the last commits
+  // may be lost on power failure (not on a process crash).
   bool synchronous_full = true;
   // host:port for the Prometheus /metrics endpoint; empty: no metrics.
   std::string metrics_listen;
@@ -106,6 +108,7 @@ class SkillStoreServer {
   std::unique_ptr<Checkpointer> checkpointer_;  // stops before db_ closes
   std::unique_ptr<TaskWriter> writer_;
   std::unique_ptr<ProgressTracker> progress_;
+  std::unique_ptr<WalSync> wal_sync_;  // null with synchronous=normal; outlives write_loop_
   std::unique_ptr<WriteLoop> write_loop_;
   std::unique_ptr<TaskReader> reader_;
   std::unique_ptr<ProgressWatchers> watchers_;

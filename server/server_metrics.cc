@@ -103,11 +103,19 @@ ServerMetrics::ServerMetrics(metrics::Registry& registry, const ProgressTracker&
   commit_duration_ =
       &registry
            .AddHistogram("skillstore_commit_duration_seconds",
-                         "Time of one group transaction, BEGIN to the end of COMMIT (its fsync)",
+                         "Time of one group transaction, BEGIN to the end of COMMIT (with "
+                         "--synchronous=full the fsync follows, see wal_sync_duration)",
                          {}, metrics::LatencyBuckets())
            .Get();
   commit_failures_ =
       &registry.AddCounter("skillstore_commit_failures_total", "Group commits that failed").Get();
+  wal_sync_duration_ =
+      &registry
+           .AddHistogram("skillstore_wal_sync_duration_seconds",
+                         "One fdatasync of the WAL making group commits durable before their "
+                         "replies (--synchronous=full); the disk's flush latency",
+                         {}, metrics::LatencyBuckets())
+           .Get();
   auto& claim_wait = registry.AddHistogram(
       "skillstore_claim_wait_seconds",
       "How long ClaimTask waited before answering: outcome=task got work, empty timed out",
@@ -145,6 +153,8 @@ void ServerMetrics::OnCommit(const TxnEffects& effects, size_t callers, double s
 }
 
 void ServerMetrics::OnCommitFailed() { commit_failures_->Increment(); }
+
+void ServerMetrics::OnWalSync(double seconds) { wal_sync_duration_->Observe(seconds); }
 
 void ServerMetrics::OnClaimAnswered(double wait_seconds, int tasks) {
   if (tasks < 0) {

@@ -10,7 +10,8 @@
 //   * oldest queued age: OldestQueuedCreatedAt (task_reader.h) at scrape
 //     time, one index seek per (type, priority) group, on a read-only
 //     connection of its own;
-//   * group commits: OnCommit's batch size and transaction time;
+//   * group commits: OnCommit's batch size and transaction time, and
+//     OnWalSync's fsync time;
 //   * claim wait: OnClaimAnswered, from the service;
 //   * RPCs: the gRPC interceptor (rpc());
 //   * TLS (when served): the certificate's expiry and the reloads, from the
@@ -48,6 +49,8 @@ class ServerMetrics {
   // it, `seconds` from BEGIN to the end of COMMIT.
   void OnCommit(const TxnEffects& effects, size_t callers, double seconds);
   void OnCommitFailed();
+  // An fdatasync of the WAL that made commits durable took `seconds`.
+  void OnWalSync(double seconds);
   // A ClaimTask answered after `wait_seconds` with `tasks` tasks (-1: error).
   void OnClaimAnswered(double wait_seconds, int tasks);
 
@@ -74,6 +77,7 @@ class ServerMetrics {
   metrics::Histogram* commit_batch_size_;
   metrics::Histogram* commit_duration_;
   metrics::Counter* commit_failures_;
+  metrics::Histogram* wal_sync_duration_;
   metrics::Histogram* claim_wait_task_;
   metrics::Histogram* claim_wait_empty_;
   metrics::Counter* claim_errors_;

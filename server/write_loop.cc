@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <chrono>
+#include <optional>
 
 #include "server_metrics.h"
 #include "spdlog/spdlog.h"
@@ -11,7 +12,9 @@
 namespace skillstore::server {
 
 WriteLoop::WriteLoop(Db& db, TaskWriter& writer, ProgressTracker& progress, Options options)
-    : db_(db), writer_(writer), progress_(progress), options_(options) {}
+    : db_(db), writer_(writer), progress_(progress), options_(options) {
+  if (options_.wal_sync != nullptr) syncer_ = std::make_unique<SerialExecutor>("wal-sync");
+}
 
 WriteLoop::~WriteLoop() { Stop(); }
 
@@ -36,6 +39,7 @@ void WriteLoop::Stop() {
     wake_.notify_one();
   }
   if (thread_.joinable()) thread_.join();
+  if (syncer_ != nullptr) syncer_->Drain();  // posts its last completions to responder_
   responder_.Drain();
 }
 
@@ -234,8 +238,17 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
                   begin_status.ok() ? "cannot record the ids handed out"
                                     : "cannot begin a write transaction",
                   failure.ToString());
-    for (Operation& op : operations) op.done(failure);
-    for (PendingClaim& claim : claims) claim.done(failure);
+    // Through Answer like any batch's, so they cannot overtake the answers
+    // of an earlier batch still waiting for its sync (a result stream's
+    // acks go out in order).
+    std::vector<SerialExecutor::Closure> failures;
+    for (Operation& op : operations) {
+      failures.push_back([done = std::move(op.done), failure] { done(failure); });
+    }
+    for (PendingClaim& claim : claims) {
+      failures.push_back([done = std::move(claim.done), failure] { done(failure); });
+    }
+    Answer(std::move(failures));
     return;
   }
 
@@ -285,7 +298,7 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
           done(std::move(response));
         });
   }
-  responder_.Post(std::move(completions));
+  Answer(std::move(completions));
   for (size_t i = 0; i < waiting_looked_at; ++i) {
     if (served[i]) waiting_.erase(waiting_order[i]);
   }
@@ -293,6 +306,22 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
     if (!served[i]) waiting_.push_back(std::move(*claim_order[i]));
   }
   ExpireWaiters(now_ms);
+}
+
+void WriteLoop::Answer(std::vector<SerialExecutor::Closure> completions) {
+  if (syncer_ == nullptr) {
+    responder_.Post(std::move(completions));
+    return;
+  }
+  // Numbered even when the COMMIT failed: its error answers then wait for
+  // the sync too, so no batch's answers overtake an earlier batch's.
+  const uint64_t commit = options_.wal_sync->Committed();
+  auto batch = std::make_shared<std::vector<SerialExecutor::Closure>>(std::move(completions));
+  syncer_->Post({[this, commit, batch] {
+    const std::optional<double> seconds = options_.wal_sync->WaitDurable(commit);
+    if (seconds.has_value() && options_.metrics != nullptr) options_.metrics->OnWalSync(*seconds);
+    responder_.Post(std::move(*batch));
+  }});
 }
 
 void WriteLoop::ExpireWaiters(int64_t now_ms) {

@@ -4,10 +4,12 @@
 // Callers (gRPC reactors on any thread) hand it operations. The thread drains
 // everything pending into ONE transaction (BEGIN IMMEDIATE ... COMMIT) and
 // hands each operation's completion (which answers its RPC) to the responder
-// thread only after the COMMIT that holds its change. One fsync thus covers
-// every caller that arrived together, which is what makes the store both
-// durable and fast; and while the responder answers one batch, this thread
-// already runs the next (it is the one thread every request waits for).
+// thread only after the COMMIT that holds its change, and with a WalSync
+// (Options::wal_sync) only after the fsync that makes that COMMIT durable.
+// One fsync thus covers every caller that arrived together, which is what
+// makes the store both durable and fast; and while the wal-sync thread waits
+// for the disk and the responder answers, this thread already runs the next
+// batch (it is the one thread every request waits for).
 //
 // A failing operation must be rolled back alone. The batch first runs
 // without savepoints (a SAVEPOINT per operation made SQLite copy every page
@@ -28,6 +30,7 @@
 #include <cstdint>
 #include <functional>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -38,6 +41,7 @@
 #include "serial_executor.h"
 #include "sqlite.h"
 #include "task_writer.h"
+#include "wal_sync.h"
 
 namespace skillstore::server {
 
@@ -49,7 +53,8 @@ class WriteLoop {
   // operation's own outcome (its changes are rolled back when not OK).
   using Apply =
       std::function<absl::Status(TaskWriter& writer, int64_t now_ms, TxnEffects& effects)>;
-  // Called once, after the COMMIT, on the responder thread (in commit order):
+  // Called once, after the COMMIT (and its sync, with a WalSync), on the
+  // responder thread, in commit order:
   // the Apply status when that was not OK, else the COMMIT status. Must not
   // block.
   using Done = std::function<void(const absl::Status& status)>;
@@ -61,6 +66,10 @@ class WriteLoop {
     int64_t tick_ms = 250;
     // Told about every commit (task events, batch size, time); optional.
     ServerMetrics* metrics = nullptr;
+    // Makes commits durable before their completions run, on a thread of
+    // its own (wal_sync.h); must outlive the loop. Null: each COMMIT is as
+    // durable as the connection's synchronous setting makes it.
+    WalSync* wal_sync = nullptr;
   };
 
   WriteLoop(Db& db, TaskWriter& writer, ProgressTracker& progress, Options options);
@@ -103,6 +112,9 @@ class WriteLoop {
   void ExpireWaiters(int64_t now_ms);
   // Runs `body` inside a SAVEPOINT, rolled back when it fails.
   absl::Status InSavepoint(const std::function<absl::Status()>& body);
+  // Hands the completions of the batch just committed to the responder,
+  // through the wal-sync thread when there is a WalSync.
+  void Answer(std::vector<SerialExecutor::Closure> completions);
 
   Db& db_;
   TaskWriter& writer_;
@@ -117,6 +129,9 @@ class WriteLoop {
   bool release_waiters_ = false;       // guarded by mu_
   std::thread thread_;
   SerialExecutor responder_{"responder"};  // runs the completions; drained by Stop()
+  // Waits for each batch's sync, then posts its completions to responder_;
+  // null without a WalSync. Drained by Stop() before responder_.
+  std::unique_ptr<SerialExecutor> syncer_;
 
   // Writer thread only.
   std::list<PendingClaim> waiting_;

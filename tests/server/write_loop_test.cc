@@ -1,16 +1,23 @@
 // The write loop and the task writer below the gRPC layer, on a real SQLite
 // file: a failing operation in a group commit is rolled back alone while the
 // rest of its batch (claims included) commits; RetryTask counts as a retry;
-// the reaper's log lines wait for its COMMIT. And over real gRPC: several
-// results in one SubmitResult message are each judged and acknowledged on
-// their own, in order, and all durable.
+// the reaper's log lines wait for its COMMIT; with a WalSync no answer goes
+// out before the sync that covers its commit, and one sync covers every
+// commit before it. WalSync::ForWal syncs the database's own WAL file. And
+// over real gRPC: several results in one SubmitResult message are each
+// judged and acknowledged on their own, in order, and all durable.
+#include <dirent.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "process.h"
@@ -19,6 +26,7 @@
 #include "schema.h"
 #include "sqlite.h"
 #include "task_writer.h"
+#include "wal_sync.h"
 #include "write_loop.h"
 
 namespace skillstore::server {
@@ -175,6 +183,157 @@ TEST_F(WriteLoopTest, RetryTaskCountsAsARetryAndTheReaperLogsAfterCommit) {
   ASSERT_TRUE((*txn)->Commit().ok());
   for (const auto& log : reaped.after_commit) log();  // what the write loop does after COMMIT
   EXPECT_EQ(QueryInt(*db_, "SELECT COUNT(*) FROM tasks WHERE status = 'queued'"), 1);
+}
+
+// A sync the test holds: each call counts itself and returns only when the
+// test releases it.
+class HeldSync {
+ public:
+  absl::Status Sync() {
+    std::unique_lock<std::mutex> lock(mu_);
+    const int mine = ++started_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return released_ >= mine; });
+    return absl::OkStatus();
+  }
+  void WaitStarted(int n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    ASSERT_TRUE(cv_.wait_for(lock, std::chrono::seconds(30), [&] { return started_ >= n; }));
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++released_;
+    cv_.notify_all();
+  }
+  int started() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return started_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int started_ = 0;
+  int released_ = 0;
+};
+
+TEST_F(WriteLoopTest, AnswersWaitForTheSyncThatCoversTheirCommit) {
+  HeldSync held;
+  WalSync wal_sync([&held] { return held.Sync(); });
+  WriteLoop::Options options;
+  options.wal_sync = &wal_sync;
+  WriteLoop loop(*db_, *writer_, progress_, options);
+  // Another connection watches the commits (the loop's own is its thread's).
+  absl::StatusOr<std::unique_ptr<Db>> reader =
+      Db::Open(dir_.File("store.db"), Db::Mode::kReadOnly);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  auto committed_tasks = [&] { return QueryInt(**reader, "SELECT COUNT(*) FROM tasks"); };
+  auto wait_committed = [&](int64_t n) {
+    for (int i = 0; i < 3000 && committed_tasks() < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_EQ(committed_tasks(), n);
+  };
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<bool> answered(3, false);
+  auto enqueue = [](std::string path) {
+    return [path](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
+      return writer.Enqueue(OneTask(path), now_ms, effects).status();
+    };
+  };
+  auto done = [&](size_t index) {
+    return [&, index](const absl::Status& status) {
+      EXPECT_TRUE(status.ok()) << status;
+      std::lock_guard<std::mutex> lock(mu);
+      answered[index] = true;
+      cv.notify_all();
+    };
+  };
+  auto is_answered = [&](size_t index) {
+    std::lock_guard<std::mutex> lock(mu);
+    return answered[index];
+  };
+  auto wait_answered = [&](size_t index) {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return answered[index]; }));
+  };
+
+  loop.Start();
+  loop.Run(enqueue("a/SKILL.md"), done(0));
+  held.WaitStarted(1);
+  wait_committed(1);  // committed and visible: only the sync is missing
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(is_answered(0)) << "answered before the sync of its commit returned";
+
+  // Two more transactions commit while that sync is held.
+  loop.Run(enqueue("b/SKILL.md"), done(1));
+  wait_committed(2);
+  loop.Run(enqueue("c/SKILL.md"), done(2));
+  wait_committed(3);
+  EXPECT_FALSE(is_answered(1));
+  EXPECT_FALSE(is_answered(2));
+
+  // The held sync began before b and c committed: it answers a alone.
+  held.Release();
+  wait_answered(0);
+  held.WaitStarted(2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(is_answered(1)) << "answered on a sync that began before its commit";
+  EXPECT_FALSE(is_answered(2));
+
+  // One sync covers both later commits.
+  held.Release();
+  wait_answered(1);
+  wait_answered(2);
+  loop.Stop();
+  EXPECT_EQ(held.started(), 2);
+}
+
+// Descriptors of this process open on `path`.
+int OpenDescriptorsOf(const std::string& path) {
+  int count = 0;
+  DIR* fds = opendir("/proc/self/fd");
+  if (fds == nullptr) return -1;
+  while (dirent* entry = readdir(fds)) {
+    char target[4096];
+    const std::string link = std::string("/proc/self/fd/") + entry->d_name;
+    const ssize_t n = readlink(link.c_str(), target, sizeof(target) - 1);
+    if (n > 0 && std::string(target, static_cast<size_t>(n)) == path) ++count;
+  }
+  closedir(fds);
+  return count;
+}
+
+TEST_F(WriteLoopTest, WalSyncOpensTheDatabasesOwnWalAndSyncsOnlyWhenACommitNeedsIt) {
+  const std::string wal = std::filesystem::canonical(dir_.path()).string() + "/store.db-wal";
+  const int before = OpenDescriptorsOf(wal);
+  ASSERT_GE(before, 1) << "SQLite has no descriptor on " << wal;
+  absl::StatusOr<std::unique_ptr<WalSync>> sync = WalSync::ForWal(*db_);
+  ASSERT_TRUE(sync.ok()) << sync.status();
+  EXPECT_EQ(OpenDescriptorsOf(wal), before + 1);
+
+  const uint64_t first = (*sync)->Committed();
+  EXPECT_TRUE((*sync)->WaitDurable(first).has_value());
+  EXPECT_FALSE((*sync)->WaitDurable(first).has_value()) << "synced twice for one commit";
+  const uint64_t second = (*sync)->Committed();
+  const uint64_t third = (*sync)->Committed();
+  EXPECT_TRUE((*sync)->WaitDurable(second).has_value());
+  EXPECT_FALSE((*sync)->WaitDurable(third).has_value()) << "the sync after both covers both";
+  sync->reset();
+  EXPECT_EQ(OpenDescriptorsOf(wal), before);
+}
+
+TEST_F(WriteLoopTest, WalSyncRefusesADatabaseWithoutAWal) {
+  absl::StatusOr<std::unique_ptr<Db>> rollback =
+      Db::Open(dir_.File("rollback.db"), Db::Mode::kReadWrite);
+  ASSERT_TRUE(rollback.ok());
+  ASSERT_TRUE((*rollback)->Exec("CREATE TABLE t (x)").ok());
+  absl::StatusOr<std::unique_ptr<WalSync>> sync = WalSync::ForWal(**rollback);
+  ASSERT_FALSE(sync.ok());
+  EXPECT_NE(sync.status().message().find("rollback.db-wal"), absl::string_view::npos)
+      << sync.status();
 }
 
 TEST(ResultBatchTest, ResultsInOneMessageAreEachJudgedAckedAndStored) {

@@ -307,6 +307,8 @@ TEST_F(ObservabilityTest, MetricsAgreeWithProgressAndTheDatabase) {
   EXPECT_EQ(Get(s, "skillstore_workers_active"), progress.active_workers());
   EXPECT_GT(Get(s, "skillstore_commit_batch_size_count"), 0);
   EXPECT_GT(Get(s, "skillstore_commit_duration_seconds_count"), 0);
+  // --synchronous full (the default): the replies waited for WAL syncs.
+  EXPECT_GT(Get(s, "skillstore_wal_sync_duration_seconds_count"), 0);
   EXPECT_GT(s.Sum("skillstore_claim_wait_seconds_count", {{"outcome", "task"}}), 0);
   const testing::Labels enqueue_ok = {
       {"service", "skillstore.v1.SkillStore"}, {"method", "Enqueue"}, {"code", "OK"}};

@@ -1,0 +1,67 @@
+#include "wal_sync.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+
+namespace skillstore::server {
+namespace {
+
+absl::Status ErrnoError(const std::string& what) {
+  return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<WalSync>> WalSync::ForWal(Db& db) {
+  const char* db_file = sqlite3_db_filename(db.raw(), "main");
+  if (db_file == nullptr || *db_file == '\0') {
+    return absl::FailedPreconditionError("the database has no file, so no WAL to sync");
+  }
+  const std::string wal_path = sqlite3_filename_wal(db_file);
+  UniqueFd wal(::open(wal_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!wal.valid()) return ErrnoError(absl::StrCat("opening the WAL ", wal_path, " to sync it"));
+  std::string dir = std::filesystem::path(wal_path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd.valid() || ::fsync(dir_fd.get()) != 0) {
+    return ErrnoError(absl::StrCat("syncing the directory ", dir, " of the WAL"));
+  }
+  const int fd = wal.get();
+  auto sync = std::make_unique<WalSync>([fd, wal_path]() -> absl::Status {
+    while (::fdatasync(fd) != 0) {
+      if (errno != EINTR) return ErrnoError(absl::StrCat("fdatasync of the WAL ", wal_path));
+    }
+    return absl::OkStatus();
+  });
+  sync->wal_ = std::move(wal);
+  return sync;
+}
+
+std::optional<double> WalSync::WaitDurable(uint64_t commit) {
+  if (commit <= durable_) return std::nullopt;
+  // Read before the sync starts: every commit numbered up to here has its
+  // frames written, so this sync covers them all; later ones need another.
+  const uint64_t covered = committed_.load();
+  const auto start = std::chrono::steady_clock::now();
+  if (absl::Status status = sync_(); !status.ok()) {
+    spdlog::critical(
+        "{}; stopping now: which commits reached the disk is unknown, and none of them has been "
+        "acknowledged. Check the disk (dmesg), then restart: SQLite recovers what the disk holds",
+        std::string(status.message()));
+    spdlog::default_logger()->flush();
+    std::abort();
+  }
+  durable_ = covered;
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace skillstore::server

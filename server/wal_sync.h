@@ -1,0 +1,78 @@
+// WalSync: the fsync that makes a commit durable, taken off the write loop.
+//
+// With PRAGMA synchronous=FULL, SQLite fsyncs the WAL inside every COMMIT,
+// on the write loop: the one thread every request waits for sat idle for the
+// whole flush, and the next batch could not start until the disk answered.
+// So with --synchronous=full the writer connection runs with
+// synchronous=NORMAL, under which SQLite still makes every sync that keeps
+// the files consistent (the WAL before a checkpoint copies it, the database
+// file after, the WAL header when the log starts over) and leaves out only
+// the one FULL adds after each commit. That one is made here, by the write
+// loop's wal-sync thread, before any reply that depends on the commit: the
+// same syncs as FULL and the same promise for every acknowledgement, while
+// the writer already runs the next transaction. One fdatasync covers every
+// commit made before it began.
+//
+// What a reader can tell apart from FULL: a commit is visible to the other
+// connections (GetTask, ListTasks, progress) from its COMMIT on, a few
+// milliseconds before it is on disk, so a power cut in that window loses a
+// change someone may have seen. Nothing acknowledged is lost, and a process
+// crash (kill -9) loses nothing at all: the frames are in the kernel's page
+// cache from the COMMIT on.
+//
+// A failed fdatasync leaves it unknown which commits reached the disk (the
+// kernel may drop the pages it could not write and report the error only
+// once), so the server stops at once rather than answer; at the next start
+// SQLite's recovery reads what the disk holds. Nothing was acknowledged that
+// the failed sync was meant to cover.
+#ifndef SKILLSTORE_SERVER_WAL_SYNC_H_
+#define SKILLSTORE_SERVER_WAL_SYNC_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/unique_fd.h"
+#include "sqlite.h"
+
+namespace skillstore::server {
+
+class WalSync {
+ public:
+  // Makes the commits so far durable; called by WaitDurable only.
+  using SyncFn = std::function<absl::Status()>;
+
+  // fdatasync of the WAL file of `db` (open in WAL mode, the file already
+  // there). Its directory is synced once here, so the file's own name is on
+  // disk too.
+  static absl::StatusOr<std::unique_ptr<WalSync>> ForWal(Db& db);
+  // Any other way to make commits durable (tests pass one that blocks).
+  explicit WalSync(SyncFn sync) : sync_(std::move(sync)) {}
+  WalSync(const WalSync&) = delete;
+  WalSync& operator=(const WalSync&) = delete;
+
+  // On the writer's thread, after each COMMIT has returned (its frames are
+  // written): that commit's number.
+  uint64_t Committed() { return committed_.fetch_add(1) + 1; }
+
+  // On one thread only (the write loop's wal-sync thread): returns once
+  // commit `commit` is durable, with the seconds the sync took, or nullopt
+  // when a sync made for a later commit already covered it. A failed sync
+  // stops the process (see the file comment).
+  std::optional<double> WaitDurable(uint64_t commit);
+
+ private:
+  SyncFn sync_;
+  UniqueFd wal_;  // ForWal's file
+  std::atomic<uint64_t> committed_{0};
+  uint64_t durable_ = 0;  // WaitDurable's thread only
+};
+
+}  // namespace skillstore::server
+
+#endif  // SKILLSTORE_SERVER_WAL_SYNC_H_
