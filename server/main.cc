@@ -8,14 +8,28 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/metrics/grpc_metrics.h"
 #include "common/metrics/log_setup.h"
+#include "common/service_notify.h"
 #include "server.h"
 #include "spdlog/spdlog.h"
 
 int main(int argc, char** argv) {
+  // Block the shutdown and reload signals first thing, in every thread
+  // (gRPC's included, which start later), and take them synchronously with
+  // sigwait below. First thing: until then SIGHUP's default action ends the
+  // process, and a reload sent right after the start (systemd's ExecReload)
+  // must wait for the server instead of killing it.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
   skillstore::server::ServerOptions options;
   std::string log_level = "info";
   std::string log_format = "text";
@@ -145,15 +159,6 @@ int main(int argc, char** argv) {
   // included) fed a lock-order graph: ~2% of the server's CPU.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
-  // Block the shutdown signals in every thread (gRPC's included, which start
-  // later) and take them synchronously here.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
   absl::StatusOr<std::unique_ptr<skillstore::server::SkillStoreServer>> server =
       skillstore::server::SkillStoreServer::Start(options);
   if (!server.ok()) {
@@ -166,6 +171,11 @@ int main(int argc, char** argv) {
     spdlog::info("skillstore-server listening on {}", (*server)->address());
   } else {
     std::fprintf(stderr, "skillstore-server listening on %s\n", (*server)->address().c_str());
+  }
+  if (absl::Status status = skillstore::NotifyServiceManager(
+          absl::StrCat("READY=1\nSTATUS=listening on ", (*server)->address()));
+      !status.ok()) {
+    spdlog::warn("{}", std::string(status.message()));
   }
 
   int signal_number = 0;
@@ -181,6 +191,7 @@ int main(int argc, char** argv) {
     }
   }
   spdlog::info("received {}", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  skillstore::NotifyServiceManager("STOPPING=1").IgnoreError();
   (*server)->Shutdown(absl::Seconds(5));
   return 0;
 }

@@ -7,9 +7,11 @@
 #include <iostream>
 #include <optional>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/metrics/grpc_metrics.h"
 #include "common/metrics/log_setup.h"
+#include "common/service_notify.h"
 #include "connection_driver.h"
 #include "options.h"
 #include "signal_watcher.h"
@@ -22,6 +24,11 @@
 
 int main(int argc, char** argv) {
   using namespace skillstore::worker;
+  // First thing, before any other thread exists: it blocks SIGINT, SIGTERM
+  // and SIGHUP, whose default actions would otherwise end a worker signalled
+  // while it starts (a reload right after the start); they wait, pending,
+  // for the watching thread started below.
+  SignalWatcher signals;
   ParsedFlags flags = ParseFlags(argc, argv);
   if (flags.exit_code) return *flags.exit_code;
   WorkerOptions& options = flags.options;
@@ -52,7 +59,6 @@ int main(int argc, char** argv) {
   }
 
   std::signal(SIGPIPE, SIG_IGN);
-  SignalWatcher signals;  // before any other thread exists
   spdlog::info("connecting to {} over {}", options.server, options.security.Describe());
   if (const std::string warning =
           skillstore::client::PlaintextTokenWarning(options.server, options.security);
@@ -75,6 +81,7 @@ int main(int argc, char** argv) {
       [&worker, &options](int signal) {
         spdlog::info("received {}: draining (up to {}s); send it again to exit at once",
                      strsignal(signal), absl::ToDoubleSeconds(options.drain_timeout));
+        skillstore::NotifyServiceManager("STOPPING=1").IgnoreError();
         worker.RequestDrain();
       },
       [](int signal) {
@@ -93,6 +100,13 @@ int main(int argc, char** argv) {
         }
       });
 
+  // Ready once signals are handled; the server may still be away (the
+  // worker retries by itself).
+  if (absl::Status notified = skillstore::NotifyServiceManager(
+          absl::StrCat("READY=1\nSTATUS=claiming from ", options.server));
+      !notified.ok()) {
+    spdlog::warn("{}", std::string(notified.message()));
+  }
   const absl::Status status = worker.Run();
   int code = kExitOk;
   if (!status.ok()) {

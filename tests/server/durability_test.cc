@@ -1,11 +1,14 @@
 // The real skillstore-server binary as a child process: kill -9 right after
-// acknowledgements loses nothing acknowledged; SIGTERM shuts down cleanly.
+// acknowledgements loses nothing acknowledged; SIGTERM shuts down cleanly;
+// a service manager (systemd Type=notify) hears READY=1 once the server
+// listens and STOPPING=1 when it shuts down.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 
 #include <thread>
 
+#include "notify_socket.h"
 #include "process.h"
 #include "server_test_util.h"
 
@@ -111,6 +114,28 @@ TEST(Durability, SigtermShutsDownCleanly) {
   // The WAL was checkpointed into the database file.
   struct stat wal;
   if (stat((db + "-wal").c_str(), &wal) == 0) EXPECT_EQ(wal.st_size, 0);
+}
+
+TEST(Durability, TellsTheServiceManagerWhenReadyAndWhenStopping) {
+  TempDir dir;
+  skillstore::testing::NotifySocket manager(dir.File("notify.sock"));
+  ASSERT_TRUE(manager.ok());
+  auto server = ServerProcess::Start(dir.File("store.db"), dir.File("server.log"));
+  ASSERT_TRUE(server.ok()) << server.status();
+  absl::StatusOr<std::string> ready = manager.Receive(absl::Seconds(30));
+  ASSERT_TRUE(ready.ok()) << ready.status() << (*server)->process().ReadLog();
+  EXPECT_EQ(*ready, "READY=1\nSTATUS=listening on " + (*server)->address());
+  // A reload (systemd's ExecReload) the moment the server says it is ready.
+  (*server)->process().Signal(SIGHUP);
+  EnqueueN(*Connect((*server)->address()), 1);
+  EXPECT_TRUE((*server)->process().Running());
+  (*server)->process().Signal(SIGTERM);
+  absl::StatusOr<std::string> stopping = manager.Receive(absl::Seconds(30));
+  ASSERT_TRUE(stopping.ok()) << stopping.status();
+  EXPECT_EQ(*stopping, "STOPPING=1");
+  absl::StatusOr<int> code = (*server)->process().Wait(absl::Seconds(30));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "notify_socket.h"
 #include "process.h"
 #include "skillstore/v1/skillstore.grpc.pb.h"
 
@@ -332,6 +333,26 @@ TEST_F(WorkerProcessTest, SigtermDrainsRunningTasksSubmitsThemAndExitsZero) {
   EXPECT_EQ(progress.completed(), 2) << progress.DebugString();
   EXPECT_EQ(progress.queued(), 2) << "no claims after SIGTERM: " << progress.DebugString();
   EXPECT_EQ(ResultRowsPerTask().size(), 2u);
+}
+
+TEST_F(WorkerProcessTest, TellsTheServiceManagerWhenReadyAndWhenDraining) {
+  StartServer();
+  skillstore::testing::NotifySocket manager(dir_.File("notify.sock"));
+  ASSERT_TRUE(manager.ok());
+  auto worker = StartWorker("notifier");
+  absl::StatusOr<std::string> ready = manager.Receive(absl::Seconds(30));
+  ASSERT_TRUE(ready.ok()) << ready.status() << worker->ReadLog();
+  EXPECT_EQ(*ready, "READY=1\nSTATUS=claiming from " + server_->address());
+  // A reload the moment it is ready neither stops nor drains it.
+  worker->Signal(SIGHUP);
+  std::vector<std::string> ids = Enqueue(1);
+  ASSERT_TRUE(WaitUntil([&] { return Progress().completed() == 1; }, absl::Seconds(60)))
+      << worker->ReadLog();
+  worker->Signal(SIGTERM);
+  absl::StatusOr<std::string> stopping = manager.Receive(absl::Seconds(30));
+  ASSERT_TRUE(stopping.ok()) << stopping.status();
+  EXPECT_EQ(*stopping, "STOPPING=1");
+  ExpectExit(worker.get(), 0, absl::Seconds(60));
 }
 
 TEST_F(WorkerProcessTest, ASecondSignalExitsAtOnce) {
