@@ -1,0 +1,74 @@
+// A disk whose flush fails: the server's fdatasync of the WAL returns EIO
+// (a shim preloaded into the real skillstore-server, libskillstore_fsync_fault.so).
+// The server must stop at once with a line that says why, answer nothing it
+// could not make durable, and lose nothing it acknowledged: restarted on a
+// healthy disk, every acknowledged task is there and the file is intact.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "fault_harness.h"
+
+namespace skillstore::fault {
+namespace {
+
+using ::skillstore::testing::ServerProcess;
+using ::skillstore::testing::TempDir;
+
+TEST(FsyncFailureTest, AFailedWalSyncStopsTheServerAndLosesNothingAcknowledged) {
+  TempDir dir;
+  const std::string db = dir.File("store.db");
+  const std::string marker = dir.File("disk-fails-now");
+  ::setenv("LD_PRELOAD", SKILLSTORE_FSYNC_FAULT_SHIM, 1);
+  ::setenv("SKILLSTORE_FAIL_FSYNC_WHEN", marker.c_str(), 1);
+  auto server = ServerProcess::Start(db, dir.File("server.log"));
+  ::unsetenv("LD_PRELOAD");
+  ::unsetenv("SKILLSTORE_FAIL_FSYNC_WHEN");
+  ASSERT_TRUE(server.ok()) << server.status();
+
+  Client client((*server)->address());
+  std::vector<std::string> acknowledged;
+  for (int batch = 0; batch < 3; ++batch) {
+    std::vector<std::string> ids;
+    const grpc::Status status = client.Enqueue(TinyParseTasks("ok", batch * 10, 10, 3), &ids);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    acknowledged.insert(acknowledged.end(), ids.begin(), ids.end());
+  }
+
+  // The disk fails: the next sync (the next commit's, or the reaper's tick)
+  // gets EIO.
+  std::ofstream(marker) << "now";
+  std::vector<std::string> unacknowledged;
+  const grpc::Status late = client.Enqueue(TinyParseTasks("late", 0, 10, 3), &unacknowledged);
+  EXPECT_FALSE(late.ok()) << "a reply for a commit whose sync failed";
+  absl::StatusOr<int> code = (*server)->process().Wait(absl::Seconds(30));
+  ASSERT_TRUE(code.ok()) << "the server went on after a failed fsync";
+  EXPECT_EQ(*code, 128 + SIGABRT);
+  const std::string log = (*server)->process().ReadLog();
+  EXPECT_NE(log.find("fdatasync of the WAL"), std::string::npos) << log;
+  EXPECT_NE(log.find("stopping now"), std::string::npos) << log;
+
+  // A healthy disk again: everything acknowledged is there.
+  std::remove(marker.c_str());
+  server = ServerProcess::Start(db, dir.File("server.log"));
+  ASSERT_TRUE(server.ok()) << server.status();
+  Client again((*server)->address());
+  for (const std::string& id : acknowledged) {
+    absl::StatusOr<v1::GetTaskResponse> task = again.GetTask(id);
+    ASSERT_TRUE(task.ok()) << "acknowledged task " << id << " lost: " << task.status();
+    EXPECT_EQ(task->task().status(), v1::TASK_STATUS_QUEUED) << id;
+  }
+  (*server)->process().Signal(SIGTERM);
+  ASSERT_TRUE((*server)->process().Wait(absl::Seconds(30)).ok());
+  absl::StatusOr<DbReport> report = InspectDatabase(db);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->integrity, "ok");
+  EXPECT_GE(report->tasks, static_cast<int64_t>(acknowledged.size()));
+}
+
+}  // namespace
+}  // namespace skillstore::fault
