@@ -3,6 +3,7 @@
 #include <grpc/support/log.h>
 
 #include <chrono>
+#include <string_view>
 
 #include "common/metrics/log_fields.h"
 #include "spdlog/spdlog.h"
@@ -84,14 +85,27 @@ class ClientFactory final : public grpc::experimental::ClientInterceptorFactoryI
   RpcMetrics& metrics_;
 };
 
+// gRPC errors that only repeat what the caller already reports in its own
+// words, once, at the right level: a TLS handshake cut short by its deadline
+// while the server is away (restarting, unreachable) is logged by gRPC as an
+// ERROR on every reconnect attempt, next to the worker's own "cannot claim
+// tasks ... retrying" warning. Kept, at debug.
+constexpr std::string_view kRepeatedByCallers[] = {
+    "Handshake timed out",
+};
+
 void LogGrpcMessage(gpr_log_func_args* args) {
+  const std::string_view message = args->message != nullptr ? args->message : "";
   spdlog::level::level_enum level = spdlog::level::err;
   if (args->severity == GPR_LOG_SEVERITY_DEBUG) level = spdlog::level::debug;
   if (args->severity == GPR_LOG_SEVERITY_INFO) level = spdlog::level::info;
+  for (std::string_view known : kRepeatedByCallers) {
+    if (message.find(known) != std::string_view::npos) level = spdlog::level::debug;
+  }
   logging::LogFields fields({{"source", "grpc"},
                              {"file", args->file != nullptr ? args->file : ""},
                              {"line", args->line}});
-  spdlog::log(level, "grpc: {}", args->message != nullptr ? args->message : "");
+  spdlog::log(level, "grpc: {}", message);
 }
 
 }  // namespace

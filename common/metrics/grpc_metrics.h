@@ -86,6 +86,8 @@ MakeClientMetricsInterceptorFactory(RpcMetrics& metrics);
 
 // Sends gRPC's internal log messages (errors by default; GRPC_VERBOSITY
 // raises it) to spdlog's default logger, prefixed "grpc: ". Process-wide.
+// Errors that callers already report in their own words (a TLS handshake
+// timing out while the server is away) go at debug level.
 void RouteGrpcLogsToSpdlog();
 
 }  // namespace skillstore::metrics

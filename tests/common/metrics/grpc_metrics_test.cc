@@ -3,10 +3,15 @@
 // other method is left UNIMPLEMENTED.
 #include "common/metrics/grpc_metrics.h"
 
+#include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
+
+#include <sstream>
 
 #include "exposition_parser.h"
 #include "gtest/gtest.h"
+#include "spdlog/sinks/ostream_sink.h"
+#include "spdlog/spdlog.h"
 #include "skillstore/v1/skillstore.grpc.pb.h"
 
 namespace skillstore::metrics {
@@ -105,6 +110,27 @@ TEST(GrpcMetricsTest, DistinctMethodsAreCapped) {
   EXPECT_EQ(*parsed->Value("demo_rpc_started_total", {{"service", "other"}, {"method", "other"}}),
             50);
   EXPECT_EQ(GrpcCodeName(grpc::StatusCode::UNAUTHENTICATED), "UNAUTHENTICATED");
+}
+
+TEST(GrpcLogsTest, ErrorsStayErrorsButAHandshakeTimeoutIsDebug) {
+  std::ostringstream out;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+  auto logger = std::make_shared<spdlog::logger>("grpc-logs-test", sink);
+  logger->set_pattern("%l %v");
+  logger->set_level(spdlog::level::trace);
+  const std::shared_ptr<spdlog::logger> previous = spdlog::default_logger();
+  spdlog::set_default_logger(logger);
+  RouteGrpcLogsToSpdlog();
+  gpr_log(__FILE__, __LINE__, GPR_LOG_SEVERITY_ERROR, "%s",
+          "TlsChannelSecurityConnector::cancel_check_peer error: UNKNOWN:Handshake timed out");
+  gpr_log(__FILE__, __LINE__, GPR_LOG_SEVERITY_ERROR, "%s", "something else broke");
+  logger->flush();
+  spdlog::set_default_logger(previous);
+  EXPECT_NE(out.str().find("debug grpc: TlsChannelSecurityConnector::cancel_check_peer error: "
+                           "UNKNOWN:Handshake timed out"),
+            std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("error grpc: something else broke"), std::string::npos) << out.str();
 }
 
 }  // namespace
