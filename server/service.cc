@@ -250,7 +250,7 @@ grpc::ServerUnaryReactor* SkillStoreService::ListTasks(grpc::CallbackServerConte
       !s.ok()) {
     return FinishNow(context, s);
   }
-  return FinishWith(context, reader_.ListTasks(*request), response);
+  return FinishRead(context, reader_.ListTasks(*request), response);
 }
 
 grpc::ServerUnaryReactor* SkillStoreService::GetTask(grpc::CallbackServerContext* context,
@@ -260,7 +260,7 @@ grpc::ServerUnaryReactor* SkillStoreService::GetTask(grpc::CallbackServerContext
       !s.ok()) {
     return FinishNow(context, s);
   }
-  return FinishWith(context, reader_.GetTask(*request), response);
+  return FinishRead(context, reader_.GetTask(*request), response);
 }
 
 grpc::ServerUnaryReactor* SkillStoreService::GetResult(grpc::CallbackServerContext* context,
@@ -270,7 +270,7 @@ grpc::ServerUnaryReactor* SkillStoreService::GetResult(grpc::CallbackServerConte
       !s.ok()) {
     return FinishNow(context, s);
   }
-  return FinishWith(context, reader_.GetResult(*request), response);
+  return FinishRead(context, reader_.GetResult(*request), response);
 }
 
 grpc::ServerUnaryReactor* SkillStoreService::ListWorkers(grpc::CallbackServerContext* context,
@@ -280,7 +280,7 @@ grpc::ServerUnaryReactor* SkillStoreService::ListWorkers(grpc::CallbackServerCon
       !s.ok()) {
     return FinishNow(context, s);
   }
-  return FinishWith(context, reader_.ListWorkers(*request), response);
+  return FinishRead(context, reader_.ListWorkers(*request), response);
 }
 
 grpc::ServerUnaryReactor* SkillStoreService::CancelTask(grpc::CallbackServerContext* context,

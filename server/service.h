@@ -90,9 +90,12 @@ class SkillStoreService final : public v1::SkillStore::CallbackService {
   void Finish(grpc::ServerUnaryReactor* reactor, const absl::Status& status);
   grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
                                       const absl::Status& status);
+  // A read's answer, once every commit it may have seen is durable
+  // (WriteLoop::AwaitDurable): no client sees what a power cut could undo.
   template <typename Response>
-  grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context,
+  grpc::ServerUnaryReactor* FinishRead(grpc::CallbackServerContext* context,
                                        absl::StatusOr<Response> result, Response* response) {
+    write_loop_.AwaitDurable();
     if (result.ok()) *response = *std::move(result);
     return FinishNow(context, result.status());
   }

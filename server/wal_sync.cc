@@ -47,10 +47,13 @@ absl::StatusOr<std::unique_ptr<WalSync>> WalSync::ForWal(Db& db) {
 }
 
 std::optional<double> WalSync::WaitDurable(uint64_t commit) {
-  if (commit <= durable_) return std::nullopt;
-  // Read before the sync starts: every commit numbered up to here has its
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (commit <= durable_) return std::nullopt;
+  }
+  // Read before the sync starts: every commit ended up to here has its
   // frames written, so this sync covers them all; later ones need another.
-  const uint64_t covered = committed_.load();
+  const uint64_t covered = ended_.load();
   const auto start = std::chrono::steady_clock::now();
   if (absl::Status status = sync_(); !status.ok()) {
     spdlog::critical(
@@ -60,8 +63,19 @@ std::optional<double> WalSync::WaitDurable(uint64_t commit) {
     spdlog::default_logger()->flush();
     std::abort();
   }
-  durable_ = covered;
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    durable_ = covered;
+  }
+  durable_cv_.notify_all();
+  return seconds;
+}
+
+void WalSync::AwaitDurable(uint64_t commit) {
+  std::unique_lock<std::mutex> lock(mu_);
+  durable_cv_.wait(lock, [&] { return durable_ >= commit; });
 }
 
 }  // namespace skillstore::server

@@ -13,12 +13,14 @@
 // the writer already runs the next transaction. One fdatasync covers every
 // commit made before it began.
 //
-// What a reader can tell apart from FULL: a commit is visible to the other
-// connections (GetTask, ListTasks, progress) from its COMMIT on, a few
-// milliseconds before it is on disk, so a power cut in that window loses a
-// change someone may have seen. Nothing acknowledged is lost, and a process
-// crash (kill -9) loses nothing at all: the frames are in the kernel's page
-// cache from the COMMIT on.
+// Readers: a commit is visible to the other connections from its COMMIT on,
+// a moment before it is on disk. So that no client sees a change a power cut
+// could still take back, the server's reads answer only once every commit
+// begun before they finished reading is durable (AwaitDurable; the write
+// loop applies the progress counts after the sync too). Only something
+// reading the file behind the server's back (sqlite3) can see a commit early.
+// A process crash (kill -9) loses nothing either way: the frames are in the
+// kernel's page cache from the COMMIT on.
 //
 // A failed fdatasync leaves it unknown which commits reached the disk (the
 // kernel may drop the pages it could not write and report the error only
@@ -29,9 +31,11 @@
 #define SKILLSTORE_SERVER_WAL_SYNC_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -56,21 +60,32 @@ class WalSync {
   WalSync(const WalSync&) = delete;
   WalSync& operator=(const WalSync&) = delete;
 
-  // On the writer's thread, after each COMMIT has returned (its frames are
-  // written): that commit's number.
-  uint64_t Committed() { return committed_.fetch_add(1) + 1; }
+  // On the writer's thread, around each COMMIT: BeginCommit right before it
+  // (the commit's number, 1, 2, ...), EndCommit with that number once it has
+  // returned, whether it succeeded or not (its frames are written then).
+  uint64_t BeginCommit() { return begun_.fetch_add(1) + 1; }
+  void EndCommit(uint64_t commit) { ended_.store(commit); }
+  // The number of the last commit begun (0 before the first).
+  uint64_t LastBegun() const { return begun_.load(); }
 
-  // On one thread only (the write loop's wal-sync thread): returns once
-  // commit `commit` is durable, with the seconds the sync took, or nullopt
-  // when a sync made for a later commit already covered it. A failed sync
-  // stops the process (see the file comment).
+  // On one thread only (the write loop's wal-sync thread), for an ended
+  // commit: returns once commit `commit` is durable, with the seconds the
+  // sync took, or nullopt when a sync made for a later commit already
+  // covered it. A failed sync stops the process (see the file comment).
   std::optional<double> WaitDurable(uint64_t commit);
+
+  // Any thread: returns once commit `commit` is durable. The commit must
+  // have begun and must reach WaitDurable (the write loop sees to both).
+  void AwaitDurable(uint64_t commit);
 
  private:
   SyncFn sync_;
   UniqueFd wal_;  // ForWal's file
-  std::atomic<uint64_t> committed_{0};
-  uint64_t durable_ = 0;  // WaitDurable's thread only
+  std::atomic<uint64_t> begun_{0};
+  std::atomic<uint64_t> ended_{0};
+  std::mutex mu_;
+  std::condition_variable durable_cv_;
+  uint64_t durable_ = 0;  // guarded by mu_; written by WaitDurable's thread only
 };
 
 }  // namespace skillstore::server

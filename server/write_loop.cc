@@ -248,19 +248,33 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
     for (PendingClaim& claim : claims) {
       failures.push_back([done = std::move(claim.done), failure] { done(failure); });
     }
-    Answer(std::move(failures));
+    Answer(std::move(failures), options_.wal_sync != nullptr ? options_.wal_sync->LastBegun() : 0);
     return;
   }
 
+  const uint64_t commit_number =
+      options_.wal_sync != nullptr ? options_.wal_sync->BeginCommit() : 0;
   absl::Status commit = txn->Commit();
+  if (options_.wal_sync != nullptr) options_.wal_sync->EndCommit(commit_number);
   txn.reset();  // rolls back when the COMMIT failed
+  // Completions run after the COMMIT, with its status, on the responder.
+  std::vector<SerialExecutor::Closure> completions;
+  completions.reserve(1 + operations.size() + claim_order.size());
   if (!commit.ok()) {
     if (options_.metrics != nullptr) options_.metrics->OnCommitFailed();
     spdlog::error("group commit of {} operations failed: {}", operations.size() + claims.size(),
                   commit.ToString());
   } else {
     writer_.Committed(batch);
-    progress_.Apply(batch, now_ms);
+    // The counts GetProgress and WatchProgress show: with a WalSync, once
+    // the commit is durable, ahead of its answers (wal_sync.h).
+    if (options_.wal_sync == nullptr) {
+      progress_.Apply(batch, now_ms);
+    } else {
+      completions.push_back([this, effects = std::make_shared<const TxnEffects>(batch), now_ms] {
+        progress_.Apply(*effects, now_ms);
+      });
+    }
     size_t answered = operations.size();
     for (bool s : served) answered += s ? 1 : 0;
     if (options_.metrics != nullptr) {
@@ -279,9 +293,6 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
     for (const auto& log : batch.after_commit) log();
   }
 
-  // Completions run after the COMMIT, with its status, on the responder.
-  std::vector<SerialExecutor::Closure> completions;
-  completions.reserve(operations.size() + claim_order.size());
   for (size_t i = 0; i < operations.size(); ++i) {
     completions.push_back([done = std::move(operations[i].done),
                            status = op_status[i].ok() ? commit : op_status[i]] { done(status); });
@@ -298,7 +309,7 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
           done(std::move(response));
         });
   }
-  Answer(std::move(completions));
+  Answer(std::move(completions), commit_number);
   for (size_t i = 0; i < waiting_looked_at; ++i) {
     if (served[i]) waiting_.erase(waiting_order[i]);
   }
@@ -308,14 +319,17 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
   ExpireWaiters(now_ms);
 }
 
-void WriteLoop::Answer(std::vector<SerialExecutor::Closure> completions) {
+void WriteLoop::AwaitDurable() {
+  if (options_.wal_sync != nullptr) options_.wal_sync->AwaitDurable(options_.wal_sync->LastBegun());
+}
+
+void WriteLoop::Answer(std::vector<SerialExecutor::Closure> completions, uint64_t commit) {
   if (syncer_ == nullptr) {
     responder_.Post(std::move(completions));
     return;
   }
-  // Numbered even when the COMMIT failed: its error answers then wait for
-  // the sync too, so no batch's answers overtake an earlier batch's.
-  const uint64_t commit = options_.wal_sync->Committed();
+  // Error answers too (a failed COMMIT, a batch that could not begin) wait
+  // their turn here, so no batch's answers overtake an earlier batch's.
   auto batch = std::make_shared<std::vector<SerialExecutor::Closure>>(std::move(completions));
   syncer_->Post({[this, commit, batch] {
     const std::optional<double> seconds = options_.wal_sync->WaitDurable(commit);

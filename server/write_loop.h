@@ -87,6 +87,11 @@ class WriteLoop {
 
   void Run(Apply apply, Done done);
 
+  // Returns once every commit begun so far is durable: a read that calls it
+  // after reading answers nothing a power cut could still take back. At
+  // once without a WalSync, where a COMMIT is as durable as it gets.
+  void AwaitDurable();
+
   // Claims tasks for `request`, waiting until `deadline_ms` when none is
   // claimable. `cancelled` is polled to drop waiters whose client has gone.
   void Claim(v1::ClaimTaskRequest request, int64_t deadline_ms, std::function<bool()> cancelled,
@@ -112,9 +117,10 @@ class WriteLoop {
   void ExpireWaiters(int64_t now_ms);
   // Runs `body` inside a SAVEPOINT, rolled back when it fails.
   absl::Status InSavepoint(const std::function<absl::Status()>& body);
-  // Hands the completions of the batch just committed to the responder,
-  // through the wal-sync thread when there is a WalSync.
-  void Answer(std::vector<SerialExecutor::Closure> completions);
+  // Hands the completions of the batch just committed (WalSync number
+  // `commit`) to the responder, through the wal-sync thread once that
+  // commit is durable when there is a WalSync.
+  void Answer(std::vector<SerialExecutor::Closure> completions, uint64_t commit);
 
   Db& db_;
   TaskWriter& writer_;

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -222,6 +223,9 @@ TEST_F(WriteLoopTest, AnswersWaitForTheSyncThatCoversTheirCommit) {
   WalSync wal_sync([&held] { return held.Sync(); });
   WriteLoop::Options options;
   options.wal_sync = &wal_sync;
+  // The reaper's tick commits too: its first comes with a's batch (queued
+  // before the start), the next in an hour, so every commit below is known.
+  options.tick_ms = 3600 * 1000;
   WriteLoop loop(*db_, *writer_, progress_, options);
   // Another connection watches the commits (the loop's own is its thread's).
   absl::StatusOr<std::unique_ptr<Db>> reader =
@@ -260,12 +264,21 @@ TEST_F(WriteLoopTest, AnswersWaitForTheSyncThatCoversTheirCommit) {
     ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return answered[index]; }));
   };
 
-  loop.Start();
   loop.Run(enqueue("a/SKILL.md"), done(0));
+  loop.Start();
   held.WaitStarted(1);
   wait_committed(1);  // committed and visible: only the sync is missing
+  // A read of the server's waits for that sync too, and the progress counts
+  // do not show the task yet.
+  std::atomic<bool> read_returned{false};
+  std::thread reader_thread([&] {
+    loop.AwaitDurable();
+    read_returned = true;
+  });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_FALSE(is_answered(0)) << "answered before the sync of its commit returned";
+  EXPECT_FALSE(read_returned) << "a read answered before what it saw was durable";
+  EXPECT_EQ(progress_.Snapshot(NowUnixMs()).queued(), 0) << "counted before durable";
 
   // Two more transactions commit while that sync is held.
   loop.Run(enqueue("b/SKILL.md"), done(1));
@@ -275,9 +288,13 @@ TEST_F(WriteLoopTest, AnswersWaitForTheSyncThatCoversTheirCommit) {
   EXPECT_FALSE(is_answered(1));
   EXPECT_FALSE(is_answered(2));
 
-  // The held sync began before b and c committed: it answers a alone.
+  // The held sync began before b and c committed: it answers a alone. The
+  // read waited for every commit begun when it asked, a's only.
   held.Release();
   wait_answered(0);
+  reader_thread.join();
+  EXPECT_TRUE(read_returned);
+  EXPECT_EQ(progress_.Snapshot(NowUnixMs()).queued(), 1);
   held.WaitStarted(2);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_FALSE(is_answered(1)) << "answered on a sync that began before its commit";
@@ -289,6 +306,7 @@ TEST_F(WriteLoopTest, AnswersWaitForTheSyncThatCoversTheirCommit) {
   wait_answered(2);
   loop.Stop();
   EXPECT_EQ(held.started(), 2);
+  EXPECT_EQ(progress_.Snapshot(NowUnixMs()).queued(), 3);
 }
 
 // Descriptors of this process open on `path`.
@@ -314,13 +332,19 @@ TEST_F(WriteLoopTest, WalSyncOpensTheDatabasesOwnWalAndSyncsOnlyWhenACommitNeeds
   ASSERT_TRUE(sync.ok()) << sync.status();
   EXPECT_EQ(OpenDescriptorsOf(wal), before + 1);
 
-  const uint64_t first = (*sync)->Committed();
+  auto commit = [&] {
+    const uint64_t number = (*sync)->BeginCommit();
+    (*sync)->EndCommit(number);
+    return number;
+  };
+  const uint64_t first = commit();
   EXPECT_TRUE((*sync)->WaitDurable(first).has_value());
   EXPECT_FALSE((*sync)->WaitDurable(first).has_value()) << "synced twice for one commit";
-  const uint64_t second = (*sync)->Committed();
-  const uint64_t third = (*sync)->Committed();
+  const uint64_t second = commit();
+  const uint64_t third = commit();
   EXPECT_TRUE((*sync)->WaitDurable(second).has_value());
   EXPECT_FALSE((*sync)->WaitDurable(third).has_value()) << "the sync after both covers both";
+  (*sync)->AwaitDurable(third);  // returns at once: already durable
   sync->reset();
   EXPECT_EQ(OpenDescriptorsOf(wal), before);
 }
