@@ -127,7 +127,14 @@ TEST(WorkerLoopTest, ResendsResultsAfterTheServerRestarts) {
   WorkerOptions options = BaseOptions(server);
   options.exit_when_idle = absl::Seconds(2);
   options.debug_task_delay = absl::Milliseconds(50);
+  // Every task claimed at once, before the restart: a claim answer the
+  // restart cut off would leave its tasks leased in this fake for good (a
+  // real server re-queues them when the lease expires), and the subject
+  // here is the results, not the claims.
+  options.prefetch = 40;
+  options.prefetch_auto = false;
   RunningWorker worker(options);
+  ASSERT_TRUE(server.WaitForLeased(40, absl::Seconds(60)));
   ASSERT_TRUE(server.WaitForResults(5, absl::Seconds(60)));
   server.Restart();  // breaks the stream and the long-poll mid-run
   ASSERT_TRUE(server.WaitForResults(40, absl::Seconds(120)));
