@@ -375,13 +375,23 @@ TEST(Schema, AnUnknownTargetVersionIsRefused) {
   EXPECT_EQ(MigrateSchema(*db, 0).code(), absl::StatusCode::kInvalidArgument);
 }
 
+// The task writer's hot paths on a new database (migrated, WAL mode); each
+// test makes its writers with the options it needs.
+class TaskWriterHotPath : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db = OpenWalDb(dir.File("store.db"));
+    ASSERT_NE(db, nullptr);
+    ASSERT_TRUE(MigrateSchema(*db).ok());
+  }
+
+  skillstore::testing::TempDir dir;
+  std::unique_ptr<Db> db;
+};
+
 // Claim reads the lease's fields with the candidate row, and Submit writes
 // its metrics JSON by hand: both checked against the stored rows.
-TEST(TaskWriterHotPath, ClaimedFieldsAndMetricsJsonMatchTheRows) {
-  skillstore::testing::TempDir dir;
-  std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
-  ASSERT_NE(db, nullptr);
-  ASSERT_TRUE(MigrateSchema(*db).ok());
+TEST_F(TaskWriterHotPath, ClaimedFieldsAndMetricsJsonMatchTheRows) {
   StoreOptions options;
   options.default_timeout_seconds = 77;
   absl::StatusOr<std::unique_ptr<TaskWriter>> created = TaskWriter::Create(*db, options);
@@ -461,21 +471,12 @@ TEST(TaskWriterHotPath, ClaimedFieldsAndMetricsJsonMatchTheRows) {
   EXPECT_EQ(metrics.at("duration_seconds").get<double>(), 0.1);  // exactly, not rounded
 }
 
-// Fencing tokens come from a counter in the task writer, seeded at start-up
-// from the attempts rows and the running leases: a new writer on the same
-// database (a restarted server, or one after kill -9: only committed state
-// counts) never issues a token again. And a 'running' attempts row written
-// at the claim by a server before schema 3 is ended in place.
 // Enqueue writes unkeyed tasks 16 rows per statement, the rest of a request
 // row by row, and a task with an idempotency key alone, after the tasks
 // before it: every row must still hold its own task's fields, ids must
 // follow the request's order, and a key repeated later in the same request
 // must find the task the first one made.
-TEST(TaskWriterHotPath, EnqueueInChunksKeepsEveryTasksFieldsAndOrder) {
-  skillstore::testing::TempDir dir;
-  std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
-  ASSERT_NE(db, nullptr);
-  ASSERT_TRUE(MigrateSchema(*db).ok());
+TEST_F(TaskWriterHotPath, EnqueueInChunksKeepsEveryTasksFieldsAndOrder) {
   absl::StatusOr<std::unique_ptr<TaskWriter>> writer = TaskWriter::Create(*db, StoreOptions());
   ASSERT_TRUE(writer.ok()) << writer.status();
   absl::StatusOr<std::unique_ptr<Transaction>> txn = Transaction::Begin(*db);
@@ -549,11 +550,12 @@ TEST(TaskWriterHotPath, EnqueueInChunksKeepsEveryTasksFieldsAndOrder) {
   EXPECT_EQ(EphemeralTables(*db, chunk_sql), 0);
 }
 
-TEST(TaskWriterHotPath, FencingTokensStayIncreasingAcrossWriters) {
-  skillstore::testing::TempDir dir;
-  std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
-  ASSERT_NE(db, nullptr);
-  ASSERT_TRUE(MigrateSchema(*db).ok());
+// Fencing tokens come from a counter in the task writer, seeded at start-up
+// from the attempts rows and the running leases: a new writer on the same
+// database (a restarted server, or one after kill -9: only committed state
+// counts) never issues a token again. And a 'running' attempts row written
+// at the claim by a server before schema 3 is ended in place.
+TEST_F(TaskWriterHotPath, FencingTokensStayIncreasingAcrossWriters) {
   v1::EnqueueRequest enqueue;
   for (int i = 0; i < 4; ++i) enqueue.add_tasks()->set_type(v1::TASK_TYPE_PARSE);
   v1::ClaimTaskRequest claim;
@@ -637,11 +639,7 @@ TEST(TaskWriterHotPath, FencingTokensStayIncreasingAcrossWriters) {
 // only while the row still holds that lease: a row changed behind the
 // writer's back (as a rolled-back transaction would leave its memory) gets
 // the full checks.
-TEST(TaskWriterHotPath, SuccessOfAKnownLeaseIsStillCheckedAgainstTheRow) {
-  skillstore::testing::TempDir dir;
-  std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
-  ASSERT_NE(db, nullptr);
-  ASSERT_TRUE(MigrateSchema(*db).ok());
+TEST_F(TaskWriterHotPath, SuccessOfAKnownLeaseIsStillCheckedAgainstTheRow) {
   absl::StatusOr<std::unique_ptr<TaskWriter>> writer = TaskWriter::Create(*db, StoreOptions());
   ASSERT_TRUE(writer.ok()) << writer.status();
   TxnEffects effects;
