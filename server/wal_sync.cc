@@ -6,20 +6,13 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "common/errno_status.h"
 #include "spdlog/spdlog.h"
 
 namespace skillstore::server {
-namespace {
-
-absl::Status ErrnoError(const std::string& what) {
-  return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<WalSync>> WalSync::ForWal(Db& db) {
   const char* db_file = sqlite3_db_filename(db.raw(), "main");
@@ -28,17 +21,22 @@ absl::StatusOr<std::unique_ptr<WalSync>> WalSync::ForWal(Db& db) {
   }
   const std::string wal_path = sqlite3_filename_wal(db_file);
   UniqueFd wal(::open(wal_path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!wal.valid()) return ErrnoError(absl::StrCat("opening the WAL ", wal_path, " to sync it"));
+  if (!wal.valid()) {
+    const int error = errno;
+    return ErrnoError(absl::StrCat("opening the WAL ", wal_path, " to sync it"), error);
+  }
   std::string dir = std::filesystem::path(wal_path).parent_path().string();
   if (dir.empty()) dir = ".";
   UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir_fd.valid() || ::fsync(dir_fd.get()) != 0) {
-    return ErrnoError(absl::StrCat("syncing the directory ", dir, " of the WAL"));
+    const int error = errno;
+    return ErrnoError(absl::StrCat("syncing the directory ", dir, " of the WAL"), error);
   }
   const int fd = wal.get();
   auto sync = std::make_unique<WalSync>([fd, wal_path]() -> absl::Status {
     while (::fdatasync(fd) != 0) {
-      if (errno != EINTR) return ErrnoError(absl::StrCat("fdatasync of the WAL ", wal_path));
+      const int error = errno;
+      if (error != EINTR) return ErrnoError(absl::StrCat("fdatasync of the WAL ", wal_path), error);
     }
     return absl::OkStatus();
   });

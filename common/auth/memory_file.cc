@@ -12,16 +12,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/errno_status.h"
 #include "common/unique_fd.h"
 
 namespace skillstore::auth {
-namespace {
-
-absl::Status ErrnoError(absl::string_view what, int error) {
-  return absl::InternalError(absl::StrCat(what, ": ", std::strerror(error)));
-}
-
-}  // namespace
 
 absl::StatusOr<int> MemoryFile::Write(const std::string& name, absl::string_view content,
                                       int64_t mtime_seconds) {
