@@ -266,15 +266,7 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
                   commit.ToString());
   } else {
     writer_.Committed(batch);
-    // The counts GetProgress and WatchProgress show: with a WalSync, once
-    // the commit is durable, ahead of its answers (wal_sync.h).
-    if (options_.wal_sync == nullptr) {
-      progress_.Apply(batch, now_ms);
-    } else {
-      completions.push_back([this, effects = std::make_shared<const TxnEffects>(batch), now_ms] {
-        progress_.Apply(*effects, now_ms);
-      });
-    }
+    if (options_.wal_sync == nullptr) progress_.Apply(batch, now_ms);
     size_t answered = operations.size();
     for (bool s : served) answered += s ? 1 : 0;
     if (options_.metrics != nullptr) {
@@ -291,6 +283,15 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
       }
     }
     for (const auto& log : batch.after_commit) log();
+    // With a WalSync, the counts GetProgress and WatchProgress show move once
+    // the commit is durable, ahead of its answers (wal_sync.h). The batch's
+    // last use, so it moves there.
+    if (options_.wal_sync != nullptr) {
+      completions.push_back(
+          [this, effects = std::make_shared<const TxnEffects>(std::move(batch)), now_ms] {
+            progress_.Apply(*effects, now_ms);
+          });
+    }
   }
 
   for (size_t i = 0; i < operations.size(); ++i) {
