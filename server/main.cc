@@ -127,6 +127,11 @@ int main(int argc, char** argv) {
                  "queued; 0: no limit")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 40))
       ->capture_default_str();
+  app.add_option("--max-claim-tasks", options.store.max_claim_tasks,
+                 "most tasks one ClaimTask call leases (a bigger max_tasks is cut down; "
+                 "a reply also stops at ~3 MiB of content)")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   app.add_option("--max-leases-per-worker", options.store.max_leases_per_worker,
                  "most tasks one worker_id may hold leased at once (claims beyond are cut "
                  "down or refused with RESOURCE_EXHAUSTED); 0: no limit")

@@ -49,8 +49,9 @@ std::string TypesLabel(const std::vector<skillstore::v1::TaskType>& types) {
 
 std::chrono::system_clock::time_point ToChrono(absl::Time t) { return absl::ToChronoTime(t); }
 
-// First arena block: a claim of ~100 tiny tasks fits without growing it;
-// contents of big skills are heap strings whatever the block size.
+// Arena blocks: a claim of ~100 tiny tasks fits in the first one (bigger
+// claims add blocks of the same size); contents of big skills are heap
+// strings whatever the block size.
 constexpr size_t kClaimArenaBlock = 64 << 10;
 
 google::protobuf::ArenaOptions ClaimArenaOptions() {
@@ -237,8 +238,9 @@ void Worker::ClaimLoop(int claimer) {
     for (auto type : options_.types) request.add_types(type);
     // The reply is parsed into an arena that its tasks' jobs share (each
     // holds the claim alive through an aliasing pointer to its task): one
-    // arena for the ~100 tasks of a claim instead of several allocations per
-    // task, and no per-task copy or move into a task object of its own.
+    // arena for the hundreds of tasks of a claim instead of several
+    // allocations per task, and no per-task copy or move into a task object
+    // of its own.
     auto claim = std::make_shared<ClaimArena>();
     skillstore::v1::ClaimTaskResponse& response = *claim->response;
     grpc::ClientContext context;

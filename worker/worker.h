@@ -23,7 +23,7 @@
 // at least half of them are free, never for each freed slot. With
 // --prefetch left to auto, the prefetch grows from --concurrency to what
 // keeps the slots busy for kPrefetchWindow of measured task time (capped at
-// kMaxAutoPrefetch): tiny tasks are then claimed ~100 per round trip, which
+// kMaxAutoPrefetch): tiny tasks are then claimed ~250 per round trip, which
 // divides the per-claim cost (RPC, thread wake-ups, one commit) among them,
 // while long tasks are not hoarded away from other workers. A claim's tasks
 // reach the pool in one hand-off (ExecutorPool::Submit of the batch) and
