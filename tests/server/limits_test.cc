@@ -1,12 +1,14 @@
 // The limits that protect the server, each hit once over real gRPC against an
 // in-process server: tasks per Enqueue, content size, metadata size, total
-// queued tasks, max_tasks per claim, leases per worker, worker_id size, and a
-// worker submitting or heartbeating for a lease granted to another worker.
+// queued tasks, max_tasks per claim (also set on the real binary's command
+// line), leases per worker, worker_id size, and a worker submitting or
+// heartbeating for a lease granted to another worker.
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "process.h"
 #include "server_test_util.h"
 
 namespace skillstore::server::testing {
@@ -107,6 +109,20 @@ TEST(LimitsTest, MaxTasksPerClaimIsCapped) {
   v1::ClaimTaskResponse claimed;
   ASSERT_TRUE(ClaimStatus(server.stub(), "greedy", 1000000, &claimed).ok());
   EXPECT_EQ(claimed.tasks_size(), 7);
+}
+
+// The cap comes from the command line of the real binary (--max-claim-tasks).
+TEST(LimitsTest, MaxTasksPerClaimFromTheCommandLine) {
+  skillstore::testing::TempDir dir;
+  auto server = skillstore::testing::ServerProcess::Start(
+      dir.File("store.db"), dir.File("server.log"), {"--max-claim-tasks", "3"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::SkillStore::NewStub(
+      grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials()));
+  ASSERT_TRUE(EnqueueStatus(*stub, Specs(10, "c")).ok());
+  v1::ClaimTaskResponse claimed;
+  ASSERT_TRUE(ClaimStatus(*stub, "greedy", 100, &claimed).ok());
+  EXPECT_EQ(claimed.tasks_size(), 3);
 }
 
 TEST(LimitsTest, LeasesPerWorker) {
