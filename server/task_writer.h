@@ -58,14 +58,14 @@ struct StoreOptions {
   // Retry backoff: base * 2^(attempt-1), capped.
   int64_t backoff_base_ms = 1000;
   int64_t backoff_max_ms = 60000;
-  // Upper bound on ClaimTaskRequest.max_tasks. A worker holds at most what
-  // its claims in flight carry plus what it has in hand, and a claim round
-  // trip under load is ~10 ms (the write loop's transaction in progress,
-  // the claim's own, its fsync): two claims of 100 in flight capped each
-  // skill-worker of tiny tasks near 100 per 10 ms, below what it parses.
-  // skill-worker's auto prefetch asks for up to half of 513 slots at once.
-  // bench/compare.sh's run, 12 alternating pairs against 100: +11% tasks/s
-  // at 400 (200 about the same as 400, 1000 5% below it).
+  // Upper bound on ClaimTaskRequest.max_tasks. What a worker can run is
+  // bounded by what its claims in flight bring per round trip, and a round
+  // trip is 10-50 ms on a busy server (the write loop's transaction in
+  // progress, the claim's own, its fsync). skill-worker keeps two claims in
+  // flight, each asking for the free half of its slots (~256 of 513 with
+  // tiny tasks): at 100 per call it got fewer tasks than it could parse.
+  // In bench/compare.sh's run, 12 alternating pairs: 400 gave +11% tasks/s
+  // over 100; 200 about the same as 400; 1000 5% below 400.
   int max_claim_tasks = 400;
   // Most leases one worker_id may hold at once (0: no limit); a claim is
   // cut down to fit, and refused with RESOURCE_EXHAUSTED when none fit.

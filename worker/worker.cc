@@ -26,12 +26,11 @@ constexpr absl::Duration kClaimGrace = absl::Seconds(30);
 constexpr absl::Duration kFinalHeartbeatTimeout = absl::Seconds(3);
 // Auto prefetch: claimed tasks to keep the slots busy this long, at most
 // kMaxAutoPrefetch of them. A claim round trip is the wait for the write
-// loop's current transaction, the claim's own one and its fsync: a few ms
-// idle, ~10 ms when the server is busy. The cap binds only for tasks under
-// 40 us (20 ms / 512); at 128 it bound under 156 us, below a busy
-// server's round trip for bench/compare.sh's tiny tasks (~20 us each).
-// Measured there, 20 alternating pairs: +3.8% tasks/s (median of the pair
-// ratios; an explicit --prefetch 1000 gave +1%: more does not help).
+// loop's current transaction, the claim's own and its fsync: a few ms when
+// the server is idle, 10-50 ms when it is busy. The cap binds only for tasks
+// shorter than 20 ms / 512 = 40 us, such as bench/compare.sh's tiny ones
+// (~20-30 us): 512 rather than 128 measured +3.8% tasks/s there (median of
+// 20 alternating pairs); more did not help (an explicit --prefetch 1000: +1%).
 constexpr double kPrefetchWindowSeconds = 0.020;
 constexpr int kMaxAutoPrefetch = 512;
 
