@@ -6,17 +6,21 @@
 //   3. Claim (--claim-batch per call) + SubmitResult on a stream, until the
 //      queue is drained
 // and prints tasks per second for each. It enqueues real-sized SKILL.md
-// content, so use a scratch database.
+// content, so use a scratch database. A server with --auth-token-file needs
+// an admin token (--token-file or $SKILLSTORE_TOKEN): it enqueues, claims and
+// submits; TLS takes the same flags as skillctl.
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "common/client_credentials.h"
 #include "skillstore/v1/skillstore.grpc.pb.h"
 
 namespace {
@@ -161,12 +165,25 @@ int main(int argc, char** argv) {
   app.add_option("--claim-batch", claim_batch, "max_tasks per ClaimTask in phase 3")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
+  skillstore::client::ClientSecurityFlags security_flags;
+  skillstore::client::AddClientSecurityFlags(app, &security_flags);
   CLI11_PARSE(app, argc, argv);
 
+  absl::StatusOr<skillstore::client::ClientSecurity> security =
+      skillstore::client::LoadClientSecurity(security_flags,
+                                             std::getenv(skillstore::client::kTokenEnvVar));
+  if (!security.ok()) {
+    std::fprintf(stderr, "skillstore-loadgen: %s\n",
+                 std::string(security.status().message()).c_str());
+    return 2;
+  }
+  for (const std::string& warning : security->warnings) {
+    std::fprintf(stderr, "skillstore-loadgen: warning: %s\n", warning.c_str());
+  }
   grpc::ChannelArguments args;
   args.SetMaxSendMessageSize(-1);
   args.SetMaxReceiveMessageSize(-1);
-  auto channel = grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
+  auto channel = skillstore::client::CreateClientChannel(server, *security, args);
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
     std::fprintf(stderr, "cannot connect to %s\n", server.c_str());
     return 1;

@@ -1,4 +1,4 @@
-// How skillstore's clients (skill-worker, skillctl) authenticate to
+// How skillstore's clients (skill-worker, skillctl, skillstore-loadgen) authenticate to
 // skillstore-server: one implementation of the client security flags, the
 // loading of token and certificate files, and the channel that carries them.
 //
@@ -21,8 +21,9 @@
 // refuses to send CallCredentials over a plaintext channel, and plaintext with
 // a token is the normal loopback deployment: one mechanism for both.
 //
-// Only these clients use this module; tests and bench/ keep their own
-// insecure channels.
+// These clients and bench/'s skillstore-loadgen (which may measure a
+// secured deployment) use this module; tests and the rest of bench/ keep
+// their own insecure channels.
 #ifndef SKILLSTORE_COMMON_CLIENT_CREDENTIALS_H_
 #define SKILLSTORE_COMMON_CLIENT_CREDENTIALS_H_
 

@@ -339,6 +339,36 @@ TEST_F(AuthTest, WritableTokenFileIsWarnedAboutOnReload) {
   EXPECT_TRUE(CallWith("GetProgress", "Bearer " + tokens_["reader"]).ok());
 }
 
+// skillstore-loadgen measures a secured server with an admin token (it
+// enqueues, claims and submits), and without one stops saying why.
+TEST_F(AuthTest, LoadgenSendsItsToken) {
+  const std::string admin_token_file = dir_.File("admin.token");
+  WriteFile(admin_token_file, tokens_["admin"] + "\n");
+  ASSERT_EQ(chmod(admin_token_file.c_str(), 0600), 0);
+  const std::vector<std::string> loadgen = {
+      skillstore::testing::BinaryPath("skillstore-loadgen"), "--server", server_->address(),
+      "--clients", "1", "--batch1-tasks", "3", "--batch-tasks", "6", "--batch", "3",
+      "--claim-batch", "5"};
+
+  std::vector<std::string> with_token = loadgen;
+  with_token.insert(with_token.end(), {"--token-file", admin_token_file});
+  auto run = ChildProcess::Start(with_token, dir_.File("loadgen.log"));
+  ASSERT_TRUE(run.ok()) << run.status();
+  absl::StatusOr<int> code = (*run)->Wait(absl::Seconds(60));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0) << (*run)->ReadLog();
+  EXPECT_NE((*run)->ReadLog().find("claim(5)+submit, 1 clients"), std::string::npos)
+      << (*run)->ReadLog();
+
+  auto refused = ChildProcess::Start(loadgen, dir_.File("loadgen-no-token.log"));
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  code = (*refused)->Wait(absl::Seconds(60));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 1) << (*refused)->ReadLog();
+  EXPECT_NE((*refused)->ReadLog().find("authorization: Bearer"), std::string::npos)
+      << (*refused)->ReadLog();
+}
+
 // A server with a bad token file does not start, and says where the problem is.
 TEST(AuthStartupTest, MalformedTokenFileStopsTheServerNamingFileAndLine) {
   TempDir dir;
