@@ -24,26 +24,12 @@ n="${4:-20000}"
 source "$here/bench/lib.sh"
 bench_init skillstore-ab-pairs
 
-# One end-to-end run: binaries in $1, server flags $2, worker flags $3;
-# prints tasks/s.
+# One end-to-end run of the binaries in $1 (server flags $2, worker flags
+# $3); prints tasks/s.
 one_run() {
-  local bin="$1" mark dir i rate
-  mark="$(bench_mark)"
-  dir="$(mktemp -d "$bench_dir/run.XXXX")"
-  # shellcheck disable=SC2086  # the flags are meant to split
-  SERVER_BIN="$bin/skillstore-server" bench_start_server "$dir" $2
-  for i in 1 2 3 4; do
-    # shellcheck disable=SC2086
-    "$bin/skill-worker" --server "$server_addr" --concurrency 1 --worker-id "ab-$i" \
-      --log-level warn $3 >"$dir/worker-$i.log" 2>&1 &
-    bench_track $!
-  done
-  sleep 1
-  rate="$("$bin/skillstore-bench-client" e2e --server "$server_addr" --n "$n" --batch 1000 \
-            2>/dev/null | sed -n 's/.*tasks_per_s=//p')"
-  bench_stop_since "$mark"
-  rm -rf "$dir"
-  [[ -n "$rate" ]] || { echo "ab_pairs.sh: a run failed (server $1)" >&2; exit 1; }
+  local rate
+  rate="$(bench_e2e_run "$1/skillstore-server" "$1" "$n" "$2" "$3")"
+  [[ -n "$rate" ]] || { echo "ab_pairs.sh: a run failed (binaries in $1)" >&2; exit 1; }
   echo "$rate"
 }
 

@@ -1,12 +1,13 @@
 # Shared by the bench scripts (sourced, not run): a work directory and the
 # processes started in it, both gone when the script exits however it ends,
-# and a skillstore-server started on a fresh database.
+# a skillstore-server started on a fresh database, and one end-to-end run.
 #
 #   source "$here/bench/lib.sh"
 #   bench_init skillstore-cpu          # $bench_dir, cleanup on exit
 #   bench_start_server "$bench_dir/s"  # $server_addr, $server_pid
 #   some-client & bench_track $!
 #   mark=$(bench_mark); ...; bench_stop_since "$mark"
+#   rate=$(bench_e2e_run SERVER_BINARY BIN_DIR N)   # tasks/s
 #
 # The server binary is $SERVER_BIN when set (to measure an older build),
 # else $bin/skillstore-server; the caller sets `bin`.
@@ -63,4 +64,28 @@ bench_start_server() {
   echo "skillstore-server did not start:" >&2
   cat "$dir/server.log" >&2
   return 1
+}
+
+# One end-to-end run as in compare.sh: the server binary $1 (flags $4), four
+# skill-workers x 1 (flags $5) and the client from the folder $2, $3 tiny
+# tasks enqueued by one producer. Prints tasks/s; nothing when the run
+# failed. Each run gets a fresh database, removed afterwards.
+bench_e2e_run() {
+  local server="$1" bin_dir="$2" n="$3" mark dir i rate
+  mark="$(bench_mark)"
+  dir="$(mktemp -d "$bench_dir/run.XXXX")"
+  # shellcheck disable=SC2086  # the flags are meant to split
+  SERVER_BIN="$server" bench_start_server "$dir" ${4:-}
+  for i in 1 2 3 4; do
+    # shellcheck disable=SC2086
+    "$bin_dir/skill-worker" --server "$server_addr" --concurrency 1 --worker-id "e2e-$i" \
+      --log-level warn ${5:-} >"$dir/worker-$i.log" 2>&1 &
+    bench_track $!
+  done
+  sleep 1
+  rate="$("$bin_dir/skillstore-bench-client" e2e --server "$server_addr" --n "$n" --batch 1000 \
+            2>/dev/null | sed -n 's/.*tasks_per_s=//p')"
+  bench_stop_since "$mark"
+  rm -rf "$dir"
+  echo "$rate"
 }

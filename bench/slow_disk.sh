@@ -35,23 +35,7 @@ wrap() {
 }
 
 # One end-to-end run against server binary $1; prints tasks/s.
-one_run() {
-  local mark dir i rate
-  mark="$(bench_mark)"
-  dir="$(mktemp -d "$bench_dir/run.XXXX")"
-  SERVER_BIN="$1" bench_start_server "$dir"
-  for i in 1 2 3 4; do
-    "$bin/skill-worker" --server "$server_addr" --concurrency 1 --worker-id "slow-$i" \
-      --log-level warn >"$dir/worker-$i.log" 2>&1 &
-    bench_track $!
-  done
-  sleep 1
-  rate="$("$bin/skillstore-bench-client" e2e --server "$server_addr" --n "$n" --batch 1000 \
-            2>/dev/null | sed -n 's/.*tasks_per_s=//p')"
-  bench_stop_since "$mark"
-  rm -rf "$dir"
-  echo "$rate"
-}
+one_run() { bench_e2e_run "$1" "$bin" "$n"; }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
