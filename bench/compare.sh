@@ -94,6 +94,11 @@ fi
 if [[ ! -f "$build/CMakeCache.txt" ]]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang >&2
+else
+  # Configured again: a build made before the peers were installed (`make
+  # bench` on a fresh machine builds first) has no peer-gearman target, and
+  # CMake looks again for a library it did not find.
+  cmake -S . -B "$build" >&2
 fi
 targets=(skillstore-server skill-worker skillstore-bench-client peer-beanstalkd peer-gearman)
 # Built by other modules; used when their targets exist.
