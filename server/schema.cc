@@ -257,6 +257,13 @@ absl::Status DropWorkerIndexAndAutoincrement(Db& db) {
 // without its successful attempt, refuses the database instead.
 absl::Status RecordSuccessfulAttemptsInTheTaskRow(Db&) { return absl::OkStatus(); }
 
+// Migration 6: the run (process) of each worker that last spoke, so that a
+// restarted worker's old leases end at once (TaskWriter::EndEarlierInstance).
+// Adding a column with a constant default rewrites no row.
+const char kMigration6Sql[] = R"sql(
+ALTER TABLE workers ADD COLUMN instance_id TEXT NOT NULL DEFAULT '';
+)sql";
+
 // Migration N is kMigrations[N - 1]: SQL, or code for what SQL cannot say.
 struct Migration {
   const char* sql;
@@ -268,6 +275,7 @@ const Migration kMigrations[] = {
     {kMigration3Sql, nullptr},
     {nullptr, DropWorkerIndexAndAutoincrement},
     {nullptr, RecordSuccessfulAttemptsInTheTaskRow},
+    {kMigration6Sql, nullptr},
 };
 
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

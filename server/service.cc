@@ -18,12 +18,18 @@ constexpr size_t kMaxIdempotencyKeyBytes = 1024;
 constexpr size_t kMaxMetadataBytes = 64 << 10;
 constexpr size_t kMaxWorkerIdBytes = 256;
 
-absl::Status CheckWorkerId(const std::string& worker_id) {
+// The worker's id and the id of its run (instance_id, optional), both
+// stored in the workers row.
+absl::Status CheckWorkerId(const std::string& worker_id, const std::string& instance_id) {
   if (worker_id.empty()) {
     return absl::InvalidArgumentError("worker_id is empty; every worker needs a stable unique id");
   }
   if (worker_id.size() > kMaxWorkerIdBytes) {
     return absl::InvalidArgumentError(absl::StrCat("worker_id is ", worker_id.size(),
+                                                   " bytes; the limit is ", kMaxWorkerIdBytes));
+  }
+  if (instance_id.size() > kMaxWorkerIdBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("instance_id is ", instance_id.size(),
                                                    " bytes; the limit is ", kMaxWorkerIdBytes));
   }
   return absl::OkStatus();
@@ -153,7 +159,8 @@ grpc::ServerUnaryReactor* SkillStoreService::ClaimTask(grpc::CallbackServerConte
       !s.ok()) {
     return FinishNow(context, s);
   }
-  if (absl::Status status = CheckWorkerId(request->worker_id()); !status.ok()) {
+  if (absl::Status status = CheckWorkerId(request->worker_id(), request->instance_id());
+      !status.ok()) {
     return FinishNow(context, status);
   }
   if (request->max_tasks() < 0 || request->wait_seconds() < 0) {
@@ -206,7 +213,8 @@ grpc::ServerUnaryReactor* SkillStoreService::Heartbeat(grpc::CallbackServerConte
       !s.ok()) {
     return FinishNow(context, s);
   }
-  if (absl::Status status = CheckWorkerId(request->worker_id()); !status.ok()) {
+  if (absl::Status status = CheckWorkerId(request->worker_id(), request->instance_id());
+      !status.ok()) {
     return FinishNow(context, status);
   }
   if (absl::Status status = CheckTypes(request->types()); !status.ok()) {

@@ -363,6 +363,8 @@ absl::StatusOr<Statement> PrepareClaimCandidates(Db& db, v1::TaskType type) {
 absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskRequest& request,
                                                         int64_t now_ms, TxnEffects& effects) {
   v1::ClaimTaskResponse response = EmptyClaimResponse();
+  SKS_RETURN_IF_ERROR(
+      EndEarlierInstance(request.worker_id(), request.instance_id(), now_ms, effects));
   int limit = std::clamp(request.max_tasks(), 1, options_.max_claim_tasks);
   if (options_.max_leases_per_worker > 0) {
     const int64_t leases = LeasesHeld(request.worker_id());
@@ -494,8 +496,8 @@ absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskReque
   const auto granted = static_cast<int64_t>(candidates.size());
   effects.worker_tally[request.worker_id()].leases += granted;
   claimed_in_transaction_[request.worker_id()] += granted;
-  SKS_RETURN_IF_ERROR(
-      UpsertWorker(request.worker_id(), request.hostname(), "active", now_ms, effects));
+  SKS_RETURN_IF_ERROR(UpsertWorker(request.worker_id(), request.instance_id(),
+                                   request.hostname(), "active", now_ms, effects));
   return response;
 }
 
@@ -770,19 +772,23 @@ absl::Status TaskWriter::ApplyWorkerTally(const TxnEffects& effects) {
   return absl::OkStatus();
 }
 
-absl::Status TaskWriter::UpsertWorker(const std::string& worker_id, const std::string& hostname,
+absl::Status TaskWriter::UpsertWorker(const std::string& worker_id,
+                                      const std::string& instance_id, const std::string& hostname,
                                       const char* status, int64_t now_ms, TxnEffects& effects) {
   SKS_ASSIGN_OR_RETURN(
       Statement upsert,
-      db_.Prepare("INSERT OR FAIL INTO workers (worker_id, status, last_heartbeat, created_at, hostname) "
-                  "VALUES (?1, ?2, ?3, ?3, ?4) ON CONFLICT (worker_id) DO UPDATE SET "
+      db_.Prepare("INSERT OR FAIL INTO workers (worker_id, status, last_heartbeat, created_at, "
+                  "hostname, instance_id) "
+                  "VALUES (?1, ?2, ?3, ?3, ?4, ?5) ON CONFLICT (worker_id) DO UPDATE SET "
                   "status = CASE WHEN workers.status = 'draining' AND ?2 = 'active' "
                   "THEN 'draining' ELSE ?2 END, last_heartbeat = ?3, "
-                  "hostname = CASE WHEN ?4 = '' THEN workers.hostname ELSE ?4 END"));
+                  "hostname = CASE WHEN ?4 = '' THEN workers.hostname ELSE ?4 END, "
+                  "instance_id = CASE WHEN ?5 = '' THEN workers.instance_id ELSE ?5 END"));
   upsert.BindText(1, worker_id)
       .BindText(2, status)
       .Bind(3, MsToSeconds(now_ms))
-      .BindText(4, hostname);
+      .BindText(4, hostname)
+      .BindText(5, instance_id);
   SKS_RETURN_IF_ERROR(upsert.Run());
   effects.workers_changed = true;
   return absl::OkStatus();
@@ -795,6 +801,8 @@ absl::StatusOr<v1::HeartbeatResponse> TaskWriter::Heartbeat(const v1::HeartbeatR
   response.set_lease_deadline_unix_ms(deadline_ms);
   response.set_heartbeat_interval_seconds(options_.heartbeat_interval_seconds());
   response.set_lease_seconds(options_.lease_seconds);
+  SKS_RETURN_IF_ERROR(
+      EndEarlierInstance(request.worker_id(), request.instance_id(), now_ms, effects));
 
   int current = 0;
   for (const v1::HeldLease& held : request.leases()) {
@@ -822,15 +830,17 @@ absl::StatusOr<v1::HeartbeatResponse> TaskWriter::Heartbeat(const v1::HeartbeatR
   SKS_ASSIGN_OR_RETURN(
       Statement upsert,
       db_.Prepare("INSERT OR FAIL INTO workers (worker_id, status, last_heartbeat, created_at, hostname, "
-                  "concurrency, version) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6) "
+                  "concurrency, version, instance_id) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7) "
                   "ON CONFLICT (worker_id) DO UPDATE SET status = ?2, last_heartbeat = ?3, "
-                  "hostname = ?4, concurrency = ?5, version = ?6"));
+                  "hostname = ?4, concurrency = ?5, version = ?6, "
+                  "instance_id = CASE WHEN ?7 = '' THEN workers.instance_id ELSE ?7 END"));
   upsert.BindText(1, request.worker_id())
       .BindText(2, status)
       .Bind(3, MsToSeconds(now_ms))
       .BindText(4, request.hostname())
       .Bind(5, request.concurrency())
-      .BindText(6, request.version());
+      .BindText(6, request.version())
+      .BindText(7, request.instance_id());
   SKS_RETURN_IF_ERROR(upsert.Run());
   effects.workers_changed = true;
   return response;
@@ -921,6 +931,81 @@ absl::StatusOr<v1::RetryTaskResponse> TaskWriter::Retry(const v1::RetryTaskReque
   return response;
 }
 
+absl::Status TaskWriter::ExpireLease(const LeaseRow& lease, const std::string& error,
+                                     int64_t now_ms, TxnEffects& effects) {
+  effects.events.Add(TaskEvent::kLeaseExpired, TaskTypeFromText(lease.task_type));
+  SKS_RETURN_IF_ERROR(EndAttempt(lease, v1::ATTEMPT_OUTCOME_LEASE_EXPIRED, error, now_ms));
+  --effects.worker_tally[lease.worker_id].leases;
+  nlohmann::json metrics = {{"duration_seconds", 0.0},
+                            {"worker_id", lease.worker_id},
+                            {"task_type", lease.task_type},
+                            {"attempt", lease.attempts}};
+  SKS_ASSIGN_OR_RETURN(
+      v1::TaskStatus status,
+      RequeueOrFail(lease, /*retryable=*/true, error,
+                    metrics.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                    now_ms, effects));
+  effects.after_commit.push_back([task_id = lease.task_id, worker_id = lease.worker_id,
+                                  attempt = lease.attempts, error, status] {
+    logging::LogFields fields(
+        {{"task_id", absl::StrCat(task_id)}, {"worker_id", worker_id}, {"attempt", attempt}});
+    spdlog::info("task {}: {}; now {}", task_id, ForLog(error), TaskStatusText(status));
+  });
+  return absl::OkStatus();
+}
+
+absl::Status TaskWriter::EndEarlierInstance(const std::string& worker_id,
+                                            const std::string& instance_id, int64_t now_ms,
+                                            TxnEffects& effects) {
+  if (instance_id.empty()) return absl::OkStatus();  // a client that does not say
+  std::string previous;
+  {
+    SKS_ASSIGN_OR_RETURN(Statement select,
+                         db_.Prepare("SELECT instance_id FROM workers WHERE worker_id = ?1"));
+    select.BindText(1, worker_id);
+    SKS_ASSIGN_OR_RETURN(const bool found, select.Step());
+    if (!found) return absl::OkStatus();  // a worker never seen: nothing it could hold
+    previous = select.ColumnText(0);
+  }
+  // Empty: its earlier requests did not say (or came before schema 6).
+  if (previous.empty() || previous == instance_id) return absl::OkStatus();
+
+  // Every lease of worker_id now is its earlier run's: this run's first
+  // request is being handled, and a grant to it comes after this.
+  std::vector<int64_t> held;
+  {
+    SKS_ASSIGN_OR_RETURN(
+        Statement select,
+        db_.Prepare("SELECT task_id FROM tasks INDEXED BY tasks_lease_deadline "
+                    "WHERE status = 'in_progress' AND worker_id = ?1"));
+    select.BindText(1, worker_id);
+    while (true) {
+      SKS_ASSIGN_OR_RETURN(const bool row, select.Step());
+      if (!row) break;
+      held.push_back(select.ColumnInt(0));
+    }
+  }
+  for (int64_t task_id : held) {
+    LeaseRow lease;
+    SKS_ASSIGN_OR_RETURN(const bool found, LoadLease(task_id, &lease));
+    if (!found) continue;
+    SKS_RETURN_IF_ERROR(ExpireLease(
+        lease,
+        absl::StrCat("lease ended on attempt ", lease.attempts, " (worker '", worker_id,
+                     "' restarted: its run '", previous, "' was replaced by '", instance_id, "')"),
+        now_ms, effects));
+  }
+  if (held.empty()) return absl::OkStatus();  // a clean restart: nothing was left behind
+  effects.after_commit.push_back([worker_id, previous, instance_id, count = held.size()] {
+    // Two live processes sharing a worker_id take turns here, each ending
+    // the other's leases: worth a warning, and it says so.
+    spdlog::warn("worker {} restarted (run {} replaced by {}): {} lease(s) of the earlier run "
+                 "ended at once; if this repeats, two workers share this --worker-id",
+                 ForLog(worker_id), ForLog(previous), ForLog(instance_id), count);
+  });
+  return absl::OkStatus();
+}
+
 absl::Status TaskWriter::Reap(int64_t now_ms, TxnEffects& effects) {
   std::vector<int64_t> expired;
   {
@@ -940,28 +1025,11 @@ absl::Status TaskWriter::Reap(int64_t now_ms, TxnEffects& effects) {
     LeaseRow lease;
     SKS_ASSIGN_OR_RETURN(bool found, LoadLease(task_id, &lease));
     if (!found) continue;
-    effects.events.Add(TaskEvent::kLeaseExpired, TaskTypeFromText(lease.task_type));
-    const std::string error =
-        absl::StrCat("lease expired on attempt ", lease.attempts, " (worker '", lease.worker_id,
-                     "' stopped heartbeating)");
-    SKS_RETURN_IF_ERROR(
-        EndAttempt(lease, v1::ATTEMPT_OUTCOME_LEASE_EXPIRED, error, now_ms));
-    --effects.worker_tally[lease.worker_id].leases;
-    nlohmann::json metrics = {{"duration_seconds", 0.0},
-                              {"worker_id", lease.worker_id},
-                              {"task_type", lease.task_type},
-                              {"attempt", lease.attempts}};
-    SKS_ASSIGN_OR_RETURN(
-        v1::TaskStatus status,
-        RequeueOrFail(lease, /*retryable=*/true, error,
-                      metrics.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                      now_ms, effects));
-    effects.after_commit.push_back([task_id, worker_id = lease.worker_id,
-                                    attempt = lease.attempts, error, status] {
-      logging::LogFields fields(
-          {{"task_id", absl::StrCat(task_id)}, {"worker_id", worker_id}, {"attempt", attempt}});
-      spdlog::info("task {}: {}; now {}", task_id, ForLog(error), TaskStatusText(status));
-    });
+    SKS_RETURN_IF_ERROR(ExpireLease(lease,
+                                    absl::StrCat("lease expired on attempt ", lease.attempts,
+                                                 " (worker '", lease.worker_id,
+                                                 "' stopped heartbeating)"),
+                                    now_ms, effects));
   }
 
   // Lost workers: three heartbeat intervals without a heartbeat.

@@ -6,8 +6,10 @@
 //   queued -> in_progress            Claim (new fencing token; the attempt's
 //                                    row is written when the attempt ends)
 //   in_progress -> completed         Submit success with the current token
-//   in_progress -> queued | failed   Submit failure / lease expiry: queued with
-//                                    backoff while attempts remain, else failed
+//   in_progress -> queued | failed   Submit failure / lease expiry (or the
+//                                    holder restarted, EndEarlierInstance):
+//                                    queued with backoff while attempts
+//                                    remain, else failed
 //   queued | in_progress -> cancelled  Cancel
 //   failed | cancelled -> queued     Retry (fresh attempt budget)
 // A task's fencing_token is the attempt_id of its latest lease; a result is
@@ -206,8 +208,23 @@ class TaskWriter {
                                                const std::string& metrics_json, int64_t now_ms,
                                                TxnEffects& effects);
 
-  absl::Status UpsertWorker(const std::string& worker_id, const std::string& hostname,
-                            const char* status, int64_t now_ms, TxnEffects& effects);
+  absl::Status UpsertWorker(const std::string& worker_id, const std::string& instance_id,
+                            const std::string& hostname, const char* status, int64_t now_ms,
+                            TxnEffects& effects);
+
+  // A request of `worker_id` naming `instance_id` (not empty) when the
+  // worker's last one named another: the worker was restarted, and every
+  // lease it holds belongs to a run that is gone. Each ends now as an
+  // expired lease would (ExpireLease) rather than at its deadline. The
+  // caller records the new instance (UpsertWorker).
+  absl::Status EndEarlierInstance(const std::string& worker_id, const std::string& instance_id,
+                                  int64_t now_ms, TxnEffects& effects);
+
+  // Ends `lease` as lost (outcome lease_expired, `error`), re-queueing its
+  // task with backoff or failing it when out of attempts: the reaper's work
+  // for a lease past its deadline.
+  absl::Status ExpireLease(const LeaseRow& lease, const std::string& error, int64_t now_ms,
+                           TxnEffects& effects);
   absl::Status RequeueForRetry(int64_t task_id, v1::TaskStatus from, v1::TaskType type,
                                TxnEffects& effects);
 

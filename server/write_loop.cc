@@ -199,11 +199,13 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
         return absl::OkStatus();
       });
       if (!status.ok() && !savepoints) return false;
+      // Even a claim that found nothing may have changed something: ended
+      // the leases of its worker's previous run (TaskWriter::Claim).
+      if (status.ok()) batch.Merge(effects);
       if (status.ok() && response.tasks().empty()) {
         if (claim.request.types().empty()) queue_empty = true;
         continue;
       }
-      if (status.ok()) batch.Merge(effects);
       served[i] = true;
       claim_results[i] = status.ok() ? absl::StatusOr<v1::ClaimTaskResponse>(std::move(response))
                                      : absl::StatusOr<v1::ClaimTaskResponse>(status);
@@ -346,14 +348,24 @@ void WriteLoop::ExpireWaiters(int64_t now_ms) {
     std::lock_guard<std::mutex> lock(mu_);
     release = release_waiters_;
   }
+  std::vector<SerialExecutor::Closure> answers;
   for (auto it = waiting_.begin(); it != waiting_.end();) {
     if (release || it->deadline_ms <= now_ms || it->cancelled()) {
       spdlog::debug("long-poll claim of {} answered empty", it->request.worker_id());
-      it->done(writer_.EmptyClaimResponse());
+      answers.push_back([done = std::move(it->done), empty = writer_.EmptyClaimResponse()] {
+        done(empty);
+      });
       it = waiting_.erase(it);
     } else {
       ++it;
     }
+  }
+  // After every commit so far is durable, like any answer: a claim that
+  // found nothing may still have changed something (ended the leases of its
+  // worker's previous run), and its client may read that next.
+  if (!answers.empty()) {
+    Answer(std::move(answers),
+           options_.wal_sync != nullptr ? options_.wal_sync->LastBegun() : 0);
   }
 }
 

@@ -70,6 +70,7 @@ void Heartbeater::Stop(absl::Duration final_beat_timeout) {
 grpc::Status Heartbeater::Beat(absl::Duration timeout) {
   skillstore::v1::HeartbeatRequest request;
   request.set_worker_id(identity_.worker_id);
+  request.set_instance_id(identity_.instance_id);
   request.set_hostname(identity_.hostname);
   request.set_concurrency(identity_.concurrency);
   request.set_version(identity_.version);

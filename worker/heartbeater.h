@@ -32,6 +32,7 @@ class Heartbeater {
  public:
   struct Identity {
     std::string worker_id;
+    std::string instance_id;
     std::string hostname;
     int concurrency = 1;
     std::vector<skillstore::v1::TaskType> types;

@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
+#include <random>
 #include <thread>
 
 #include "CLI/CLI.hpp"
@@ -45,6 +47,14 @@ std::string DefaultHostname() {
   return name;
 }
 
+// 64 random bits as hex: unique enough that two runs of one worker never
+// share one (a clash would only keep the old leases until they expire).
+std::string NewInstanceId() {
+  std::random_device device;
+  const uint64_t bits = (uint64_t{device()} << 32) ^ device();
+  return absl::StrCat(absl::Hex(bits, absl::kZeroPad16));
+}
+
 }  // namespace
 
 ParsedFlags ParseFlags(int argc, const char* const* argv) {
@@ -73,7 +83,9 @@ ParsedFlags ParseFlags(int argc, const char* const* argv) {
                  "~20 ms of measured task time; 0: claim only for free slots)")
       ->check(CLI::Range(0, 4096));
   app.add_option("--worker-id", o.worker_id,
-                 "this worker's name on the server (default <hostname>-<pid>)");
+                 "this worker's name on the server (default <hostname>-<pid>). Keep it "
+                 "stable across restarts: a restarted worker's old leases are then requeued "
+                 "at once instead of when they expire");
   app.add_option("--types", types, "comma list of task types served: parse,validate,analyze")
       ->capture_default_str();
   app.add_option("--skills-root", o.skills_root,
@@ -165,6 +177,7 @@ ParsedFlags ParseFlags(int argc, const char* const* argv) {
   if (o.server.empty()) return usage_error("--server: empty address");
   o.hostname = DefaultHostname();
   if (o.worker_id.empty()) o.worker_id = absl::StrCat(o.hostname, "-", getpid());
+  o.instance_id = NewInstanceId();
   if (app.count("--exit-when-idle") > 0) {
     if (exit_when_idle <= 0) return usage_error("--exit-when-idle: must be > 0 seconds");
     o.exit_when_idle = absl::Seconds(exit_when_idle);

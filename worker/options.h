@@ -26,6 +26,9 @@ struct WorkerOptions {
   bool prefetch_auto = false;
   std::string worker_id;  // default <hostname>-<pid>
   std::string hostname;
+  // Random per process: tells the server this run of worker_id from the one
+  // before it, whose leases it then releases (ClaimTaskRequest.instance_id).
+  std::string instance_id;
   std::vector<skillstore::v1::TaskType> types;  // empty: all types
   std::string skills_root;                      // empty: never read from disk
   absl::Duration exit_when_idle = absl::InfiniteDuration();

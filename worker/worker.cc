@@ -104,8 +104,8 @@ Worker::Worker(WorkerOptions options, std::optional<SkillsRoot> skills_root,
           [this](absl::Status status) { OnFatal(std::move(status)); }),
       heartbeater_(
           stub_.get(), &leases_,
-          Heartbeater::Identity{options_.worker_id, options_.hostname, options_.concurrency,
-                                options_.types, kVersion},
+          Heartbeater::Identity{options_.worker_id, options_.instance_id, options_.hostname,
+                                options_.concurrency, options_.types, kVersion},
           [this](const std::string& task_id, int64_t token, Heartbeater::DropReason reason) {
             OnDrop(task_id, token, reason);
           },
@@ -234,6 +234,7 @@ void Worker::ClaimLoop(int claimer) {
 
     skillstore::v1::ClaimTaskRequest request;
     request.set_worker_id(options_.worker_id);
+    request.set_instance_id(options_.instance_id);
     request.set_hostname(options_.hostname);
     request.set_max_tasks(want);
     request.set_wait_seconds(wait_seconds);

@@ -230,6 +230,80 @@ TEST(TaskLife, ExpiredLeaseIsRequeuedAndTheStaleResultRejected) {
   EXPECT_EQ(task.attempts(1).outcome(), v1::ATTEMPT_OUTCOME_SUCCEEDED);
 }
 
+// A claim of worker_id with the given run (instance_id).
+v1::ClaimTaskResponse ClaimAs(v1::SkillStore::Stub& stub, const std::string& worker_id,
+                              const std::string& instance_id, int max_tasks) {
+  v1::ClaimTaskRequest request;
+  request.set_worker_id(worker_id);
+  request.set_instance_id(instance_id);
+  request.set_max_tasks(max_tasks);
+  v1::ClaimTaskResponse response;
+  const grpc::Status status = stub.ClaimTask(Context().get(), request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response;
+}
+
+TEST(TaskLife, ARestartedWorkersOldLeasesEndAtOnce) {
+  ServerOptions options = TestServer::DefaultOptions();
+  options.store.lease_seconds = 600;  // nothing here may wait for a deadline
+  TestServer server(options);
+  auto& stub = server.stub();
+  const auto ids = EnqueueN(stub, 4);
+
+  // Run "a" of worker w leases two tasks, and is then restarted as run "b".
+  v1::ClaimTaskResponse first = ClaimAs(stub, "w", "a", 2);
+  ASSERT_EQ(first.tasks_size(), 2);
+  // The same run claiming again, or a request that names no run, ends nothing.
+  ASSERT_EQ(ClaimAs(stub, "w", "a", 1).tasks_size(), 1);
+  ASSERT_EQ(ClaimAs(stub, "w", "", 1).tasks_size(), 1);
+  EXPECT_EQ(GetProgress(stub).in_progress(), 4);
+
+  // Run b's first request ends all four of run a's leases before it is served:
+  // the tasks are queued again (behind their retry backoff), not leased to b.
+  EXPECT_EQ(ClaimAs(stub, "w", "b", 4).tasks_size(), 0);
+  v1::Progress progress = GetProgress(stub);
+  EXPECT_EQ(progress.in_progress(), 0);
+  EXPECT_EQ(progress.queued(), 4);
+  v1::GetTaskResponse task = GetTask(stub, first.tasks(0).task_id());
+  EXPECT_EQ(task.task().status(), v1::TASK_STATUS_QUEUED);
+  ASSERT_EQ(task.attempts_size(), 1);
+  EXPECT_EQ(task.attempts(0).outcome(), v1::ATTEMPT_OUTCOME_LEASE_EXPIRED);
+  EXPECT_NE(task.attempts(0).error().find("restarted"), std::string::npos)
+      << task.attempts(0).error();
+
+  // Run a's late result is refused; run b gets the tasks once their backoff
+  // has passed, as attempt 2, and completes them.
+  EXPECT_FALSE(Submit(stub, Success(first.tasks(0), "w")).accepted());
+  int completed = 0;
+  for (int round = 0; round < 100 && completed < 4; ++round) {
+    v1::ClaimTaskRequest request;
+    request.set_worker_id("w");
+    request.set_instance_id("b");
+    request.set_max_tasks(4);
+    request.set_wait_seconds(5);
+    v1::ClaimTaskResponse claim;
+    ASSERT_TRUE(stub.ClaimTask(Context().get(), request, &claim).ok());
+    for (const v1::ClaimedTask& t : claim.tasks()) {
+      EXPECT_EQ(t.lease().attempt(), 2);
+      ASSERT_TRUE(Submit(stub, Success(t, "w")).accepted());
+      ++completed;
+    }
+  }
+  EXPECT_EQ(completed, 4);
+
+  // A heartbeat names its run too: run c ends b's leases the same way.
+  EnqueueN(stub, 1);
+  v1::ClaimTaskResponse held = ClaimAs(stub, "w", "b", 1);
+  ASSERT_EQ(held.tasks_size(), 1);
+  v1::HeartbeatRequest beat;
+  beat.set_worker_id("w");
+  beat.set_instance_id("c");
+  v1::HeartbeatResponse response;
+  ASSERT_TRUE(stub.Heartbeat(Context().get(), beat, &response).ok());
+  EXPECT_EQ(GetTask(stub, held.tasks(0).task_id()).task().status(), v1::TASK_STATUS_QUEUED);
+  EXPECT_EQ(GetProgress(stub).in_progress(), 0);
+}
+
 TEST(TaskLife, ExpiredLeaseOnLastAttemptFailsTheTask) {
   ServerOptions options = TestServer::DefaultOptions();
   options.store.lease_seconds = 1;
