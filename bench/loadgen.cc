@@ -180,6 +180,10 @@ int main(int argc, char** argv) {
   for (const std::string& warning : security->warnings) {
     std::fprintf(stderr, "skillstore-loadgen: warning: %s\n", warning.c_str());
   }
+  if (const std::string warning = skillstore::client::PlaintextTokenWarning(server, *security);
+      !warning.empty()) {
+    std::fprintf(stderr, "skillstore-loadgen: warning: %s\n", warning.c_str());
+  }
   grpc::ChannelArguments args;
   args.SetMaxSendMessageSize(-1);
   args.SetMaxReceiveMessageSize(-1);
