@@ -215,8 +215,10 @@ class TaskWriter {
   // A request of `worker_id` naming `instance_id` (not empty) when the
   // worker's last one named another: the worker was restarted, and every
   // lease it holds belongs to a run that is gone. Each ends now as an
-  // expired lease would (ExpireLease) rather than at its deadline. The
-  // caller records the new instance (UpsertWorker).
+  // expired lease would (ExpireLease) rather than at its deadline. The new
+  // instance is recorded by the caller's UpsertWorker: a heartbeat always, a
+  // claim only when it grants; until then a later request looks again and
+  // finds no lease left to end.
   absl::Status EndEarlierInstance(const std::string& worker_id, const std::string& instance_id,
                                   int64_t now_ms, TxnEffects& effects);
 
