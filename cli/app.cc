@@ -9,6 +9,7 @@
 #include "CLI/CLI.hpp"
 #include "cli/command.h"
 #include "cli/exit_codes.h"
+#include "common/duration_flag.h"
 
 namespace skillstore::cli {
 namespace {
@@ -62,8 +63,9 @@ int Main(int argc, char** argv) {
       ->capture_default_str()
       ->transform(CLI::IsMember({"text", "json"}, CLI::ignore_case));
   app.add_option("--rpc-timeout", global.rpc_timeout_seconds,
-                 "Seconds to wait for each request")
+                 "How long to wait for each request (whole seconds, or with a unit: 2m)")
       ->capture_default_str()
+      ->transform(SecondsWithUnit(SecondsPrecision::kWhole))
       ->check(CLI::PositiveNumber);
   client::AddClientSecurityFlags(app, &global.security_flags);
 

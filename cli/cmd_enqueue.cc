@@ -12,6 +12,7 @@
 #include "cli/json_view.h"
 #include "cli/task_names.h"
 #include "cli/text_format.h"
+#include "common/duration_flag.h"
 
 namespace skillstore::cli {
 namespace {
@@ -176,7 +177,9 @@ void AddEnqueueCommand(CLI::App& app, const GlobalOptions& global, CommandRunner
                   "Attempts before a task is failed (0: server default, 3)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--timeout", options->timeout_seconds,
-                  "Per-attempt time limit on the worker, seconds (0: server default)")
+                  "Per-attempt time limit on the worker (whole seconds, or with a unit: 10m; "
+                  "0: the worker's --default-task-timeout)")
+      ->transform(SecondsWithUnit(SecondsPrecision::kWhole))
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--idempotent", options->idempotent,
                 "Key each task by type + SHA-256 of its content: re-enqueueing the same skill "

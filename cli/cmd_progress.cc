@@ -13,6 +13,7 @@
 #include "cli/json_view.h"
 #include "cli/progress_view.h"
 #include "cli/text_format.h"
+#include "common/duration_flag.h"
 
 namespace skillstore::cli {
 namespace {
@@ -210,7 +211,9 @@ void AddProgressCommands(CLI::App& app, const GlobalOptions& global, CommandRunn
       "Block until nothing is queued or in progress. Exit 0 when every task completed, 5 when "
       "some failed or were cancelled, 6 on --timeout, 3 when the server is unreachable.");
   wait->add_option("--timeout", wait_options->timeout_seconds,
-                   "Give up after this many seconds (default: wait forever)")
+                   "Give up after this long (seconds, or with a unit: 30m; default: wait "
+                   "forever)")
+      ->transform(SecondsWithUnit(SecondsPrecision::kFractional))
       ->check(CLI::NonNegativeNumber);
   wait->callback([&global, selected, wait_options] {
     *selected = [&global, wait_options] { return RunWait(global, *wait_options); };

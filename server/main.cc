@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/duration_flag.h"
 #include "common/metrics/grpc_metrics.h"
 #include "common/metrics/log_setup.h"
 #include "common/service_notify.h"
@@ -111,7 +112,8 @@ int main(int argc, char** argv) {
   app.add_option("--tls-reload-interval", tls_reload_seconds,
                  "seconds between checks of the TLS files for a renewal (SIGHUP checks at "
                  "once); a renewal that fails a check is logged and the previous certificate "
-                 "keeps serving; 0: only on SIGHUP")
+                 "keeps serving; 0: only on SIGHUP (whole seconds, or with a unit: 5m)")
+      ->transform(skillstore::SecondsWithUnit(skillstore::SecondsPrecision::kWhole))
       ->check(CLI::Range(0, 86400))
       ->capture_default_str();
   app.add_flag("--insecure", options.insecure,

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/duration_flag.h"
 
 namespace skillstore::worker {
 namespace {
@@ -91,12 +92,16 @@ ParsedFlags ParseFlags(int argc, const char* const* argv) {
   app.add_option("--skills-root", o.skills_root,
                  "read skill_path from this folder when a task has no content (never outside it)");
   app.add_option("--exit-when-idle", exit_when_idle,
-                 "exit 0 once no task arrived for this many seconds (batch runs)");
+                 "exit 0 once no task arrived for this long (batch runs); seconds, or "
+                 "with a unit: 30s, 5m")
+      ->transform(SecondsWithUnit(SecondsPrecision::kFractional));
   app.add_option("--max-tasks", o.max_tasks, "exit 0 after claiming this many tasks (0: no limit)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--drain-timeout", drain_timeout,
-                 "seconds to finish running tasks and submit results after SIGTERM/SIGINT")
+                 "time to finish running tasks and submit results after SIGTERM/SIGINT "
+                 "(seconds, or with a unit: 2m)")
       ->capture_default_str()
+      ->transform(SecondsWithUnit(SecondsPrecision::kFractional))
       ->check(CLI::NonNegativeNumber);
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error, critical, off")
       ->capture_default_str()
@@ -107,8 +112,10 @@ ParsedFlags ParseFlags(int argc, const char* const* argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "json"}));
   app.add_option("--default-task-timeout", default_timeout,
-                 "seconds a task may run when it carries no timeout of its own")
+                 "how long a task may run when it carries no timeout of its own (seconds, "
+                 "or with a unit: 10m)")
       ->capture_default_str()
+      ->transform(SecondsWithUnit(SecondsPrecision::kFractional))
       ->check(CLI::PositiveNumber);
   app.add_option("--max-buffered-results", o.max_buffered_results,
                  "unacknowledged results kept while the server is away; claiming pauses at this "
@@ -119,8 +126,9 @@ ParsedFlags ParseFlags(int argc, const char* const* argv) {
                  "largest result sent; a bigger one is reported as a failure")
       ->capture_default_str();
   app.add_option("--claim-wait", o.claim_wait_seconds,
-                 "longest ClaimTask long-poll, seconds")
+                 "longest ClaimTask long-poll (whole seconds, or with a unit: 1m)")
       ->capture_default_str()
+      ->transform(SecondsWithUnit(SecondsPrecision::kWhole))
       ->check(CLI::Range(1, 300));
   app.add_option("--metrics-listen", o.metrics_listen,
                  "serve Prometheus metrics at http://HOST:PORT/metrics (off by default)");
@@ -130,8 +138,9 @@ ParsedFlags ParseFlags(int argc, const char* const* argv) {
   app.add_option("--tls-reload-interval", tls_reload_seconds,
                  "seconds between checks of --tls-ca/--tls-cert/--tls-key for a renewal (SIGHUP "
                  "checks at once); renewed files that fail a check are logged and the previous "
-                 "ones stay in use; 0: only on SIGHUP")
+                 "ones stay in use; 0: only on SIGHUP (whole seconds, or with a unit: 5m)")
       ->capture_default_str()
+      ->transform(SecondsWithUnit(SecondsPrecision::kWhole))
       ->check(CLI::Range(0, 86400));
   app.add_option("--debug-task-delay-ms", debug_delay_ms,
                  "TESTING ONLY: sleep this long before each task, to hold leases in tests")

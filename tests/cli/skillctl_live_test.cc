@@ -128,6 +128,9 @@ TEST(SkillctlNoServerTest, UsageErrorsExit2) {
   EXPECT_EQ(RunCommand({Skillctl()}).exit_code, 2);
   EXPECT_EQ(RunCommand({Skillctl(), "enqueue", "--type", "compile", "x"}).exit_code, 2);
   EXPECT_EQ(RunCommand({Skillctl(), "frobnicate"}).exit_code, 2);
+  CommandResult bad_duration = RunCommand({Skillctl(), "wait", "--timeout", "10 parsecs"});
+  EXPECT_EQ(bad_duration.exit_code, 2);
+  EXPECT_NE(bad_duration.err.find("unknown unit"), std::string::npos) << bad_duration.err;
   CommandResult help = RunCommand({Skillctl(), "--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("Exit codes"), std::string::npos);
@@ -266,6 +269,10 @@ TEST_F(SkillctlLiveTest, TaskLifeThroughTheCommands) {
   // With a task queued and no worker, wait gives up at its timeout: exit 6.
   CommandResult timeout = Ctl({"wait", "--timeout", "1"});
   EXPECT_EQ(timeout.exit_code, 6) << timeout.err;
+  // The same with a unit.
+  CommandResult timeout_ms = Ctl({"wait", "--timeout", "300ms"});
+  EXPECT_EQ(timeout_ms.exit_code, 6) << timeout_ms.err;
+  EXPECT_NE(timeout_ms.err.find("timed out after"), std::string::npos) << timeout_ms.err;
 
   // watch ends on its own once the queue drains.
   std::vector<v1::ClaimedTask> again = Claim(1);

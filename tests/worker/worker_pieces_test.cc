@@ -345,6 +345,18 @@ TEST(FlagsTest, DefaultsAndChecks) {
   EXPECT_EQ(Parse({"--no-such-flag"}).exit_code, kExitUsage);
   EXPECT_EQ(Parse({"--exit-when-idle", "0"}).exit_code, kExitUsage);
   EXPECT_EQ(Parse({"--log-level", "loud"}).exit_code, kExitUsage);
+
+  // Durations take a unit; whole-second flags refuse fractions.
+  ParsedFlags units = Parse({"--exit-when-idle", "2m", "--drain-timeout", "500ms",
+                             "--default-task-timeout", "1h", "--claim-wait", "1m"});
+  ASSERT_FALSE(units.exit_code.has_value());
+  EXPECT_EQ(units.options.exit_when_idle, absl::Minutes(2));
+  EXPECT_EQ(units.options.drain_timeout, absl::Milliseconds(500));
+  EXPECT_EQ(units.options.default_task_timeout, absl::Hours(1));
+  EXPECT_EQ(units.options.claim_wait_seconds, 60);
+  EXPECT_EQ(Parse({"--claim-wait", "1500ms"}).exit_code, kExitUsage);
+  EXPECT_EQ(Parse({"--claim-wait", "6m"}).exit_code, kExitUsage);  // past its 300 s range
+  EXPECT_EQ(Parse({"--exit-when-idle", "3x"}).exit_code, kExitUsage);
 }
 
 }  // namespace
