@@ -14,6 +14,20 @@
 
 namespace skillstore::server {
 
+absl::Status SyncFileData(int fd, absl::string_view what) {
+  while (::fdatasync(fd) != 0) {
+    const int error = errno;
+    if (error != EINTR) return ErrnoError(absl::StrCat("fdatasync of ", what), error);
+  }
+  return absl::OkStatus();
+}
+
+void AbortOnFailedSync(const absl::Status& status, absl::string_view consequence) {
+  spdlog::critical("{}; stopping now: {}", std::string(status.message()), std::string(consequence));
+  spdlog::default_logger()->flush();
+  std::abort();
+}
+
 absl::StatusOr<std::unique_ptr<WalSync>> WalSync::ForWal(Db& db) {
   const char* db_file = sqlite3_db_filename(db.raw(), "main");
   if (db_file == nullptr || *db_file == '\0') {
@@ -33,13 +47,8 @@ absl::StatusOr<std::unique_ptr<WalSync>> WalSync::ForWal(Db& db) {
     return ErrnoError(absl::StrCat("syncing the directory ", dir, " of the WAL"), error);
   }
   const int fd = wal.get();
-  auto sync = std::make_unique<WalSync>([fd, wal_path]() -> absl::Status {
-    while (::fdatasync(fd) != 0) {
-      const int error = errno;
-      if (error != EINTR) return ErrnoError(absl::StrCat("fdatasync of the WAL ", wal_path), error);
-    }
-    return absl::OkStatus();
-  });
+  auto sync = std::make_unique<WalSync>(
+      [fd, what = absl::StrCat("the WAL ", wal_path)] { return SyncFileData(fd, what); });
   sync->wal_ = std::move(wal);
   return sync;
 }
@@ -54,12 +63,10 @@ std::optional<double> WalSync::WaitDurable(uint64_t commit) {
   const uint64_t covered = ended_.load();
   const auto start = std::chrono::steady_clock::now();
   if (absl::Status status = sync_(); !status.ok()) {
-    spdlog::critical(
-        "{}; stopping now: which commits reached the disk is unknown, and none of them has been "
-        "acknowledged. Check the disk (dmesg), then restart: SQLite recovers what the disk holds",
-        std::string(status.message()));
-    spdlog::default_logger()->flush();
-    std::abort();
+    AbortOnFailedSync(status,
+                      "which commits reached the disk is unknown, and none of them has been "
+                      "acknowledged. Check the disk (dmesg), then restart: SQLite recovers what "
+                      "the disk holds");
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -41,10 +41,22 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/unique_fd.h"
 #include "sqlite.h"
 
 namespace skillstore::server {
+
+// fdatasync(fd), retried on EINTR; the error names `what` ("the WAL /x").
+absl::Status SyncFileData(int fd, absl::string_view what);
+
+// Stops the process after a failed fsync of one of the database's files:
+// one critical log line (`status`, then `consequence`: what is unknown now
+// and what to do), flushed, then abort. After a failed fsync the kernel may
+// have dropped the pages it could not write and reports the error only
+// once, so going on could acknowledge something that is not on disk, or let
+// the WAL start over without pages the database file lost.
+[[noreturn]] void AbortOnFailedSync(const absl::Status& status, absl::string_view consequence);
 
 class WalSync {
  public:
