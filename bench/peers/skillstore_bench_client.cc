@@ -9,6 +9,9 @@
 //   enqueue --n N --batch B     enqueue throughput alone (RESULT line).
 //   claim-latency --samples S   ClaimTask(max_tasks=1, wait 0) one after the
 //       other; prints p50/p99 in ms (with a big queue: the 1M-queued figure).
+//   enqueue-latency --seconds S [--interval-ms I]   one tiny task per Enqueue
+//       every I ms for S seconds, beside a load started elsewhere; prints
+//       p50/p99/p99.9/max in ms (the commit stalls a load puts on a client).
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
@@ -144,6 +147,22 @@ int ClaimLatency(Stub& stub, int samples) {
   return 0;
 }
 
+int EnqueueLatency(Stub& stub, double seconds, int interval_ms) {
+  std::vector<double> ms;
+  const double end = sb::NowSeconds() + seconds;
+  for (long i = 0; sb::NowSeconds() < end; ++i) {
+    const double t0 = sb::NowSeconds();
+    EnqueueBatch(stub, {sb::TinySkill(i)}, i, "bench/latency-");
+    ms.push_back((sb::NowSeconds() - t0) * 1000.0);
+    usleep(static_cast<useconds_t>(interval_ms) * 1000);
+  }
+  std::sort(ms.begin(), ms.end());
+  auto pct = [&](double q) { return ms[static_cast<size_t>(q * (ms.size() - 1))]; };
+  std::printf("ENQUEUE_LATENCY samples=%zu p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f\n",
+              ms.size(), pct(0.50), pct(0.99), pct(0.999), ms.back());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -155,6 +174,8 @@ int main(int argc, char** argv) {
   int batch = 1000;
   int repeat = 1;
   int samples = 2000;
+  double seconds = 5;
+  int interval_ms = 5;
   std::string dir;
   std::string system = "skillstore";
   app.add_option("--server", server)->capture_default_str();
@@ -171,6 +192,10 @@ int main(int argc, char** argv) {
   corpus->add_option("--repeat", repeat)->capture_default_str();
   corpus->add_option("--label", system)->capture_default_str();
   claim->add_option("--samples", samples)->capture_default_str();
+  auto* enqueue_latency =
+      app.add_subcommand("enqueue-latency", "Enqueue latency of one task at a time, for --seconds");
+  enqueue_latency->add_option("--seconds", seconds)->capture_default_str();
+  enqueue_latency->add_option("--interval-ms", interval_ms)->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   grpc::ChannelArguments args;
@@ -190,6 +215,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (claim->parsed()) return ClaimLatency(*stub, samples);
+    if (enqueue_latency->parsed()) return EnqueueLatency(*stub, seconds, interval_ms);
   } catch (const std::exception& e) {
     std::cerr << "skillstore-bench-client: " << e.what() << "\n";
     return 1;
