@@ -7,6 +7,9 @@
 #   (defaults: build-perf tiny 20000 4 1)
 #   PERF=1: also `perf record -g` the server for the run (perf.data in $PERF_OUT,
 #   default /tmp/skillstore-perf) and print the top of `perf report`.
+#   PERF_ARGS: the server's perf record options instead of -g, e.g.
+#   "--call-graph dwarf,8192 -F 1000" for whole stacks through libsqlite3 and
+#   libc, which have no frame pointers.
 #   SERVER_ARGS / WORKER_ARGS: extra flags.
 #
 # Prints tasks/s, and server / worker / total CPU microseconds per task
@@ -61,7 +64,7 @@ perf_pid=""
 if [[ "${PERF:-0}" == 1 ]]; then
   out="${PERF_OUT:-/tmp/skillstore-perf}"
   mkdir -p "$out"
-  perf record -g -o "$out/server.data" -p "$server" >/dev/null 2>&1 &
+  perf record ${PERF_ARGS:--g} -o "$out/server.data" -p "$server" >/dev/null 2>&1 &
   perf_pid=$!
   perf record -g -o "$out/worker.data" -p "${worker_pids[0]}" >/dev/null 2>&1 &
   perf_wpid=$!
