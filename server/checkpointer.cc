@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/errno_status.h"
+#include "server_metrics.h"
 #include "spdlog/spdlog.h"
 #include "status_macros.h"
 #include "wal_sync.h"
@@ -104,8 +105,10 @@ int Checkpointer::OnCommit(void* self, sqlite3* db, const char* schema, int wal_
     spdlog::warn("WAL checkpoint (remainder) failed: {}",
                  SqliteError(db, rc, "checkpoint").ToString());
   } else {
+    const double ms = MillisecondsSince(start);
     spdlog::debug("WAL checkpoint (remainder, on the writer): {} of {} frames after {:.1f} ms",
-                  copied, log, MillisecondsSince(start));
+                  copied, log, ms);
+    if (options.metrics != nullptr) options.metrics->OnCheckpoint(true, ms / 1000);
   }
   std::lock_guard<std::mutex> lock(checkpointer->mu_);
   ++checkpointer->remainder_checkpoints_;
@@ -144,6 +147,7 @@ void Checkpointer::Loop() {
     } else {
       spdlog::debug("WAL checkpoint: {} of {} frames in the database file after {:.1f} ms",
                     copied_frames, wal_frames, ms);
+      if (options_.metrics != nullptr) options_.metrics->OnCheckpoint(false, ms / 1000);
     }
     std::lock_guard<std::mutex> lock(mu_);
     wanted_ = false;

@@ -57,6 +57,8 @@
 
 namespace skillstore::server {
 
+class ServerMetrics;
+
 class Checkpointer {
  public:
   struct Options {
@@ -70,6 +72,9 @@ class Checkpointer {
     int remainder_frames = 512;
     int max_passes = 4;
     bool synchronous_full = true;
+    // Told the time of every pass and remainder; optional, must outlive the
+    // Checkpointer.
+    ServerMetrics* metrics = nullptr;
   };
 
   // Opens a second connection to `db_path`, turns off `writer`'s automatic

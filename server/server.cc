@@ -105,8 +105,6 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
   SKS_RETURN_IF_ERROR(db.Exec(
       absl::StrCat("PRAGMA wal_autocheckpoint = ", checkpoint_options.threshold_frames)));
   SKS_RETURN_IF_ERROR(MigrateSchema(db));
-  SKS_ASSIGN_OR_RETURN(server->checkpointer_,
-                       Checkpointer::Start(options.db_path, db, checkpoint_options));
 
   const int64_t now_ms = NowUnixMs();
   server->progress_ = std::make_unique<ProgressTracker>();
@@ -129,7 +127,10 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
                                                        options.db_path, server->tls_.get());
     write_loop_options.metrics = server->metrics_.get();
     service_options.metrics = server->metrics_.get();
+    checkpoint_options.metrics = server->metrics_.get();
   }
+  SKS_ASSIGN_OR_RETURN(server->checkpointer_,
+                       Checkpointer::Start(options.db_path, db, checkpoint_options));
   server->write_loop_ =
       std::make_unique<WriteLoop>(db, *server->writer_, *server->progress_, write_loop_options);
   server->reader_ = std::make_unique<TaskReader>(options.db_path);

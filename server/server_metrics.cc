@@ -116,6 +116,14 @@ ServerMetrics::ServerMetrics(metrics::Registry& registry, const ProgressTracker&
                          "replies (--synchronous=full); the disk's flush latency",
                          {}, metrics::LatencyBuckets())
            .Get();
+  auto& checkpoints = registry.AddHistogram(
+      "skillstore_checkpoint_duration_seconds",
+      "One WAL checkpoint: phase=background copies the WAL into the database file on its own "
+      "thread while commits go on; phase=remainder is the last copy, made by the write loop "
+      "itself before the WAL starts over, during which no commit runs",
+      {"phase"}, metrics::LatencyBuckets());
+  checkpoint_background_ = &checkpoints.WithLabels({"background"});
+  checkpoint_remainder_ = &checkpoints.WithLabels({"remainder"});
   auto& claim_wait = registry.AddHistogram(
       "skillstore_claim_wait_seconds",
       "How long ClaimTask waited before answering: outcome=task got work, empty timed out",
@@ -155,6 +163,10 @@ void ServerMetrics::OnCommit(const TxnEffects& effects, size_t callers, double s
 void ServerMetrics::OnCommitFailed() { commit_failures_->Increment(); }
 
 void ServerMetrics::OnWalSync(double seconds) { wal_sync_duration_->Observe(seconds); }
+
+void ServerMetrics::OnCheckpoint(bool remainder, double seconds) {
+  (remainder ? checkpoint_remainder_ : checkpoint_background_)->Observe(seconds);
+}
 
 void ServerMetrics::OnClaimAnswered(double wait_seconds, int tasks) {
   if (tasks < 0) {

@@ -12,6 +12,7 @@
 //     connection of its own;
 //   * group commits: OnCommit's batch size and transaction time, and
 //     OnWalSync's fsync time;
+//   * checkpoints: OnCheckpoint, from the Checkpointer;
 //   * claim wait: OnClaimAnswered, from the service;
 //   * RPCs: the gRPC interceptor (rpc());
 //   * TLS (when served): the certificate's expiry and the reloads, from the
@@ -51,6 +52,10 @@ class ServerMetrics {
   void OnCommitFailed();
   // An fdatasync of the WAL that made commits durable took `seconds`.
   void OnWalSync(double seconds);
+  // A WAL checkpoint took `seconds`: a background pass (with its fsync of
+  // the database file), or the remainder the write loop copies itself,
+  // during which no commit runs (checkpointer.h).
+  void OnCheckpoint(bool remainder, double seconds);
   // A ClaimTask answered after `wait_seconds` with `tasks` tasks (-1: error).
   void OnClaimAnswered(double wait_seconds, int tasks);
 
@@ -78,6 +83,8 @@ class ServerMetrics {
   metrics::Histogram* commit_duration_;
   metrics::Counter* commit_failures_;
   metrics::Histogram* wal_sync_duration_;
+  metrics::Histogram* checkpoint_background_;
+  metrics::Histogram* checkpoint_remainder_;
   metrics::Histogram* claim_wait_task_;
   metrics::Histogram* claim_wait_empty_;
   metrics::Counter* claim_errors_;

@@ -1,6 +1,7 @@
 // server/checkpointer: the WAL is copied back on the checkpointer's thread,
 // stays bounded under a writer that never pauses, and loses nothing; a
-// reader that pins an old snapshot only delays it.
+// reader that pins an old snapshot only delays it; both kinds of copy are
+// timed in the server's metrics.
 #include "checkpointer.h"
 
 #include <sys/stat.h>
@@ -8,9 +9,13 @@
 #include <algorithm>
 #include <string>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/metrics/registry.h"
 #include "gtest/gtest.h"
 #include "process.h"
+#include "progress.h"
+#include "server_metrics.h"
 #include "server_test_util.h"
 #include "sqlite.h"
 
@@ -117,6 +122,52 @@ TEST_F(CheckpointerTest, AReaderOnAnOldSnapshotOnlyDelaysTheCopy) {
   EXPECT_EQ(Count(**reader), 1200);
   checkpointer->Stop();
   EXPECT_EQ(Count(*writer), 1200);
+}
+
+// The value of the sample line `name` (labels included) in `exposition`;
+// -1 when there is none.
+double Sample(const std::string& exposition, const std::string& name) {
+  const std::string prefix = name + " ";
+  for (size_t at = 0; at < exposition.size();) {
+    size_t end = exposition.find('\n', at);
+    if (end == std::string::npos) end = exposition.size();
+    const std::string line = exposition.substr(at, end - at);
+    double value = 0;
+    if (line.rfind(prefix, 0) == 0 && absl::SimpleAtod(line.substr(prefix.size()), &value)) {
+      return value;
+    }
+    at = end + 1;
+  }
+  return -1;
+}
+
+TEST(CheckpointerMetricsTest, PassesAndRemaindersAreTimedApart) {
+  skillstore::testing::TempDir dir;
+  const std::string path = dir.File("m.db");
+  std::unique_ptr<Db> writer = OpenWal(path);
+  ASSERT_TRUE(writer->Exec("CREATE TABLE blobs (id INTEGER PRIMARY KEY, value TEXT)").ok());
+  metrics::Registry registry;
+  ProgressTracker progress;
+  ServerMetrics server_metrics(registry, progress, path, nullptr);
+  Checkpointer::Options options;
+  options.threshold_frames = kThreshold;
+  options.metrics = &server_metrics;
+  absl::StatusOr<std::unique_ptr<Checkpointer>> checkpointer =
+      Checkpointer::Start(path, *writer, options);
+  ASSERT_TRUE(checkpointer.ok()) << checkpointer.status();
+  for (int i = 0; i < 600; ++i) Append(*writer, i, 20000);
+  (*checkpointer)->Stop();
+
+  const std::string text = registry.Expose();
+  const std::string name = "skillstore_checkpoint_duration_seconds_count";
+  EXPECT_EQ(Sample(text, name + "{phase=\"background\"}"),
+            static_cast<double>((*checkpointer)->background_checkpoints()))
+      << text;
+  EXPECT_EQ(Sample(text, name + "{phase=\"remainder\"}"),
+            static_cast<double>((*checkpointer)->remainder_checkpoints()))
+      << text;
+  EXPECT_GT((*checkpointer)->remainder_checkpoints(), 0);
+  EXPECT_GT(Sample(text, "skillstore_checkpoint_duration_seconds_sum{phase=\"background\"}"), 0);
 }
 
 }  // namespace
