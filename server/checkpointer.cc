@@ -37,7 +37,8 @@ absl::StatusOr<std::unique_ptr<Checkpointer>> Checkpointer::Start(const std::str
     return ErrnoError(absl::StrCat("opening the database ", db_path, " to sync it"), error);
   }
   auto checkpointer = std::unique_ptr<Checkpointer>(
-      new Checkpointer(writer, std::move(own), std::move(db_file), options));
+      new Checkpointer(writer, std::move(own), std::move(db_file),
+                       absl::StrCat(db_path, " (the database file, after a checkpoint)"), options));
   // Replaces the writer's automatic checkpoint, which is itself a WAL hook.
   sqlite3_wal_hook(writer.raw(), &Checkpointer::OnCommit, checkpointer.get());
   checkpointer->thread_ = std::thread([c = checkpointer.get()] {
@@ -129,8 +130,7 @@ void Checkpointer::Loop() {
     // The pages this pass copied, written back here rather than in the
     // writer's remainder (see the header).
     if (rc == SQLITE_OK) {
-      if (absl::Status synced = SyncFileData(db_file_.get(), "the database file after a checkpoint");
-          !synced.ok()) {
+      if (absl::Status synced = SyncFileData(db_file_.get(), db_file_name_); !synced.ok()) {
         AbortOnFailedSync(synced,
                           "pages the checkpoint copied may not be in the database file, and "
                           "SQLite counts them as copied. Nothing acknowledged is lost: the WAL "

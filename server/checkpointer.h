@@ -96,23 +96,29 @@ class Checkpointer {
   int64_t remainder_checkpoints() const;
 
  private:
-  Checkpointer(Db& writer, std::unique_ptr<Db> own, UniqueFd db_file, const Options& options)
-      : writer_(writer), own_(std::move(own)), db_file_(std::move(db_file)), options_(options) {}
+  Checkpointer(Db& writer, std::unique_ptr<Db> own, UniqueFd db_file, std::string db_file_name,
+               const Options& options)
+      : writer_(writer),
+        own_(std::move(own)),
+        db_file_(std::move(db_file)),
+        db_file_name_(std::move(db_file_name)),
+        options_(options) {}
 
   // sqlite3_wal_hook callback, on the writer's thread after each commit.
   static int OnCommit(void* self, sqlite3* db, const char* schema, int wal_frames);
   void Loop();
 
   Db& writer_;
-  std::unique_ptr<Db> own_;  // used by the thread only
-  UniqueFd db_file_;         // the database file, for the fdatasync after a pass
+  std::unique_ptr<Db> own_;         // used by the thread only
+  UniqueFd db_file_;                // the database file, for the fdatasync after a pass
+  const std::string db_file_name_;  // for its error
   const Options options_;
   std::thread thread_;
 
   mutable std::mutex mu_;
   std::condition_variable wake_;
-  bool wanted_ = false;   // the thread is asked for, or running, a pass
-  bool passed_ = false;   // a pass ended and its remainder is not copied yet
+  bool wanted_ = false;    // the thread is asked for, or running, a pass
+  bool passed_ = false;    // a pass ended and its remainder is not copied yet
   int copied_frames_ = 0;  // WAL frames in the database file after that pass
   int passes_ = 0;         // background passes since the WAL last started over
   bool stopping_ = false;

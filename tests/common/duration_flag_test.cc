@@ -24,8 +24,8 @@ TEST(ParseSecondsTest, NumbersAndUnits) {
 }
 
 TEST(ParseSecondsTest, RefusesWhatIsNotADuration) {
-  for (const char* bad : {"", "s", "ms", "abc", "1.2.3", "5 sec", "3x", "1e3", "inf", "nan",
-                          "5d", "--5"}) {
+  for (const char* bad :
+       {"", "s", "ms", "abc", "1.2.3", "5 sec", "3x", "1e3", "inf", "nan", "5d", "--5"}) {
     absl::StatusOr<double> seconds = ParseSeconds(bad);
     EXPECT_FALSE(seconds.ok()) << "'" << bad << "' read as " << *seconds;
     if (!seconds.ok()) {

@@ -122,7 +122,8 @@ TEST(FsyncFailureTest, AFailedDatabaseFileSyncAfterACheckpointStopsTheServer) {
   ASSERT_TRUE(code.ok()) << "the server went on after a failed fsync of the database file";
   EXPECT_EQ(*code, 128 + SIGABRT);
   const std::string log = (*server)->process().ReadLog();
-  EXPECT_NE(log.find("fdatasync of the database file after a checkpoint"), std::string::npos)
+  EXPECT_NE(log.find("fdatasync of " + db + " (the database file, after a checkpoint)"),
+            std::string::npos)
       << log;
   EXPECT_NE(log.find("stopping now"), std::string::npos) << log;
   EXPECT_GT(acknowledged.size(), 0u);
