@@ -1,5 +1,6 @@
 // Copies the write-ahead log back into the database file on a thread of its
-// own, so the write loop never does.
+// own, so the write loop copies only the last few MiB before the WAL starts
+// over.
 //
 // SQLite's automatic checkpoint runs inside the COMMIT that takes the WAL
 // past its threshold, on the connection that committed: here the write
