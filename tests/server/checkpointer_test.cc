@@ -58,7 +58,12 @@ class CheckpointerTest : public ::testing::Test {
   void SetUp() override {
     writer = OpenWal(path);
     ASSERT_TRUE(writer->Exec("CREATE TABLE blobs (id INTEGER PRIMARY KEY, value TEXT)").ok());
-    Checkpointer::Options options;
+    Restart(Checkpointer::Options());
+  }
+
+  // A new Checkpointer on the writer, with `options` and the small threshold.
+  void Restart(Checkpointer::Options options) {
+    checkpointer.reset();
     options.threshold_frames = kThreshold;
     absl::StatusOr<std::unique_ptr<Checkpointer>> started =
         Checkpointer::Start(path, *writer, options);
@@ -99,6 +104,27 @@ TEST_F(CheckpointerTest, WalStaysBoundedUnderAWriterThatNeverPauses) {
   ASSERT_TRUE(check.ok());
   ASSERT_TRUE(*check->Step());
   EXPECT_EQ(check->ColumnText(0), "ok");
+}
+
+// With a remainder limit no pass can reach, only the pass count makes the
+// writer copy the rest: the WAL must stay bounded all the same.
+TEST_F(CheckpointerTest, PassesThatNeverCatchUpStillLetTheWalStartOver) {
+  Checkpointer::Options options;
+  options.remainder_frames = -1;  // no remainder is ever small enough
+  options.max_passes = 2;
+  Restart(options);
+  constexpr int kRows = 1200;
+  int64_t largest_wal = 0;
+  for (int i = 0; i < kRows; ++i) {
+    Append(*writer, i, 20000);
+    largest_wal = std::max(largest_wal, FileSize(path + "-wal"));
+  }
+  EXPECT_GE(checkpointer->background_checkpoints(), 2);
+  EXPECT_GT(checkpointer->remainder_checkpoints(), 0);
+  EXPECT_LT(largest_wal, int64_t{8} * kThreshold * (kNewDatabasePageSize + 24))
+      << "the WAL grew to " << largest_wal << " bytes";
+  checkpointer->Stop();
+  EXPECT_EQ(Count(*writer), kRows);
 }
 
 TEST_F(CheckpointerTest, AReaderOnAnOldSnapshotOnlyDelaysTheCopy) {
