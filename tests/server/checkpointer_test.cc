@@ -9,9 +9,9 @@
 #include <algorithm>
 #include <string>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/metrics/registry.h"
+#include "exposition_parser.h"
 #include "gtest/gtest.h"
 #include "process.h"
 #include "progress.h"
@@ -71,6 +71,17 @@ class CheckpointerTest : public ::testing::Test {
     checkpointer = *std::move(started);
   }
 
+  // Appends rows [0, rows) of ~20 KB each without a pause; returns the
+  // largest the WAL grew meanwhile.
+  int64_t AppendWithoutPause(int rows) {
+    int64_t largest_wal = 0;
+    for (int i = 0; i < rows; ++i) {
+      Append(*writer, i, 20000);
+      largest_wal = std::max(largest_wal, FileSize(path + "-wal"));
+    }
+    return largest_wal;
+  }
+
   skillstore::testing::TempDir dir;
   const std::string path = dir.File("c.db");
   std::unique_ptr<Db> writer;
@@ -78,14 +89,9 @@ class CheckpointerTest : public ::testing::Test {
 };
 
 TEST_F(CheckpointerTest, WalStaysBoundedUnderAWriterThatNeverPauses) {
-
   // ~40 times the threshold in frames, written without a pause.
   constexpr int kRows = 1200;
-  int64_t largest_wal = 0;
-  for (int i = 0; i < kRows; ++i) {
-    Append(*writer, i, 20000);
-    largest_wal = std::max(largest_wal, FileSize(path + "-wal"));
-  }
+  const int64_t largest_wal = AppendWithoutPause(kRows);
   EXPECT_GT(checkpointer->background_checkpoints(), 0);
   EXPECT_GT(checkpointer->remainder_checkpoints(), 0);
   // The WAL started over again and again: it never held more than a few
@@ -114,11 +120,7 @@ TEST_F(CheckpointerTest, PassesThatNeverCatchUpStillLetTheWalStartOver) {
   options.max_passes = 2;
   Restart(options);
   constexpr int kRows = 1200;
-  int64_t largest_wal = 0;
-  for (int i = 0; i < kRows; ++i) {
-    Append(*writer, i, 20000);
-    largest_wal = std::max(largest_wal, FileSize(path + "-wal"));
-  }
+  const int64_t largest_wal = AppendWithoutPause(kRows);
   EXPECT_GE(checkpointer->background_checkpoints(), 2);
   EXPECT_GT(checkpointer->remainder_checkpoints(), 0);
   EXPECT_LT(largest_wal, int64_t{8} * kThreshold * (kNewDatabasePageSize + 24))
@@ -150,50 +152,26 @@ TEST_F(CheckpointerTest, AReaderOnAnOldSnapshotOnlyDelaysTheCopy) {
   EXPECT_EQ(Count(*writer), 1200);
 }
 
-// The value of the sample line `name` (labels included) in `exposition`;
-// -1 when there is none.
-double Sample(const std::string& exposition, const std::string& name) {
-  const std::string prefix = name + " ";
-  for (size_t at = 0; at < exposition.size();) {
-    size_t end = exposition.find('\n', at);
-    if (end == std::string::npos) end = exposition.size();
-    const std::string line = exposition.substr(at, end - at);
-    double value = 0;
-    if (line.rfind(prefix, 0) == 0 && absl::SimpleAtod(line.substr(prefix.size()), &value)) {
-      return value;
-    }
-    at = end + 1;
-  }
-  return -1;
-}
-
-TEST(CheckpointerMetricsTest, PassesAndRemaindersAreTimedApart) {
-  skillstore::testing::TempDir dir;
-  const std::string path = dir.File("m.db");
-  std::unique_ptr<Db> writer = OpenWal(path);
-  ASSERT_TRUE(writer->Exec("CREATE TABLE blobs (id INTEGER PRIMARY KEY, value TEXT)").ok());
+TEST_F(CheckpointerTest, PassesAndRemaindersAreTimedApartInTheMetrics) {
   metrics::Registry registry;
   ProgressTracker progress;
   ServerMetrics server_metrics(registry, progress, path, nullptr);
   Checkpointer::Options options;
-  options.threshold_frames = kThreshold;
   options.metrics = &server_metrics;
-  absl::StatusOr<std::unique_ptr<Checkpointer>> checkpointer =
-      Checkpointer::Start(path, *writer, options);
-  ASSERT_TRUE(checkpointer.ok()) << checkpointer.status();
-  for (int i = 0; i < 600; ++i) Append(*writer, i, 20000);
-  (*checkpointer)->Stop();
+  Restart(options);
+  AppendWithoutPause(600);
+  checkpointer->Stop();  // reports nothing more, before server_metrics goes
 
-  const std::string text = registry.Expose();
-  const std::string name = "skillstore_checkpoint_duration_seconds_count";
-  EXPECT_EQ(Sample(text, name + "{phase=\"background\"}"),
-            static_cast<double>((*checkpointer)->background_checkpoints()))
-      << text;
-  EXPECT_EQ(Sample(text, name + "{phase=\"remainder\"}"),
-            static_cast<double>((*checkpointer)->remainder_checkpoints()))
-      << text;
-  EXPECT_GT((*checkpointer)->remainder_checkpoints(), 0);
-  EXPECT_GT(Sample(text, "skillstore_checkpoint_duration_seconds_sum{phase=\"background\"}"), 0);
+  absl::StatusOr<metrics::testing::Exposition> exposition =
+      metrics::testing::ParseExposition(registry.Expose());
+  ASSERT_TRUE(exposition.ok()) << exposition.status();
+  const std::string name = "skillstore_checkpoint_duration_seconds";
+  EXPECT_EQ(exposition->Value(name + "_count", {{"phase", "background"}}).value_or(-1),
+            static_cast<double>(checkpointer->background_checkpoints()));
+  EXPECT_EQ(exposition->Value(name + "_count", {{"phase", "remainder"}}).value_or(-1),
+            static_cast<double>(checkpointer->remainder_checkpoints()));
+  EXPECT_GT(checkpointer->remainder_checkpoints(), 0);
+  EXPECT_GT(exposition->Value(name + "_sum", {{"phase", "background"}}).value_or(-1), 0);
 }
 
 }  // namespace
