@@ -122,6 +122,11 @@ std::vector<std::string> LoadCorpus(const std::string& dir) {
   return contents;
 }
 
+// The q-quantile (0..1) of `sorted`, which is sorted and not empty.
+double Quantile(const std::vector<double>& sorted, double q) {
+  return sorted[static_cast<size_t>(q * static_cast<double>(sorted.size() - 1))];
+}
+
 int ClaimLatency(Stub& stub, int samples) {
   std::vector<double> ms;
   ms.reserve(static_cast<size_t>(samples));
@@ -141,9 +146,8 @@ int ClaimLatency(Stub& stub, int samples) {
     if (resp.tasks_size() != 1) throw std::runtime_error("ClaimTask: queue empty");
   }
   std::sort(ms.begin(), ms.end());
-  auto pct = [&](double q) { return ms[static_cast<size_t>(q * (ms.size() - 1))]; };
-  std::printf("CLAIM samples=%d p50_ms=%.3f p99_ms=%.3f max_ms=%.3f\n", samples, pct(0.50),
-              pct(0.99), ms.back());
+  std::printf("CLAIM samples=%d p50_ms=%.3f p99_ms=%.3f max_ms=%.3f\n", samples, Quantile(ms, 0.50),
+              Quantile(ms, 0.99), ms.back());
   return 0;
 }
 
@@ -157,9 +161,8 @@ int EnqueueLatency(Stub& stub, double seconds, int interval_ms) {
     usleep(static_cast<useconds_t>(interval_ms) * 1000);
   }
   std::sort(ms.begin(), ms.end());
-  auto pct = [&](double q) { return ms[static_cast<size_t>(q * (ms.size() - 1))]; };
   std::printf("ENQUEUE_LATENCY samples=%zu p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f\n",
-              ms.size(), pct(0.50), pct(0.99), pct(0.999), ms.back());
+              ms.size(), Quantile(ms, 0.50), Quantile(ms, 0.99), Quantile(ms, 0.999), ms.back());
   return 0;
 }
 
