@@ -2,7 +2,8 @@
 // --auth-token-file. Neither talks to a server.
 //
 // The server's token file holds `<role> <sha256-hex of the token> [label]`
-// lines, never the tokens: `token new` prints a fresh token (line 1, for the
+// lines (role `worker:<pattern>` for a worker token bound to worker ids,
+// --worker-ids), never the tokens: `token new` prints a fresh token (line 1, for the
 // client) and its token-file line (line 2, for the server), so a script can
 // split them with head/tail; the explanation goes to stderr. `token hash`
 // makes the line for a token that already exists (read from stdin, so it
@@ -22,16 +23,18 @@
 namespace skillstore::cli {
 namespace {
 
-// --role and --label of both commands.
+// --role, --worker-ids and --label of both commands.
 struct TokenLineOptions {
   std::string role;
+  std::string worker_ids;
   std::string label;
 };
 
-// One `<role> <sha256-hex> [label]` line of the server's token file.
+// One `<role>[:<worker ids>] <sha256-hex> [label]` line of the server's token file.
 struct TokenLine {
   auth::Role role;
-  std::string label;  // trimmed
+  std::string worker_ids;  // empty: any worker id
+  std::string label;       // trimmed
   std::string sha256;
   std::string text;
 };
@@ -53,14 +56,34 @@ absl::Status CheckLabel(const std::string& label) {
 // Checks the options before any token is made or read.
 absl::StatusOr<auth::Role> CheckLineOptions(const TokenLineOptions& options) {
   absl::StatusOr<auth::Role> role = auth::ParseRole(options.role);
-  if (!role.ok()) return absl::InvalidArgumentError(absl::StrCat("--role: ", role.status().message()));
+  if (!role.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--role: ", role.status().message()));
   if (absl::Status status = CheckLabel(options.label); !status.ok()) return status;
+  if (!options.worker_ids.empty()) {
+    if (*role != auth::Role::kWorker) {
+      return absl::InvalidArgumentError(
+          "--worker-ids binds a worker token to the worker ids it may claim as; use it with "
+          "--role worker");
+    }
+    for (char c : options.worker_ids) {
+      const unsigned char u = static_cast<unsigned char>(c);
+      if (u <= 0x20 || u == 0x7f) {
+        return absl::InvalidArgumentError(
+            "--worker-ids: no spaces or control characters (it is one field of the token-file "
+            "line)");
+      }
+    }
+  }
   return role;
 }
 
-TokenLine MakeTokenLine(auth::Role role, const std::string& label, const std::string& token) {
-  TokenLine line{role, std::string(absl::StripAsciiWhitespace(label)), auth::Sha256Hex(token), ""};
-  line.text = absl::StrCat(auth::RoleName(role), " ", line.sha256);
+TokenLine MakeTokenLine(auth::Role role, const TokenLineOptions& options,
+                        const std::string& token) {
+  TokenLine line{role, options.worker_ids, std::string(absl::StripAsciiWhitespace(options.label)),
+                 auth::Sha256Hex(token), ""};
+  line.text = auth::RoleName(role);
+  if (!line.worker_ids.empty()) absl::StrAppend(&line.text, ":", line.worker_ids);
+  absl::StrAppend(&line.text, " ", line.sha256);
   if (!line.label.empty()) absl::StrAppend(&line.text, " ", line.label);
   return line;
 }
@@ -68,6 +91,7 @@ TokenLine MakeTokenLine(auth::Role role, const std::string& label, const std::st
 Json ToJson(const TokenLine& line) {
   Json out;
   out["role"] = auth::RoleName(line.role);
+  out["worker_ids"] = line.worker_ids;
   out["label"] = line.label;
   out["sha256"] = line.sha256;
   out["token_file_line"] = line.text;
@@ -79,7 +103,7 @@ absl::Status RunTokenNew(const GlobalOptions& global, const TokenLineOptions& op
   if (!role.ok()) return role.status();
   absl::StatusOr<std::string> token = auth::GenerateToken();
   if (!token.ok()) return token.status();
-  const TokenLine line = MakeTokenLine(*role, options.label, *token);
+  const TokenLine line = MakeTokenLine(*role, options, *token);
   if (global.json()) {
     Json out;
     out["token"] = *token;
@@ -105,7 +129,7 @@ absl::Status RunTokenHash(const GlobalOptions& global, const TokenLineOptions& o
   if (absl::Status status = client::CheckToken(token, "token hash: stdin"); !status.ok()) {
     return status;
   }
-  const TokenLine line = MakeTokenLine(*role, options.label, token);
+  const TokenLine line = MakeTokenLine(*role, options, token);
   if (global.json()) {
     std::cout << Dump(ToJson(line));
     return absl::OkStatus();
@@ -114,10 +138,14 @@ absl::Status RunTokenHash(const GlobalOptions& global, const TokenLineOptions& o
   return absl::OkStatus();
 }
 
-void AddRoleOption(CLI::App* command, TokenLineOptions* options) {
+void AddRoleOptions(CLI::App* command, TokenLineOptions* options) {
   command->add_option("--role", options->role, "reader, worker or admin")
       ->required()
       ->check(CLI::IsMember({"reader", "worker", "admin"}));
+  command->add_option("--worker-ids", options->worker_ids,
+                      "worker tokens only: the worker ids (--worker-id) this token may claim, "
+                      "heartbeat and submit as, a shell-style pattern such as 'build-*' "
+                      "(default: any)");
 }
 
 }  // namespace
@@ -131,8 +159,9 @@ void AddTokenCommands(CLI::App& app, const GlobalOptions& global, CommandRunner*
   CLI::App* make = token->add_subcommand(
       "new",
       "Print a fresh random token (line 1, for the client) and its token-file line "
-      "(line 2: '<role> <sha256> [label]', for the server). Contacts no server.");
-  AddRoleOption(make, new_options.get());
+      "(line 2: '<role>[:<worker ids>] <sha256> [label]', for the server). Contacts no "
+      "server.");
+  AddRoleOptions(make, new_options.get());
   make->add_option("--label", new_options->label,
                    "who or what holds the token; the server logs it on refusals");
   make->callback([&global, new_options, selected] {
@@ -140,11 +169,11 @@ void AddTokenCommands(CLI::App& app, const GlobalOptions& global, CommandRunner*
   });
 
   auto hash_options = std::make_shared<TokenLineOptions>();
-  CLI::App* hash = token->add_subcommand(
-      "hash",
-      "Read an existing token from stdin and print its token-file line "
-      "'<role> <sha256> [label]'.");
-  AddRoleOption(hash, hash_options.get());
+  CLI::App* hash =
+      token->add_subcommand("hash",
+                            "Read an existing token from stdin and print its token-file line "
+                            "'<role>[:<worker ids>] <sha256> [label]'.");
+  AddRoleOptions(hash, hash_options.get());
   hash->add_option("--label", hash_options->label, "label written at the end of the line");
   hash->callback([&global, hash_options, selected] {
     *selected = [&global, hash_options] { return RunTokenHash(global, *hash_options); };

@@ -1,5 +1,6 @@
 #include "authorizer.h"
 
+#include <fnmatch.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -8,6 +9,7 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -60,7 +62,24 @@ absl::StatusOr<std::vector<TokenEntry>> ParseTokenFile(absl::string_view text,
                        "expected '<role> <sha256-hex of the token> [label]' (skillctl token new "
                        "prints such a line)"));
     }
-    absl::StatusOr<auth::Role> role = auth::ParseRole(fields[0]);
+    // `worker:<pattern>` binds a worker token to the worker ids it may name.
+    absl::string_view role_field = fields[0];
+    std::string worker_ids;
+    if (const size_t colon = role_field.find(':'); colon != absl::string_view::npos) {
+      worker_ids = std::string(role_field.substr(colon + 1));
+      role_field = role_field.substr(0, colon);
+      if (role_field != "worker") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where(), "only a worker token can be bound to worker ids ('worker:", worker_ids,
+            "'); '", role_field, "' tokens take no ':'"));
+      }
+      if (worker_ids.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where(),
+            "'worker:' needs a pattern of worker ids after the colon, e.g. 'worker:", "build-*'"));
+      }
+    }
+    absl::StatusOr<auth::Role> role = auth::ParseRole(role_field);
     if (!role.ok())
       return absl::InvalidArgumentError(absl::StrCat(where(), role.status().message()));
     const std::string hash = absl::AsciiStrToLower(fields[1]);
@@ -79,6 +98,7 @@ absl::StatusOr<std::vector<TokenEntry>> ParseTokenFile(absl::string_view text,
     TokenEntry entry;
     entry.role = *role;
     entry.sha256_hex = hash;
+    entry.worker_ids = std::move(worker_ids);
     entry.line = line_number;
     if (fields.size() > 2) {
       // The label is the rest of the line, spaces included.
@@ -128,8 +148,8 @@ size_t Authorizer::size() const {
   return tokens_ == nullptr ? 0 : tokens_->size();
 }
 
-absl::Status Authorizer::Check(const grpc::ServerContextBase& context, auth::Role needed,
-                               absl::string_view method) const {
+absl::StatusOr<Grant> Authorizer::Check(const grpc::ServerContextBase& context, auth::Role needed,
+                                        absl::string_view method) const {
   const auto& metadata = context.client_metadata();
   auto found = metadata.find("authorization");
   if (found == metadata.end()) {
@@ -178,7 +198,38 @@ absl::Status Authorizer::Check(const grpc::ServerContextBase& context, auth::Rol
                                                     "token has role ",
                                                     auth::RoleName(match->role)));
   }
-  return absl::OkStatus();
+  return Grant{match->worker_ids, match->label};
+}
+
+absl::Status Grant::CheckWorkerId(absl::string_view worker_id) const {
+  if (worker_ids.empty()) return absl::OkStatus();
+  const std::string id(worker_id);
+  // No FNM_PATHNAME / FNM_PERIOD: a worker id is a name, not a path, so `*`
+  // matches every character.
+  if (fnmatch(worker_ids.c_str(), id.c_str(), 0) == 0) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat("this token may act only as worker ids matching '", worker_ids,
+                   "' (its token-file line says worker:", worker_ids,
+                   "); this call names worker id '", absl::CHexEscape(id), "'"));
+}
+
+absl::Status AuthorizeWorker(const Authorizer* authorizer, const grpc::ServerContextBase& context,
+                             absl::string_view method, absl::string_view worker_id) {
+  absl::StatusOr<Grant> grant = AuthorizeWorkerStream(authorizer, context, method);
+  if (!grant.ok()) return grant.status();
+  absl::Status allowed = grant->CheckWorkerId(worker_id);
+  if (!allowed.ok()) {
+    spdlog::warn("{} refused for token '{}' from {}: {}", std::string(method), grant->label,
+                 Peer(context), std::string(allowed.message()));
+  }
+  return allowed;
+}
+
+absl::StatusOr<Grant> AuthorizeWorkerStream(const Authorizer* authorizer,
+                                            const grpc::ServerContextBase& context,
+                                            absl::string_view method) {
+  if (authorizer == nullptr) return Grant{};
+  return authorizer->Check(context, auth::Role::kWorker, method);
 }
 
 }  // namespace skillstore::server

@@ -6,6 +6,11 @@
 // `authorization: Bearer <token>` metadata, the server hashes it and compares
 // the hash with every entry in constant time.
 //
+// A worker token may be bound to the worker ids it acts as by writing its
+// role `worker:<pattern>` (a shell-style pattern: `*`, `?`, `[...]`). Without
+// a binding any holder of a worker token could claim under another worker's
+// id, and a claim with a new instance id ends that worker's leases.
+//
 // Every SkillStore handler calls Authorize() first. The check lives in the
 // handlers, not in gRPC's AuthMetadataProcessor (which runs only with TLS
 // server credentials) nor in an interceptor (which cannot end a call cleanly
@@ -36,7 +41,19 @@ struct TokenEntry {
   auth::Role role;
   std::string sha256_hex;  // 64 lowercase hex digits
   std::string label;       // free text for logs; may be empty
-  int line = 0;            // where it came from, for logs
+  // The worker ids a worker token may name (fnmatch pattern); empty: any.
+  std::string worker_ids;
+  int line = 0;  // where it came from, for logs
+};
+
+// What a caller that passed Authorizer::Check may do beyond its role.
+struct Grant {
+  std::string worker_ids;  // TokenEntry::worker_ids of the token; empty: any
+  std::string label;
+
+  // OK when the token may act as `worker_id`; PERMISSION_DENIED naming the
+  // pattern otherwise. Logs nothing (the caller knows how often to).
+  absl::Status CheckWorkerId(absl::string_view worker_id) const;
 };
 
 // Parses token-file text; `source` names the file in errors ("PATH:LINE: ...").
@@ -52,11 +69,11 @@ class Authorizer {
   // Re-reads the file. On error the current tokens stay in force.
   absl::Status Reload();
 
-  // OK when the call carries a known token whose role includes `needed`;
-  // UNAUTHENTICATED (no / malformed / unknown token) or PERMISSION_DENIED
-  // (role too weak, naming the role needed) otherwise.
-  absl::Status Check(const grpc::ServerContextBase& context, auth::Role needed,
-                     absl::string_view method) const;
+  // The token's grant when the call carries a known token whose role
+  // includes `needed`; UNAUTHENTICATED (no / malformed / unknown token) or
+  // PERMISSION_DENIED (role too weak, naming the role needed) otherwise.
+  absl::StatusOr<Grant> Check(const grpc::ServerContextBase& context, auth::Role needed,
+                              absl::string_view method) const;
 
   const std::string& path() const { return path_; }
   size_t size() const;
@@ -72,8 +89,20 @@ class Authorizer {
 // Handlers call this: no authorizer (no --auth-token-file) lets every call in.
 inline absl::Status Authorize(const Authorizer* authorizer, const grpc::ServerContextBase& context,
                               auth::Role needed, absl::string_view method) {
-  return authorizer == nullptr ? absl::OkStatus() : authorizer->Check(context, needed, method);
+  return authorizer == nullptr ? absl::OkStatus()
+                               : authorizer->Check(context, needed, method).status();
 }
+
+// The worker methods whose request names one worker (ClaimTask, Heartbeat):
+// Authorize for the worker role, then the token's binding to worker ids.
+absl::Status AuthorizeWorker(const Authorizer* authorizer, const grpc::ServerContextBase& context,
+                             absl::string_view method, absl::string_view worker_id);
+
+// SubmitResult, whose messages each name their worker: the grant to check
+// them against (one that allows every worker id without an authorizer).
+absl::StatusOr<Grant> AuthorizeWorkerStream(const Authorizer* authorizer,
+                                            const grpc::ServerContextBase& context,
+                                            absl::string_view method);
 
 // Reactors that end a streaming call at once with `status` (for calls refused
 // before their real reactor exists). They delete themselves when done.

@@ -155,7 +155,8 @@ grpc::ServerUnaryReactor* SkillStoreService::Enqueue(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* SkillStoreService::ClaimTask(grpc::CallbackServerContext* context,
                                                        const v1::ClaimTaskRequest* request,
                                                        v1::ClaimTaskResponse* response) {
-  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kWorker, "ClaimTask");
+  if (absl::Status s =
+          AuthorizeWorker(options_.authorizer, *context, "ClaimTask", request->worker_id());
       !s.ok()) {
     return FinishNow(context, s);
   }
@@ -197,19 +198,20 @@ grpc::ServerUnaryReactor* SkillStoreService::ClaimTask(grpc::CallbackServerConte
 
 grpc::ServerBidiReactor<v1::SubmitResultRequest, v1::SubmitResultResponse>*
 SkillStoreService::SubmitResult(grpc::CallbackServerContext* context) {
-  if (absl::Status s =
-          Authorize(options_.authorizer, *context, auth::Role::kWorker, "SubmitResult");
-      !s.ok()) {
+  absl::StatusOr<Grant> grant =
+      AuthorizeWorkerStream(options_.authorizer, *context, "SubmitResult");
+  if (!grant.ok()) {
     return new RefusedBidiReactor<v1::SubmitResultRequest, v1::SubmitResultResponse>(
-        ToGrpcStatus(s));
+        ToGrpcStatus(grant.status()));
   }
-  return new SubmitStream(write_loop_, in_flight_);
+  return new SubmitStream(write_loop_, in_flight_, *std::move(grant));
 }
 
 grpc::ServerUnaryReactor* SkillStoreService::Heartbeat(grpc::CallbackServerContext* context,
                                                        const v1::HeartbeatRequest* request,
                                                        v1::HeartbeatResponse* response) {
-  if (absl::Status s = Authorize(options_.authorizer, *context, auth::Role::kWorker, "Heartbeat");
+  if (absl::Status s =
+          AuthorizeWorker(options_.authorizer, *context, "Heartbeat", request->worker_id());
       !s.ok()) {
     return FinishNow(context, s);
   }

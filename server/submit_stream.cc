@@ -5,11 +5,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/utf8.h"
+#include "spdlog/spdlog.h"
 
 namespace skillstore::server {
 
-SubmitStream::SubmitStream(WriteLoop& write_loop, InFlightRpcs& in_flight)
-    : write_loop_(write_loop), results_in_flight_(in_flight) {
+SubmitStream::SubmitStream(WriteLoop& write_loop, InFlightRpcs& in_flight, Grant grant)
+    : write_loop_(write_loop), results_in_flight_(in_flight), grant_(std::move(grant)) {
   reading_ = true;
   StartRead(&request_);
 }
@@ -51,19 +52,32 @@ void SubmitStream::OnReadDone(bool ok) {
 
 void SubmitStream::Submit(std::unique_ptr<PendingResult> result) {
   const v1::SubmitResultRequest& request = result->request;
-  auto invalid = [&](std::string message) {
+  auto reject = [&](v1::RejectReason reason, std::string message) {
     v1::SubmitResultResponse response;
     response.set_task_id(request.task_id());
     response.set_fencing_token(request.fencing_token());
-    response.set_reject_reason(v1::REJECT_REASON_INVALID);
+    response.set_reject_reason(reason);
     response.set_message(std::move(message));
     Respond(std::move(response));
   };
+  auto invalid = [&](std::string message) {
+    reject(v1::REJECT_REASON_INVALID, std::move(message));
+  };
+  absl::Status allowed = grant_.CheckWorkerId(request.worker_id());
   if (request.task_id().empty()) {
     invalid("task_id is empty; send the id from the claimed task");
   } else if (request.worker_id().empty()) {
     // Without it the lease's owner cannot be checked (task_writer.cc).
     invalid("worker_id is empty; send the id of the worker that claimed the task");
+  } else if (!allowed.ok()) {
+    // Once per stream in the log: a client that keeps sending them would
+    // otherwise write a line per result.
+    if (!refusal_logged_) {
+      refusal_logged_ = true;
+      spdlog::warn("SubmitResult refused for token '{}': {}", grant_.label,
+                   std::string(allowed.message()));
+    }
+    reject(v1::REJECT_REASON_WRONG_WORKER, std::string(allowed.message()));
   } else if (request.more_results_size() > 0) {
     invalid("more_results inside more_results; put every result at the top level");
   } else if (size_t bad = 0; !IsValidUtf8(request.result_json(), &bad)) {

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 
+#include "authorizer.h"
 #include "in_flight.h"
 #include "skillstore/v1/skillstore.pb.h"
 #include "write_loop.h"
@@ -25,8 +26,10 @@ class SubmitStream final
     : public grpc::ServerBidiReactor<v1::SubmitResultRequest, v1::SubmitResultResponse> {
  public:
   // Each result counts in `in_flight` from its read to its acknowledgement
-  // (an idle stream does not hold up shutdown; it is cancelled).
-  SubmitStream(WriteLoop& write_loop, InFlightRpcs& in_flight);
+  // (an idle stream does not hold up shutdown; it is cancelled). A result
+  // whose worker_id `grant` does not allow is rejected (WRONG_WORKER) unread
+  // by the write loop.
+  SubmitStream(WriteLoop& write_loop, InFlightRpcs& in_flight, Grant grant);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -57,6 +60,8 @@ class SubmitStream final
 
   WriteLoop& write_loop_;
   InFlightRpcs& results_in_flight_;
+  const Grant grant_;
+  bool refusal_logged_ = false;      // a result refused by grant_ was logged (reads only)
   v1::SubmitResultRequest request_;  // read buffer (only one read in flight)
 
   std::mutex mu_;
@@ -66,7 +71,7 @@ class SubmitStream final
   bool writing_ = false;     // a write is outstanding
   bool broken_ = false;      // a write failed: drop further acknowledgements
   bool finished_ = false;
-  bool batch_acks_ = false;  // the client reads more_acks
+  bool batch_acks_ = false;                       // the client reads more_acks
   std::deque<v1::SubmitResultResponse> pending_;  // acknowledgements not yet written
   // The message being written (stable address while writing_) and how many
   // acknowledgements it carries.

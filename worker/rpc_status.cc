@@ -36,7 +36,8 @@ absl::Status ToAbslStatus(std::string_view rpc, const grpc::Status& status) {
                      unauthenticated
                          ? " (check --token-file or SKILLSTORE_TOKEN against the server's "
                            "--auth-token-file)"
-                         : " (a worker needs a token with the worker or admin role)"));
+                         : " (a worker needs a token with the worker or admin role, and "
+                           "one bound to worker ids, worker:<pattern>, must match --worker-id)"));
   }
   // grpc::StatusCode and absl::StatusCode share their numbering.
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()),

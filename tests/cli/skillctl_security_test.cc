@@ -279,6 +279,20 @@ TEST_F(SkillctlSecurityTest, TokenNewPrintsTokenAndItsLine) {
   CommandResult bad_role = RunCommand({BinaryPath("skillctl"), "token", "new", "--role", "root"});
   EXPECT_EQ(bad_role.exit_code, 2);
   EXPECT_THAT(bad_role.err, HasSubstr("--role"));
+
+  // --worker-ids binds a worker token: `worker:<pattern>` starts the line.
+  CommandResult bound = RunCommand({BinaryPath("skillctl"), "-o", "json", "token", "new", "--role",
+                                    "worker", "--worker-ids", "build-*", "--label", "ci"});
+  ASSERT_EQ(bound.exit_code, 0) << bound.err;
+  Json b = Json::parse(bound.out);
+  EXPECT_EQ(b["worker_ids"], "build-*");
+  EXPECT_EQ(b["token_file_line"],
+            absl::StrCat("worker:build-* ", b["sha256"].get<std::string>(), " ci"));
+  CommandResult bound_admin = RunCommand(
+      {BinaryPath("skillctl"), "token", "new", "--role", "admin", "--worker-ids", "build-*"});
+  EXPECT_EQ(bound_admin.exit_code, 2);
+  EXPECT_THAT(bound_admin.err, HasSubstr("use it with --role worker"));
+  EXPECT_TRUE(bound_admin.out.empty()) << bound_admin.out;  // no token made
 }
 
 TEST_F(SkillctlSecurityTest, TokensOverPlaintextLoopback) {

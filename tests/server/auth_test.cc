@@ -339,6 +339,91 @@ TEST_F(AuthTest, WritableTokenFileIsWarnedAboutOnReload) {
   EXPECT_TRUE(CallWith("GetProgress", "Bearer " + tokens_["reader"]).ok());
 }
 
+// A worker token bound to worker ids (`worker:<pattern>` in the token file)
+// claims, heartbeats and submits only as those ids: otherwise any worker
+// token could claim under another worker's id, and a claim with a new
+// instance id ends that worker's leases.
+TEST_F(AuthTest, AWorkerTokenBoundToWorkerIdsActsOnlyAsThem) {
+  const std::string bound = NewToken();
+  WriteFile(token_file_, absl::StrCat(Line("admin", tokens_["admin"], "ops"),
+                                      Line("worker:pool-a-*", bound, "pool a")));
+  server_->process().Signal(SIGHUP);
+  ASSERT_TRUE(server_->process().WaitForLogLine("reloaded 2 tokens", absl::Seconds(20)).ok())
+      << server_->process().ReadLog();
+  ASSERT_TRUE(CallWith("Enqueue", "Bearer " + tokens_["admin"]).ok());
+
+  auto claim_as = [&](const std::string& worker_id, v1::ClaimTaskResponse* response) {
+    auto context = ContextWith("Bearer " + bound);
+    v1::ClaimTaskRequest request;
+    request.set_worker_id(worker_id);
+    request.set_max_tasks(1);
+    return stub_->ClaimTask(context.get(), request, response);
+  };
+  v1::ClaimTaskResponse refused_claim;
+  const grpc::Status other = claim_as("pool-b-1", &refused_claim);
+  EXPECT_EQ(other.error_code(), grpc::StatusCode::PERMISSION_DENIED) << other.error_message();
+  EXPECT_NE(other.error_message().find("worker ids matching 'pool-a-*'"), std::string::npos)
+      << other.error_message();
+  EXPECT_NE(other.error_message().find("'pool-b-1'"), std::string::npos) << other.error_message();
+  {
+    auto context = ContextWith("Bearer " + bound);
+    v1::HeartbeatRequest request;
+    request.set_worker_id("pool-b-1");
+    v1::HeartbeatResponse response;
+    EXPECT_EQ(stub_->Heartbeat(context.get(), request, &response).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+
+  v1::ClaimTaskResponse claimed;
+  const grpc::Status own = claim_as("pool-a-1", &claimed);
+  ASSERT_TRUE(own.ok()) << own.error_message();
+  ASSERT_EQ(claimed.tasks_size(), 1);
+  const v1::ClaimedTask& task = claimed.tasks(0);
+
+  // The result under another id (twice) is refused, the one under its own id stored.
+  auto context = ContextWith("Bearer " + bound);
+  auto stream = stub_->SubmitResult(context.get());
+  v1::SubmitResultRequest result;
+  result.set_task_id(task.task_id());
+  result.set_fencing_token(task.lease().fencing_token());
+  result.set_success(true);
+  result.set_result_json("{}");
+  for (const std::string worker_id : {"pool-b-1", "pool-b-2", "pool-a-1"}) {
+    result.set_worker_id(worker_id);
+    ASSERT_TRUE(stream->Write(result));
+    v1::SubmitResultResponse ack;
+    ASSERT_TRUE(stream->Read(&ack));
+    SCOPED_TRACE(worker_id);
+    if (worker_id == "pool-a-1") {
+      EXPECT_TRUE(ack.accepted()) << ack.message();
+    } else {
+      EXPECT_FALSE(ack.accepted());
+      EXPECT_EQ(ack.reject_reason(), v1::REJECT_REASON_WRONG_WORKER);
+      EXPECT_NE(ack.message().find("worker ids matching 'pool-a-*'"), std::string::npos)
+          << ack.message();
+    }
+  }
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+
+  auto get = ContextWith("Bearer " + tokens_["admin"]);
+  v1::GetTaskRequest request;
+  request.set_task_id(task.task_id());
+  v1::GetTaskResponse info;
+  ASSERT_TRUE(stub_->GetTask(get.get(), request, &info).ok());
+  EXPECT_EQ(info.task().status(), v1::TASK_STATUS_COMPLETED);
+  // Refusals are logged with the label: one line per refused call, and one
+  // per stream however many of its results were refused.
+  const std::string log = server_->process().ReadLog();
+  size_t lines = 0;
+  for (size_t at = log.find("SubmitResult refused for token 'pool a'"); at != std::string::npos;
+       at = log.find("SubmitResult refused for token 'pool a'", at + 1)) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 1u) << log;
+  EXPECT_NE(log.find("ClaimTask refused for token 'pool a'"), std::string::npos) << log;
+}
+
 // skillstore-loadgen measures a secured server with an admin token (it
 // enqueues, claims and submits), and without one stops saying why.
 TEST_F(AuthTest, LoadgenSendsItsToken) {
@@ -431,6 +516,37 @@ TEST(TokenFileTest, ParsesRolesHashesLabelsAndComments) {
   EXPECT_EQ((*entries)[1].role, auth::Role::kReader);
   EXPECT_EQ((*entries)[1].sha256_hex, auth::Sha256Hex("t2"));  // hex case folded
   EXPECT_EQ((*entries)[1].label, "");
+}
+
+TEST(TokenFileTest, WorkerTokensMayBeBoundToWorkerIds) {
+  const std::string hash = auth::Sha256Hex("t1");
+  absl::StatusOr<std::vector<TokenEntry>> entries = ParseTokenFile(
+      absl::StrCat("worker:build-* ", hash, " ci\nworker ", auth::Sha256Hex("t2")), "f");
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[0].role, auth::Role::kWorker);
+  EXPECT_EQ((*entries)[0].worker_ids, "build-*");
+  EXPECT_EQ((*entries)[0].label, "ci");
+  EXPECT_EQ((*entries)[1].worker_ids, "");
+
+  const Grant grant{"build-*", "ci"};
+  EXPECT_TRUE(grant.CheckWorkerId("build-7").ok());
+  EXPECT_TRUE(grant.CheckWorkerId("build-a/b").ok());  // `*` spans any character
+  EXPECT_EQ(grant.CheckWorkerId("deploy-1").code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(Grant{}.CheckWorkerId("anything").ok());
+
+  for (const std::string& bad : {absl::StrCat("admin:x ", hash), absl::StrCat("reader:x ", hash),
+                                 absl::StrCat("worker: ", hash), absl::StrCat("worker:x")}) {
+    SCOPED_TRACE(bad);
+    absl::StatusOr<std::vector<TokenEntry>> parsed = ParseTokenFile(bad, "f");
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(parsed.status().message().find("f:1: "), std::string::npos) << parsed.status();
+  }
+  EXPECT_NE(ParseTokenFile(absl::StrCat("admin:x ", hash), "f")
+                .status()
+                .message()
+                .find("only a worker token can be bound"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -67,6 +67,13 @@ class WorkerSecurityTest : public ::testing::Test {
       std::ofstream(path) << *token << "\n";
       chmod(path.c_str(), 0600);
     }
+    // A worker token bound to the worker ids pool-a-*.
+    auto bound = auth::GenerateToken();
+    ASSERT_TRUE(bound.ok()) << bound.status();
+    tokens_["bound"] = *bound;
+    file << "worker:pool-a-* " << auth::Sha256Hex(*bound) << " pool a\n";
+    std::ofstream(TokenFile("bound")) << *bound << "\n";
+    chmod(TokenFile("bound").c_str(), 0600);
   }
 
   std::string TokenFile(const std::string& role) const { return dir_.File(role + ".token"); }
@@ -162,6 +169,26 @@ TEST_F(WorkerSecurityTest, WorkerTokenDrainsOverPlaintextLoopback) {
   // The secret itself is in neither log.
   EXPECT_EQ(WorkerLog("w").find(tokens_["worker"]), std::string::npos);
   EXPECT_EQ(server_->process().ReadLog().find(tokens_["worker"]), std::string::npos);
+}
+
+// A token bound to worker ids (worker:pool-a-*) serves a worker whose
+// --worker-id matches and stops, with one clear line, one whose id does not.
+TEST_F(WorkerSecurityTest, ATokenBoundToWorkerIdsServesOnlyThoseIds) {
+  StartServer({}, /*tls=*/false);
+  Enqueue(10);
+  EXPECT_EQ(RunWorker("pool-b-1", {"--token-file", TokenFile("bound"), "--exit-when-idle", "30"}),
+            1)
+      << WorkerLog("pool-b-1");
+  EXPECT_NE(WorkerLog("pool-b-1").find("PERMISSION_DENIED: the server refused our token"),
+            std::string::npos)
+      << WorkerLog("pool-b-1");
+  EXPECT_NE(WorkerLog("pool-b-1").find("worker ids matching 'pool-a-*'"), std::string::npos);
+  EXPECT_EQ(Progress().queued(), 10);
+
+  EXPECT_EQ(RunWorker("pool-a-1", {"--token-file", TokenFile("bound"), "--exit-when-idle", "2"}),
+            0)
+      << WorkerLog("pool-a-1");
+  EXPECT_EQ(Progress().completed(), 10);
 }
 
 TEST_F(WorkerSecurityTest, RefusedTokenExitsOneWithOneClearLine) {
