@@ -92,9 +92,16 @@ int main(int argc, char** argv) {
                  "component, msg, task_id, worker_id, attempt ...) for log collectors")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
-  app.add_option("--metrics-listen", options.metrics_listen,
-                 "host:port for a Prometheus /metrics endpoint (e.g. 127.0.0.1:9464; port 0 "
-                 "picks a free one, named in the log); off when empty");
+  CLI::Option* metrics_listen =
+      app.add_option("--metrics-listen", options.metrics_listen,
+                     "host:port for a Prometheus /metrics endpoint (e.g. 127.0.0.1:9464; port 0 "
+                     "picks a free one, named in the log); off when empty");
+  app.add_option("--metrics-token-file", options.metrics_token_file,
+                 "a file holding one token: /metrics then answers only scrapes that send "
+                 "'Authorization: Bearer <token>' (Prometheus: authorization.credentials_file); "
+                 "read at startup")
+      ->check(CLI::ExistingFile)
+      ->needs(metrics_listen);
   app.add_option("--auth-token-file", options.auth_token_file,
                  "require a token on every SkillStore call: one line per token, "
                  "'<role> <sha256-hex of token> [label]' (role reader, worker or admin; "

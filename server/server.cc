@@ -172,6 +172,7 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
   if (server->registry_ != nullptr) {
     metrics::MetricsServer::Options http;
     http.listen = options.metrics_listen;
+    http.bearer_token_file = options.metrics_token_file;
     absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> metrics_http =
         metrics::MetricsServer::Start(http, *server->registry_);
     if (!metrics_http.ok()) return metrics_http.status();  // ~SkillStoreServer shuts down

@@ -41,6 +41,8 @@ struct ServerOptions {
   bool synchronous_full = true;
   // host:port for the Prometheus /metrics endpoint; empty: no metrics.
   std::string metrics_listen;
+  // A file with the token /metrics scrapes must send; empty: none asked.
+  std::string metrics_token_file;
   // Largest gRPC message the server accepts (batches of tasks with content).
   int max_receive_message_bytes = 64 << 20;
   // Token file (authorizer.h); empty: no token authentication.

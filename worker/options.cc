@@ -130,8 +130,15 @@ ParsedFlags ParseFlags(int argc, const char* const* argv) {
       ->capture_default_str()
       ->transform(SecondsWithUnit(SecondsPrecision::kWhole))
       ->check(CLI::Range(1, 300));
-  app.add_option("--metrics-listen", o.metrics_listen,
-                 "serve Prometheus metrics at http://HOST:PORT/metrics (off by default)");
+  CLI::Option* metrics_listen =
+      app.add_option("--metrics-listen", o.metrics_listen,
+                     "serve Prometheus metrics at http://HOST:PORT/metrics (off by default)");
+  app.add_option("--metrics-token-file", o.metrics_token_file,
+                 "a file holding one token: /metrics then answers only scrapes that send "
+                 "'Authorization: Bearer <token>' (Prometheus: authorization.credentials_file); "
+                 "read at startup")
+      ->check(CLI::ExistingFile)
+      ->needs(metrics_listen);
   client::ClientSecurityFlags security_flags;
   client::AddClientSecurityFlags(app, &security_flags);
   int tls_reload_seconds = static_cast<int>(absl::ToInt64Seconds(o.tls_reload_interval));

@@ -44,6 +44,8 @@ struct WorkerOptions {
   int claim_wait_seconds = 20;
   // HOST:PORT for the Prometheus endpoint; empty: none.
   std::string metrics_listen;
+  // A file with the token /metrics scrapes must send; empty: none asked.
+  std::string metrics_token_file;
   // TLS and token for the connection to the server (--tls*, --token-file or
   // $SKILLSTORE_TOKEN), files already read and checked.
   client::ClientSecurity security;

@@ -141,6 +141,7 @@ absl::Status Worker::Run() {
     });
     metrics::MetricsServer::Options metrics_options;
     metrics_options.listen = options_.metrics_listen;
+    metrics_options.bearer_token_file = options_.metrics_token_file;
     auto server = metrics::MetricsServer::Start(metrics_options, metrics_.registry());
     if (!server.ok()) return server.status();
     metrics_server_ = std::move(*server);

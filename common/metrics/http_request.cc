@@ -1,5 +1,7 @@
 #include "common/metrics/http_request.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace skillstore::metrics {
@@ -36,6 +38,26 @@ absl::StatusOr<RequestLine> ParseRequestLine(std::string_view head) {
   }
   request.path = std::string(target.substr(0, target.find('?')));
   return request;
+}
+
+std::optional<std::string_view> HeaderValue(std::string_view head, std::string_view name) {
+  size_t start = head.find('\n');  // the fields follow the request line
+  while (start != std::string_view::npos && start + 1 < head.size()) {
+    const size_t line_start = start + 1;
+    const size_t end = head.find('\n', line_start);
+    std::string_view line = head.substr(
+        line_start, end == std::string_view::npos ? std::string_view::npos : end - line_start);
+    const size_t colon = line.find(':');
+    if (colon != std::string_view::npos &&
+        absl::EqualsIgnoreCase(absl::string_view(line.data(), colon),
+                               absl::string_view(name.data(), name.size()))) {
+      const absl::string_view value = absl::StripAsciiWhitespace(
+          absl::string_view(line.data() + colon + 1, line.size() - colon - 1));
+      return std::string_view(value.data(), value.size());
+    }
+    start = end;
+  }
+  return std::nullopt;
 }
 
 }  // namespace skillstore::metrics

@@ -4,6 +4,7 @@
 #ifndef SKILLSTORE_COMMON_METRICS_HTTP_REQUEST_H_
 #define SKILLSTORE_COMMON_METRICS_HTTP_REQUEST_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,10 @@ size_t RequestHeadLength(std::string_view buffer);
 // Parses "METHOD SP target SP HTTP/x.y" from the first line of `head`.
 // InvalidArgument for anything else (the server answers 400).
 absl::StatusOr<RequestLine> ParseRequestLine(std::string_view head);
+
+// The value of the first header field called `name` (compared without case)
+// in `head`, without surrounding blanks; nullopt when there is none.
+std::optional<std::string_view> HeaderValue(std::string_view head, std::string_view name);
 
 }  // namespace skillstore::metrics
 

@@ -10,11 +10,17 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <optional>
+#include <sstream>
 #include <string_view>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/auth/token.h"
 #include "common/metrics/exposition.h"
 #include "common/metrics/http_request.h"
 
@@ -130,12 +136,56 @@ std::string TextResponse(std::string_view status, const std::string& body,
   return Response(status, "text/plain; charset=utf-8", body, false, extra_headers);
 }
 
+// The token in `path`, without the newline an editor or `echo` adds.
+absl::StatusOr<std::string> ReadBearerToken(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--metrics-token-file ", path, ": cannot read: ", std::strerror(errno)));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string token(absl::StripAsciiWhitespace(text.str()));
+  if (token.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--metrics-token-file ", path, ": the file is empty; put one token in it"));
+  }
+  for (char c : token) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--metrics-token-file ", path,
+                       ": the token has spaces or characters that cannot travel in an HTTP "
+                       "header; use one line of printable ASCII (skillctl token new makes one)"));
+    }
+  }
+  return token;
+}
+
+// True when `head` carries `Authorization: Bearer <token>`. Compared in
+// constant time, like the gRPC tokens (common/auth/token.h).
+bool HasBearerToken(std::string_view head, const std::string& token) {
+  const std::optional<std::string_view> header = HeaderValue(head, "authorization");
+  if (!header.has_value()) return false;
+  absl::string_view value(header->data(), header->size());
+  constexpr absl::string_view kScheme = "bearer ";
+  if (value.size() <= kScheme.size() || !absl::StartsWithIgnoreCase(value, kScheme)) return false;
+  value.remove_prefix(kScheme.size());
+  return auth::ConstantTimeEquals(absl::StripAsciiWhitespace(value), token);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(Options options,
                                                                     const Registry& registry) {
   absl::StatusOr<HostPort> address = SplitHostPort(options.listen);
   if (!address.ok()) return address.status();
+  std::string bearer_token;
+  if (!options.bearer_token_file.empty()) {
+    absl::StatusOr<std::string> token = ReadBearerToken(options.bearer_token_file);
+    if (!token.ok()) return token.status();
+    bearer_token = *std::move(token);
+  }
   absl::StatusOr<UniqueFd> listen_fd = Listen(*address, options.listen);
   if (!listen_fd.ok()) return listen_fd.status();
 
@@ -144,6 +194,7 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(Options opti
     return absl::InternalError(absl::StrCat("pipe2: ", std::strerror(errno)));
   }
   auto server = std::unique_ptr<MetricsServer>(new MetricsServer(std::move(options), registry));
+  server->bearer_token_ = std::move(bearer_token);
   server->stop_read_ = UniqueFd(pipe_fds[0]);
   server->stop_write_ = UniqueFd(pipe_fds[1]);
   server->listen_fd_ = std::move(*listen_fd);
@@ -293,6 +344,14 @@ void MetricsServer::Serve(Connection& connection) {
   if (request->path != "/metrics") {
     send_all(Response("404 Not Found", "text/plain; charset=utf-8",
                       "not found; metrics are at /metrics\n", head_only));
+    return;
+  }
+  if (!bearer_token_.empty() &&
+      !HasBearerToken(std::string_view(buffer).substr(0, head_length), bearer_token_)) {
+    send_all(Response("401 Unauthorized", "text/plain; charset=utf-8",
+                      "send 'Authorization: Bearer <token>' with the token of "
+                      "--metrics-token-file\n",
+                      head_only, "WWW-Authenticate: Bearer\r\n"));
     return;
   }
   send_all(Response("200 OK", kExpositionContentType, registry_.Expose(), head_only));

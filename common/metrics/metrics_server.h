@@ -3,6 +3,7 @@
 //   GET /metrics (or HEAD)  -> 200, the registry in the text format 0.0.4
 //   any other path          -> 404
 //   any other method        -> 405
+//   no / wrong bearer token -> 401, when Options::bearer_token_file is set
 //   malformed / too large   -> 400 / 431;  over max_connections -> 503
 //
 // One acceptor thread, plus one short-lived thread per connection (at most
@@ -42,10 +43,15 @@ class MetricsServer {
     int max_connections = 16;
     // Bound on one connection's whole exchange (read request, write reply).
     absl::Duration io_timeout = absl::Seconds(10);
+    // A file holding one token (--metrics-token-file): scrapes must then
+    // send `Authorization: Bearer <token>` (Prometheus: `authorization:
+    // credentials_file`). Read once, at Start. Empty: no token asked.
+    std::string bearer_token_file;
   };
 
   // Binds and starts serving `registry`, which must outlive the server.
-  // InvalidArgument for a malformed address, Unavailable when it cannot bind.
+  // InvalidArgument for a malformed address or an unreadable or empty token
+  // file, Unavailable when it cannot bind.
   static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(Options options,
                                                               const Registry& registry);
 
@@ -78,6 +84,7 @@ class MetricsServer {
   void ReapConnections();
 
   const Options options_;
+  std::string bearer_token_;  // from options_.bearer_token_file; empty: none asked
   const Registry& registry_;
   UniqueFd listen_fd_;
   int port_ = 0;

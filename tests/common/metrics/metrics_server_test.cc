@@ -108,6 +108,75 @@ TEST_F(MetricsServerTest, OtherRequestsGetTheRightStatus) {
   EXPECT_EQ(SendRawRequest(port, "GET /metrics HTTP/1.0\n\n")->status, 200);
 }
 
+// A file holding `text`, removed at the end of the test.
+class TextFile {
+ public:
+  explicit TextFile(const std::string& text) {
+    std::string pattern = ::testing::TempDir() + "metrics-token-XXXXXX";
+    const int fd = mkstemp(pattern.data());
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    close(fd);
+    path_ = pattern;
+  }
+  ~TextFile() { unlink(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST_F(MetricsServerTest, ATokenFileMakesScrapesSendTheToken) {
+  TextFile token_file("sks_scrape-token\n");  // the newline `echo` adds is not part of it
+  MetricsServer::Options options;
+  options.bearer_token_file = token_file.path();
+  auto server = Start(options);
+  ASSERT_NE(server, nullptr);
+  const int port = server->port();
+  auto get = [&](const std::string& headers) {
+    return SendRawRequest(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n" + headers + "\r\n");
+  };
+
+  auto none = get("");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->status, 401);
+  EXPECT_EQ(none->headers["www-authenticate"], "Bearer");
+  EXPECT_EQ(none->body.find("demo_scraped_total"), std::string::npos);
+  EXPECT_EQ(get("Authorization: Bearer sks_wrong\r\n")->status, 401);
+  EXPECT_EQ(get("Authorization: Bearer sks_scrape-token-and-more\r\n")->status, 401);
+  EXPECT_EQ(get("Authorization: Basic c2tzOng=\r\n")->status, 401);
+  EXPECT_EQ(get("X-Authorization: Bearer sks_scrape-token\r\n")->status, 401);
+  auto head = SendRawRequest(port, "HEAD /metrics HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_EQ(head->status, 401);
+
+  // The header name and the scheme in any case, among other fields.
+  auto ok = get("Accept: text/plain\r\nauthorization:   bearer sks_scrape-token  \r\n");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->status, 200);
+  auto parsed = ParseExposition(ok->body);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(*parsed->Value("demo_scraped_total", {{"type", "parse"}}), 41);
+  // Other paths still say where the metrics are, token or not.
+  EXPECT_EQ(HttpGet(port, "/")->status, 404);
+}
+
+TEST_F(MetricsServerTest, AnUnusableTokenFileStopsTheStart) {
+  TextFile empty(" \n");
+  TextFile spaced("two words\n");
+  for (const std::string& path : {empty.path(), spaced.path(), std::string("/nonexistent/t")}) {
+    SCOPED_TRACE(path);
+    MetricsServer::Options options;
+    options.listen = "127.0.0.1:0";
+    options.bearer_token_file = path;
+    auto server = MetricsServer::Start(options, registry_);
+    ASSERT_FALSE(server.ok());
+    EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(server.status().message().find("--metrics-token-file " + path), std::string::npos)
+        << server.status();
+  }
+}
+
 TEST_F(MetricsServerTest, OversizedRequestIsRefused) {
   MetricsServer::Options options;
   options.max_request_bytes = 1024;

@@ -407,5 +407,35 @@ TEST_F(ObservabilityTest, MetricsAgreeWithProgressAndTheDatabase) {
   }
 }
 
+// --metrics-token-file on both binaries: a scrape without the token gets
+// 401, one with it the metrics.
+TEST_F(ObservabilityTest, AMetricsTokenFileGuardsBothEndpoints) {
+  const std::string token_file = dir_.File("metrics.token");
+  std::ofstream(token_file) << "sks_metrics-scrape-token\n";
+  const std::vector<std::string> flags = {"--metrics-listen", "127.0.0.1:0", "--metrics-token-file",
+                                          token_file};
+  auto server = ServerProcess::Start(db_path(), dir_.File("server.log"), flags);
+  ASSERT_TRUE(server.ok()) << server.status();
+  server_ = std::move(*server);
+  std::vector<std::string> worker_argv = {BinaryPath("skill-worker"), "--server",
+                                          server_->address(), "--worker-id", "scraped"};
+  worker_argv.insert(worker_argv.end(), flags.begin(), flags.end());
+  auto worker = ChildProcess::Start(worker_argv, dir_.File("scraped.log"));
+  ASSERT_TRUE(worker.ok()) << worker.status();
+
+  for (ChildProcess* process : {&server_->process(), worker->get()}) {
+    const int port = MetricsPort(*process);
+    ASSERT_GT(port, 0) << process->ReadLog();
+    absl::StatusOr<testing::HttpResponse> refused = HttpGet(port, "/metrics");
+    ASSERT_TRUE(refused.ok()) << refused.status();
+    EXPECT_EQ(refused->status, 401);
+    absl::StatusOr<testing::HttpResponse> scraped = testing::SendRawRequest(
+        port, "GET /metrics HTTP/1.1\r\nAuthorization: Bearer sks_metrics-scrape-token\r\n\r\n");
+    ASSERT_TRUE(scraped.ok()) << scraped.status();
+    EXPECT_EQ(scraped->status, 200);
+    EXPECT_TRUE(ParseExposition(scraped->body).ok()) << scraped->body;
+  }
+}
+
 }  // namespace
 }  // namespace skillstore::metrics
