@@ -105,6 +105,7 @@ int main(int argc, char** argv) {
   app.add_option("--auth-token-file", options.auth_token_file,
                  "require a token on every SkillStore call: one line per token, "
                  "'<role> <sha256-hex of token> [label]' (role reader, worker or admin; "
+                 "worker:<pattern> binds a worker token to those worker ids; "
                  "skillctl token new prints lines); re-read on SIGHUP")
       ->envname("SKILLSTORE_AUTH_TOKEN_FILE");
   app.add_option("--tls-cert", options.tls_cert_file,
