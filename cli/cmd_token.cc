@@ -126,7 +126,7 @@ absl::Status RunTokenHash(const GlobalOptions& global, const TokenLineOptions& o
   const std::string input((std::istreambuf_iterator<char>(std::cin)),
                           std::istreambuf_iterator<char>());
   const std::string token(absl::StripAsciiWhitespace(input));
-  if (absl::Status status = client::CheckToken(token, "token hash: stdin"); !status.ok()) {
+  if (absl::Status status = auth::CheckToken(token, "token hash: stdin"); !status.ok()) {
     return status;
   }
   const TokenLine line = MakeTokenLine(*role, options, token);

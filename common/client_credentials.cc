@@ -21,6 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "common/auth/tls_files.h"
+#include "common/auth/token.h"
 
 namespace skillstore::client {
 namespace {
@@ -83,25 +84,6 @@ absl::StatusOr<std::string> ReadWholeFile(absl::string_view flag, const std::str
 
 }  // namespace
 
-// gRPC sends ASCII metadata values only if every byte is printable (0x20 to
-// 0x7e); a space inside the token would also make "Bearer <token>"
-// ambiguous. Tokens from `skillctl token new` are base64url.
-absl::Status CheckToken(absl::string_view token, absl::string_view source) {
-  if (token.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(std::string(source), " holds no token"));
-  }
-  for (char c : token) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          std::string(source),
-          ": the token contains a space, line break or non-ASCII character; it must be one "
-          "word on one line, as `skillctl token new` prints it"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 void TokenHolder::Set(const std::string& token) {
   auto header = std::make_shared<const std::string>(absl::StrCat("Bearer ", token));
   absl::MutexLock lock(&mu_);
@@ -132,7 +114,7 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path,
   absl::StatusOr<std::string> contents = ReadWholeFile("--token-file", path);
   if (!contents.ok()) return contents.status();
   std::string token(absl::StripAsciiWhitespace(*contents));
-  if (absl::Status status = CheckToken(token, absl::StrCat("--token-file ", path));
+  if (absl::Status status = auth::CheckToken(token, absl::StrCat("--token-file ", path));
       !status.ok()) {
     return status;
   }
@@ -180,7 +162,7 @@ absl::StatusOr<ClientSecurity> LoadClientSecurity(const ClientSecurityFlags& fla
     security.token_file = flags.token_file;
   } else if (env_token != nullptr && *env_token != '\0') {
     std::string token(absl::StripAsciiWhitespace(env_token));
-    if (absl::Status status = CheckToken(token, absl::StrCat("$", kTokenEnvVar));
+    if (absl::Status status = auth::CheckToken(token, absl::StrCat("$", kTokenEnvVar));
         !status.ok()) {
       return status;
     }

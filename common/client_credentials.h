@@ -139,11 +139,6 @@ absl::StatusOr<ClientSecurity> LoadClientSecurity(const ClientSecurityFlags& fla
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path,
                                           std::vector<std::string>* warnings);
 
-// OK when `token` can travel as "authorization: Bearer <token>": not empty,
-// printable ASCII without spaces. INVALID_ARGUMENT naming `source` (where the
-// token came from) otherwise.
-absl::Status CheckToken(absl::string_view token, absl::string_view source);
-
 // The TLS channel credentials for `security`: its CA (or the system's root
 // CAs), its client certificate if any, chain and hostname checks of the
 // server's certificate. The name checked is the host of the channel's

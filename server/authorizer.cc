@@ -10,7 +10,6 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -159,18 +158,15 @@ absl::StatusOr<Grant> Authorizer::Check(const grpc::ServerContextBase& context, 
                      " needs a token: send the metadata 'authorization: Bearer <token>' "
                      "(skill-worker / skillctl --token-file)"));
   }
-  absl::string_view value(found->second.data(), found->second.size());
-  value = absl::StripAsciiWhitespace(value);
-  constexpr absl::string_view kScheme = "bearer ";
-  if (value.size() <= kScheme.size() || !absl::StartsWithIgnoreCase(value, kScheme)) {
+  const std::optional<absl::string_view> token =
+      auth::BearerCredential(absl::string_view(found->second.data(), found->second.size()));
+  if (!token.has_value()) {
     spdlog::debug("{} from {}: authorization metadata is not a bearer token", std::string(method),
                   Peer(context));
     return absl::UnauthenticatedError(
         "malformed authorization metadata: expected 'Bearer <token>'");
   }
-  value.remove_prefix(kScheme.size());
-  value = absl::StripAsciiWhitespace(value);
-  const std::string hash = auth::Sha256Hex(value);
+  const std::string hash = auth::Sha256Hex(*token);
 
   std::shared_ptr<const std::vector<TokenEntry>> tokens;
   {

@@ -63,13 +63,12 @@ void SubmitStream::Submit(std::unique_ptr<PendingResult> result) {
   auto invalid = [&](std::string message) {
     reject(v1::REJECT_REASON_INVALID, std::move(message));
   };
-  absl::Status allowed = grant_.CheckWorkerId(request.worker_id());
   if (request.task_id().empty()) {
     invalid("task_id is empty; send the id from the claimed task");
   } else if (request.worker_id().empty()) {
     // Without it the lease's owner cannot be checked (task_writer.cc).
     invalid("worker_id is empty; send the id of the worker that claimed the task");
-  } else if (!allowed.ok()) {
+  } else if (absl::Status allowed = grant_.CheckWorkerId(request.worker_id()); !allowed.ok()) {
     // Once per stream in the log: a client that keeps sending them would
     // otherwise write a line per result.
     if (!refusal_logged_) {

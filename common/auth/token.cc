@@ -7,6 +7,8 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace skillstore::auth {
@@ -84,6 +86,36 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
   if (a.size() != b.size()) return false;
   if (a.empty()) return true;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// gRPC sends an ASCII metadata value only when every byte is printable
+// (0x20 to 0x7e), and so does /metrics' HTTP header; a space inside the token
+// would also make "Bearer <token>" ambiguous. Tokens from `skillctl token
+// new` are base64url.
+absl::Status CheckToken(absl::string_view token, absl::string_view source) {
+  if (token.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(source), " holds no token"));
+  }
+  for (char c : token) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          std::string(source),
+          ": the token contains a space, line break or non-ASCII character; it must be one "
+          "word on one line, as `skillctl token new` prints it"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::optional<absl::string_view> BearerCredential(absl::string_view authorization) {
+  absl::string_view value = absl::StripAsciiWhitespace(authorization);
+  constexpr absl::string_view kScheme = "bearer ";
+  if (value.size() <= kScheme.size() || !absl::StartsWithIgnoreCase(value, kScheme)) {
+    return std::nullopt;
+  }
+  value.remove_prefix(kScheme.size());
+  return absl::StripAsciiWhitespace(value);
 }
 
 }  // namespace skillstore::auth

@@ -8,8 +8,10 @@
 #ifndef SKILLSTORE_COMMON_AUTH_TOKEN_H_
 #define SKILLSTORE_COMMON_AUTH_TOKEN_H_
 
+#include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -44,6 +46,15 @@ absl::StatusOr<std::string> GenerateToken();
 // first difference is (CRYPTO_memcmp), so a caller cannot learn a secret
 // byte by byte from response timing.
 bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
+
+// OK when `token` can travel as "authorization: Bearer <token>": not empty,
+// printable ASCII without spaces. INVALID_ARGUMENT naming `source` (where the
+// token came from) otherwise.
+absl::Status CheckToken(absl::string_view token, absl::string_view source);
+
+// The credential of an `authorization` value "Bearer <credential>" (scheme in
+// any case, blanks around either part ignored); nullopt for any other value.
+std::optional<absl::string_view> BearerCredential(absl::string_view authorization);
 
 }  // namespace skillstore::auth
 

@@ -16,7 +16,6 @@
 #include <string_view>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -145,19 +144,10 @@ absl::StatusOr<std::string> ReadBearerToken(const std::string& path) {
   }
   std::stringstream text;
   text << in.rdbuf();
-  const std::string token(absl::StripAsciiWhitespace(text.str()));
-  if (token.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--metrics-token-file ", path, ": the file is empty; put one token in it"));
-  }
-  for (char c : token) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--metrics-token-file ", path,
-                       ": the token has spaces or characters that cannot travel in an HTTP "
-                       "header; use one line of printable ASCII (skillctl token new makes one)"));
-    }
+  std::string token(absl::StripAsciiWhitespace(text.str()));
+  if (absl::Status status = auth::CheckToken(token, absl::StrCat("--metrics-token-file ", path));
+      !status.ok()) {
+    return status;
   }
   return token;
 }
@@ -167,11 +157,9 @@ absl::StatusOr<std::string> ReadBearerToken(const std::string& path) {
 bool HasBearerToken(std::string_view head, const std::string& token) {
   const std::optional<std::string_view> header = HeaderValue(head, "authorization");
   if (!header.has_value()) return false;
-  absl::string_view value(header->data(), header->size());
-  constexpr absl::string_view kScheme = "bearer ";
-  if (value.size() <= kScheme.size() || !absl::StartsWithIgnoreCase(value, kScheme)) return false;
-  value.remove_prefix(kScheme.size());
-  return auth::ConstantTimeEquals(absl::StripAsciiWhitespace(value), token);
+  const std::optional<absl::string_view> sent =
+      auth::BearerCredential(absl::string_view(header->data(), header->size()));
+  return sent.has_value() && auth::ConstantTimeEquals(*sent, token);
 }
 
 }  // namespace
