@@ -93,6 +93,7 @@ void ExecutorPool::ThreadMain(std::shared_ptr<Core> core, std::shared_ptr<Thread
       if (self->abandoned.load()) {
         spdlog::info("{}: an abandoned engine call returned after {}; its result is discarded",
                      job->job.name, absl::FormatDuration(absl::Now() - job->started));
+        core->abandoned_running.fetch_sub(1);
         return;
       }
       self->current.reset();
@@ -129,6 +130,7 @@ void ExecutorPool::WatchdogLoop() {
       handles_[id].detach();
       handles_.erase(id);
       core_->abandoned.fetch_add(1);
+      core_->abandoned_running.fetch_add(1);
       if (!core_->stop) StartThreadLocked();  // keep the pool at full strength
       if (job->delivered.exchange(true)) continue;
       const absl::Duration ran = now - job->started;
@@ -189,6 +191,7 @@ void ExecutorPool::Shutdown(absl::Time deadline) {
     handles_[id].detach();
     handles_.erase(id);
     core_->abandoned.fetch_add(1);
+    core_->abandoned_running.fetch_add(1);
   }
   std::vector<std::thread> to_join;
   for (auto& [id, handle] : handles_) to_join.push_back(std::move(handle));

@@ -69,6 +69,10 @@ class ExecutorPool {
 
   // Threads abandoned so far because their job missed its deadline.
   int abandoned() const { return core_->abandoned.load(); }
+  // Of those, the ones whose engine call has not returned yet. Zero means no
+  // thread of this pool can touch process-wide state (the logger) any more,
+  // so static destructors may run.
+  int abandoned_still_running() const { return core_->abandoned_running.load(); }
 
  private:
   struct JobState {
@@ -98,6 +102,9 @@ class ExecutorPool {
     std::map<std::thread::id, std::shared_ptr<ThreadState>> threads;
     bool stop = false;
     std::atomic<int> abandoned{0};
+    // Decremented by an abandoned thread as the last thing it does under
+    // `mu`, after its log line.
+    std::atomic<int> abandoned_running{0};
   };
 
   static void ThreadMain(std::shared_ptr<Core> core, std::shared_ptr<ThreadState> self);
