@@ -119,6 +119,7 @@ Worker::~Worker() {
 }
 
 int Worker::abandoned_threads() const { return pool_.abandoned(); }
+int Worker::abandoned_threads_running() const { return pool_.abandoned_still_running(); }
 
 absl::Status Worker::Run() {
   spdlog::info("worker {} starting: server {}, concurrency {}, types {}{}{}", options_.worker_id,

@@ -93,8 +93,10 @@ class Worker {
   // call is a no-op (the signal watcher handles a second signal itself).
   void RequestDrain();
 
-  // Engine threads abandoned after a timeout (still running).
+  // Engine threads abandoned after a timeout, and those of them whose engine
+  // call has not returned yet (they may still log).
   int abandoned_threads() const;
+  int abandoned_threads_running() const;
 
   // The metrics endpoint's port (after Run started it), or 0.
   int metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }

@@ -61,6 +61,12 @@ class RunningWorker {
   ~RunningWorker() {
     worker_->RequestDrain();
     if (result_.valid()) result_.wait();
+    // An abandoned engine thread logs when its call returns; the binary must
+    // not reach its static destructors before that.
+    const absl::Time give_up = absl::Now() + absl::Seconds(60);
+    while (worker_->abandoned_threads_running() > 0 && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
   }
 
  private:
