@@ -8,11 +8,11 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/read_file.h"
 
 namespace skillstore::cli {
 namespace fs = std::filesystem;
@@ -74,14 +74,11 @@ absl::StatusOr<std::vector<std::string>> DiscoverInputs(
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("cannot open ", path, ": ", strerror(errno)));
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return absl::InternalError(absl::StrCat("cannot read ", path));
-  return buffer.str();
+  absl::StatusOr<std::string> content = ReadWholeFile(path, "");
+  // A skill named on the command line that cannot be read is "not found"
+  // to scripts (exit code 4), whatever the system's reason.
+  if (!content.ok()) return absl::NotFoundError(content.status().message());
+  return content;
 }
 
 absl::Status WriteFileAtomically(const std::string& path, std::string_view content) {

@@ -2,10 +2,6 @@
 
 #include <sys/stat.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include <grpcpp/create_channel.h>
@@ -22,6 +18,7 @@
 #include "absl/strings/strip.h"
 #include "common/auth/tls_files.h"
 #include "common/auth/token.h"
+#include "common/read_file.h"
 
 namespace skillstore::client {
 namespace {
@@ -63,25 +60,6 @@ class BearerInterceptorFactory final : public ClientInterceptorFactoryInterface 
   std::shared_ptr<TokenHolder> token_;
 };
 
-// The whole file, or INVALID_ARGUMENT naming the flag, the path and why.
-absl::StatusOr<std::string> ReadWholeFile(absl::string_view flag, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(absl::StrCat(std::string(flag), ": cannot read ", path, ": ",
-                                                   std::strerror(errno)));
-  }
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  if (in.bad()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(std::string(flag), ": error reading ", path));
-  }
-  if (contents.str().empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(std::string(flag), ": ", path, " is empty"));
-  }
-  return contents.str();
-}
-
 }  // namespace
 
 void TokenHolder::Set(const std::string& token) {
@@ -111,7 +89,7 @@ void AddClientSecurityFlags(CLI::App& app, ClientSecurityFlags* flags) {
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path,
                                           std::vector<std::string>* warnings) {
-  absl::StatusOr<std::string> contents = ReadWholeFile("--token-file", path);
+  absl::StatusOr<std::string> contents = ReadWholeFile(path, "--token-file");
   if (!contents.ok()) return contents.status();
   std::string token(absl::StripAsciiWhitespace(*contents));
   if (absl::Status status = auth::CheckToken(token, absl::StrCat("--token-file ", path));

@@ -3,16 +3,12 @@
 #include <fnmatch.h>
 #include <sys/stat.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/read_file.h"
 #include "spdlog/spdlog.h"
 
 namespace skillstore::server {
@@ -24,17 +20,6 @@ bool IsLowerHex64(absl::string_view s) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("auth token file ", path, ": cannot read: ", std::strerror(errno)));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 std::string Peer(const grpc::ServerContextBase& context) {
@@ -117,7 +102,7 @@ absl::StatusOr<std::unique_ptr<Authorizer>> Authorizer::FromFile(std::string pat
 }
 
 absl::Status Authorizer::Reload() {
-  absl::StatusOr<std::string> text = ReadFile(path_);
+  absl::StatusOr<std::string> text = ReadWholeFile(path_, "auth token file");
   if (!text.ok()) return text.status();
   absl::StatusOr<std::vector<TokenEntry>> entries = ParseTokenFile(*text, path_);
   if (!entries.ok()) return entries.status();

@@ -10,9 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string_view>
 
 #include "absl/strings/ascii.h"
@@ -22,6 +20,7 @@
 #include "common/auth/token.h"
 #include "common/metrics/exposition.h"
 #include "common/metrics/http_request.h"
+#include "common/read_file.h"
 
 namespace skillstore::metrics {
 namespace {
@@ -137,14 +136,9 @@ std::string TextResponse(std::string_view status, const std::string& body,
 
 // The token in `path`, without the newline an editor or `echo` adds.
 absl::StatusOr<std::string> ReadBearerToken(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--metrics-token-file ", path, ": cannot read: ", std::strerror(errno)));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string token(absl::StripAsciiWhitespace(text.str()));
+  absl::StatusOr<std::string> text = ReadWholeFile(path, "--metrics-token-file");
+  if (!text.ok()) return text.status();
+  std::string token(absl::StripAsciiWhitespace(*text));
   if (absl::Status status = auth::CheckToken(token, absl::StrCat("--metrics-token-file ", path));
       !status.ok()) {
     return status;

@@ -93,7 +93,7 @@ TEST(ClientSecurityLoad, BadFilesAreUsageErrorsNamingFlagAndFile) {
   };
   std::vector<Case> cases(8);
   cases[0].flags.token_file = dir.File("missing");
-  cases[0].expected = "--token-file: cannot read";
+  cases[0].expected = "--token-file " + dir.File("missing") + ": cannot read: No such file";
   cases[1].flags.token_file = dir.File("empty");
   cases[1].expected = "holds no token";
   cases[2].flags.token_file = dir.File("two-lines");
