@@ -1,6 +1,6 @@
 // skillstore-server: the coordinator. Everything lives in SkillStoreServer;
 // this file parses flags, sets up logging and waits for SIGTERM / SIGINT
-// (shut down) and SIGHUP (re-read the token file and the TLS files).
+// (shut down) and SIGHUP (re-read the token files and the TLS files).
 #include <malloc.h>
 #include <signal.h>
 
@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
       "Owns one SQLite database (WAL mode); workers claim tasks from it, clients\n"
       "enqueue and watch. Every acknowledged enqueue and result is on disk before\n"
       "the reply. SIGTERM / SIGINT shut down cleanly; SIGHUP re-reads the token\n"
-      "file and the TLS files (renewed certificates reach new connections, open\n"
+      "files and the TLS files (renewed certificates reach new connections, open\n"
       "ones keep theirs; files that fail a check are refused and the previous\n"
       "ones stay in force). Server reflection and grpc.health.v1.Health are\n"
       "served, so grpcurl works without the .proto."};
@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-token-file", options.metrics_token_file,
                  "a file holding one token: /metrics then answers only scrapes that send "
                  "'Authorization: Bearer <token>' (Prometheus: authorization.credentials_file); "
-                 "read at startup")
+                 "re-read on SIGHUP")
       ->check(CLI::ExistingFile)
       ->needs(metrics_listen);
   app.add_option("--auth-token-file", options.auth_token_file,
@@ -197,6 +197,10 @@ int main(int argc, char** argv) {
   while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
     if (absl::Status status = (*server)->ReloadAuth(); !status.ok()) {
       spdlog::error("SIGHUP: token file not reloaded, the previous tokens stay in force: {}",
+                    status.ToString());
+    }
+    if (absl::Status status = (*server)->ReloadMetricsToken(); !status.ok()) {
+      spdlog::error("SIGHUP: /metrics token not reloaded, the previous token stays in force: {}",
                     status.ToString());
     }
     if (absl::StatusOr<bool> tls = (*server)->ReloadTls(); !tls.ok()) {

@@ -208,6 +208,13 @@ absl::Status SkillStoreServer::ReloadAuth() {
   return absl::OkStatus();
 }
 
+absl::Status SkillStoreServer::ReloadMetricsToken() {
+  if (metrics_http_ == nullptr || options_.metrics_token_file.empty()) return absl::OkStatus();
+  SKS_RETURN_IF_ERROR(metrics_http_->ReloadBearerToken());
+  spdlog::info("/metrics: reloaded its token from {}", options_.metrics_token_file);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bool> SkillStoreServer::ReloadTls() {
   if (tls_ == nullptr) return false;
   SKS_ASSIGN_OR_RETURN(bool changed, tls_->Reload());

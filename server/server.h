@@ -41,7 +41,8 @@ struct ServerOptions {
   bool synchronous_full = true;
   // host:port for the Prometheus /metrics endpoint; empty: no metrics.
   std::string metrics_listen;
-  // A file with the token /metrics scrapes must send; empty: none asked.
+  // A file with the token /metrics scrapes must send (re-read by
+  // ReloadMetricsToken); empty: none asked.
   std::string metrics_token_file;
   // Largest gRPC message the server accepts (batches of tasks with content).
   int max_receive_message_bytes = 64 << 20;
@@ -81,6 +82,9 @@ class SkillStoreServer {
   // Re-reads the token file (SIGHUP). On error the previous tokens stay in
   // force and the error says why. OK and a no-op without a token file.
   absl::Status ReloadAuth();
+
+  // Re-reads --metrics-token-file (SIGHUP), as ReloadAuth does the token file.
+  absl::Status ReloadMetricsToken();
 
   // Re-reads the TLS files (SIGHUP). true: they changed and new handshakes
   // use them within a second; false: unchanged, or no TLS. On error (a file

@@ -90,8 +90,13 @@ int main(int argc, char** argv) {
         spdlog::default_logger()->flush();
         _exit(128 + signal);
       },
-      [tls = tls_reload->get(), token = token_reload.get()] {
+      [tls = tls_reload->get(), token = token_reload.get(), &worker] {
         if (token != nullptr) token->Reload();
+        if (absl::Status status = worker.ReloadMetricsToken(); !status.ok()) {
+          spdlog::error(
+              "SIGHUP: /metrics token not reloaded, the previous token stays in force: {}",
+              status.ToString());
+        }
         if (tls != nullptr) {
           tls->Reload();
         } else {

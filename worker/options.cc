@@ -33,7 +33,8 @@ every --tls-reload-interval, re-read --tls-ca/--tls-cert/--tls-key: renewed
 files reach new connections (a reconnect after the server restarts), open
 ones keep theirs; files that fail a check are refused with a log line naming
 them and the previous ones stay in use. SIGHUP also re-reads --token-file
-(a rotated token; one that fails a check is refused, the previous one stays).
+and --metrics-token-file (a rotated token; one that fails a check is
+refused, the previous one stays).
 SIGHUP never drains or stops.
 
 Exit codes: 0 done or drained; 1 permanent error (server refused our
@@ -136,7 +137,7 @@ ParsedFlags ParseFlags(int argc, const char* const* argv) {
   app.add_option("--metrics-token-file", o.metrics_token_file,
                  "a file holding one token: /metrics then answers only scrapes that send "
                  "'Authorization: Bearer <token>' (Prometheus: authorization.credentials_file); "
-                 "read at startup")
+                 "re-read on SIGHUP")
       ->check(CLI::ExistingFile)
       ->needs(metrics_listen);
   client::ClientSecurityFlags security_flags;

@@ -119,6 +119,19 @@ Worker::~Worker() {
 }
 
 int Worker::abandoned_threads() const { return pool_.abandoned(); }
+
+int Worker::metrics_port() const {
+  std::lock_guard<std::mutex> lock(metrics_server_mu_);
+  return metrics_server_ ? metrics_server_->port() : 0;
+}
+
+absl::Status Worker::ReloadMetricsToken() {
+  std::lock_guard<std::mutex> lock(metrics_server_mu_);
+  if (metrics_server_ == nullptr || options_.metrics_token_file.empty()) return absl::OkStatus();
+  if (absl::Status status = metrics_server_->ReloadBearerToken(); !status.ok()) return status;
+  spdlog::info("/metrics: reloaded its token from {}", options_.metrics_token_file);
+  return absl::OkStatus();
+}
 int Worker::abandoned_threads_running() const { return pool_.abandoned_still_running(); }
 
 absl::Status Worker::Run() {
@@ -145,8 +158,9 @@ absl::Status Worker::Run() {
     metrics_options.bearer_token_file = options_.metrics_token_file;
     auto server = metrics::MetricsServer::Start(metrics_options, metrics_.registry());
     if (!server.ok()) return server.status();
+    spdlog::info("metrics at http://{}/metrics", (*server)->address());
+    std::lock_guard<std::mutex> lock(metrics_server_mu_);
     metrics_server_ = std::move(*server);
-    spdlog::info("metrics at http://{}/metrics", metrics_server_->address());
   }
   heartbeater_.Start();
   submitter_.Start();

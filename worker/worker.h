@@ -99,7 +99,12 @@ class Worker {
   int abandoned_threads_running() const;
 
   // The metrics endpoint's port (after Run started it), or 0.
-  int metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }
+  int metrics_port() const;
+
+  // Re-reads --metrics-token-file (SIGHUP); on error the previous token stays
+  // in force. OK when there is no token file or Run has not started the
+  // endpoint yet (it reads the file then). Thread-safe.
+  absl::Status ReloadMetricsToken();
 
  private:
   enum class StopReason { kNone, kDrain, kIdle, kMaxTasks, kFatal };
@@ -159,8 +164,10 @@ class Worker {
   std::atomic<int64_t> rejected_{0};
   std::atomic<int64_t> discarded_{0};
 
-  // Last: stops serving before anything it reads is destroyed.
-  std::unique_ptr<metrics::MetricsServer> metrics_server_;
+  // Last: stops serving before anything it reads is destroyed. Set once by
+  // Run; the mutex is for the signal thread's reload.
+  mutable std::mutex metrics_server_mu_;
+  std::unique_ptr<metrics::MetricsServer> metrics_server_;  // guarded by metrics_server_mu_
 };
 
 }  // namespace skillstore::worker

@@ -185,6 +185,20 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(Options opti
   return server;
 }
 
+absl::Status MetricsServer::ReloadBearerToken() {
+  if (options_.bearer_token_file.empty()) return absl::OkStatus();
+  absl::StatusOr<std::string> token = ReadBearerToken(options_.bearer_token_file);
+  if (!token.ok()) return token.status();
+  std::lock_guard<std::mutex> lock(token_mu_);
+  bearer_token_ = *std::move(token);
+  return absl::OkStatus();
+}
+
+std::string MetricsServer::bearer_token() const {
+  std::lock_guard<std::mutex> lock(token_mu_);
+  return bearer_token_;
+}
+
 MetricsServer::~MetricsServer() { Stop(); }
 
 std::string MetricsServer::address() const {
@@ -328,8 +342,8 @@ void MetricsServer::Serve(Connection& connection) {
                       "not found; metrics are at /metrics\n", head_only));
     return;
   }
-  if (!bearer_token_.empty() &&
-      !HasBearerToken(std::string_view(buffer).substr(0, head_length), bearer_token_)) {
+  if (const std::string token = bearer_token();
+      !token.empty() && !HasBearerToken(std::string_view(buffer).substr(0, head_length), token)) {
     send_all(Response("401 Unauthorized", "text/plain; charset=utf-8",
                       "send 'Authorization: Bearer <token>' with the token of "
                       "--metrics-token-file\n",

@@ -45,7 +45,8 @@ class MetricsServer {
     absl::Duration io_timeout = absl::Seconds(10);
     // A file holding one token (--metrics-token-file): scrapes must then
     // send `Authorization: Bearer <token>` (Prometheus: `authorization:
-    // credentials_file`). Read once, at Start. Empty: no token asked.
+    // credentials_file`). Read at Start and by ReloadBearerToken. Empty: no
+    // token asked.
     std::string bearer_token_file;
   };
 
@@ -63,6 +64,12 @@ class MetricsServer {
   int port() const { return port_; }
   // host:port with the bound port, as given in Options::listen.
   std::string address() const;
+
+  // Re-reads Options::bearer_token_file (on SIGHUP): later scrapes must send
+  // the token it now holds. On error (InvalidArgument naming the file) the
+  // previous token stays in force. Nothing to do, OK, without a token file.
+  // Thread-safe.
+  absl::Status ReloadBearerToken();
 
   // Stops accepting, interrupts open connections and joins every thread.
   // Idempotent.
@@ -83,8 +90,12 @@ class MetricsServer {
   // Joins connection threads that have finished.
   void ReapConnections();
 
+  // The token a scrape must send: empty when none is asked.
+  std::string bearer_token() const;
+
   const Options options_;
-  std::string bearer_token_;  // from options_.bearer_token_file; empty: none asked
+  mutable std::mutex token_mu_;
+  std::string bearer_token_;  // guarded by token_mu_
   const Registry& registry_;
   UniqueFd listen_fd_;
   int port_ = 0;

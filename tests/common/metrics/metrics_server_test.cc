@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -37,6 +38,12 @@ int ConnectIdle(int port) {
     return -1;
   }
   return fd;
+}
+
+MetricsServer::Options At(std::string listen) {
+  MetricsServer::Options options;
+  options.listen = std::move(listen);
+  return options;
 }
 
 class MetricsServerTest : public ::testing::Test {
@@ -121,6 +128,9 @@ class TextFile {
   }
   ~TextFile() { unlink(path_.c_str()); }
   const std::string& path() const { return path_; }
+  void Rewrite(const std::string& text) const {
+    std::ofstream(path_, std::ios::binary | std::ios::trunc) << text;
+  }
 
  private:
   std::string path_;
@@ -159,6 +169,38 @@ TEST_F(MetricsServerTest, ATokenFileMakesScrapesSendTheToken) {
   EXPECT_EQ(*parsed->Value("demo_scraped_total", {{"type", "parse"}}), 41);
   // Other paths still say where the metrics are, token or not.
   EXPECT_EQ(HttpGet(port, "/")->status, 404);
+}
+
+TEST_F(MetricsServerTest, AReloadSwapsTheTokenAndABadFileKeepsTheOldOne) {
+  TextFile token_file("sks_first\n");
+  MetricsServer::Options options;
+  options.bearer_token_file = token_file.path();
+  auto server = Start(options);
+  ASSERT_NE(server, nullptr);
+  auto status_with = [&](const std::string& token) {
+    auto response = SendRawRequest(
+        server->port(), "GET /metrics HTTP/1.1\r\nAuthorization: Bearer " + token + "\r\n\r\n");
+    return response.ok() ? response->status : -1;
+  };
+  EXPECT_EQ(status_with("sks_first"), 200);
+
+  token_file.Rewrite("sks_second\n");
+  ASSERT_TRUE(server->ReloadBearerToken().ok());
+  EXPECT_EQ(status_with("sks_first"), 401);
+  EXPECT_EQ(status_with("sks_second"), 200);
+
+  token_file.Rewrite("two words\n");
+  absl::Status bad = server->ReloadBearerToken();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.message().find("--metrics-token-file " + token_file.path()), std::string::npos)
+      << bad;
+  EXPECT_EQ(status_with("sks_second"), 200);  // still in force
+
+  // Without a token file there is nothing to reload, and nothing is asked.
+  auto open = Start();
+  ASSERT_NE(open, nullptr);
+  EXPECT_TRUE(open->ReloadBearerToken().ok());
+  EXPECT_EQ(HttpGet(open->port(), "/metrics")->status, 200);
 }
 
 TEST_F(MetricsServerTest, AnUnusableTokenFileStopsTheStart) {
@@ -279,21 +321,21 @@ TEST_F(MetricsServerTest, StopInterruptsOpenConnectionsPromptly) {
 
 TEST_F(MetricsServerTest, BadAddresses) {
   Registry registry;
-  auto no_port = MetricsServer::Start({"127.0.0.1"}, registry);
+  auto no_port = MetricsServer::Start(At("127.0.0.1"), registry);
   EXPECT_EQ(no_port.status().code(), absl::StatusCode::kInvalidArgument);
-  auto bad_port = MetricsServer::Start({"127.0.0.1:99999"}, registry);
+  auto bad_port = MetricsServer::Start(At("127.0.0.1:99999"), registry);
   EXPECT_EQ(bad_port.status().code(), absl::StatusCode::kInvalidArgument);
   auto first = Start();
   ASSERT_NE(first, nullptr);
-  auto taken = MetricsServer::Start({absl::StrCat("127.0.0.1:", first->port())}, registry);
+  auto taken = MetricsServer::Start(At(absl::StrCat("127.0.0.1:", first->port())), registry);
   EXPECT_EQ(taken.status().code(), absl::StatusCode::kUnavailable) << taken.status();
 }
 
 TEST_F(MetricsServerTest, Ipv6AndWildcardAddresses) {
-  auto wildcard = MetricsServer::Start({":0"}, registry_);
+  auto wildcard = MetricsServer::Start(At(":0"), registry_);
   ASSERT_TRUE(wildcard.ok()) << wildcard.status();
   EXPECT_EQ(HttpGet((*wildcard)->port(), "/metrics")->status, 200);
-  auto v6 = MetricsServer::Start({"[::1]:0"}, registry_);
+  auto v6 = MetricsServer::Start(At("[::1]:0"), registry_);
   if (v6.ok()) {  // loopback IPv6 may be disabled in a container
     EXPECT_GT((*v6)->port(), 0);
   }

@@ -435,6 +435,28 @@ TEST_F(ObservabilityTest, AMetricsTokenFileGuardsBothEndpoints) {
     EXPECT_EQ(scraped->status, 200);
     EXPECT_TRUE(ParseExposition(scraped->body).ok()) << scraped->body;
   }
+
+  // A rotated token takes effect on SIGHUP, without a restart.
+  std::ofstream(token_file, std::ios::trunc) << "sks_rotated-scrape-token\n";
+  auto status_with = [](int port, const std::string& token) {
+    absl::StatusOr<testing::HttpResponse> response = testing::SendRawRequest(
+        port, "GET /metrics HTTP/1.1\r\nAuthorization: Bearer " + token + "\r\n\r\n");
+    return response.ok() ? response->status : -1;
+  };
+  for (ChildProcess* process : {&server_->process(), worker->get()}) {
+    const int port = MetricsPort(*process);
+    EXPECT_EQ(status_with(port, "sks_rotated-scrape-token"), 401);  // not before the signal
+    process->Signal(SIGHUP);
+    const absl::Time give_up = absl::Now() + absl::Seconds(30);
+    while (status_with(port, "sks_rotated-scrape-token") != 200 && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    EXPECT_EQ(status_with(port, "sks_rotated-scrape-token"), 200) << process->ReadLog();
+    EXPECT_EQ(status_with(port, "sks_metrics-scrape-token"), 401);
+    EXPECT_NE(process->ReadLog().find("/metrics: reloaded its token from " + token_file),
+              std::string::npos)
+        << process->ReadLog();
+  }
 }
 
 }  // namespace
