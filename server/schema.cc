@@ -264,6 +264,26 @@ const char kMigration6Sql[] = R"sql(
 ALTER TABLE workers ADD COLUMN instance_id TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Migration 7: task content that was not sent is NULL, apart from content
+// sent empty. Until now both were stored as an empty blob, so a worker with
+// --skills-root read skill_path from its own disk for an empty file given to
+// `skillctl enqueue`, and processed another file than the one enqueued. The
+// column loses NOT NULL (by editing the stored CREATE TABLE text, as
+// migration 2 does; the SQLite procedure lists dropping NOT NULL among the
+// changes that leave every stored row valid). Open tasks stored before keep
+// their meaning: their empty content becomes NULL, so they are read from disk
+// as they would have been. Finished tasks are left as they are.
+const TableEdit kContentMayBeNull[] = {
+    {"task_content", "content  BLOB NOT NULL", "content  BLOB"},
+};
+
+absl::Status LetContentBeUnset(Db& db) {
+  SKS_RETURN_IF_ERROR(EditStoredTables(db, kContentMayBeNull));
+  return db.Exec(
+      "UPDATE task_content SET content = NULL WHERE length(content) = 0 AND task_id IN "
+      "(SELECT task_id FROM tasks WHERE status = 'queued' OR status = 'in_progress')");
+}
+
 // Migration N is kMigrations[N - 1]: SQL, or code for what SQL cannot say.
 struct Migration {
   const char* sql;
@@ -276,6 +296,7 @@ const Migration kMigrations[] = {
     {nullptr, DropWorkerIndexAndAutoincrement},
     {nullptr, RecordSuccessfulAttemptsInTheTaskRow},
     {kMigration6Sql, nullptr},
+    {nullptr, LetContentBeUnset},
 };
 
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

@@ -95,7 +95,7 @@ absl::Status SkillStoreService::ValidateEnqueue(const v1::EnqueueRequest& reques
           where, ": content is ", spec.content().size(), " bytes, over the server limit of ",
           options_.max_content_bytes, " bytes (skillstore-server --max-content-bytes)"));
     }
-    if (spec.content().empty() && spec.skill_path().empty()) {
+    if (!spec.has_content() && spec.skill_path().empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, ": neither content nor skill_path is set; a worker needs one"));
     }

@@ -187,8 +187,13 @@ absl::Status TaskWriter::InsertTasks(absl::Span<const PendingTask> tasks, int64_
         .Bind(p + 6, spec.timeout_seconds() > 0 ? spec.timeout_seconds() : 0)
         .BindTextOrNull(p + 7, spec.idempotency_key())
         .Bind(p + 8, static_cast<int64_t>(spec.content().size()));
-    content.Bind(1 + 2 * static_cast<int>(row), tasks[row].task_id)
-        .BindBlobNoCopy(2 + 2 * static_cast<int>(row), spec.content());  // as skill_path
+    content.Bind(1 + 2 * static_cast<int>(row), tasks[row].task_id);
+    // NULL: no content was sent, a worker reads skill_path (schema.cc, 7).
+    if (spec.has_content()) {
+      content.BindBlobNoCopy(2 + 2 * static_cast<int>(row), spec.content());  // as skill_path
+    } else {
+      content.BindNull(2 + 2 * static_cast<int>(row));
+    }
   }
   SKS_RETURN_IF_ERROR(insert.Run());
   return content.Run();
@@ -411,7 +416,7 @@ absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskReque
     int timeout_seconds;
     std::string metadata;
     int attempt;  // of the lease about to be granted
-    std::string content;
+    std::optional<std::string> content;  // nullopt: none sent (skill_path is read)
     int retry_base;
   };
   std::vector<Candidate> candidates;
@@ -435,7 +440,8 @@ absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskReque
     candidates.push_back({row.ColumnInt(0), row.ColumnInt(1), best->type, row.ColumnText(3),
                           static_cast<int>(row.ColumnInt(4)), static_cast<int>(row.ColumnInt(5)),
                           row.ColumnText(6), static_cast<int>(row.ColumnInt(7)) + 1,
-                          row.ColumnText(8), static_cast<int>(row.ColumnInt(9))});
+                          row.ColumnIsNull(8) ? std::nullopt : std::optional(row.ColumnText(8)),
+                          static_cast<int>(row.ColumnInt(9))});
     SKS_ASSIGN_OR_RETURN(best->has_row, best->stmt.Step());
   }
   sources.clear();  // resets the reads before the writes below
@@ -482,7 +488,7 @@ absl::StatusOr<v1::ClaimTaskResponse> TaskWriter::Claim(const v1::ClaimTaskReque
     task->mutable_lease()->set_attempt(candidate.attempt);
     task->mutable_lease()->set_fencing_token(token);
     task->mutable_lease()->set_deadline_unix_ms(deadline_ms);
-    task->set_content(std::move(candidate.content));
+    if (candidate.content.has_value()) task->set_content(*std::move(candidate.content));
     effects.Move(v1::TASK_STATUS_QUEUED, v1::TASK_STATUS_IN_PROGRESS);
     effects.events.Add(TaskEvent::kClaimed, task->type());
     if (spdlog::should_log(spdlog::level::debug)) {

@@ -77,10 +77,11 @@ TaskRunner::Result TaskRunner::Run(const ClaimedTask& task) const {
       return finish();
     }
 
-    // Content travels inline; only a task without it is read from disk.
+    // Content travels inline; only a task sent without it is read from disk.
+    // Empty content is content (an empty file): the engine says so.
     std::string from_disk;
     std::string_view content = task.content();
-    if (content.empty()) {
+    if (!task.has_content()) {
       if (!options_.skills_root) {
         Fail(&result,
              absl::StrCat("task has no content and worker ", options_.worker_id,

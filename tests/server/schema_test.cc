@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "process.h"
 #include "server_test_util.h"
@@ -356,6 +357,33 @@ TEST(Schema, VersionFourSuccessfulAttemptRowsAreListedOnce) {
   EXPECT_EQ(success.ended_at_unix_ms(), 14000);
 }
 
+// Before version 7 content not sent was stored as an empty blob. Open tasks
+// keep that meaning (NULL: read skill_path from disk); finished ones are
+// left alone; the column then takes NULL for new tasks.
+TEST(Schema, VersionSixEmptyContentOfOpenTasksBecomesContentNotSent) {
+  skillstore::testing::TempDir dir;
+  std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(MigrateSchema(*db, 6).ok());
+  ASSERT_TRUE(db->Exec("INSERT INTO tasks (task_id, task_type, status, created_at) VALUES "
+                       "(1, 'parse', 'queued', 1), (2, 'parse', 'in_progress', 1), "
+                       "(3, 'parse', 'completed', 1), (4, 'parse', 'queued', 1)")
+                  .ok());
+  ASSERT_TRUE(db->Exec("INSERT INTO task_content (task_id, content) VALUES "
+                       "(1, x''), (2, x''), (3, x''), (4, x'41')")
+                  .ok());
+  EXPECT_FALSE(db->Exec("INSERT INTO task_content (task_id, content) VALUES (5, NULL)").ok());
+
+  ASSERT_TRUE(MigrateSchema(*db).ok());
+  EXPECT_EQ(QueryInt(*db, "PRAGMA user_version"), LatestSchemaVersion());
+  EXPECT_EQ(Text(*db, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(Text(*db, "SELECT group_concat(task_id) FROM task_content WHERE content IS NULL"),
+            "1,2");
+  EXPECT_EQ(QueryInt(*db, "SELECT length(content) FROM task_content WHERE task_id = 3"), 0);
+  EXPECT_EQ(Text(*db, "SELECT content FROM task_content WHERE task_id = 4"), "A");
+  EXPECT_TRUE(db->Exec("INSERT INTO task_content (task_id, content) VALUES (5, NULL)").ok());
+}
+
 TEST(Schema, NewDatabaseChecksWithoutTemporaryTables) {
   skillstore::testing::TempDir dir;
   std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
@@ -469,6 +497,42 @@ TEST_F(TaskWriterHotPath, ClaimedFieldsAndMetricsJsonMatchTheRows) {
   EXPECT_EQ(metrics.at("bytes_in"), 12);
   EXPECT_EQ(metrics.at("bytes_out"), 3000000000);
   EXPECT_EQ(metrics.at("duration_seconds").get<double>(), 0.1);  // exactly, not rounded
+}
+
+// Content sent empty and content not sent are different tasks: the first is
+// an empty file (the engine fails it), the second is read by a worker from
+// its --skills-root. Both ways of writing rows (a chunk of 16, one by one)
+// keep the difference, and a claim hands it on.
+TEST_F(TaskWriterHotPath, ContentSentEmptyIsNotContentLeftOut) {
+  absl::StatusOr<std::unique_ptr<TaskWriter>> writer = TaskWriter::Create(*db, StoreOptions());
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  absl::StatusOr<std::unique_ptr<Transaction>> txn = Transaction::Begin(*db);
+  ASSERT_TRUE(txn.ok()) << txn.status();
+  TxnEffects effects;
+  v1::EnqueueRequest enqueue;
+  for (int i = 0; i < 17; ++i) {  // a chunk of 16, then one alone
+    v1::TaskSpec* spec = enqueue.add_tasks();
+    spec->set_type(v1::TASK_TYPE_PARSE);
+    spec->set_skill_path(absl::StrCat("t", i, "/SKILL.md"));
+    if (i % 3 == 0) spec->set_content("");  // sent, empty
+    if (i % 3 == 1) spec->set_content("# x");
+    // i % 3 == 2: not sent
+  }
+  ASSERT_TRUE((*writer)->Enqueue(enqueue, 1000, effects).ok());
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM task_content WHERE content IS NULL"), 5);
+  v1::ClaimTaskRequest claim;
+  claim.set_worker_id("w");
+  claim.set_max_tasks(17);
+  absl::StatusOr<v1::ClaimTaskResponse> claimed = (*writer)->Claim(claim, 2000, effects);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  ASSERT_EQ(claimed->tasks_size(), 17);
+  for (const v1::ClaimedTask& task : claimed->tasks()) {
+    const int i = std::stoi(task.skill_path().substr(1));
+    SCOPED_TRACE(task.skill_path());
+    EXPECT_EQ(task.has_content(), i % 3 != 2);
+    EXPECT_EQ(task.content(), i % 3 == 1 ? "# x" : "");
+  }
+  ASSERT_TRUE((*txn)->Commit().ok());
 }
 
 // Enqueue writes unkeyed tasks 16 rows per statement, the rest of a request

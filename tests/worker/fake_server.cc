@@ -57,10 +57,11 @@ std::vector<std::string> FakeServer::AddTasks(int n, const std::string& content,
 }
 
 std::string FakeServer::AddTaskWithPath(const std::string& skill_path,
-                                        const std::string& content) {
-  std::string id = AddTasks(1, content)[0];
+                                        const std::optional<std::string>& content) {
+  std::string id = AddTasks(1, content.value_or(""))[0];
   std::lock_guard<std::mutex> lock(mu_);
   tasks_[id].claimed.set_skill_path(skill_path);
+  if (!content.has_value()) tasks_[id].claimed.clear_content();
   return id;
 }
 

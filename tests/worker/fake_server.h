@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -39,8 +40,10 @@ class FakeServer final : public skillstore::v1::SkillStore::Service {
 
   // Adds `n` tasks; returns their ids.
   std::vector<std::string> AddTasks(int n, const std::string& content, int timeout_seconds = 0);
-  // One task with this skill_path (and content, possibly empty).
-  std::string AddTaskWithPath(const std::string& skill_path, const std::string& content);
+  // One task with this skill_path, and content (possibly empty) or, with
+  // nullopt, none: the worker reads skill_path from its --skills-root.
+  std::string AddTaskWithPath(const std::string& skill_path,
+                              const std::optional<std::string>& content);
 
   struct Stored {
     int64_t fencing_token;

@@ -249,10 +249,13 @@ TEST(WorkerLoopTest, TasksWithoutContentAreReadFromTheSkillsRootOnly) {
   std::filesystem::create_directories(dir.File("root/a"));
   std::ofstream(dir.File("root/a/SKILL.md")) << kSkill;
   std::ofstream(dir.File("outside.md")) << kSkill;
-  const std::string inside = server.AddTaskWithPath("a/SKILL.md", "");
-  const std::string escape = server.AddTaskWithPath("../outside.md", "");
-  const std::string absolute = server.AddTaskWithPath(dir.File("outside.md"), "");
-  const std::string missing = server.AddTaskWithPath("a/missing.md", "");
+  const std::string inside = server.AddTaskWithPath("a/SKILL.md", std::nullopt);
+  const std::string escape = server.AddTaskWithPath("../outside.md", std::nullopt);
+  const std::string absolute = server.AddTaskWithPath(dir.File("outside.md"), std::nullopt);
+  const std::string missing = server.AddTaskWithPath("a/missing.md", std::nullopt);
+  // Content sent empty (an empty file enqueued) is that content, not a cue
+  // to read the file of the same name from the worker's disk.
+  const std::string empty = server.AddTaskWithPath("a/SKILL.md", "");
   WorkerOptions options = BaseOptions(server);
   options.exit_when_idle = absl::Seconds(1);
   auto root = SkillsRoot::Open(dir.File("root"));
@@ -271,6 +274,11 @@ TEST(WorkerLoopTest, TasksWithoutContentAreReadFromTheSkillsRootOnly) {
   ASSERT_EQ(results[missing].size(), 1u);
   EXPECT_FALSE(results[missing][0].success);
   EXPECT_TRUE(results[missing][0].retryable);  // another worker may have the file
+  ASSERT_EQ(results[empty].size(), 1u);
+  EXPECT_FALSE(results[empty][0].success);
+  EXPECT_FALSE(results[empty][0].retryable);
+  EXPECT_NE(results[empty][0].error.find("input is empty"), std::string::npos)
+      << results[empty][0].error;
 }
 
 // GET http://127.0.0.1:port/path; the whole response, headers included.
