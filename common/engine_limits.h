@@ -39,10 +39,11 @@ struct EngineLimits {
   // than this in all is parsed without the table extension too; a long real
   // table (1,000 rows of 10 columns) has about 11,000.
   size_t max_table_cells = 100000;
-  // The same cmark-gfm rescans text for every unclosed "<![CDATA[" (to the
-  // end of its paragraph) and walks every unclosed "![" for every link after
-  // it in a paragraph. Bytes / steps of that work, estimated before parsing;
-  // over this, the input is refused (~0.3 s of cmark's time at the limit).
+  // The same cmark-gfm rescans text for every unclosed "<![CDATA[", "<?"
+  // and "<!DECLARATION" (to the end of its paragraph) and walks every
+  // unclosed "![" for every link after it in a paragraph. Bytes / steps of
+  // that work, estimated before parsing; over this, the input is refused
+  // (~0.3 s of cmark's time at the limit).
   size_t max_markdown_rescan = 32u << 20;
   // Statements in one decomposition. Real skills have tens to hundreds; the
   // limit bounds output size (each element is ~1 KB of JSON) for inputs

@@ -248,8 +248,8 @@ std::string PlainText(cmark_node* node) {
   return std::string(Strip(out));
 }
 
-// Upper bounds of the work cmark-gfm 0.29.0.gfm.6 does on its three
-// quadratic paths (fixed in later releases, which Debian 12 does not ship):
+// Upper bounds of the work cmark-gfm 0.29.0.gfm.6 does on its quadratic
+// paths (fixed in later releases, which Debian 12 does not ship):
 // a few hundred KB of such text held a worker for seconds, and the 32 MB an
 // input may have would hold it for hours. Measured in one pass over the body.
 struct MarkdownHazards {
@@ -261,6 +261,11 @@ struct MarkdownHazards {
   // For each "<![CDATA[", the bytes up to the next "]]>" or the end of its
   // paragraph (a blank line), which the inline scanner reads looking for it.
   uint64_t cdata_scan = 0;
+  // The same for each processing instruction "<?" (up to the next "?>") and
+  // each declaration "<!" + an ASCII capital (up to the next '>'): the
+  // scanner of inline HTML reads as far every time it fails to find one.
+  uint64_t instruction_scan = 0;
+  uint64_t declaration_scan = 0;
   // For each link closed in a paragraph, the unclosed image openers "!["
   // before it: cmark walks past each to deactivate earlier link openers.
   uint64_t bracket_walk = 0;
@@ -271,7 +276,9 @@ struct MarkdownHazards {
 struct HazardBytes {
   bool on[256];
   constexpr HazardBytes() : on() {
-    for (char c : {'\n', '|', '\\', '<', ']', '[', '!'}) on[static_cast<unsigned char>(c)] = true;
+    for (char c : {'\n', '|', '\\', '<', '>', ']', '[', '!'}) {
+      on[static_cast<unsigned char>(c)] = true;
+    }
   }
 };
 constexpr HazardBytes kHazardBytes;
@@ -283,22 +290,44 @@ bool IsBlankLine(std::string_view line) {
   return true;
 }
 
+// Openers of one kind still unclosed in the paragraph: each costs a scan
+// from its offset to where it is closed (or the paragraph ends).
+class UnclosedOpeners {
+ public:
+  void Open(size_t at) {
+    ++open_;
+    offset_sum_ += at;
+  }
+  // Adds the scans of every open opener, ended at `at`, to `*scan`.
+  void CloseAt(size_t at, uint64_t* scan) {
+    *scan += open_ * at - offset_sum_;
+    open_ = 0;
+    offset_sum_ = 0;
+  }
+  bool any() const { return open_ > 0; }
+
+ private:
+  uint64_t open_ = 0;
+  uint64_t offset_sum_ = 0;
+};
+
 MarkdownHazards MeasureHazards(std::string_view body) {
   MarkdownHazards h;
   const char* const p = body.data();
   const size_t n = body.size();
   size_t pipes = 0;
   size_t line_start = 0;
-  uint64_t cdata_open = 0;      // unclosed "<![CDATA[" in this paragraph
-  uint64_t cdata_open_sum = 0;  // the sum of their offsets
+  UnclosedOpeners cdata;
+  UnclosedOpeners instructions;
+  UnclosedOpeners declarations;
   // Open brackets of the paragraph, 1 for "![" (inline room for ordinary
   // text: no allocation per parse).
   absl::InlinedVector<uint8_t, 32> brackets;
   uint64_t images_open = 0;
-  const auto close_cdata = [&](size_t at) {
-    h.cdata_scan += cdata_open * at - cdata_open_sum;
-    cdata_open = 0;
-    cdata_open_sum = 0;
+  const auto end_paragraph = [&](size_t at) {
+    cdata.CloseAt(at, &h.cdata_scan);
+    instructions.CloseAt(at, &h.instruction_scan);
+    declarations.CloseAt(at, &h.declaration_scan);
   };
   for (size_t i = 0; i < n; ++i) {
     while (i < n && !kHazardBytes.on[static_cast<unsigned char>(p[i])]) ++i;
@@ -309,9 +338,9 @@ MarkdownHazards MeasureHazards(std::string_view body) {
         pipes = 0;
         // A blank line ends the paragraph (checked only when it matters:
         // each line is looked at once at most).
-        if ((cdata_open > 0 || !brackets.empty()) &&
+        if ((cdata.any() || instructions.any() || declarations.any() || !brackets.empty()) &&
             IsBlankLine(body.substr(line_start, i - line_start))) {
-          close_cdata(i);
+          end_paragraph(i);
           brackets.clear();
           images_open = 0;
         }
@@ -328,12 +357,19 @@ MarkdownHazards MeasureHazards(std::string_view body) {
         break;
       case '<':
         if (body.substr(i, 9) == "<![CDATA[") {
-          ++cdata_open;
-          cdata_open_sum += i;
+          cdata.Open(i);
+        } else if (i + 2 < n && p[i + 1] == '!' && absl::ascii_isupper(p[i + 2])) {
+          declarations.Open(i);
+        } else if (i + 1 < n && p[i + 1] == '?') {
+          instructions.Open(i);
         }
         break;
+      case '>':
+        declarations.CloseAt(i, &h.declaration_scan);
+        if (i > 0 && p[i - 1] == '?') instructions.CloseAt(i, &h.instruction_scan);
+        break;
       case ']':
-        if (body.substr(i, 3) == "]]>") close_cdata(i);
+        if (body.substr(i, 3) == "]]>") cdata.CloseAt(i, &h.cdata_scan);
         if (!brackets.empty()) {
           const bool image = brackets.back() != 0;
           brackets.pop_back();
@@ -355,7 +391,7 @@ MarkdownHazards MeasureHazards(std::string_view body) {
     }
   }
   h.max_pipes_per_line = std::max(h.max_pipes_per_line, pipes);
-  close_cdata(n);
+  end_paragraph(n);
   return h;
 }
 
@@ -381,6 +417,18 @@ absl::StatusOr<MarkdownDocument> ParseMarkdown(std::string_view content,
         absl::StrCat("Markdown has unclosed '<![CDATA[' sections that would be rescanned ",
                      hazards.cdata_scan, " bytes (over the limit of ", limits.max_markdown_rescan,
                      "): pathological input for the Markdown parser"));
+  }
+  if (hazards.instruction_scan > limits.max_markdown_rescan) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("Markdown has unclosed '<?' processing instructions that would be rescanned ",
+                     hazards.instruction_scan, " bytes (over the limit of ",
+                     limits.max_markdown_rescan, "): pathological input for the Markdown parser"));
+  }
+  if (hazards.declaration_scan > limits.max_markdown_rescan) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("Markdown has unclosed '<!' declarations that would be rescanned ",
+                     hazards.declaration_scan, " bytes (over the limit of ",
+                     limits.max_markdown_rescan, "): pathological input for the Markdown parser"));
   }
   if (hazards.bracket_walk > limits.max_markdown_rescan) {
     return absl::ResourceExhaustedError(

@@ -514,12 +514,18 @@ std::string Block(Rng& rng, std::string* what) {
       const size_t n = rng.OneIn(3) ? 20000 : 1 + rng.Below(20);
       *what += absl::StrCat(" hazard", n);
       std::string out;
-      switch (rng.Below(3)) {
+      switch (rng.Below(5)) {
         case 0:
           for (size_t i = 0; i < n; ++i) out += "![[]()";
           break;
         case 1:
           for (size_t i = 0; i < n; ++i) out += "a <![CDATA[";
+          break;
+        case 2:
+          for (size_t i = 0; i < n; ++i) out += "a <? ";
+          break;
+        case 3:
+          for (size_t i = 0; i < n; ++i) out += "a <!A ";
           break;
         default:
           out = "|";
