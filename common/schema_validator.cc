@@ -1,5 +1,6 @@
 #include "common/schema_validator.h"
 
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -100,6 +101,12 @@ std::string ContextToPointer(const std::vector<std::string>& context) {
   return out;
 }
 
+// A report lists this many errors at most, then one saying how many more
+// there are: a document of 100,000 bad items had 300,000 errors, a 50 MB
+// report (over the worker's result limit) for a 1.5 MB input. The first
+// thousand say what is wrong as well as all of them would.
+constexpr size_t kMaxListedErrors = 1000;
+
 // Messages valijson adds at every level above the real error.
 bool IsWrapperMessage(std::string_view m) {
   return StartsWith(m, "Failed to validate against schema associated with property") ||
@@ -115,6 +122,12 @@ nlohmann::ordered_json ValidationReport::ToJson() const {
   out["errors"] = nlohmann::ordered_json::array();
   for (const ValidationError& e : errors) {
     out["errors"].push_back({{"path", e.path}, {"message", e.message}});
+  }
+  if (errors_not_listed > 0) {
+    out["errors"].push_back(
+        {{"path", ""},
+         {"message", absl::StrCat(errors_not_listed, " more errors are not listed (the first ",
+                                  errors.size(), " are)")}});
   }
   return out;
 }
@@ -215,20 +228,31 @@ ValidationReport SchemaValidator::ValidateAgainst(const valijson::Schema& schema
     }
     all.push_back(std::move(e));
   }
+  // A wrapper is dropped when a real error lies deeper under its path. The
+  // real errors' paths, sorted, put every path that starts with a given one
+  // in one run from its lower bound: a lookup per wrapper rather than a pass
+  // over all errors (a document with 10,000 bad items took 14 s that way).
+  std::vector<std::string_view> real_paths;
+  for (const ValidationError& e : all) {
+    if (!IsWrapperMessage(e.message)) real_paths.push_back(e.path);
+  }
+  std::sort(real_paths.begin(), real_paths.end());
+  const auto has_deeper_error = [&real_paths](std::string_view path) {
+    for (auto it = std::lower_bound(real_paths.begin(), real_paths.end(), path);
+         it != real_paths.end() && StartsWith(*it, path); ++it) {
+      if (it->size() > path.size()) return true;
+    }
+    return false;
+  };
   std::set<std::pair<std::string, std::string>> seen;
   for (const ValidationError& e : all) {
-    if (IsWrapperMessage(e.message)) {
-      bool has_deeper = false;
-      for (const ValidationError& o : all) {
-        if (!IsWrapperMessage(o.message) && o.path.size() > e.path.size() &&
-            StartsWith(o.path, e.path)) {
-          has_deeper = true;
-          break;
-        }
-      }
-      if (has_deeper) continue;
+    if (IsWrapperMessage(e.message) && has_deeper_error(e.path)) continue;
+    if (!seen.insert({e.path, e.message}).second) continue;
+    if (report.errors.size() < kMaxListedErrors) {
+      report.errors.push_back(e);
+    } else {
+      ++report.errors_not_listed;
     }
-    if (seen.insert({e.path, e.message}).second) report.errors.push_back(e);
   }
   return report;
 }

@@ -29,8 +29,13 @@ struct ValidationError {
 
 struct ValidationReport {
   bool valid = true;
-  std::vector<ValidationError> errors;  // deepest errors first-found order
-  nlohmann::ordered_json ToJson() const;  // {"valid": ..., "errors": [{path, message}]}
+  // Deepest errors, in first-found order; at most 1,000.
+  std::vector<ValidationError> errors;
+  // Errors found beyond those listed.
+  size_t errors_not_listed = 0;
+  // {"valid": ..., "errors": [{path, message}]}; when errors were left out,
+  // a last entry with an empty path says how many.
+  nlohmann::ordered_json ToJson() const;
 };
 
 class SchemaValidator {

@@ -29,9 +29,8 @@ std::string ErrorList(const ValidationReport& report, size_t max_errors) {
     absl::StrAppend(&out, i > 0 ? "; " : "", report.errors[i].path.empty() ? "/" : report.errors[i].path,
                     ": ", report.errors[i].message);
   }
-  if (report.errors.size() > max_errors) {
-    absl::StrAppend(&out, "; and ", report.errors.size() - max_errors, " more");
-  }
+  const size_t all_errors = report.errors.size() + report.errors_not_listed;
+  if (all_errors > max_errors) absl::StrAppend(&out, "; and ", all_errors - max_errors, " more");
   return out;
 }
 
