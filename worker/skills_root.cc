@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/unique_fd.h"
 
 namespace skillstore::worker {
 namespace fs = std::filesystem;
@@ -63,17 +64,15 @@ absl::StatusOr<std::string> SkillsRoot::Read(std::string_view skill_path,
         "skill_path ", label, " resolves to ", resolved_str, ", outside --skills-root ", root_));
   }
   // O_NOFOLLOW: if the last component was swapped for a link since canonical(),
-  // refuse rather than follow it.
-  const int fd = open(resolved_str.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
+  // refuse rather than follow it. O_NONBLOCK: opening a FIFO would otherwise
+  // wait for a writer, holding the engine thread until the task times out;
+  // it changes nothing for the regular files that pass the check below.
+  const UniqueFd fd(open(resolved_str.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd.valid()) {
     return absl::NotFoundError(absl::StrCat("open ", resolved_str, ": ", strerror(errno)));
   }
-  struct FdCloser {
-    int fd;
-    ~FdCloser() { close(fd); }
-  } closer{fd};
   struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return absl::InvalidArgumentError(absl::StrCat(resolved_str, " is not a regular file"));
   }
   if (static_cast<size_t>(st.st_size) > max_bytes) {
@@ -84,7 +83,7 @@ absl::StatusOr<std::string> SkillsRoot::Read(std::string_view skill_path,
   content.resize(static_cast<size_t>(st.st_size));
   size_t done = 0;
   while (done < content.size()) {
-    const ssize_t n = read(fd, content.data() + done, content.size() - done);
+    const ssize_t n = read(fd.get(), content.data() + done, content.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       return absl::InternalError(absl::StrCat("read ", resolved_str, ": ", strerror(errno)));

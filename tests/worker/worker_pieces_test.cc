@@ -1,5 +1,6 @@
 // Unit tests of the worker's pieces: backoff, lease tracker, result buffer,
 // skills-root confinement, executor pool timeouts, flags.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -189,6 +190,22 @@ TEST_F(SkillsRootTest, ReadsInsideTheRootOnly) {
   EXPECT_TRUE(absl::IsInvalidArgument(root->Read("a", 1024).status()));
   EXPECT_TRUE(absl::IsInvalidArgument(root->Read("", 1024).status()));
   EXPECT_TRUE(absl::IsResourceExhausted(root->Read("a/SKILL.md", 3).status()));
+}
+
+TEST_F(SkillsRootTest, AFifoIsRefusedWithoutWaitingForAWriter) {
+  ASSERT_EQ(mkfifo((root_ + "/a/pipe.md").c_str(), 0600), 0);
+  auto root = SkillsRoot::Open(root_);
+  ASSERT_TRUE(root.ok()) << root.status();
+  // Opening a FIFO for reading blocks until a writer comes: none will.
+  auto read = std::async(std::launch::async, [&] { return root->Read("a/pipe.md", 1024); });
+  if (read.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    const int writer = open((root_ + "/a/pipe.md").c_str(), O_WRONLY);  // lets Read return
+    close(writer);
+    FAIL() << "Read blocked on the FIFO";
+  }
+  absl::StatusOr<std::string> content = read.get();
+  EXPECT_TRUE(absl::IsInvalidArgument(content.status())) << content.status();
+  EXPECT_NE(content.status().message().find("is not a regular file"), std::string::npos);
 }
 
 TEST_F(SkillsRootTest, RefusesAMissingRoot) {
