@@ -54,7 +54,8 @@ absl::Status RunParse(const GlobalOptions& global, const ParseOptions& options) 
         content.ok() ? skillstore::RunTask(ToTaskKind(*type), *content, path) : content.status();
     if (!result.ok()) {
       ++failed;
-      std::cerr << path << ": " << result.status().message() << "\n";
+      // A read error names the file already; the engine's errors do not.
+      std::cerr << (content.ok() ? path + ": " : "") << result.status().message() << "\n";
       entry["ok"] = false;
       entry["error"] = std::string(result.status().message());
       outputs.push_back(std::move(entry));

@@ -12,6 +12,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/engine_limits.h"
 #include "common/read_file.h"
 
 namespace skillstore::cli {
@@ -74,10 +75,14 @@ absl::StatusOr<std::vector<std::string>> DiscoverInputs(
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  absl::StatusOr<std::string> content = ReadWholeFile(path, "");
+  // No skill the engine would take is larger (a worker refuses it too).
+  absl::StatusOr<std::string> content =
+      ReadWholeFile(path, "", DefaultEngineLimits().max_input_bytes);
   // A skill named on the command line that cannot be read is "not found"
   // to scripts (exit code 4), whatever the system's reason.
-  if (!content.ok()) return absl::NotFoundError(content.status().message());
+  if (absl::IsInvalidArgument(content.status())) {
+    return absl::NotFoundError(content.status().message());
+  }
   return content;
 }
 

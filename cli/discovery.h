@@ -23,7 +23,8 @@ namespace skillstore::cli {
 absl::StatusOr<std::vector<std::string>> DiscoverInputs(
     const std::vector<std::string>& paths, v1::TaskType type);
 
-// Reads a whole file; NOT_FOUND "<path>: cannot read: <reason>" when it cannot.
+// Reads a whole skill file; NOT_FOUND "<path>: cannot read: <reason>" when it
+// cannot, RESOURCE_EXHAUSTED when it is larger than the engine takes.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 
 // Writes `content` to `path` via a temporary file and rename, so a reader

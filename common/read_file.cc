@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -20,7 +21,8 @@ absl::Status CannotRead(const std::string& path, absl::string_view what, int err
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path, absl::string_view what) {
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path, absl::string_view what,
+                                          size_t max_bytes) {
   // open + read rather than an ifstream: a stream reads a directory as an
   // empty file and drops the errno of a failed read.
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -28,7 +30,7 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path, absl::string_
   std::string contents;
   struct stat st;
   if (::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode)) {
-    contents.reserve(static_cast<size_t>(st.st_size));
+    contents.reserve(std::min(static_cast<size_t>(st.st_size), max_bytes + 1));
   }
   char buffer[64 * 1024];
   while (true) {
@@ -39,6 +41,10 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path, absl::string_
       return CannotRead(path, what, errno);
     }
     contents.append(buffer, static_cast<size_t>(n));
+    if (contents.size() > max_bytes) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(what, what.empty() ? "" : " ", path, ": larger than ", max_bytes, " bytes"));
+    }
   }
   return contents;
 }

@@ -63,5 +63,16 @@ TEST_F(ReadFileTest, ErrorsNameThePurposeThePathAndTheReason) {
   EXPECT_EQ(read.status().message(), missing + ": cannot read: No such file or directory");
 }
 
+TEST_F(ReadFileTest, StopsPastItsBound) {
+  const std::string path = Write("five", "12345");
+  EXPECT_EQ(*ReadWholeFile(path, "--thing", 5), "12345");
+  absl::StatusOr<std::string> read = ReadWholeFile(path, "--thing", 4);
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(read.status().message(), "--thing " + path + ": larger than 4 bytes");
+  // A file with no end, named by mistake.
+  read = ReadWholeFile("/dev/zero", "--tls-ca");
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kResourceExhausted) << read.status();
+}
+
 }  // namespace
 }  // namespace skillstore
