@@ -173,11 +173,10 @@ absl::StatusOr<Grant> Authorizer::Check(const grpc::ServerContextBase& context, 
     spdlog::warn("{} refused for token '{}' (role {}, line {}) from {}: needs role {}",
                  std::string(method), match->label, auth::RoleName(match->role), match->line,
                  Peer(context), auth::RoleName(needed));
-    return absl::PermissionDeniedError(absl::StrCat(method, " needs a token with role ",
-                                                    auth::RoleName(needed),
-                                                    " (or admin); this "
-                                                    "token has role ",
-                                                    auth::RoleName(match->role)));
+    return absl::PermissionDeniedError(
+        absl::StrCat(method, " needs a token with role ", auth::RoleName(needed),
+                     needed == auth::Role::kAdmin ? "" : " (or admin)", "; this token has role ",
+                     auth::RoleName(match->role)));
   }
   return Grant{match->worker_ids, match->label};
 }

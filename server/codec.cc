@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 
 namespace skillstore::server {
@@ -127,6 +128,22 @@ std::optional<int64_t> ParseTaskId(std::string_view text) {
   auto [ptr, error] = std::from_chars(text.data(), end, id);
   if (text.empty() || error != std::errc() || ptr != end || id <= 0) return std::nullopt;
   return id;
+}
+
+std::string QuotedForMessage(std::string_view text) {
+  constexpr size_t kShown = 64;
+  std::string out = "'";
+  for (size_t i = 0; i < text.size() && i < kShown; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppend(&out, "\\x", absl::Hex(c, absl::kZeroPad2));
+    }
+  }
+  out.push_back('\'');
+  if (text.size() > kShown) absl::StrAppend(&out, "... (", text.size(), " bytes)");
+  return out;
 }
 
 int64_t NowUnixMs() {

@@ -36,6 +36,13 @@ void MetadataFromJson(std::string_view json, google::protobuf::Map<std::string, 
 // Task ids are decimal row ids; nullopt for anything else.
 std::optional<int64_t> ParseTaskId(std::string_view text);
 
+// A string from a request, for an error message about it: in single quotes,
+// bytes other than printable ASCII as \xNN, and cut after 64 bytes with the
+// full length noted. A client that sent a megabyte as a task id gets a
+// message it can read (and that fits in a gRPC status header) instead of
+// its megabyte back.
+std::string QuotedForMessage(std::string_view text);
+
 // Wall clock in milliseconds since the Unix epoch.
 int64_t NowUnixMs();
 // The REAL seconds stored in the seed time columns.

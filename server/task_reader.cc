@@ -17,7 +17,7 @@ constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
 
 absl::Status NoSuchTask(const std::string& task_id) {
-  return absl::NotFoundError(absl::StrCat("no task with id '", task_id, "'"));
+  return absl::NotFoundError(absl::StrCat("no task with id ", QuotedForMessage(task_id)));
 }
 
 }  // namespace
@@ -144,8 +144,8 @@ absl::StatusOr<v1::ListTasksResponse> TaskReader::ListTasks(const v1::ListTasksR
     std::optional<int64_t> id = ParseTaskId(request.page_token());
     if (!id) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "page_token '", request.page_token(),
-          "' is not one this server issued; pass next_page_token from the previous page"));
+          "page_token ", QuotedForMessage(request.page_token()),
+          " is not one this server issued; pass next_page_token from the previous page"));
     }
     after = *id;
   }

@@ -647,7 +647,7 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResu
     SKS_ASSIGN_OR_RETURN(const bool found, LoadLease(request.task_id(), &lease));
     if (!found) {
       return reject(v1::REJECT_REASON_UNKNOWN_TASK,
-                    absl::StrCat("no task with id '", request.task_id(), "'"),
+                    absl::StrCat("no task with id ", QuotedForMessage(request.task_id())),
                     v1::TASK_STATUS_UNSPECIFIED);
     }
     const bool current_token = lease.fencing_token == request.fencing_token();
@@ -856,7 +856,9 @@ absl::StatusOr<v1::TaskInfo> TaskWriter::Cancel(const v1::CancelTaskRequest& req
                                                 int64_t now_ms, TxnEffects& effects) {
   LeaseRow lease;
   SKS_ASSIGN_OR_RETURN(const bool found, LoadLease(request.task_id(), &lease));
-  if (!found) return absl::NotFoundError(absl::StrCat("no task with id '", request.task_id(), "'"));
+  if (!found)
+    return absl::NotFoundError(
+        absl::StrCat("no task with id ", QuotedForMessage(request.task_id())));
   if (lease.status != v1::TASK_STATUS_QUEUED && lease.status != v1::TASK_STATUS_IN_PROGRESS) {
     return absl::FailedPreconditionError(
         absl::StrCat("task ", lease.task_id, " is already ", TaskStatusText(lease.status),
@@ -922,7 +924,8 @@ absl::StatusOr<v1::RetryTaskResponse> TaskWriter::Retry(const v1::RetryTaskReque
     LeaseRow lease;
     SKS_ASSIGN_OR_RETURN(const bool found, LoadLease(request.task_id(), &lease));
     if (!found) {
-      return absl::NotFoundError(absl::StrCat("no task with id '", request.task_id(), "'"));
+      return absl::NotFoundError(
+          absl::StrCat("no task with id ", QuotedForMessage(request.task_id())));
     }
     if (lease.status != v1::TASK_STATUS_FAILED && lease.status != v1::TASK_STATUS_CANCELLED) {
       return absl::FailedPreconditionError(

@@ -103,6 +103,36 @@ TEST(BadRequests, LookupsAndAdmin) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// A huge or binary id is not echoed back whole: the message names its start
+// and length (a megabyte did not fit in the status header, and the client
+// saw a transport error instead of NOT_FOUND).
+TEST(BadRequests, HugeIdsAreQuotedShortInErrors) {
+  TestServer server;
+  auto& stub = server.stub();
+  const std::string huge = std::string(1 << 20, '7') + "x";
+  v1::GetTaskRequest get;
+  get.set_task_id(huge);
+  v1::GetTaskResponse task;
+  grpc::Status status = stub.GetTask(Context().get(), get, &task);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << status.error_message();
+  EXPECT_EQ(status.error_message(),
+            "no task with id '" + std::string(64, '7') + "'... (1048577 bytes)");
+
+  v1::CancelTaskRequest cancel;
+  cancel.set_task_id("1\n\x1b[31m");
+  v1::CancelTaskResponse cancelled;
+  status = stub.CancelTask(Context().get(), cancel, &cancelled);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << status.error_message();
+  EXPECT_EQ(status.error_message(), "no task with id '1\\x0a\\x1b[31m'");
+
+  v1::ListTasksRequest list;
+  list.set_page_token(huge);
+  v1::ListTasksResponse listed;
+  status = stub.ListTasks(Context().get(), list, &listed);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_LT(status.error_message().size(), 200u) << status.error_message().substr(0, 200);
+}
+
 TEST(BadRequests, BadSubmissionsAreRejectedNotStored) {
   TestServer server;
   auto& stub = server.stub();
