@@ -17,6 +17,10 @@ constexpr size_t kMaxIdempotencyKeyBytes = 1024;
 // Both stored with every task or worker row and sent back on every read.
 constexpr size_t kMaxMetadataBytes = 64 << 10;
 constexpr size_t kMaxWorkerIdBytes = 256;
+// What a worker says about itself (hostname, version), shown in every row
+// of `skillctl workers`; a cancel reason, kept as the task's last error.
+constexpr size_t kMaxWorkerLabelBytes = 256;
+constexpr size_t kMaxCancelReasonBytes = 4096;
 
 // The worker's id and the id of its run (instance_id, optional), both
 // stored in the workers row.
@@ -33,6 +37,12 @@ absl::Status CheckWorkerId(const std::string& worker_id, const std::string& inst
                                                    " bytes; the limit is ", kMaxWorkerIdBytes));
   }
   return absl::OkStatus();
+}
+
+absl::Status CheckLength(absl::string_view field, const std::string& value, size_t limit) {
+  if (value.size() <= limit) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, " is ", value.size(), " bytes; the limit is ", limit));
 }
 
 absl::Status CheckTypes(const google::protobuf::RepeatedField<int>& types) {
@@ -168,6 +178,10 @@ grpc::ServerUnaryReactor* SkillStoreService::ClaimTask(grpc::CallbackServerConte
     return FinishNow(context,
                      absl::InvalidArgumentError("max_tasks and wait_seconds must not be negative"));
   }
+  if (absl::Status status = CheckLength("hostname", request->hostname(), kMaxWorkerLabelBytes);
+      !status.ok()) {
+    return FinishNow(context, status);
+  }
   if (absl::Status status = CheckTypes(request->types()); !status.ok()) {
     return FinishNow(context, status);
   }
@@ -221,6 +235,19 @@ grpc::ServerUnaryReactor* SkillStoreService::Heartbeat(grpc::CallbackServerConte
   }
   if (absl::Status status = CheckTypes(request->types()); !status.ok()) {
     return FinishNow(context, status);
+  }
+  if (absl::Status status = CheckLength("hostname", request->hostname(), kMaxWorkerLabelBytes);
+      !status.ok()) {
+    return FinishNow(context, status);
+  }
+  if (absl::Status status = CheckLength("version", request->version(), kMaxWorkerLabelBytes);
+      !status.ok()) {
+    return FinishNow(context, status);
+  }
+  if (request->concurrency() < 0) {
+    return FinishNow(context, absl::InvalidArgumentError(absl::StrCat(
+                                  "concurrency is ", request->concurrency(),
+                                  "; it is the worker's number of task slots, 0 or more")));
   }
   return RunWrite(
       context, [request, response](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
@@ -302,6 +329,10 @@ grpc::ServerUnaryReactor* SkillStoreService::CancelTask(grpc::CallbackServerCont
   }
   if (request->task_id().empty()) {
     return FinishNow(context, absl::InvalidArgumentError("task_id is empty"));
+  }
+  if (absl::Status status = CheckLength("reason", request->reason(), kMaxCancelReasonBytes);
+      !status.ok()) {
+    return FinishNow(context, status);
   }
   return RunWrite(context,
                   [request, response](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {

@@ -4,6 +4,8 @@
 #include <grpcpp/impl/codegen/client_unary_call.h>
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "server_test_util.h"
 
 namespace skillstore::server::testing {
@@ -101,6 +103,45 @@ TEST(BadRequests, LookupsAndAdmin) {
   v1::HeartbeatResponse beat_response;
   EXPECT_EQ(stub.Heartbeat(Context().get(), beat, &beat_response).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// What a worker says about itself and a cancel reason are stored and shown
+// in every listing: bounded, and a negative slot count is refused.
+TEST(BadRequests, WorkerLabelsAndCancelReasonsAreBounded) {
+  TestServer server;
+  auto& stub = server.stub();
+  const auto heartbeat_code = [&](const std::function<void(v1::HeartbeatRequest*)>& edit) {
+    v1::HeartbeatRequest beat;
+    beat.set_worker_id("w");
+    edit(&beat);
+    v1::HeartbeatResponse response;
+    return stub.Heartbeat(Context().get(), beat, &response).error_code();
+  };
+  EXPECT_EQ(heartbeat_code([](v1::HeartbeatRequest*) {}), grpc::StatusCode::OK);
+  EXPECT_EQ(heartbeat_code([](v1::HeartbeatRequest* b) { b->set_hostname(std::string(257, 'h')); }),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(heartbeat_code([](v1::HeartbeatRequest* b) { b->set_version(std::string(257, 'v')); }),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(heartbeat_code([](v1::HeartbeatRequest* b) { b->set_concurrency(-3); }),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::ClaimTaskRequest claim;
+  claim.set_worker_id("w");
+  claim.set_hostname(std::string(257, 'h'));
+  v1::ClaimTaskResponse claimed;
+  EXPECT_EQ(stub.ClaimTask(Context().get(), claim, &claimed).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  const auto ids = EnqueueN(stub, 1);
+  v1::CancelTaskRequest cancel;
+  cancel.set_task_id(ids[0]);
+  cancel.set_reason(std::string(4097, 'r'));
+  v1::CancelTaskResponse cancelled;
+  grpc::Status status = stub.CancelTask(Context().get(), cancel, &cancelled);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "reason is 4097 bytes; the limit is 4096");
+  cancel.set_reason("no longer needed");
+  EXPECT_TRUE(stub.CancelTask(Context().get(), cancel, &cancelled).ok());  // nothing was lost
 }
 
 // A huge or binary id is not echoed back whole: the message names its start
