@@ -156,9 +156,10 @@ absl::Status RunResult(const GlobalOptions& global, const std::string& id) {
   // a one-line summary on stderr.
   const auto& m = response.metrics();
   std::cerr << "task " << response.task_id() << " (" << TaskTypeName(response.type()) << ", "
-            << response.skill_path() << "): " << TaskStatusName(response.status());
+            << ForTerminal(response.skill_path()) << "): " << TaskStatusName(response.status());
   if (!m.worker_id().empty()) {
-    std::cerr << " by " << m.worker_id() << " in " << FormatDuration(m.duration_seconds());
+    std::cerr << " by " << ForTerminal(m.worker_id()) << " in "
+              << FormatDuration(m.duration_seconds());
   }
   std::cerr << "\n";
   if (!response.result_json().empty()) {

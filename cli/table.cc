@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "cli/text_format.h"
+
 namespace skillstore::cli {
 namespace {
 
@@ -27,6 +29,9 @@ Table& Table::AlignRight(size_t index) {
 
 void Table::AddRow(std::vector<std::string> cells) {
   cells.resize(headers_.size());
+  // Cells hold what the server sent; a newline or an escape sequence in one
+  // would break the table or reach the terminal.
+  for (std::string& cell : cells) cell = ForTerminal(cell);
   rows_.push_back(std::move(cells));
 }
 

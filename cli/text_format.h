@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace skillstore::cli {
 
@@ -26,6 +27,13 @@ std::string Bar(double fraction, int width);
 
 // "12.5" with one decimal.
 std::string FormatRate(double per_second);
+
+// `text` from the server (a worker id, a path, an error) made safe to print
+// on a terminal: control characters (C0, DEL, C1) become \xNN and bidi
+// overrides \u{NNNN}, so a hostile value can neither break a table's lines
+// nor send escape sequences nor reorder what the reader sees. Other bytes,
+// UTF-8 included, are kept.
+std::string ForTerminal(std::string_view text);
 
 // True when stdout (fd 1) / stderr (fd 2) is a terminal.
 bool StdoutIsTerminal();

@@ -107,6 +107,18 @@ TEST(TableTest, AlignsColumnsAndDoesNotPadTheLastOne) {
             "12  failed     b\n");
 }
 
+TEST(TableTest, CellsFromTheServerCannotBreakLinesOrReachTheTerminal) {
+  Table table({"WORKER", "PATH"});
+  // A newline, an ANSI colour, an OSC window title, a C1 control, a
+  // right-to-left override; and UTF-8 that is kept.
+  table.AddRow({"w\n2", "\x1b[31mred\x1b]0;title\x07 \xc2\x9b \xe2\x80\xaegnp.exe caf\xc3\xa9"});
+  std::ostringstream out;
+  table.Print(out);
+  EXPECT_EQ(out.str(),
+            "WORKER  PATH\n"
+            "w\\x0a2  \\x1b[31mred\\x1b]0;title\\x07 \\x9b \\u{202e}gnp.exe caf\xc3\xa9\n");
+}
+
 TEST(TextFormatTest, Durations) {
   EXPECT_EQ(FormatDuration(0.42), "0.4s");
   EXPECT_EQ(FormatDuration(42), "42s");
