@@ -117,6 +117,8 @@ int main(int argc, char** argv) {
   if (!status.ok()) {
     spdlog::critical("exiting with an error: {}", status.ToString());
     code = kExitFailure;
+  } else if (worker.stuck_threads_exit()) {
+    code = kExitStuckThreads;
   }
   if (worker.abandoned_threads() > 0) {
     // Abandoned engine threads may still run; static destructors must not

@@ -118,6 +118,12 @@ ParsedFlags ParseFlags(int argc, const char* const* argv) {
       ->capture_default_str()
       ->transform(SecondsWithUnit(SecondsPrecision::kFractional))
       ->check(CLI::PositiveNumber);
+  app.add_option("--max-abandoned-threads", o.max_abandoned_threads,
+                 "engine threads still busy with tasks that passed their timeout (they cannot "
+                 "be interrupted and keep using CPU) at which the worker drains and exits with "
+                 "code 75, for its service manager to start a clean process; 0: never")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10000));
   app.add_option("--max-buffered-results", o.max_buffered_results,
                  "unacknowledged results kept while the server is away; claiming pauses at this "
                  "bound")

@@ -38,6 +38,11 @@ struct WorkerOptions {
   std::string log_format = "text";  // text | json
   // Used when a task carries no timeout of its own.
   absl::Duration default_task_timeout = absl::Seconds(300);
+  // Engine threads still running a task that passed its timeout (abandoned,
+  // executor_pool.h) at which the worker drains and exits with
+  // kExitStuckThreads, so that its service manager starts a process without
+  // them; 0: never.
+  int max_abandoned_threads = 4;
   size_t max_buffered_results = 10000;
   size_t max_result_bytes = 32u << 20;
   // Longest single ClaimTask long-poll.
@@ -70,6 +75,9 @@ ParsedFlags ParseFlags(int argc, const char* const* argv);
 inline constexpr int kExitOk = 0;             // drained or idle/max-tasks reached
 inline constexpr int kExitFailure = 1;        // permanent error, or drain incomplete
 inline constexpr int kExitUsage = 2;          // bad flags
+// --max-abandoned-threads engine threads still ran past their task's
+// timeout; a new process is rid of them (EX_TEMPFAIL: restart me).
+inline constexpr int kExitStuckThreads = 75;
 // A second SIGINT/SIGTERM exits at once with 128 + signal (130 / 143).
 // SIGHUP re-reads the TLS files and the token file, and never stops the worker.
 

@@ -384,6 +384,19 @@ ExecutorPool::Job Worker::MakeJob(std::shared_ptr<const ClaimedTask> shared_task
 
 void Worker::OnOutcome(const std::string& task_id, int64_t token, int attempt,
                        SubmitResultRequest outcome) {
+  // A timeout's outcome comes after its thread was abandoned. Enough of them
+  // still running take the CPU the slots need, and nothing but a new
+  // process frees it: drain (the results go out) and let main exit.
+  const int stuck = pool_.abandoned_still_running();
+  if (options_.max_abandoned_threads > 0 && stuck >= options_.max_abandoned_threads &&
+      !stuck_threads_exit_.exchange(true)) {
+    spdlog::error(
+        "{} engine threads are still running tasks that passed their timeout "
+        "(--max-abandoned-threads {}); draining and exiting with code {} so that a new process "
+        "starts without them",
+        stuck, options_.max_abandoned_threads, kExitStuckThreads);
+    RequestDrain();
+  }
   const std::string& type = outcome.metrics().task_type();
   const double seconds = outcome.metrics().duration_seconds();
   if (!leases_.MarkFinished(task_id, token)) {

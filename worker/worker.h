@@ -97,6 +97,9 @@ class Worker {
   // call has not returned yet (they may still log).
   int abandoned_threads() const;
   int abandoned_threads_running() const;
+  // True once --max-abandoned-threads were reached and the worker drained
+  // for a restart (main exits with kExitStuckThreads).
+  bool stuck_threads_exit() const { return stuck_threads_exit_.load(); }
 
   // The metrics endpoint's port (after Run started it), or 0.
   int metrics_port() const;
@@ -158,6 +161,8 @@ class Worker {
   std::set<grpc::ClientContext*> claim_contexts_;  // guarded by mu_; to cancel long-polls
   // Moving average of task run times (seconds); < 0 until the first task.
   double avg_task_seconds_ = -1;                  // guarded by mu_
+
+  std::atomic<bool> stuck_threads_exit_{false};
 
   // For the summary line at exit.
   std::atomic<int64_t> accepted_{0};

@@ -212,6 +212,24 @@ TEST(WorkerLoopTest, ATaskPastItsTimeoutIsReportedRetryableAndTheWorkerGoesOn) {
   EXPECT_NE(timed_out.error.find("timeout"), std::string::npos) << timed_out.error;
   ASSERT_EQ(results[next[0]].size(), 1u);
   EXPECT_EQ(worker.worker().abandoned_threads(), 1);
+  EXPECT_FALSE(worker.worker().stuck_threads_exit());  // one is under the default limit
+}
+
+TEST(WorkerLoopTest, TooManyStuckEngineThreadsDrainTheWorkerForARestart) {
+  FakeServer server;
+  server.Start();
+  std::vector<std::string> slow = server.AddTasks(1, kSkill, /*timeout_seconds=*/1);
+  WorkerOptions options = BaseOptions(server);
+  options.concurrency = 1;
+  options.debug_task_delay = absl::Seconds(3);  // runs past its timeout
+  options.max_abandoned_threads = 1;
+  RunningWorker worker(options);
+  // It exits by itself (no idle exit is set): the drain ends Run.
+  EXPECT_TRUE(worker.Wait(absl::Seconds(60)).ok());
+  EXPECT_TRUE(worker.worker().stuck_threads_exit());
+  auto results = server.results();
+  ASSERT_EQ(results[slow[0]].size(), 1u);  // the timeout was still reported
+  EXPECT_TRUE(results[slow[0]][0].retryable);
 }
 
 TEST(WorkerLoopTest, AMalformedSkillFailsItsTaskNotTheWorker) {
