@@ -39,7 +39,8 @@ SIGHUP never drains or stops.
 
 Exit codes: 0 done or drained; 1 permanent error (server refused our
 token, wrong server, drain incomplete); 2 bad flags or unreadable token or
-certificate files; 130/143 second signal. Transient failures (server down or
+certificate files; 75 drained for a restart (--max-abandoned-threads);
+130/143 second signal. Transient failures (server down or
 restarting, TLS handshake failures) are retried forever with backoff; finished
 results are kept and resubmitted.)";
 
