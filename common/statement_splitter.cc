@@ -1,7 +1,10 @@
 #include "common/statement_splitter.h"
 
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -73,6 +76,53 @@ size_t CodeSpanEnd(std::string_view s, size_t i) {
   return std::string_view::npos;
 }
 
+namespace {
+
+// Where each backtick run of a text closes: at the next run of the same
+// length (CodeSpanEnd's rule), found for every run in one pass from the end.
+// Calling CodeSpanEnd for each opener instead scans to the end of the text
+// for every run that never closes, so runs of 1, 2, 3, ... backticks made
+// splitting quadratic (4.5 MB: 13 s).
+class CodeSpanIndex {
+ public:
+  explicit CodeSpanIndex(std::string_view s) : s_(s) {
+    for (size_t i = 0; i < s.size();) {
+      if (s[i] != '`') {
+        ++i;
+        continue;
+      }
+      const size_t start = i;
+      while (i < s.size() && s[i] == '`') ++i;
+      runs_.push_back({start, i - start, std::string_view::npos});
+    }
+    absl::flat_hash_map<size_t, size_t> next_end_by_length;
+    for (auto run = runs_.rbegin(); run != runs_.rend(); ++run) {
+      auto [it, inserted] = next_end_by_length.try_emplace(run->length, 0);
+      if (!inserted) run->span_end = it->second;
+      it->second = run->start + run->length;
+    }
+  }
+
+  // CodeSpanEnd(s, i). Queries must come in increasing order of `i`.
+  size_t SpanEnd(size_t i) {
+    while (cursor_ < runs_.size() && runs_[cursor_].start < i) ++cursor_;
+    if (cursor_ < runs_.size() && runs_[cursor_].start == i) return runs_[cursor_].span_end;
+    return CodeSpanEnd(s_, i);  // `i` inside a run: not a run's opener
+  }
+
+ private:
+  struct Run {
+    size_t start;
+    size_t length;
+    size_t span_end;  // past the closing run; npos: never closed
+  };
+  std::string_view s_;
+  std::vector<Run> runs_;
+  size_t cursor_ = 0;
+};
+
+}  // namespace
+
 // The bytes SplitSentences acts on: code span and link openers, the lead
 // bytes of CJK / full-width stops, and sentence punctuation.
 struct SentenceByteTable {
@@ -91,6 +141,7 @@ void SplitSentences(std::string_view s, std::vector<SourceSpan>* out_ptr) {
   size_t start = 0;
   size_t i = 0;
   const size_t n = s.size();
+  std::optional<CodeSpanIndex> code_spans;  // built at the first backtick
   auto emit = [&](size_t end) {
     SourceSpan span = Trim(s, start, end);
     if (span.end > span.begin && HasAlnum(s.substr(span.begin, span.end - span.begin))) {
@@ -105,7 +156,8 @@ void SplitSentences(std::string_view s, std::vector<SourceSpan>* out_ptr) {
     const char c = s[i];
     if (c == '`') {
       // Never split inside a code span; an unclosed run is plain text.
-      const size_t end = CodeSpanEnd(s, i);
+      if (!code_spans.has_value()) code_spans.emplace(s);
+      const size_t end = code_spans->SpanEnd(i);
       if (end != std::string_view::npos) {
         i = end;
       } else {
