@@ -116,6 +116,21 @@ constexpr SecurityPattern kSec009[] = {
      "approves actions automatically"},
 };
 
+// Characters that make a line read differently to a person than to a model
+// or a shell: bidi controls reorder what is displayed ("Trojan Source"),
+// tag characters carry text no one sees, zero-width characters split a word
+// so that a reader or a filter misses it ("cu<ZWSP>rl"). The zero-width
+// joiner and non-joiner are left alone: emoji sequences and several scripts
+// need them. A byte order mark counts only after other text on its line.
+constexpr SecurityPattern kSec010[] = {
+    {S::kHigh, R"([\x{202A}-\x{202E}\x{2066}-\x{2069}])",
+     "bidirectional control character: the line displays in another order than it is read"},
+    {S::kHigh, R"([\x{E0000}-\x{E007F}])",
+     "Unicode tag characters: text invisible on screen that a model still reads"},
+    {S::kMedium, R"([\x{200B}\x{2060}\x{180E}]|.\x{FEFF})",
+     "invisible character inside text, which can hide a word from a reader or a filter"},
+};
+
 constexpr SecurityRule kRules[] = {
     {"SEC001", "shell_command_injection", kSec001},
     {"SEC002", "dangerous_file_operation", kSec002},
@@ -126,6 +141,7 @@ constexpr SecurityRule kRules[] = {
     {"SEC007", "markdown_image_exfiltration", kSec007},
     {"SEC008", "unsafe_web_code", kSec008},
     {"SEC009", "unsafe_instruction", kSec009},
+    {"SEC010", "hidden_unicode", kSec010},
 };
 
 }  // namespace

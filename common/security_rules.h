@@ -1,4 +1,4 @@
-// The security rules SEC001-SEC009: ids, names, severities and RE2 patterns,
+// The security rules SEC001-SEC010: ids, names, severities and RE2 patterns,
 // in one table (security_rules.cc). docs/security-rules.md describes each
 // rule with examples; add a pattern there and here together.
 #ifndef SKILLSTORE_COMMON_SECURITY_RULES_H_

@@ -1,4 +1,4 @@
-// The analyze executor: scans a skill for SEC001-SEC009 with the context of
+// The analyze executor: scans a skill for SEC001-SEC010 with the context of
 // every match taken from the Markdown tree, and scores the risk.
 //
 // Context is one of: front_matter, heading, prose, list_item, quote,
