@@ -45,6 +45,12 @@ struct EngineLimits {
   // that work, estimated before parsing; over this, the input is refused
   // (~0.3 s of cmark's time at the limit).
   size_t max_markdown_rescan = 32u << 20;
+  // The same cmark-gfm keeps ~200-250 bytes of nodes per line and per
+  // inline-special byte ('!', '*', '_', '`', '[', '<', ...): 8 MB of "!" or
+  // of "- a" list items took 1.5-2 GB. Their count (a line weighs 4) is
+  // estimated before parsing; over this (~500 MB of nodes) the input is
+  // refused. 8 MB of prose comes to ~0.5 million.
+  size_t max_markdown_node_estimate = 2000000;
   // Statements in one decomposition. Real skills have tens to hundreds; the
   // limit bounds output size (each element is ~1 KB of JSON) for inputs
   // made of millions of tiny sentences.

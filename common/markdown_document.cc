@@ -269,14 +269,19 @@ struct MarkdownHazards {
   // For each link closed in a paragraph, the unclosed image openers "!["
   // before it: cmark walks past each to deactivate earlier link openers.
   uint64_t bracket_walk = 0;
+  // Lines (weighing kLineNodes) plus the bytes where cmark's inline parser
+  // stops: about the nodes it allocates (EngineLimits).
+  uint64_t node_estimate = 0;
 };
+
+constexpr uint64_t kLineNodes = 4;  // list item, paragraph, text, line break
 
 // The bytes MeasureHazards looks at; it skips runs of others (almost all of
 // a skill) with a table lookup each, so the measure costs ~1% of a parse.
 struct HazardBytes {
   bool on[256];
   constexpr HazardBytes() : on() {
-    for (char c : {'\n', '|', '\\', '<', '>', ']', '[', '!'}) {
+    for (char c : {'\n', '|', '\\', '<', '>', ']', '[', '!', '*', '_', '`', '&'}) {
       on[static_cast<unsigned char>(c)] = true;
     }
   }
@@ -332,6 +337,7 @@ MarkdownHazards MeasureHazards(std::string_view body) {
   for (size_t i = 0; i < n; ++i) {
     while (i < n && !kHazardBytes.on[static_cast<unsigned char>(p[i])]) ++i;
     if (i == n) break;
+    h.node_estimate += p[i] == '\n' ? kLineNodes : 1;
     switch (p[i]) {
       case '\n':
         h.max_pipes_per_line = std::max(h.max_pipes_per_line, pipes);
@@ -381,12 +387,15 @@ MarkdownHazards MeasureHazards(std::string_view body) {
       case '[':
         brackets.push_back(0);
         break;
-      default:  // '!'
+      case '!':
         if (i + 1 < n && p[i + 1] == '[') {
           brackets.push_back(1);
           ++images_open;
+          ++h.node_estimate;
           ++i;
         }
+        break;
+      default:  // '*', '_', '`', '&': counted above
         break;
     }
   }
@@ -429,6 +438,13 @@ absl::StatusOr<MarkdownDocument> ParseMarkdown(std::string_view content,
         absl::StrCat("Markdown has unclosed '<!' declarations that would be rescanned ",
                      hazards.declaration_scan, " bytes (over the limit of ",
                      limits.max_markdown_rescan, "): pathological input for the Markdown parser"));
+  }
+  if (hazards.node_estimate > limits.max_markdown_node_estimate) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "Markdown would need about ", hazards.node_estimate,
+        " parser nodes (lines and inline markup characters; the limit is ",
+        limits.max_markdown_node_estimate,
+        "): too much memory for the Markdown parser; split the skill into smaller files"));
   }
   if (hazards.bracket_walk > limits.max_markdown_rescan) {
     return absl::ResourceExhaustedError(

@@ -276,6 +276,13 @@ TEST(RobustnessTest, MarkdownThatCmarkGfmParsesInQuadraticTime) {
   std::string declarations;
   for (int i = 0; i < 20000; ++i) declarations += "a <!A ";
   ExpectError(declarations + "\n", absl::StatusCode::kResourceExhausted, "'<!'");
+  // Memory: a node or more per byte ("!" alone, "- a" list items) took
+  // 1.5-2 GB for 8 MB; refused before cmark allocates them.
+  ExpectError(std::string(3000000, '!') + "\n", absl::StatusCode::kResourceExhausted,
+              "parser nodes");
+  std::string items;
+  for (int i = 0; i < 600000; ++i) items += "- a\n";
+  ExpectError(items, absl::StatusCode::kResourceExhausted, "parser nodes");
 
   // The same constructs in ordinary numbers and forms are parsed as usual.
   std::string ordinary = "| a | b |\n|---|---|\n| first cell here | second cell here |\n\n";
