@@ -15,10 +15,39 @@ struct CancelOptions {
   std::string reason;
 };
 
+// The ids of one command that the server refused one by one (no such task,
+// a task in the wrong state): each is reported and the others still go
+// ahead. Any other error (the server unreachable, the token refused) ends
+// the command at once, since every later id would meet it too.
+class PerTaskFailures {
+ public:
+  // True when `status` concerns this task only (it was recorded).
+  bool Record(const std::string& id, const absl::Status& status) {
+    if (!absl::IsNotFound(status) && !absl::IsFailedPrecondition(status) &&
+        !absl::IsInvalidArgument(status)) {
+      return false;
+    }
+    std::cerr << "skillctl: task " << id << ": " << status.message() << "\n";
+    if (first_.ok()) first_ = status;
+    ++count_;
+    return true;
+  }
+  // OK, or the first failure's code with how many ids failed.
+  absl::Status Summary(size_t ids, absl::string_view verb) const {
+    if (count_ == 0) return absl::OkStatus();
+    return absl::Status(first_.code(), absl::StrCat(count_, " of ", ids, " tasks were not ", verb));
+  }
+
+ private:
+  absl::Status first_;
+  size_t count_ = 0;
+};
+
 absl::Status RunCancel(const GlobalOptions& global, const CancelOptions& options) {
   Client client(global);
   Json out;
   out["tasks"] = Json::array();
+  PerTaskFailures failures;
   for (const std::string& id : options.ids) {
     v1::CancelTaskRequest request;
     request.set_task_id(id);
@@ -26,7 +55,10 @@ absl::Status RunCancel(const GlobalOptions& global, const CancelOptions& options
     v1::CancelTaskResponse response;
     absl::Status status = client.Call(&v1::SkillStore::Stub::CancelTask, request, &response,
                                       absl::StrCat("cancel task ", id));
-    if (!status.ok()) return status;
+    if (!status.ok()) {
+      if (failures.Record(id, status)) continue;
+      return status;
+    }
     if (global.json()) {
       out["tasks"].push_back(ToJson(response.task()));
     } else {
@@ -34,7 +66,7 @@ absl::Status RunCancel(const GlobalOptions& global, const CancelOptions& options
     }
   }
   if (global.json()) std::cout << Dump(out);
-  return absl::OkStatus();
+  return failures.Summary(options.ids.size(), "cancelled");
 }
 
 struct RetryOptions {
@@ -60,11 +92,12 @@ absl::Status RunRetry(const GlobalOptions& global, const RetryOptions& options) 
     absl::Status status = retry(request, "retry failed tasks");
     if (!status.ok()) return status;
   }
+  PerTaskFailures failures;
   for (const std::string& id : options.ids) {
     v1::RetryTaskRequest request;
     request.set_task_id(id);
     absl::Status status = retry(request, absl::StrCat("retry task ", id));
-    if (!status.ok()) return status;
+    if (!status.ok() && !failures.Record(id, status)) return status;
   }
   if (global.json()) {
     Json out;
@@ -75,7 +108,7 @@ absl::Status RunRetry(const GlobalOptions& global, const RetryOptions& options) 
     std::cout << "re-queued " << retried.size() << " task" << (retried.size() == 1 ? "" : "s")
               << "\n";
   }
-  return absl::OkStatus();
+  return failures.Summary(options.ids.size(), "re-queued");
 }
 
 }  // namespace

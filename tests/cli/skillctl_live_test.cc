@@ -210,10 +210,14 @@ TEST_F(SkillctlLiveTest, TaskLifeThroughTheCommands) {
   const std::string alpha = enq["task_ids"][0], beta = enq["task_ids"][1],
                     gamma = enq["task_ids"][2];
 
-  // gamma is cancelled while queued; alpha completes; beta fails.
-  CommandResult cancel = Ctl({"cancel", gamma});
-  ASSERT_EQ(cancel.exit_code, 0) << cancel.err;
-  EXPECT_NE(cancel.out.find("cancelled"), std::string::npos) << cancel.out;
+  // gamma is cancelled while queued; alpha completes; beta fails. An
+  // unknown id before it is reported and does not stop the rest.
+  CommandResult cancel = Ctl({"cancel", "999999", gamma});
+  EXPECT_EQ(cancel.exit_code, 4) << cancel.err;  // not found
+  EXPECT_NE(cancel.err.find("task 999999: no task with id '999999'"), std::string::npos)
+      << cancel.err;
+  EXPECT_NE(cancel.err.find("1 of 2 tasks were not cancelled"), std::string::npos) << cancel.err;
+  EXPECT_NE(cancel.out.find("task " + gamma + ": cancelled"), std::string::npos) << cancel.out;
 
   std::vector<v1::ClaimedTask> claimed = Claim(2);
   ASSERT_EQ(claimed.size(), 2u);
