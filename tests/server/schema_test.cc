@@ -34,6 +34,13 @@ std::string Text(Db& db, const std::string& sql) {
   return stmt->ColumnText(0);
 }
 
+// Migrates `db` to the latest schema version; the file must come out whole.
+void ExpectMigratesToLatest(Db& db) {
+  ASSERT_TRUE(MigrateSchema(db).ok());
+  EXPECT_EQ(QueryInt(db, "PRAGMA user_version"), LatestSchemaVersion());
+  EXPECT_EQ(Text(db, "PRAGMA integrity_check"), "ok");
+}
+
 // How many temporary b-trees one run of `sql` opens (EXPLAIN's opcodes).
 int EphemeralTables(Db& db, const std::string& sql) {
   // EXPLAIN compiles against the schema this connection last read without
@@ -132,9 +139,7 @@ TEST(Schema, VersionOneDatabaseIsUpgradedWithItsRowsAndConstraints) {
 
   std::unique_ptr<Db> db = OpenWalDb(path);
   ASSERT_NE(db, nullptr);
-  ASSERT_TRUE(MigrateSchema(*db).ok());
-  EXPECT_EQ(QueryInt(*db, "PRAGMA user_version"), LatestSchemaVersion());
-  EXPECT_EQ(Text(*db, "PRAGMA integrity_check"), "ok");
+  ExpectMigratesToLatest(*db);
   EXPECT_TRUE(MigrateSchema(*db).ok());  // nothing left to do
   EXPECT_EQ(QueryInt(*db, "PRAGMA user_version"), LatestSchemaVersion());
 
@@ -228,9 +233,7 @@ TEST(Schema, VersionThreeDatabaseLosesAutoincrementButNeverRepeatsIds) {
   // The newest rows deleted by hand: only sqlite_sequence remembers 3 and 7.
   ASSERT_TRUE(db->Exec("DELETE FROM tasks WHERE task_id = 3; DELETE FROM attempts").ok());
 
-  ASSERT_TRUE(MigrateSchema(*db).ok());
-  EXPECT_EQ(QueryInt(*db, "PRAGMA user_version"), LatestSchemaVersion());
-  EXPECT_EQ(Text(*db, "PRAGMA integrity_check"), "ok");
+  ExpectMigratesToLatest(*db);
   EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM sqlite_schema WHERE instr(upper(sql), "
                           "'AUTOINCREMENT') > 0 OR name = 'tasks_worker'"),
             0);
@@ -374,9 +377,7 @@ TEST(Schema, VersionSixEmptyContentOfOpenTasksBecomesContentNotSent) {
                   .ok());
   EXPECT_FALSE(db->Exec("INSERT INTO task_content (task_id, content) VALUES (5, NULL)").ok());
 
-  ASSERT_TRUE(MigrateSchema(*db).ok());
-  EXPECT_EQ(QueryInt(*db, "PRAGMA user_version"), LatestSchemaVersion());
-  EXPECT_EQ(Text(*db, "PRAGMA integrity_check"), "ok");
+  ExpectMigratesToLatest(*db);
   EXPECT_EQ(Text(*db, "SELECT group_concat(task_id) FROM task_content WHERE content IS NULL"),
             "1,2");
   EXPECT_EQ(QueryInt(*db, "SELECT length(content) FROM task_content WHERE task_id = 3"), 0);
