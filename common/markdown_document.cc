@@ -249,7 +249,7 @@ std::string PlainText(cmark_node* node) {
 }
 
 // Upper bounds of the work cmark-gfm 0.29.0.gfm.6 does on its quadratic
-// paths (fixed in later releases, which Debian 12 does not ship):
+// paths (several fixed in later releases, which Debian 12 does not ship):
 // a few hundred KB of such text held a worker for seconds, and the 32 MB an
 // input may have would hold it for hours. Measured in one pass over the body.
 struct MarkdownHazards {

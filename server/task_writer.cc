@@ -856,9 +856,10 @@ absl::StatusOr<v1::TaskInfo> TaskWriter::Cancel(const v1::CancelTaskRequest& req
                                                 int64_t now_ms, TxnEffects& effects) {
   LeaseRow lease;
   SKS_ASSIGN_OR_RETURN(const bool found, LoadLease(request.task_id(), &lease));
-  if (!found)
+  if (!found) {
     return absl::NotFoundError(
         absl::StrCat("no task with id ", QuotedForMessage(request.task_id())));
+  }
   if (lease.status != v1::TASK_STATUS_QUEUED && lease.status != v1::TASK_STATUS_IN_PROGRESS) {
     return absl::FailedPreconditionError(
         absl::StrCat("task ", lease.task_id, " is already ", TaskStatusText(lease.status),

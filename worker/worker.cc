@@ -119,6 +119,7 @@ Worker::~Worker() {
 }
 
 int Worker::abandoned_threads() const { return pool_.abandoned(); }
+int Worker::abandoned_threads_running() const { return pool_.abandoned_still_running(); }
 
 int Worker::metrics_port() const {
   std::lock_guard<std::mutex> lock(metrics_server_mu_);
@@ -132,7 +133,6 @@ absl::Status Worker::ReloadMetricsToken() {
   spdlog::info("/metrics: reloaded its token from {}", options_.metrics_token_file);
   return absl::OkStatus();
 }
-int Worker::abandoned_threads_running() const { return pool_.abandoned_still_running(); }
 
 absl::Status Worker::Run() {
   spdlog::info("worker {} starting: server {}, concurrency {}, types {}{}{}", options_.worker_id,
