@@ -18,7 +18,6 @@
 #include "absl/strings/strip.h"
 #include "common/auth/tls_files.h"
 #include "common/auth/token.h"
-#include "common/read_file.h"
 
 namespace skillstore::client {
 namespace {
@@ -89,13 +88,8 @@ void AddClientSecurityFlags(CLI::App& app, ClientSecurityFlags* flags) {
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path,
                                           std::vector<std::string>* warnings) {
-  absl::StatusOr<std::string> contents = ReadWholeFile(path, "--token-file");
-  if (!contents.ok()) return contents.status();
-  std::string token(absl::StripAsciiWhitespace(*contents));
-  if (absl::Status status = auth::CheckToken(token, absl::StrCat("--token-file ", path));
-      !status.ok()) {
-    return status;
-  }
+  absl::StatusOr<std::string> token = auth::ReadTokenFile(path, "--token-file");
+  if (!token.ok()) return token.status();
   struct stat st {};
   if (warnings != nullptr && ::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0) {
     warnings->push_back(absl::StrFormat(

@@ -17,8 +17,8 @@
 
 namespace skillstore::auth {
 
-// What a token may do. Roles are ordered: each one includes the ones before it
-// (an admin may do what a worker and a reader may; a worker may read).
+// What a token may do. An admin may do everything; a reader and a worker
+// only their own calls (a worker token reads no task or result).
 enum class Role { kReader, kWorker, kAdmin };
 
 // "reader" | "worker" | "admin" (exact, lowercase). Anything else is
@@ -51,6 +51,12 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
 // printable ASCII without spaces. INVALID_ARGUMENT naming `source` (where the
 // token came from) otherwise.
 absl::Status CheckToken(absl::string_view token, absl::string_view source);
+
+// The token held by the file at `path` (--token-file, --metrics-token-file:
+// `flag`), without the whitespace around it that an editor or `echo` adds.
+// INVALID_ARGUMENT naming the flag and the file when it cannot be read or
+// does not hold one token (CheckToken).
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path, absl::string_view flag);
 
 // The credential of an `authorization` value "Bearer <credential>" (scheme in
 // any case, blanks around either part ignored); nullopt for any other value.

@@ -13,14 +13,12 @@
 #include <optional>
 #include <string_view>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/auth/token.h"
 #include "common/metrics/exposition.h"
 #include "common/metrics/http_request.h"
-#include "common/read_file.h"
 
 namespace skillstore::metrics {
 namespace {
@@ -134,18 +132,6 @@ std::string TextResponse(std::string_view status, const std::string& body,
   return Response(status, "text/plain; charset=utf-8", body, false, extra_headers);
 }
 
-// The token in `path`, without the newline an editor or `echo` adds.
-absl::StatusOr<std::string> ReadBearerToken(const std::string& path) {
-  absl::StatusOr<std::string> text = ReadWholeFile(path, "--metrics-token-file");
-  if (!text.ok()) return text.status();
-  std::string token(absl::StripAsciiWhitespace(*text));
-  if (absl::Status status = auth::CheckToken(token, absl::StrCat("--metrics-token-file ", path));
-      !status.ok()) {
-    return status;
-  }
-  return token;
-}
-
 // True when `head` carries `Authorization: Bearer <token>`. Compared in
 // constant time, like the gRPC tokens (common/auth/token.h).
 bool HasBearerToken(std::string_view head, const std::string& token) {
@@ -164,7 +150,8 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(Options opti
   if (!address.ok()) return address.status();
   std::string bearer_token;
   if (!options.bearer_token_file.empty()) {
-    absl::StatusOr<std::string> token = ReadBearerToken(options.bearer_token_file);
+    absl::StatusOr<std::string> token =
+        auth::ReadTokenFile(options.bearer_token_file, "--metrics-token-file");
     if (!token.ok()) return token.status();
     bearer_token = *std::move(token);
   }
@@ -187,7 +174,8 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(Options opti
 
 absl::Status MetricsServer::ReloadBearerToken() {
   if (options_.bearer_token_file.empty()) return absl::OkStatus();
-  absl::StatusOr<std::string> token = ReadBearerToken(options_.bearer_token_file);
+  absl::StatusOr<std::string> token =
+      auth::ReadTokenFile(options_.bearer_token_file, "--metrics-token-file");
   if (!token.ok()) return token.status();
   std::lock_guard<std::mutex> lock(token_mu_);
   bearer_token_ = *std::move(token);
