@@ -14,6 +14,7 @@
 #include "common/duration_flag.h"
 #include "common/metrics/grpc_metrics.h"
 #include "common/metrics/log_setup.h"
+#include "common/metrics/metrics_server.h"
 #include "common/service_notify.h"
 #include "server.h"
 #include "spdlog/spdlog.h"
@@ -97,9 +98,7 @@ int main(int argc, char** argv) {
                      "host:port for a Prometheus /metrics endpoint (e.g. 127.0.0.1:9464; port 0 "
                      "picks a free one, named in the log); off when empty");
   app.add_option("--metrics-token-file", options.metrics_token_file,
-                 "a file holding one token: /metrics then answers only scrapes that send "
-                 "'Authorization: Bearer <token>' (Prometheus: authorization.credentials_file); "
-                 "re-read on SIGHUP")
+                 skillstore::metrics::kMetricsTokenFileHelp)
       ->check(CLI::ExistingFile)
       ->needs(metrics_listen);
   app.add_option("--auth-token-file", options.auth_token_file,

@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/duration_flag.h"
+#include "common/metrics/metrics_server.h"
 
 namespace skillstore::worker {
 namespace {
@@ -141,10 +142,7 @@ ParsedFlags ParseFlags(int argc, const char* const* argv) {
   CLI::Option* metrics_listen =
       app.add_option("--metrics-listen", o.metrics_listen,
                      "serve Prometheus metrics at http://HOST:PORT/metrics (off by default)");
-  app.add_option("--metrics-token-file", o.metrics_token_file,
-                 "a file holding one token: /metrics then answers only scrapes that send "
-                 "'Authorization: Bearer <token>' (Prometheus: authorization.credentials_file); "
-                 "re-read on SIGHUP")
+  app.add_option("--metrics-token-file", o.metrics_token_file, metrics::kMetricsTokenFileHelp)
       ->check(CLI::ExistingFile)
       ->needs(metrics_listen);
   client::ClientSecurityFlags security_flags;

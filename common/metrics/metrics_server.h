@@ -33,6 +33,13 @@
 
 namespace skillstore::metrics {
 
+// The --help text of --metrics-token-file, a flag of skillstore-server and
+// skill-worker alike (Options::bearer_token_file).
+inline constexpr char kMetricsTokenFileHelp[] =
+    "a file holding one token: /metrics then answers only scrapes that send "
+    "'Authorization: Bearer <token>' (Prometheus: authorization.credentials_file); "
+    "re-read on SIGHUP";
+
 class MetricsServer {
  public:
   struct Options {
