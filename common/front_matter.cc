@@ -360,6 +360,21 @@ std::optional<Json> ParseFlatMapping(std::string_view yaml, size_t node_budget, 
   return out;
 }
 
+// yaml-cpp lets a quoted scalar that is still open at the end of its input
+// end there without an error, so `name: "deploy` would take every later line
+// into the name. The closing fence is where the document ends, so the text
+// handed to yaml-cpp ends with the document end marker "...": a document
+// marker inside a quoted scalar is an error in YAML, and yaml-cpp reports it
+// (ErrorMsg::DOC_IN_SCALAR) on the marker's line.
+YAML::Node LoadDocument(std::string_view yaml) {
+  std::string text;
+  text.reserve(yaml.size() + 5);
+  text.append(yaml);
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  text += "...\n";
+  return YAML::Load(text);
+}
+
 // Parses the front matter with yaml-cpp (repairing loose values if strict
 // YAML fails) and converts it into fm->fields / fm->repaired.
 absl::Status LoadWithYamlCpp(std::string_view yaml_text, const EngineLimits& limits,
@@ -367,23 +382,29 @@ absl::Status LoadWithYamlCpp(std::string_view yaml_text, const EngineLimits& lim
   YAML::Node root;
   try {
     try {
-      root = YAML::Load(std::string(yaml_text));
+      root = LoadDocument(yaml_text);
     } catch (const YAML::ParserException&) {
       std::optional<std::string> repaired = QuoteLooseTopLevelValues(yaml_text);
       if (!repaired.has_value()) throw;
       try {
-        root = YAML::Load(*repaired);
+        root = LoadDocument(*repaired);
         fm->repaired = true;
       } catch (const YAML::Exception&) {
         // Report the error of the text as written, not of the repair.
-        root = YAML::Load(std::string(yaml_text));
+        root = LoadDocument(yaml_text);
       }
     }
   } catch (const YAML::Exception& e) {
     // e.mark.line is 0-based within the YAML text, which starts on line 2.
-    return absl::InvalidArgumentError(absl::StrCat(
-        "front matter is not valid YAML: ", e.msg,
-        e.mark.is_null() ? std::string() : absl::StrCat(" (line ", e.mark.line + 2, ")")));
+    const std::string at =
+        e.mark.is_null() ? std::string() : absl::StrCat(" (line ", e.mark.line + 2, ")");
+    if (e.msg == YAML::ErrorMsg::DOC_IN_SCALAR) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "front matter is not valid YAML: a quoted value is never closed: its closing quote is "
+          "missing before the end of the front matter",
+          at));
+    }
+    return absl::InvalidArgumentError(absl::StrCat("front matter is not valid YAML: ", e.msg, at));
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("front matter is not valid YAML: ", e.what()));
   }

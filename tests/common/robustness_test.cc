@@ -65,6 +65,23 @@ TEST(RobustnessTest, BrokenYaml) {
               "'name' must be a string");
 }
 
+// yaml-cpp on its own ends a quoted scalar left open at the end of the text,
+// which took every later line into the value ("deploy description: ...").
+TEST(RobustnessTest, AQuoteNeverClosedIsAnErrorNotAValue) {
+  for (const char* yaml : {"name: \"deploy\ndescription: Deploys things.\n",
+                           "name: 'deploy\ndescription: Deploys things.\n",
+                           "name: deploy\ndescription: \"Deploys things.\nauthor: me\n",
+                           "name: deploy\ndescription: \"Deploys things."}) {
+    ExpectError(absl::StrCat("---\n", yaml, "\n---\nRun the tool.\n"),
+                absl::StatusCode::kInvalidArgument, "a quoted value is never closed");
+  }
+  // Quoted values that span lines, and block scalars, still end at the fence.
+  json doc =
+      ExpectParses("---\nname: \"multi\n  line\"\ndescription: |\n  Block\n  text\n---\nRun it.\n");
+  EXPECT_EQ(doc["meta"]["name"], "multi line");
+  EXPECT_EQ(doc["meta"]["description"], "Block\ntext");
+}
+
 TEST(RobustnessTest, SloppyButCommonYamlIsRepaired) {
   json doc = ExpectParses(
       "---\nname: sloppy\ndescription: Helps with shell. Triggers on: *.sh\n---\nBody text.\n");
