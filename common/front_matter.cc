@@ -398,11 +398,11 @@ absl::Status LoadWithYamlCpp(std::string_view yaml_text, const EngineLimits& lim
     // e.mark.line is 0-based within the YAML text, which starts on line 2.
     const std::string at =
         e.mark.is_null() ? std::string() : absl::StrCat(" (line ", e.mark.line + 2, ")");
-    if (e.msg == YAML::ErrorMsg::DOC_IN_SCALAR) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "front matter is not valid YAML: a quoted value is never closed: its closing quote is "
-          "missing before the end of the front matter",
-          at));
+    if (e.msg == YAML::ErrorMsg::DOC_IN_SCALAR && !e.mark.is_null()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("front matter is not valid YAML: a quoted value is never closed: its "
+                       "closing quote is missing before the front matter ends on line ",
+                       e.mark.line + 2));
     }
     return absl::InvalidArgumentError(absl::StrCat("front matter is not valid YAML: ", e.msg, at));
   } catch (const std::exception& e) {
