@@ -216,15 +216,40 @@ absl::StatusOr<v1::EnqueueResponse> TaskWriter::Enqueue(const v1::EnqueueRequest
     pending.clear();
     return absl::OkStatus();
   };
-  for (const v1::TaskSpec& spec : request.tasks()) {
+  for (int index = 0; index < request.tasks_size(); ++index) {
+    const v1::TaskSpec& spec = request.tasks(index);
     const bool keyed = !spec.idempotency_key().empty();
     if (keyed) {
       SKS_RETURN_IF_ERROR(flush());
-      SKS_ASSIGN_OR_RETURN(Statement find,
-                           db_.Prepare("SELECT task_id FROM tasks WHERE idempotency_key = ?1"));
-      find.BindText(1, spec.idempotency_key());
+      // A key stands for what its task computes: its type and its content
+      // (NULL when none was sent). A repeat of both gets the existing task
+      // back; anything else under the same key is a client mixing up two
+      // tasks, and handing it the other task's id would lose the new one
+      // silently. skill_path, priority and metadata may differ: skillctl's
+      // keys are the type and a hash of the content (cli/idempotency.h).
+      SKS_ASSIGN_OR_RETURN(
+          Statement find,
+          db_.Prepare("SELECT t.task_id, t.task_type = ?2, "
+                      "(SELECT content FROM task_content AS c WHERE c.task_id = t.task_id) IS ?3 "
+                      "FROM tasks AS t WHERE t.idempotency_key = ?1"));
+      find.BindText(1, spec.idempotency_key()).BindText(2, TaskTypeText(spec.type()));
+      if (spec.has_content()) {
+        find.BindBlobNoCopy(3, spec.content());
+      } else {
+        find.BindNull(3);
+      }
       SKS_ASSIGN_OR_RETURN(bool found, find.Step());
       if (found) {
+        const bool same_type = find.ColumnInt(1) != 0;
+        const bool same_content = find.ColumnInt(2) != 0;
+        if (!same_type || !same_content) {
+          return absl::AlreadyExistsError(absl::StrCat(
+              "tasks[", index, "]: idempotency_key ", QuotedForMessage(spec.idempotency_key()),
+              " already names task ", find.ColumnInt(0), ", which was enqueued with ",
+              same_type ? "other content" : "another task type",
+              "; a key stands for one task: send the same type and content to get that task "
+              "back, or use a new key"));
+        }
         response.add_task_ids(absl::StrCat(find.ColumnInt(0)));
         response.add_deduplicated(true);
         response.set_deduplicated_count(response.deduplicated_count() + 1);

@@ -1,11 +1,13 @@
 // The life of tasks through the real gRPC API of an in-process server:
 // every state, leases, retries, cancellation, listings.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <future>
 #include <set>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "server_test_util.h"
 
 namespace skillstore::server::testing {
@@ -394,6 +396,45 @@ TEST(TaskLife, IdempotentEnqueueReturnsTheExistingTask) {
   EXPECT_EQ(response.enqueued_count(), 1);
   EXPECT_EQ(response.deduplicated_count(), 2);
   EXPECT_EQ(GetProgress(stub).total(), 2);
+}
+
+// A key names what its task computes (type and content); the label, the
+// priority and the metadata may differ between repeats.
+TEST(TaskLife, AnIdempotencyKeyReusedForAnotherTaskIsRefused) {
+  TestServer server;
+  auto& stub = server.stub();
+  v1::TaskSpec spec = Spec(v1::TASK_TYPE_PARSE, "a");
+  spec.set_idempotency_key("key-a");
+  const auto first = Enqueue(stub, {spec});
+
+  v1::TaskSpec relabelled = spec;
+  relabelled.set_skill_path("copy/of/a");
+  relabelled.set_priority(7);
+  (*relabelled.mutable_metadata())["run"] = "2";
+  EXPECT_EQ(Enqueue(stub, {relabelled}), first);
+
+  v1::TaskSpec other_content = spec;
+  other_content.set_content("---\nname: b\n---\n# Another skill\n");
+  v1::TaskSpec other_type = spec;
+  other_type.set_type(v1::TASK_TYPE_ANALYZE);
+  v1::TaskSpec no_content = spec;
+  no_content.clear_content();
+  for (const auto& [conflict, what] :
+       {std::pair{other_content, "other content"}, std::pair{other_type, "another task type"},
+        std::pair{no_content, "other content"}}) {
+    v1::EnqueueRequest request;
+    *request.add_tasks() = Spec(v1::TASK_TYPE_PARSE, "fine");
+    *request.add_tasks() = conflict;
+    v1::EnqueueResponse response;
+    const grpc::Status status = stub.Enqueue(Context().get(), request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS) << what;
+    EXPECT_THAT(status.error_message(),
+                ::testing::HasSubstr(absl::StrCat("tasks[1]: idempotency_key 'key-a' already "
+                                                  "names task ",
+                                                  first[0], ", which was enqueued with ", what)));
+  }
+  // A refused request enqueues none of its tasks.
+  EXPECT_EQ(GetProgress(stub).total(), 1);
 }
 
 TEST(TaskLife, HighestPriorityFirstThenOldest) {
