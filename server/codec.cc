@@ -126,8 +126,21 @@ std::optional<int64_t> ParseTaskId(std::string_view text) {
   int64_t id = 0;
   const char* end = text.data() + text.size();
   auto [ptr, error] = std::from_chars(text.data(), end, id);
-  if (text.empty() || error != std::errc() || ptr != end || id <= 0) return std::nullopt;
+  if (text.empty() || text[0] == '0' || error != std::errc() || ptr != end || id <= 0) {
+    return std::nullopt;
+  }
   return id;
+}
+
+absl::StatusOr<int64_t> TaskIdArgument(std::string_view text) {
+  if (text.empty()) return absl::InvalidArgumentError("task_id is empty");
+  std::optional<int64_t> id = ParseTaskId(text);
+  if (!id) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("task_id ", QuotedForMessage(text),
+                     " is not a task id: ids are the decimal numbers Enqueue returns, like '42'"));
+  }
+  return *id;
 }
 
 std::string QuotedForMessage(std::string_view text) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/statusor.h"
 #include "google/protobuf/map.h"
 #include "skillstore/v1/skillstore.pb.h"
 
@@ -33,8 +34,16 @@ v1::WorkerStatus WorkerStatusFromText(std::string_view text);
 std::string MetadataToJson(const google::protobuf::Map<std::string, std::string>& metadata);
 void MetadataFromJson(std::string_view json, google::protobuf::Map<std::string, std::string>* out);
 
-// Task ids are decimal row ids; nullopt for anything else.
+// Task ids are decimal row ids written as this server writes them (no sign,
+// no leading zero); nullopt for anything else, "0007" included, so that each
+// task has one id.
 std::optional<int64_t> ParseTaskId(std::string_view text);
+
+// The task a request names in its task_id field. INVALID_ARGUMENT when the
+// text is empty or can never be a task id, so that NOT_FOUND, which the
+// callers give for an id without a row, always means a well-formed id of a
+// task that does not exist.
+absl::StatusOr<int64_t> TaskIdArgument(std::string_view text);
 
 // A string from a request, for an error message about it: in single quotes,
 // bytes other than printable ASCII as \xNN, and cut after 64 bytes with the

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "authorizer.h"
+#include "codec.h"
 #include "server_metrics.h"
 #include "submit_stream.h"
 
@@ -276,6 +277,11 @@ grpc::ServerWriteReactor<v1::Progress>* SkillStoreService::WatchProgress(
       !s.ok()) {
     return new RefusedWriteReactor<v1::Progress>(ToGrpcStatus(s));
   }
+  if (request->min_interval_ms() < 0) {
+    return new RefusedWriteReactor<v1::Progress>(ToGrpcStatus(absl::InvalidArgumentError(
+        absl::StrCat("min_interval_ms is ", request->min_interval_ms(),
+                     "; send 0 for the server default or a positive number of milliseconds"))));
+  }
   in_flight_.Begin();
   return watchers_.Watch(context, request, [this] { in_flight_.End(); });
 }
@@ -327,8 +333,8 @@ grpc::ServerUnaryReactor* SkillStoreService::CancelTask(grpc::CallbackServerCont
       !s.ok()) {
     return FinishNow(context, s);
   }
-  if (request->task_id().empty()) {
-    return FinishNow(context, absl::InvalidArgumentError("task_id is empty"));
+  if (absl::StatusOr<int64_t> id = TaskIdArgument(request->task_id()); !id.ok()) {
+    return FinishNow(context, id.status());
   }
   if (absl::Status status = CheckLength("reason", request->reason(), kMaxCancelReasonBytes);
       !status.ok()) {
@@ -353,6 +359,11 @@ grpc::ServerUnaryReactor* SkillStoreService::RetryTask(grpc::CallbackServerConte
   if (request->task_id().empty() == !request->all_failed()) {
     return FinishNow(
         context, absl::InvalidArgumentError("set exactly one of task_id (one task) or all_failed"));
+  }
+  if (!request->all_failed()) {
+    if (absl::StatusOr<int64_t> id = TaskIdArgument(request->task_id()); !id.ok()) {
+      return FinishNow(context, id.status());
+    }
   }
   return RunWrite(
       context, [request, response](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {

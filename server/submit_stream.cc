@@ -1,5 +1,6 @@
 #include "submit_stream.h"
 
+#include <cmath>
 #include <memory>
 #include <vector>
 
@@ -79,6 +80,14 @@ void SubmitStream::Submit(std::unique_ptr<PendingResult> result) {
     reject(v1::REJECT_REASON_WRONG_WORKER, std::string(allowed.message()));
   } else if (request.more_results_size() > 0) {
     invalid("more_results inside more_results; put every result at the top level");
+  } else if (const v1::ResultMetrics& m = request.metrics();
+             !(std::isfinite(m.duration_seconds()) && m.duration_seconds() >= 0) ||
+             m.bytes_in() < 0 || m.bytes_out() < 0) {
+    // They feed the duration histograms and GetResult: a negative time or
+    // size there would be a worker's bug passed on as a fact.
+    invalid(absl::StrCat("metrics out of range (duration_seconds ", m.duration_seconds(),
+                         ", bytes_in ", m.bytes_in(), ", bytes_out ", m.bytes_out(),
+                         "); send finite durations and byte counts of 0 or more"));
   } else if (size_t bad = 0; !IsValidUtf8(request.result_json(), &bad)) {
     // result_json is `bytes` on the wire (protobuf would check a `string`
     // twice, once per side, at ~1 GB/s); it is checked here, once, because

@@ -224,8 +224,7 @@ absl::StatusOr<v1::ListTasksResponse> TaskReader::ListTasks(const v1::ListTasksR
 }
 
 absl::StatusOr<v1::GetTaskResponse> TaskReader::GetTask(const v1::GetTaskRequest& request) {
-  std::optional<int64_t> task_id = ParseTaskId(request.task_id());
-  if (!task_id) return NoSuchTask(request.task_id());
+  SKS_ASSIGN_OR_RETURN(const int64_t task_id, TaskIdArgument(request.task_id()));
   SKS_ASSIGN_OR_RETURN(Connection db, Acquire());
   // One read transaction, so task, attempts and content are one snapshot.
   SKS_RETURN_IF_ERROR(db->Exec("BEGIN"));
@@ -234,7 +233,7 @@ absl::StatusOr<v1::GetTaskResponse> TaskReader::GetTask(const v1::GetTaskRequest
     ~EndRead() { db.Exec("COMMIT").IgnoreError(); }
   } end_read{*db};
 
-  SKS_ASSIGN_OR_RETURN(std::optional<v1::TaskInfo> info, LoadTaskInfo(*db, *task_id));
+  SKS_ASSIGN_OR_RETURN(std::optional<v1::TaskInfo> info, LoadTaskInfo(*db, task_id));
   if (!info) return NoSuchTask(request.task_id());
   v1::GetTaskResponse response;
   *response.mutable_task() = *std::move(info);
@@ -243,7 +242,7 @@ absl::StatusOr<v1::GetTaskResponse> TaskReader::GetTask(const v1::GetTaskRequest
       Statement attempts,
       db->Prepare("SELECT attempt_id, attempt, worker_id, started_at_ms, ended_at_ms, outcome, "
                   "error FROM attempts WHERE task_id = ?1 ORDER BY attempt_id"));
-  attempts.Bind(1, *task_id);
+  attempts.Bind(1, task_id);
   while (true) {
     SKS_ASSIGN_OR_RETURN(bool row, attempts.Step());
     if (!row) break;
@@ -266,7 +265,7 @@ absl::StatusOr<v1::GetTaskResponse> TaskReader::GetTask(const v1::GetTaskRequest
         Statement lease,
         db->Prepare("SELECT fencing_token, attempts, worker_id, started_at, completed_at "
                     "FROM tasks WHERE task_id = ?1"));
-    lease.Bind(1, *task_id);
+    lease.Bind(1, task_id);
     SKS_ASSIGN_OR_RETURN(bool row, lease.Step());
     const int n = response.attempts_size();
     if (row && !lease.ColumnIsNull(0) &&
@@ -287,7 +286,7 @@ absl::StatusOr<v1::GetTaskResponse> TaskReader::GetTask(const v1::GetTaskRequest
   if (request.include_content()) {
     SKS_ASSIGN_OR_RETURN(Statement content,
                          db->Prepare("SELECT content FROM task_content WHERE task_id = ?1"));
-    content.Bind(1, *task_id);
+    content.Bind(1, task_id);
     SKS_ASSIGN_OR_RETURN(bool row, content.Step());
     if (row) response.set_content(content.ColumnText(0));
   }
@@ -295,28 +294,31 @@ absl::StatusOr<v1::GetTaskResponse> TaskReader::GetTask(const v1::GetTaskRequest
 }
 
 absl::StatusOr<v1::GetResultResponse> TaskReader::GetResult(const v1::GetResultRequest& request) {
-  std::optional<int64_t> task_id = ParseTaskId(request.task_id());
-  if (!task_id) return NoSuchTask(request.task_id());
+  SKS_ASSIGN_OR_RETURN(const int64_t task_id, TaskIdArgument(request.task_id()));
   SKS_ASSIGN_OR_RETURN(Connection db, Acquire());
   SKS_ASSIGN_OR_RETURN(
       Statement select,
       db->Prepare("SELECT t.status, t.task_type, t.skill_path, r.task_id, r.result, r.error, "
                   "r.metrics, r.created_at FROM tasks t LEFT JOIN results r USING (task_id) "
                   "WHERE t.task_id = ?1"));
-  select.Bind(1, *task_id);
+  select.Bind(1, task_id);
   SKS_ASSIGN_OR_RETURN(bool row, select.Step());
   if (!row) return NoSuchTask(request.task_id());
   const std::string status = select.ColumnText(0);
+  // A task without a result row is FAILED_PRECONDITION whatever its state:
+  // NOT_FOUND is kept for ids of tasks that do not exist.
   if (select.ColumnIsNull(3)) {
     if (status == "queued" || status == "in_progress") {
       return absl::FailedPreconditionError(
-          absl::StrCat("task ", *task_id, " is ", status, " and has no result yet"));
+          absl::StrCat("task ", task_id, " is ", status, " and has no result yet"));
     }
-    return absl::NotFoundError(
-        absl::StrCat("task ", *task_id, " is ", status, " and has no stored result"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "task ", task_id, " is ", status,
+        " and has no stored result (GetTask shows its attempts and last error; RetryTask "
+        "queues it again)"));
   }
   v1::GetResultResponse response;
-  response.set_task_id(absl::StrCat(*task_id));
+  response.set_task_id(absl::StrCat(task_id));
   response.set_status(TaskStatusFromText(status));
   response.set_type(TaskTypeFromText(select.ColumnText(1)));
   response.set_skill_path(select.ColumnText(2));

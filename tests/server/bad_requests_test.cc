@@ -1,10 +1,14 @@
 // Bad requests get the right status code and a message a person can act on,
 // and never hurt the server; reflection and health are served.
+#include <gmock/gmock.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/impl/codegen/client_unary_call.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "server_test_util.h"
 
@@ -51,38 +55,74 @@ TEST(BadRequests, EnqueueValidation) {
 TEST(BadRequests, LookupsAndAdmin) {
   TestServer server;
   auto& stub = server.stub();
-  v1::GetTaskRequest get;
-  v1::GetTaskResponse task;
-  for (const char* id : {"", "abc", "-1", "999999"}) {
+  const auto ids = EnqueueN(stub, 2);
+  // Every RPC that names one task: INVALID_ARGUMENT for text that can never
+  // be a task id ("0007" is not how task 7 is written), NOT_FOUND only for a
+  // well-formed id without a task.
+  const auto codes_for = [&](const std::string& id) {
+    v1::GetTaskRequest get;
     get.set_task_id(id);
-    EXPECT_EQ(stub.GetTask(Context().get(), get, &task).error_code(), grpc::StatusCode::NOT_FOUND)
-        << id;
+    v1::GetTaskResponse task;
+    v1::GetResultRequest get_result;
+    get_result.set_task_id(id);
+    v1::GetResultResponse result;
+    v1::CancelTaskRequest cancel;
+    cancel.set_task_id(id);
+    v1::CancelTaskResponse cancelled;
+    v1::RetryTaskRequest retry;
+    retry.set_task_id(id);
+    v1::RetryTaskResponse retried;
+    return std::vector<grpc::StatusCode>{
+        stub.GetTask(Context().get(), get, &task).error_code(),
+        stub.GetResult(Context().get(), get_result, &result).error_code(),
+        stub.CancelTask(Context().get(), cancel, &cancelled).error_code(),
+        stub.RetryTask(Context().get(), retry, &retried).error_code()};
+  };
+  for (const std::string& id :
+       {std::string(""), std::string("abc"), std::string("-1"), std::string("0"), "000" + ids[0],
+        "+" + ids[0], ids[0] + " ", std::string("99999999999999999999")}) {
+    EXPECT_EQ(codes_for(id), std::vector<grpc::StatusCode>(4, grpc::StatusCode::INVALID_ARGUMENT))
+        << "'" << id << "'";
   }
-  const auto ids = EnqueueN(stub, 1);
+  EXPECT_EQ(codes_for("424242"), std::vector<grpc::StatusCode>(4, grpc::StatusCode::NOT_FOUND));
+  v1::GetTaskRequest get;
+  get.set_task_id("00" + ids[0]);
+  v1::GetTaskResponse task;
+  EXPECT_EQ(stub.GetTask(Context().get(), get, &task).error_message(),
+            "task_id '00" + ids[0] +
+                "' is not a task id: ids are the decimal numbers Enqueue returns, like '42'");
+
+  // A task without a result: FAILED_PRECONDITION, queued or cancelled.
   v1::GetResultRequest result_request;
   result_request.set_task_id(ids[0]);
   v1::GetResultResponse result;
   EXPECT_EQ(stub.GetResult(Context().get(), result_request, &result).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
-  result_request.set_task_id("424242");
-  EXPECT_EQ(stub.GetResult(Context().get(), result_request, &result).error_code(),
-            grpc::StatusCode::NOT_FOUND);
-
   v1::CancelTaskRequest cancel;
+  cancel.set_task_id(ids[1]);
   v1::CancelTaskResponse cancelled;
-  EXPECT_EQ(stub.CancelTask(Context().get(), cancel, &cancelled).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
-  cancel.set_task_id("777");
-  EXPECT_EQ(stub.CancelTask(Context().get(), cancel, &cancelled).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  ASSERT_TRUE(stub.CancelTask(Context().get(), cancel, &cancelled).ok());
+  result_request.set_task_id(ids[1]);
+  const grpc::Status no_result = stub.GetResult(Context().get(), result_request, &result);
+  EXPECT_EQ(no_result.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(no_result.error_message(),
+              ::testing::HasSubstr("is cancelled and has no stored result"));
 
   v1::RetryTaskRequest retry;
   v1::RetryTaskResponse retried;
   EXPECT_EQ(stub.RetryTask(Context().get(), retry, &retried).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  retry.set_task_id("777");
-  EXPECT_EQ(stub.RetryTask(Context().get(), retry, &retried).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+
+  v1::WatchProgressRequest watch;
+  watch.set_min_interval_ms(-1);
+  auto watch_context = Context();
+  std::unique_ptr<grpc::ClientReader<v1::Progress>> updates =
+      stub.WatchProgress(watch_context.get(), watch);
+  v1::Progress progress;
+  EXPECT_FALSE(updates->Read(&progress));
+  const grpc::Status watch_status = updates->Finish();
+  EXPECT_EQ(watch_status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(watch_status.error_message(), ::testing::HasSubstr("min_interval_ms is -1"));
 
   v1::ListTasksRequest list;
   list.set_page_token("not-a-token");
@@ -155,16 +195,17 @@ TEST(BadRequests, HugeIdsAreQuotedShortInErrors) {
   get.set_task_id(huge);
   v1::GetTaskResponse task;
   grpc::Status status = stub.GetTask(Context().get(), get, &task);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << status.error_message();
-  EXPECT_EQ(status.error_message(),
-            "no task with id '" + std::string(64, '7') + "'... (1048577 bytes)");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_THAT(status.error_message(),
+              ::testing::StartsWith("task_id '" + std::string(64, '7') +
+                                    "'... (1048577 bytes) is not a task id"));
 
   v1::CancelTaskRequest cancel;
   cancel.set_task_id("1\n\x1b[31m");
   v1::CancelTaskResponse cancelled;
   status = stub.CancelTask(Context().get(), cancel, &cancelled);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << status.error_message();
-  EXPECT_EQ(status.error_message(), "no task with id '1\\x0a\\x1b[31m'");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_THAT(status.error_message(), ::testing::StartsWith("task_id '1\\x0a\\x1b[31m' is not"));
 
   v1::ListTasksRequest list;
   list.set_page_token(huge);
@@ -195,6 +236,18 @@ TEST(BadRequests, BadSubmissionsAreRejectedNotStored) {
 
   EXPECT_EQ(Submit(stub, Success(claim.tasks(0), "someone-else")).reject_reason(),
             v1::REJECT_REASON_WRONG_WORKER);
+
+  for (const auto& edit : std::vector<std::function<void(v1::ResultMetrics*)>>{
+           [](v1::ResultMetrics* m) { m->set_duration_seconds(-0.5); },
+           [](v1::ResultMetrics* m) { m->set_duration_seconds(std::nan("")); },
+           [](v1::ResultMetrics* m) { m->set_bytes_in(-1); },
+           [](v1::ResultMetrics* m) { m->set_bytes_out(-1); }}) {
+    v1::SubmitResultRequest bad_metrics = Success(claim.tasks(0), "w1");
+    edit(bad_metrics.mutable_metrics());
+    const v1::SubmitResultResponse ack = Submit(stub, bad_metrics);
+    EXPECT_EQ(ack.reject_reason(), v1::REJECT_REASON_INVALID) << ack.message();
+    EXPECT_THAT(ack.message(), ::testing::HasSubstr("metrics out of range"));
+  }
 
   EXPECT_EQ(GetTask(stub, ids[0]).task().status(), v1::TASK_STATUS_IN_PROGRESS);
   EXPECT_TRUE(Submit(stub, Success(claim.tasks(0), "w1")).accepted());

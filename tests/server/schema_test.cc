@@ -568,6 +568,10 @@ TEST_F(TaskWriterHotPath, EnqueueInChunksKeepsEveryTasksFieldsAndOrder) {
   add("key-1");
   for (int i = 0; i < 16; ++i) add("");
   add("key-1");
+  // A repeat of a key is the same task (type and content); its label may differ.
+  const int first_keyed = 20;
+  enqueue.mutable_tasks()->rbegin()->set_type(enqueue.tasks(first_keyed).type());
+  enqueue.mutable_tasks()->rbegin()->set_content(enqueue.tasks(first_keyed).content());
   for (int i = 0; i < 3; ++i) add("");
   absl::StatusOr<v1::EnqueueResponse> enqueued = (*writer)->Enqueue(enqueue, 5000, effects);
   ASSERT_TRUE(enqueued.ok()) << enqueued.status();
