@@ -1,15 +1,18 @@
 #include "cli/app.h"
 
+#include <grpc/support/log.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <string>
 
-#include <grpc/support/log.h>
-
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
 #include "cli/command.h"
 #include "cli/exit_codes.h"
+#include "cli/text_format.h"
 #include "common/duration_flag.h"
+#include "common/flag_checks.h"
 
 namespace skillstore::cli {
 namespace {
@@ -57,7 +60,10 @@ int Main(int argc, char** argv) {
   }
   app.add_option("--server", global.server,
                  "host:port of skillstore-server (env SKILLSTORE_SERVER)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check([](const std::string& value) {
+        return value.empty() ? std::string("must be host:port, not empty") : std::string();
+      });
   std::string format = "text";
   app.add_option("-o,--output", format, "Output format: text or json (for scripts)")
       ->capture_default_str()
@@ -66,7 +72,7 @@ int Main(int argc, char** argv) {
                  "How long to wait for each request (whole seconds, or with a unit: 2m)")
       ->capture_default_str()
       ->transform(SecondsWithUnit(SecondsPrecision::kWhole))
-      ->check(CLI::PositiveNumber);
+      ->check(PositiveNumber());
   client::AddClientSecurityFlags(app, &global.security_flags);
 
   CommandRunner selected;
@@ -88,6 +94,17 @@ int Main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    // For a mistyped command CLI11 says only "A subcommand is required".
+    if (app.get_subcommands().empty() && !app.remaining().empty() &&
+        !app.remaining().front().empty() && app.remaining().front()[0] != '-') {
+      std::string commands;
+      for (const CLI::App* command : app.get_subcommands([](CLI::App*) { return true; })) {
+        absl::StrAppend(&commands, commands.empty() ? "" : ", ", command->get_name());
+      }
+      std::cerr << "skillctl: unknown command '" << ForTerminal(app.remaining().front())
+                << "'; the commands are " << commands << " (skillctl --help)\n";
+      return kExitUsage;
+    }
     app.exit(e);
     return kExitUsage;
   }

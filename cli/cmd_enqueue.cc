@@ -13,6 +13,7 @@
 #include "cli/task_names.h"
 #include "cli/text_format.h"
 #include "common/duration_flag.h"
+#include "common/flag_checks.h"
 
 namespace skillstore::cli {
 namespace {
@@ -175,12 +176,12 @@ void AddEnqueueCommand(CLI::App& app, const GlobalOptions& global, CommandRunner
   cmd->add_option("--priority", options->priority, "Higher runs first")->capture_default_str();
   cmd->add_option("--max-attempts", options->max_attempts,
                   "Attempts before a task is failed (0: server default, 3)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeNumber());
   cmd->add_option("--timeout", options->timeout_seconds,
                   "Per-attempt time limit on the worker (whole seconds, or with a unit: 10m; "
                   "0: the worker's --default-task-timeout)")
       ->transform(SecondsWithUnit(SecondsPrecision::kWhole))
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeNumber());
   cmd->add_flag("--idempotent", options->idempotent,
                 "Key each task by type + SHA-256 of its content: re-enqueueing the same skill "
                 "returns the existing task instead of a duplicate");

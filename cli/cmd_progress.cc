@@ -14,6 +14,7 @@
 #include "cli/progress_view.h"
 #include "cli/text_format.h"
 #include "common/duration_flag.h"
+#include "common/flag_checks.h"
 
 namespace skillstore::cli {
 namespace {
@@ -214,7 +215,7 @@ void AddProgressCommands(CLI::App& app, const GlobalOptions& global, CommandRunn
                    "Give up after this long (seconds, or with a unit: 30m; default: wait "
                    "forever)")
       ->transform(SecondsWithUnit(SecondsPrecision::kFractional))
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeNumber());
   wait->callback([&global, selected, wait_options] {
     *selected = [&global, wait_options] { return RunWait(global, *wait_options); };
   });

@@ -9,6 +9,7 @@
 #include "cli/table.h"
 #include "cli/task_names.h"
 #include "cli/text_format.h"
+#include "common/flag_checks.h"
 
 namespace skillstore::cli {
 namespace {
@@ -186,7 +187,7 @@ void AddTaskCommands(CLI::App& app, const GlobalOptions& global, CommandRunner* 
   tasks->add_option("--worker", tasks_options->worker, "Only tasks of this worker id");
   tasks->add_option("--limit,-n", tasks_options->limit, "At most this many (0: all)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeNumber());
   tasks->callback([&global, selected, tasks_options] {
     *selected = [&global, tasks_options] { return RunTasks(global, *tasks_options); };
   });

@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/duration_flag.h"
+#include "common/flag_checks.h"
 #include "common/metrics/metrics_server.h"
 
 namespace skillstore::worker {
@@ -99,13 +100,13 @@ ParsedFlags ParseFlags(int argc, const char* const* argv) {
                  "with a unit: 30s, 5m")
       ->transform(SecondsWithUnit(SecondsPrecision::kFractional));
   app.add_option("--max-tasks", o.max_tasks, "exit 0 after claiming this many tasks (0: no limit)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeNumber());
   app.add_option("--drain-timeout", drain_timeout,
                  "time to finish running tasks and submit results after SIGTERM/SIGINT "
                  "(seconds, or with a unit: 2m)")
       ->capture_default_str()
       ->transform(SecondsWithUnit(SecondsPrecision::kFractional))
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeNumber());
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error, critical, off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -119,7 +120,7 @@ ParsedFlags ParseFlags(int argc, const char* const* argv) {
                  "or with a unit: 10m)")
       ->capture_default_str()
       ->transform(SecondsWithUnit(SecondsPrecision::kFractional))
-      ->check(CLI::PositiveNumber);
+      ->check(PositiveNumber());
   app.add_option("--max-abandoned-threads", o.max_abandoned_threads,
                  "engine threads still busy with tasks that passed their timeout (they cannot "
                  "be interrupted and keep using CPU) at which the worker drains and exits with "
@@ -157,7 +158,7 @@ ParsedFlags ParseFlags(int argc, const char* const* argv) {
       ->check(CLI::Range(0, 86400));
   app.add_option("--debug-task-delay-ms", debug_delay_ms,
                  "TESTING ONLY: sleep this long before each task, to hold leases in tests")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeNumber());
 
   try {
     app.parse(argc, argv);

@@ -127,7 +127,21 @@ TEST(SkillctlNoServerTest, UnreachableServerIsClearAndExits3) {
 TEST(SkillctlNoServerTest, UsageErrorsExit2) {
   EXPECT_EQ(RunCommand({Skillctl()}).exit_code, 2);
   EXPECT_EQ(RunCommand({Skillctl(), "enqueue", "--type", "compile", "x"}).exit_code, 2);
-  EXPECT_EQ(RunCommand({Skillctl(), "frobnicate"}).exit_code, 2);
+  CommandResult unknown = RunCommand({Skillctl(), "--server", "h:1", "frobnicate"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("unknown command 'frobnicate'; the commands are enqueue, progress"),
+            std::string::npos)
+      << unknown.err;
+  // Range errors say the rule, not CLI11's 309-digit upper bound.
+  CommandResult negative = RunCommand({Skillctl(), "tasks", "--limit", "-1"});
+  EXPECT_EQ(negative.exit_code, 2);
+  EXPECT_NE(negative.err.find("--limit: must be 0 or more, not -1"), std::string::npos)
+      << negative.err;
+  EXPECT_LT(negative.err.size(), 200u) << negative.err;
+  CommandResult no_server = RunCommand({Skillctl(), "--server", "", "progress"});
+  EXPECT_EQ(no_server.exit_code, 2);
+  EXPECT_NE(no_server.err.find("--server: must be host:port, not empty"), std::string::npos)
+      << no_server.err;
   CommandResult bad_duration = RunCommand({Skillctl(), "wait", "--timeout", "10 parsecs"});
   EXPECT_EQ(bad_duration.exit_code, 2);
   EXPECT_NE(bad_duration.err.find("unknown unit"), std::string::npos) << bad_duration.err;
