@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/utf8.h"
+#include "common/json_text.h"
 #include "spdlog/spdlog.h"
 
 namespace skillstore::server {
@@ -88,12 +88,16 @@ void SubmitStream::Submit(std::unique_ptr<PendingResult> result) {
     invalid(absl::StrCat("metrics out of range (duration_seconds ", m.duration_seconds(),
                          ", bytes_in ", m.bytes_in(), ", bytes_out ", m.bytes_out(),
                          "); send finite durations and byte counts of 0 or more"));
-  } else if (size_t bad = 0; !IsValidUtf8(request.result_json(), &bad)) {
-    // result_json is `bytes` on the wire (protobuf would check a `string`
-    // twice, once per side, at ~1 GB/s); it is checked here, once, because
-    // the results table holds text and GetResult returns it as a `string`.
-    invalid(absl::StrCat("result_json is not valid UTF-8 (bad byte at offset ", bad,
-                         "); send the result as UTF-8 JSON text"));
+  } else if (absl::Status json = request.result_json().empty()
+                                     ? absl::OkStatus()
+                                     : CheckJsonText(request.result_json());
+             !json.ok()) {
+    // Stored as sent and handed to every reader of GetResult: checked here,
+    // once, off the write loop. result_json is `bytes` on the wire (protobuf
+    // would check a `string`'s UTF-8 on both sides of every result), so the
+    // check covers its UTF-8 too. Empty means no document.
+    invalid(absl::StrCat("result_json is not JSON text: ", json.message(),
+                         "; send the result as one UTF-8 JSON value"));
   } else {
     // The write loop calls `done` exactly once, after `apply` (however many
     // times that ran), so `done` owns the result from here on. Capturing a

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -192,9 +193,10 @@ TEST(HostileStringsTest, MegabyteValues) {
 }
 
 // result_json is `bytes` on the wire: the server itself refuses a result that
-// is not UTF-8 (it could not be returned by GetResult as a string), keeps the
-// lease, and takes a good result for the same lease afterwards.
-TEST(HostileStringsTest, ResultThatIsNotUtf8IsRefusedAndTheLeaseKept) {
+// is not UTF-8 JSON (it could not be returned by GetResult as a string, or
+// read as JSON by anyone), keeps the lease, and takes a good result for the
+// same lease afterwards.
+TEST(HostileStringsTest, ResultThatIsNotUtf8JsonIsRefusedAndTheLeaseKept) {
   TestServer server;
   std::vector<std::string> ids = Enqueue(server.stub(), {Spec(v1::TASK_TYPE_PARSE, "utf8")});
   ASSERT_EQ(ids.size(), 1u);
@@ -204,14 +206,23 @@ TEST(HostileStringsTest, ResultThatIsNotUtf8IsRefusedAndTheLeaseKept) {
       std::string("{\"v\":\"") + "\xC3\x28" + "\"}",      // bad continuation byte
       std::string("{\"v\":\"") + "\xED\xA0\x80" + "\"}",  // a surrogate
       std::string("{\"v\":\"") + "\xC0\xAF" + "\"}",      // overlong '/'
-      std::string(5000, 'a') + "\xFF",                       // after a long ASCII run
+      "[\"" + std::string(5000, 'a') + "\xFF\"]",         // after a long ASCII run
   };
-  for (const std::string& bad : bad_results) {
+  const std::vector<std::pair<std::string, std::string>> not_json = {
+      {"ok", "expected a value (offset 0)"},
+      {"{\"meta\":{\"name\":\"half", "a string is never closed (offset 16)"},
+      {"{} trailing", "text after the JSON value (offset 3)"},
+      {std::string(600, '[') + std::string(600, ']'), "nest deeper than 512 levels"},
+  };
+  std::vector<std::pair<std::string, std::string>> refused = not_json;
+  for (const std::string& bad : bad_results) refused.emplace_back(bad, "invalid UTF-8");
+  for (const auto& [bad, problem] : refused) {
     v1::SubmitResultResponse ack = Submit(server.stub(), Success(claimed.tasks(0), "w", bad));
     EXPECT_FALSE(ack.accepted());
     EXPECT_EQ(ack.reject_reason(), v1::REJECT_REASON_INVALID);
-    EXPECT_NE(ack.message().find("result_json is not valid UTF-8"), std::string::npos)
+    EXPECT_NE(ack.message().find("result_json is not JSON text: "), std::string::npos)
         << ack.message();
+    EXPECT_NE(ack.message().find(problem), std::string::npos) << ack.message();
     EXPECT_EQ(GetTask(server.stub(), ids[0]).task().status(), v1::TASK_STATUS_IN_PROGRESS);
   }
   const std::string good = "{\"v\":\"caf\xC3\xA9 \xF0\x9F\x98\x80\"}";
