@@ -129,6 +129,16 @@ constexpr SecurityPattern kSec010[] = {
      "Unicode tag characters: text invisible on screen that a model still reads"},
     {S::kMedium, R"([\x{200B}\x{2060}\x{180E}]|.\x{FEFF})",
      "invisible character inside text, which can hide a word from a reader or a filter"},
+    // Cyrillic letters that look Latin (с, о, е, р, а ...) inside a Latin
+    // word show a person "curl" and a filter another word. Whole Cyrillic
+    // words, and compounds joined by a hyphen, are ordinary text.
+    {S::kMedium, R"([a-z][\x{0400}-\x{04FF}]|[\x{0400}-\x{04FF}][a-z])",
+     "a word mixes Latin and Cyrillic letters that look alike, which hides it from a filter"},
+    // Full-width Latin letters (ｃｕｒｌ) read as their ASCII word to a model
+    // and to a person, not to a pattern. Two letters (ＰＣ) are common in
+    // Japanese text; three or more are flagged.
+    {S::kLow, R"([\x{FF21}-\x{FF3A}\x{FF41}-\x{FF5A}]{3,})",
+     "full-width Latin letters, which spell a word that patterns on ASCII do not see"},
 };
 
 constexpr SecurityRule kRules[] = {
