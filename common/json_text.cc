@@ -1,7 +1,9 @@
 #include "common/json_text.h"
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -255,11 +257,22 @@ class Checker {
       if (at_ >= n_ || !IsDigit(s_[at_])) return Fail("a number with no digit after its '.'");
       while (at_ < n_ && IsDigit(s_[at_])) ++at_;
     }
+    bool exponent = false;
     if (at_ < n_ && (s_[at_] == 'e' || s_[at_] == 'E')) {
+      exponent = true;
       ++at_;
       if (at_ < n_ && (s_[at_] == '+' || s_[at_] == '-')) ++at_;
       if (at_ >= n_ || !IsDigit(s_[at_])) return Fail("a number with no digit in its exponent");
       while (at_ < n_ && IsDigit(s_[at_])) ++at_;
+    }
+    // Strict readers (nlohmann's among them) refuse a number beyond the
+    // range of a double. Only an exponent or some 309 digits get there.
+    if (exponent || at_ - start > 300) {
+      const std::string number(text_.substr(start, at_ - start));
+      if (!std::isfinite(std::strtod(number.c_str(), nullptr))) {
+        at_ = start;
+        return Fail("a number too large for a double");
+      }
     }
     return true;
   }

@@ -23,8 +23,9 @@ inline constexpr int kMaxJsonTextDepth = 512;
 
 // OK when `text` is exactly one JSON value (RFC 8259: an object, array,
 // string, number, true, false or null) with optional white space around it,
-// in well-formed UTF-8, nested at most kMaxJsonTextDepth deep, and with
-// \u escapes that pair surrogates correctly (as strict parsers require).
+// in well-formed UTF-8, nested at most kMaxJsonTextDepth deep, with \u
+// escapes that pair surrogates correctly and numbers within the range of a
+// double (as strict parsers require).
 // Otherwise INVALID_ARGUMENT naming the problem and its byte offset, e.g.
 // "a string is never closed (offset 17)".
 absl::Status CheckJsonText(std::string_view text);

@@ -28,9 +28,9 @@ void ExpectRefused(const std::string& text, const std::string& message) {
 
 TEST(JsonTextTest, AcceptsJsonValuesOfEveryKind) {
   EXPECT_TRUE(CheckJsonText(kDocument).ok()) << CheckJsonText(kDocument);
-  for (const char* text :
-       {"{}", "[]", "\"\"", "0", "-0.0e-0", "true", "false", "null",
-        " \t\r\n{ \"a\" : [ 1 , 2 ] } \n", "\"\\u0000\"", "123456789012345678901234567890"}) {
+  for (const char* text : {"{}", "[]", "\"\"", "0", "-0.0e-0", "true", "false", "null",
+                           " \t\r\n{ \"a\" : [ 1 , 2 ] } \n", "\"\\u0000\"",
+                           "123456789012345678901234567890", "1e-400", "1.7e308"}) {
     EXPECT_TRUE(CheckJsonText(text).ok()) << text << ": " << CheckJsonText(text);
   }
 }
@@ -64,6 +64,8 @@ TEST(JsonTextTest, NamesTheProblemAndItsOffset) {
   ExpectRefused("1.", "a number with no digit after its '.' (offset 2)");
   ExpectRefused("1e+", "a number with no digit in its exponent (offset 3)");
   ExpectRefused("tru", "expected a value (offset 0)");
+  ExpectRefused("[1e400]", "a number too large for a double (offset 1)");
+  ExpectRefused("-" + std::string(400, '9'), "a number too large for a double (offset 0)");
   ExpectRefused("\xEF\xBB\xBF{}", "expected a value (offset 0)");  // no byte order mark
 }
 
