@@ -143,21 +143,38 @@ absl::StatusOr<int64_t> TaskIdArgument(std::string_view text) {
   return *id;
 }
 
-std::string QuotedForMessage(std::string_view text) {
-  constexpr size_t kShown = 64;
-  std::string out = "'";
-  for (size_t i = 0; i < text.size() && i < kShown; ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out.push_back(static_cast<char>(c));
+namespace {
+
+// The first `max_bytes` of `text` with control bytes and DEL as \xNN, and
+// also `\` and bytes >= 0x80 unless `keep_utf8`; then "... (N bytes)" when
+// `text` was longer. `quote` (if not 0) goes around the shown part.
+std::string Shown(std::string_view text, size_t max_bytes, bool keep_utf8, char quote) {
+  const std::string_view shown = text.substr(0, max_bytes);
+  std::string out;
+  out.reserve(shown.size() + 2);
+  if (quote != 0) out.push_back(quote);
+  for (char c : shown) {
+    const auto byte = static_cast<unsigned char>(c);
+    const bool plain =
+        keep_utf8 ? byte >= 0x20 && byte != 0x7f : byte >= 0x20 && byte < 0x7f && byte != '\\';
+    if (plain) {
+      out.push_back(c);
     } else {
-      absl::StrAppend(&out, "\\x", absl::Hex(c, absl::kZeroPad2));
+      absl::StrAppend(&out, "\\x", absl::Hex(byte, absl::kZeroPad2));
     }
   }
-  out.push_back('\'');
-  if (text.size() > kShown) absl::StrAppend(&out, "... (", text.size(), " bytes)");
+  if (quote != 0) out.push_back(quote);
+  if (text.size() > max_bytes) absl::StrAppend(&out, "... (", text.size(), " bytes)");
   return out;
 }
+
+}  // namespace
+
+std::string QuotedForMessage(std::string_view text) {
+  return Shown(text, 64, /*keep_utf8=*/false, '\'');
+}
+
+std::string ForLog(std::string_view text) { return Shown(text, 512, /*keep_utf8=*/true, 0); }
 
 int64_t NowUnixMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -45,12 +45,18 @@ std::optional<int64_t> ParseTaskId(std::string_view text);
 // task that does not exist.
 absl::StatusOr<int64_t> TaskIdArgument(std::string_view text);
 
-// A string from a request, for an error message about it: in single quotes,
-// bytes other than printable ASCII as \xNN, and cut after 64 bytes with the
-// full length noted. A client that sent a megabyte as a task id gets a
-// message it can read (and that fits in a gRPC status header) instead of
-// its megabyte back.
+// Text a client sent, shown to a person. Both forms escape control bytes
+// and DEL as \xNN, so the text can neither break a line nor reach a
+// terminal, and cut it short with the full length noted, so a megabyte sent
+// as an id comes back as a readable line.
+//
+// For a status message about a request: in single quotes, every byte other
+// than printable ASCII escaped (and `\`, so the quoting is unambiguous), at
+// most 64 bytes shown; a gRPC status header must stay small.
 std::string QuotedForMessage(std::string_view text);
+// For a log line (worker ids, error texts): UTF-8 kept as written, at most
+// 512 bytes shown (the database keeps the text whole).
+std::string ForLog(std::string_view text);
 
 // Wall clock in milliseconds since the Unix epoch.
 int64_t NowUnixMs();

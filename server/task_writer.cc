@@ -25,30 +25,6 @@ namespace {
 
 constexpr int64_t kMaxClaimResponseBytes = 3 << 20;
 
-// Text from workers (error messages, worker ids) as it goes into a log line:
-// control characters escaped, so a message cannot forge extra lines or
-// terminal escapes, and cut at 512 bytes so a 1 MB error is one short line.
-// The database keeps the text whole.
-std::string ForLog(absl::string_view text) {
-  constexpr size_t kMaxBytes = 512;
-  std::string out;
-  const absl::string_view shown = text.substr(0, kMaxBytes);
-  out.reserve(shown.size());
-  for (char c : shown) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0x0f];
-    } else {
-      out += c;
-    }
-  }
-  if (text.size() > kMaxBytes) absl::StrAppend(&out, "... (", text.size(), " bytes)");
-  return out;
-}
-
 // `text` as a JSON string literal, appended to `out`. Ids and type names are
 // valid UTF-8 (protobuf checks string fields), so only quotes, backslashes
 // and control characters need escaping.
