@@ -175,6 +175,50 @@ absl::Status TaskWriter::InsertTasks(absl::Span<const PendingTask> tasks, int64_
   return content.Run();
 }
 
+absl::StatusOr<std::optional<int64_t>> TaskWriter::FindIdempotentTask(
+    const v1::TaskSpec& spec, int index,
+    const std::unordered_map<std::string_view, int>& new_keys) {
+  // A key stands for what its task computes: its type and its input, which
+  // is its content, or its skill_path when it has none (a worker then reads
+  // that file). A repeat of both gets the existing task back; anything else
+  // under the same key is a client mixing up two tasks, and handing it the
+  // other task's id would lose the new one silently. Labels, priority and
+  // metadata may differ: skillctl's keys are the type and a hash of the
+  // content (cli/idempotency.h), whatever the path.
+  SKS_ASSIGN_OR_RETURN(
+      Statement find,
+      db_.Prepare("SELECT t.task_id, t.task_type = ?2, c.content IS ?3, "
+                  "c.content IS NOT NULL OR t.skill_path = ?4 "
+                  "FROM tasks AS t LEFT JOIN task_content AS c ON c.task_id = t.task_id "
+                  "WHERE t.idempotency_key = ?1"));
+  find.BindText(1, spec.idempotency_key())
+      .BindText(2, TaskTypeText(spec.type()))
+      .BindTextNoCopy(4, spec.skill_path());
+  if (spec.has_content()) {
+    find.BindBlobNoCopy(3, spec.content());
+  } else {
+    find.BindNull(3);
+  }
+  SKS_ASSIGN_OR_RETURN(const bool found, find.Step());
+  if (!found) return std::nullopt;
+  const int64_t task_id = find.ColumnInt(0);
+  const char* difference = find.ColumnInt(1) == 0   ? "another task type"
+                           : find.ColumnInt(2) == 0 ? "other content"
+                           : find.ColumnInt(3) == 0 ? "no content and another skill_path"
+                                                    : nullptr;
+  if (difference == nullptr) return task_id;
+  if (auto first = new_keys.find(spec.idempotency_key()); first != new_keys.end()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tasks[", index, "] repeats the idempotency_key ", QuotedForMessage(spec.idempotency_key()),
+        " of tasks[", first->second, "] with ", difference, "; a key stands for one task"));
+  }
+  return absl::AlreadyExistsError(absl::StrCat(
+      "tasks[", index, "]: idempotency_key ", QuotedForMessage(spec.idempotency_key()),
+      " already names task ", task_id, ", which was enqueued with ", difference,
+      "; a key stands for one task: send the same type and input to get that task back, or use "
+      "a new key"));
+}
+
 absl::StatusOr<v1::EnqueueResponse> TaskWriter::Enqueue(const v1::EnqueueRequest& request,
                                                         int64_t now_ms, TxnEffects& effects) {
   v1::EnqueueResponse response;
@@ -192,45 +236,23 @@ absl::StatusOr<v1::EnqueueResponse> TaskWriter::Enqueue(const v1::EnqueueRequest
     pending.clear();
     return absl::OkStatus();
   };
+  // The request index of each key this request stores a new task for, so a
+  // later conflict inside the request names the request's own task.
+  std::unordered_map<std::string_view, int> new_keys;
   for (int index = 0; index < request.tasks_size(); ++index) {
     const v1::TaskSpec& spec = request.tasks(index);
     const bool keyed = !spec.idempotency_key().empty();
     if (keyed) {
       SKS_RETURN_IF_ERROR(flush());
-      // A key stands for what its task computes: its type and its content
-      // (NULL when none was sent). A repeat of both gets the existing task
-      // back; anything else under the same key is a client mixing up two
-      // tasks, and handing it the other task's id would lose the new one
-      // silently. skill_path, priority and metadata may differ: skillctl's
-      // keys are the type and a hash of the content (cli/idempotency.h).
-      SKS_ASSIGN_OR_RETURN(
-          Statement find,
-          db_.Prepare("SELECT t.task_id, t.task_type = ?2, "
-                      "(SELECT content FROM task_content AS c WHERE c.task_id = t.task_id) IS ?3 "
-                      "FROM tasks AS t WHERE t.idempotency_key = ?1"));
-      find.BindText(1, spec.idempotency_key()).BindText(2, TaskTypeText(spec.type()));
-      if (spec.has_content()) {
-        find.BindBlobNoCopy(3, spec.content());
-      } else {
-        find.BindNull(3);
-      }
-      SKS_ASSIGN_OR_RETURN(bool found, find.Step());
-      if (found) {
-        const bool same_type = find.ColumnInt(1) != 0;
-        const bool same_content = find.ColumnInt(2) != 0;
-        if (!same_type || !same_content) {
-          return absl::AlreadyExistsError(absl::StrCat(
-              "tasks[", index, "]: idempotency_key ", QuotedForMessage(spec.idempotency_key()),
-              " already names task ", find.ColumnInt(0), ", which was enqueued with ",
-              same_type ? "other content" : "another task type",
-              "; a key stands for one task: send the same type and content to get that task "
-              "back, or use a new key"));
-        }
-        response.add_task_ids(absl::StrCat(find.ColumnInt(0)));
+      SKS_ASSIGN_OR_RETURN(std::optional<int64_t> existing,
+                           FindIdempotentTask(spec, index, new_keys));
+      if (existing.has_value()) {
+        response.add_task_ids(absl::StrCat(*existing));
         response.add_deduplicated(true);
         response.set_deduplicated_count(response.deduplicated_count() + 1);
         continue;
       }
+      new_keys.emplace(spec.idempotency_key(), index);
     }
     // Ids come from the writer's counter (see Load and SaveIdHighWater). One
     // skipped by a rolled-back transaction is never handed out: it reached

@@ -40,7 +40,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -184,6 +186,14 @@ class TaskWriter {
     int64_t task_id;
     const v1::TaskSpec* spec;
   };
+  // The task an idempotency key already names, when `spec` (tasks[index] of
+  // the request) is the same task; nullopt when the key is new.
+  // ALREADY_EXISTS when a stored task holds the key for other work,
+  // INVALID_ARGUMENT when an earlier task of the same request (`new_keys`)
+  // does.
+  absl::StatusOr<std::optional<int64_t>> FindIdempotentTask(
+      const v1::TaskSpec& spec, int index,
+      const std::unordered_map<std::string_view, int>& new_keys);
   // Writes the tasks rows and task_content rows of `tasks`, exactly one or
   // kEnqueueChunk of them (task_writer.cc), in one statement per table.
   absl::Status InsertTasks(absl::Span<const PendingTask> tasks, int64_t now_ms);

@@ -435,6 +435,39 @@ TEST(TaskLife, AnIdempotencyKeyReusedForAnotherTaskIsRefused) {
   }
   // A refused request enqueues none of its tasks.
   EXPECT_EQ(GetProgress(stub).total(), 1);
+
+  // Inside one request, the message names the request's own earlier task
+  // (which is not stored either).
+  v1::TaskSpec fresh = Spec(v1::TASK_TYPE_PARSE, "fresh");
+  fresh.set_idempotency_key("key-b");
+  v1::TaskSpec fresh_other = fresh;
+  fresh_other.set_content("---\nname: other\n---\n");
+  v1::EnqueueRequest twice;
+  *twice.add_tasks() = fresh;
+  *twice.add_tasks() = fresh_other;
+  v1::EnqueueResponse response;
+  const grpc::Status status = stub.Enqueue(Context().get(), twice, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(),
+            "tasks[1] repeats the idempotency_key 'key-b' of tasks[0] with other content; a key "
+            "stands for one task");
+  EXPECT_EQ(GetProgress(stub).total(), 1);
+
+  // A task without content is its skill_path (a worker reads that file):
+  // the path is then part of what the key stands for.
+  v1::TaskSpec by_path = Spec(v1::TASK_TYPE_PARSE, "skills/a/SKILL.md");
+  by_path.clear_content();
+  by_path.set_idempotency_key("key-path");
+  const auto path_task = Enqueue(stub, {by_path});
+  EXPECT_EQ(Enqueue(stub, {by_path}), path_task);
+  v1::TaskSpec other_path = by_path;
+  other_path.set_skill_path("skills/c/SKILL.md");
+  v1::EnqueueRequest request;
+  *request.add_tasks() = other_path;
+  const grpc::Status path_status = stub.Enqueue(Context().get(), request, &response);
+  EXPECT_EQ(path_status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(path_status.error_message(),
+              ::testing::HasSubstr("enqueued with no content and another skill_path"));
 }
 
 TEST(TaskLife, HighestPriorityFirstThenOldest) {
