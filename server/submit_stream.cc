@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "codec.h"
 #include "common/json_text.h"
 #include "spdlog/spdlog.h"
 
@@ -64,8 +65,8 @@ void SubmitStream::Submit(std::unique_ptr<PendingResult> result) {
   auto invalid = [&](std::string message) {
     reject(v1::REJECT_REASON_INVALID, std::move(message));
   };
-  if (request.task_id().empty()) {
-    invalid("task_id is empty; send the id from the claimed task");
+  if (absl::StatusOr<int64_t> id = TaskIdArgument(request.task_id()); !id.ok()) {
+    invalid(absl::StrCat(id.status().message(), "; send the id from the claimed task"));
   } else if (request.worker_id().empty()) {
     // Without it the lease's owner cannot be checked (task_writer.cc).
     invalid("worker_id is empty; send the id of the worker that claimed the task");
@@ -88,6 +89,8 @@ void SubmitStream::Submit(std::unique_ptr<PendingResult> result) {
     invalid(absl::StrCat("metrics out of range (duration_seconds ", m.duration_seconds(),
                          ", bytes_in ", m.bytes_in(), ", bytes_out ", m.bytes_out(),
                          "); send finite durations and byte counts of 0 or more"));
+  } else if (request.success() && request.result_json().empty()) {
+    invalid("result_json is empty; a success carries its result as one UTF-8 JSON value");
   } else if (absl::Status json = request.result_json().empty()
                                      ? absl::OkStatus()
                                      : CheckJsonText(request.result_json());
@@ -95,7 +98,7 @@ void SubmitStream::Submit(std::unique_ptr<PendingResult> result) {
     // Stored as sent and handed to every reader of GetResult: checked here,
     // once, off the write loop. result_json is `bytes` on the wire (protobuf
     // would check a `string`'s UTF-8 on both sides of every result), so the
-    // check covers its UTF-8 too. Empty means no document.
+    // check covers its UTF-8 too.
     invalid(absl::StrCat("result_json is not JSON text: ", json.message(),
                          "; send the result as one UTF-8 JSON value"));
   } else {

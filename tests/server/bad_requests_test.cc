@@ -226,9 +226,18 @@ TEST(BadRequests, BadSubmissionsAreRejectedNotStored) {
   unknown.set_task_id("999999");
   EXPECT_EQ(Submit(stub, unknown).reject_reason(), v1::REJECT_REASON_UNKNOWN_TASK);
 
-  v1::SubmitResultRequest no_id = Success(claim.tasks(0), "w1");
-  no_id.clear_task_id();
-  EXPECT_EQ(Submit(stub, no_id).reject_reason(), v1::REJECT_REASON_INVALID);
+  // Ids that can never name a task are INVALID, as on the other RPCs.
+  for (const std::string& id : {std::string(), "0" + claim.tasks(0).task_id(), std::string("x")}) {
+    v1::SubmitResultRequest bad_id = Success(claim.tasks(0), "w1");
+    bad_id.set_task_id(id);
+    const v1::SubmitResultResponse ack = Submit(stub, bad_id);
+    EXPECT_EQ(ack.reject_reason(), v1::REJECT_REASON_INVALID) << id;
+    EXPECT_THAT(ack.message(), ::testing::HasSubstr("send the id from the claimed task")) << id;
+  }
+
+  // A success without a document would complete the task with nothing to read.
+  v1::SubmitResultRequest empty = Success(claim.tasks(0), "w1", "");
+  EXPECT_EQ(Submit(stub, empty).reject_reason(), v1::REJECT_REASON_INVALID);
 
   v1::SubmitResultRequest wrong_token = Success(claim.tasks(0), "w1");
   wrong_token.set_fencing_token(wrong_token.fencing_token() + 1000);
