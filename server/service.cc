@@ -22,6 +22,10 @@ constexpr size_t kMaxWorkerIdBytes = 256;
 // of `skillctl workers`; a cancel reason, kept as the task's last error.
 constexpr size_t kMaxWorkerLabelBytes = 256;
 constexpr size_t kMaxCancelReasonBytes = 4096;
+// The bounds of --max-attempts, and a week per attempt: larger values are
+// typing mistakes, and a huge timeout would hold a worker slot for years.
+constexpr int kMaxAttemptsPerTask = 1000;
+constexpr int kMaxTaskTimeoutSeconds = 7 * 24 * 3600;
 
 // The worker's id and the id of its run (instance_id, optional), both
 // stored in the workers row.
@@ -125,9 +129,15 @@ absl::Status SkillStoreService::ValidateEnqueue(const v1::EnqueueRequest& reques
                                                      " bytes (keys and values); the limit is ",
                                                      kMaxMetadataBytes));
     }
-    if (spec.max_attempts() < 0 || spec.timeout_seconds() < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": max_attempts and timeout_seconds must not be negative (0 = server default)"));
+    if (spec.max_attempts() < 0 || spec.max_attempts() > kMaxAttemptsPerTask) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": max_attempts is ", spec.max_attempts(), "; send 1 to ",
+                       kMaxAttemptsPerTask, ", or 0 for the default"));
+    }
+    if (spec.timeout_seconds() < 0 || spec.timeout_seconds() > kMaxTaskTimeoutSeconds) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": timeout_seconds is ", spec.timeout_seconds(), "; send 1 to ",
+                       kMaxTaskTimeoutSeconds, " (a week), or 0 for the worker's default"));
     }
   }
   return absl::OkStatus();

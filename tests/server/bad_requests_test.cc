@@ -8,6 +8,7 @@
 #include <cmath>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "server_test_util.h"
@@ -40,6 +41,22 @@ TEST(BadRequests, EnqueueValidation) {
   status = stub.Enqueue(Context().get(), too_big, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_NE(status.error_message().find("tasks[0]"), std::string::npos);
+
+  // Attempts and per-attempt timeouts within the server's bounds.
+  for (const auto& [edit, message] :
+       std::vector<std::pair<std::function<void(v1::TaskSpec*)>, std::string>>{
+           {[](v1::TaskSpec* t) { t->set_max_attempts(-1); }, "max_attempts is -1; send 1 to 1000"},
+           {[](v1::TaskSpec* t) { t->set_max_attempts(1001); }, "max_attempts is 1001"},
+           {[](v1::TaskSpec* t) { t->set_timeout_seconds(-5); }, "timeout_seconds is -5"},
+           {[](v1::TaskSpec* t) { t->set_timeout_seconds(2147483647); },
+            "timeout_seconds is 2147483647; send 1 to 604800 (a week)"}}) {
+    v1::EnqueueRequest out_of_range;
+    *out_of_range.add_tasks() = Spec(v1::TASK_TYPE_PARSE, "range");
+    edit(out_of_range.mutable_tasks(0));
+    status = stub.Enqueue(Context().get(), out_of_range, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << message;
+    EXPECT_NE(status.error_message().find(message), std::string::npos) << status.error_message();
+  }
 
   v1::EnqueueRequest nothing;
   v1::TaskSpec blank;
