@@ -10,6 +10,25 @@
 #include "spdlog/spdlog.h"
 
 namespace skillstore::server {
+namespace {
+
+// A failure's error text is stored with the task (last_error) and its
+// attempt, and sent back in every listing of the task: past this size it is
+// cut, so one worker's megabyte of stack trace cannot make a ListTasks page
+// too large for a client to receive.
+constexpr size_t kMaxStoredErrorBytes = 16 << 10;
+
+void CutLongError(std::string* error) {
+  if (error->size() <= kMaxStoredErrorBytes) return;
+  const size_t whole = error->size();
+  size_t cut = kMaxStoredErrorBytes;
+  // Back to the start of a character: `error` is a protobuf string (UTF-8).
+  while (cut > 0 && (static_cast<unsigned char>((*error)[cut]) & 0xC0) == 0x80) --cut;
+  error->resize(cut);
+  absl::StrAppend(error, "... (cut: ", whole, " bytes)");
+}
+
+}  // namespace
 
 SubmitStream::SubmitStream(WriteLoop& write_loop, InFlightRpcs& in_flight, Grant grant)
     : write_loop_(write_loop), results_in_flight_(in_flight), grant_(std::move(grant)) {
@@ -106,6 +125,7 @@ void SubmitStream::Submit(std::unique_ptr<PendingResult> result) {
     // times that ran), so `done` owns the result from here on. Capturing a
     // plain pointer keeps both closures small enough for std::function to
     // hold without an allocation of its own.
+    CutLongError(result->request.mutable_error());
     PendingResult* pending = result.release();
     write_loop_.Run(
         [pending](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {

@@ -15,6 +15,19 @@ namespace {
 
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
+// A page also ends once its tasks take this many bytes, well under the
+// 4 MiB a gRPC client receives by default (errors are cut at 16 KiB, see
+// submit_stream.cc, but metadata, labels and errors add up).
+constexpr size_t kMaxPageBytes = 2 << 20;
+
+// Called when another task would go on the page: true, with the page's
+// next_page_token set, when the page already holds `page_size` tasks or
+// `kMaxPageBytes` of them.
+bool PageIsFull(v1::ListTasksResponse& response, int page_size, size_t page_bytes) {
+  if (response.tasks_size() < page_size && page_bytes < kMaxPageBytes) return false;
+  response.set_next_page_token(response.tasks(response.tasks_size() - 1).task_id());
+  return true;
+}
 
 absl::Status NoSuchTask(const std::string& task_id) {
   return absl::NotFoundError(absl::StrCat("no task with id ", QuotedForMessage(task_id)));
@@ -127,13 +140,13 @@ absl::StatusOr<v1::ListTasksResponse> ListQueued(Db& db, const v1::ListTasksRequ
   std::sort(ids.begin(), ids.end());
 
   v1::ListTasksResponse response;
+  size_t page_bytes = 0;
   for (int64_t id : ids) {
-    if (response.tasks_size() == page_size) {
-      response.set_next_page_token(response.tasks(page_size - 1).task_id());
-      break;
-    }
+    if (PageIsFull(response, page_size, page_bytes)) break;
     SKS_ASSIGN_OR_RETURN(std::optional<v1::TaskInfo> info, LoadTaskInfo(db, id));
-    if (info) *response.add_tasks() = *std::move(info);  // always, in this snapshot
+    if (!info) continue;  // never, in this snapshot
+    page_bytes += info->ByteSizeLong();
+    *response.add_tasks() = *std::move(info);
   }
   return response;
 }
@@ -211,14 +224,14 @@ absl::StatusOr<v1::ListTasksResponse> TaskReader::ListTasks(const v1::ListTasksR
   select.Bind(5, page_size + 1);  // one more tells whether another page exists
 
   v1::ListTasksResponse response;
+  size_t page_bytes = 0;
   while (true) {
     SKS_ASSIGN_OR_RETURN(bool row, select.Step());
     if (!row) break;
-    if (response.tasks_size() == page_size) {
-      response.set_next_page_token(response.tasks(page_size - 1).task_id());
-      break;
-    }
-    TaskInfoFromRow(select, response.add_tasks());
+    if (PageIsFull(response, page_size, page_bytes)) break;
+    v1::TaskInfo* task = response.add_tasks();
+    TaskInfoFromRow(select, task);
+    page_bytes += task->ByteSizeLong();
   }
   return response;
 }
