@@ -210,7 +210,10 @@ absl::StatusOr<v1::ListTasksResponse> TaskReader::ListTasks(const v1::ListTasksR
                          "WHERE task_id > ?1 AND status = 'cancelled'");
       break;
     default:
-      return absl::InvalidArgumentError(absl::StrCat("unknown status filter ", request.status()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown status filter ", request.status(),
+          "; send TASK_STATUS_QUEUED, TASK_STATUS_IN_PROGRESS, TASK_STATUS_COMPLETED, "
+          "TASK_STATUS_FAILED or TASK_STATUS_CANCELLED, or leave it unset for every status"));
   }
   if (request.type() != v1::TASK_TYPE_UNSPECIFIED) absl::StrAppend(&sql, " AND t.task_type = ?3");
   if (!request.worker_id().empty()) absl::StrAppend(&sql, " AND t.worker_id = ?4");
