@@ -682,7 +682,17 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResu
     if (current_token &&
         (lease.status == v1::TASK_STATUS_COMPLETED || lease.status == v1::TASK_STATUS_FAILED)) {
       // The same lease submitting again (e.g. after a lost acknowledgement):
-      // the first submission is what is stored.
+      // the first submission is what is stored. A resend of the same outcome
+      // is acknowledged as stored; the other outcome is refused, so the
+      // sender does not take it for the one recorded.
+      if (request.success() != (lease.status == v1::TASK_STATUS_COMPLETED)) {
+        return reject(
+            v1::REJECT_REASON_INVALID,
+            absl::StrCat("lease ", request.fencing_token(), " of task ", lease.task_id,
+                         " already recorded ", request.success() ? "a failure" : "a success",
+                         "; a second, different outcome is not stored"),
+            lease.status);
+      }
       response.set_accepted(true);
       response.set_message("already recorded for this lease");
       response.set_task_status(lease.status);

@@ -755,6 +755,20 @@ TEST_F(TaskWriterHotPath, SuccessOfAKnownLeaseIsStillCheckedAgainstTheRow) {
   EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM attempts WHERE task_id = " +
                               claimed->tasks(1).task_id()),
             0);
+  // The other outcome for the same lease is refused, not acknowledged as if
+  // it were the one stored.
+  v1::SubmitResultRequest failure = Success(claimed->tasks(1), "w", "");
+  failure.set_success(false);
+  failure.set_error("late failure");
+  v1::SubmitResultResponse other = (*writer)->Submit(failure, 2600, effects).value();
+  EXPECT_FALSE(other.accepted());
+  EXPECT_EQ(other.reject_reason(), v1::REJECT_REASON_INVALID);
+  EXPECT_EQ(other.message(), "lease " + std::to_string(claimed->tasks(1).lease().fencing_token()) +
+                                 " of task " + claimed->tasks(1).task_id() +
+                                 " already recorded a success; a second, different outcome is "
+                                 "not stored");
+  EXPECT_EQ(other.task_status(), v1::TASK_STATUS_COMPLETED);
+  EXPECT_EQ(Text(*db, "SELECT ifnull(last_error, '-')" + task_row), "-");
 }
 
 // How many hundreds of VDBE instructions `db` runs during `body`: what a
