@@ -121,11 +121,11 @@ void SubmitStream::Submit(std::unique_ptr<PendingResult> result) {
     invalid(absl::StrCat("result_json is not JSON text: ", json.message(),
                          "; send the result as one UTF-8 JSON value"));
   } else {
+    CutLongError(result->request.mutable_error());
     // The write loop calls `done` exactly once, after `apply` (however many
     // times that ran), so `done` owns the result from here on. Capturing a
     // plain pointer keeps both closures small enough for std::function to
     // hold without an allocation of its own.
-    CutLongError(result->request.mutable_error());
     PendingResult* pending = result.release();
     write_loop_.Run(
         [pending](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
