@@ -1,10 +1,10 @@
 #include "cli/app.h"
 
-#include <grpc/support/log.h>
-
 #include <cstdlib>
 #include <iostream>
 #include <string>
+
+#include <grpc/support/log.h>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
