@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
+#include <string>
 #include <tuple>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -148,6 +151,55 @@ bool InsideSpan(const std::vector<std::pair<size_t, size_t>>& spans, size_t begi
   return after != spans.begin() && end <= std::prev(after)->second;
 }
 
+// A line with its full-width forms (U+FF01..U+FF5E, and the ideographic
+// space U+3000) written as the ASCII they stand for: "ｃｕｒｌ ｈｔｔｐ" reads as
+// "curl http" to a model, so the patterns see it that way too. `original`
+// maps each byte offset of `text` (and its end) back to the line.
+struct FoldedLine {
+  std::string_view source;  // the line as written
+  std::string text;
+  std::vector<size_t> original;
+};
+
+// nullopt when the line has no full-width form (nearly always).
+std::optional<FoldedLine> FoldFullWidth(std::string_view line) {
+  // U+FF01..U+FF5E are EF BC 81..EF BC BF and EF BD 80..EF BD 9E.
+  auto width_form = [&](size_t i) -> int {
+    if (i + 2 >= line.size() || static_cast<unsigned char>(line[i]) != 0xEF) return -1;
+    const auto b1 = static_cast<unsigned char>(line[i + 1]);
+    const auto b2 = static_cast<unsigned char>(line[i + 2]);
+    if (b1 == 0xBC && b2 >= 0x81 && b2 <= 0xBF) return 0x21 + (b2 - 0x81);
+    if (b1 == 0xBD && b2 >= 0x80 && b2 <= 0x9E) return 0x21 + 0x3F + (b2 - 0x80);
+    return -1;
+  };
+  auto ideographic_space = [&](size_t i) { return line.compare(i, 3, "\xE3\x80\x80") == 0; };
+  bool any = false;
+  for (size_t i = line.find_first_of("\xE3\xEF"); i != std::string_view::npos && !any;
+       i = line.find_first_of("\xE3\xEF", i + 1)) {
+    any = width_form(i) >= 0 || ideographic_space(i);
+  }
+  if (!any) return std::nullopt;
+  FoldedLine folded;
+  folded.source = line;
+  folded.text.reserve(line.size());
+  folded.original.reserve(line.size() + 1);
+  for (size_t i = 0; i < line.size();) {
+    folded.original.push_back(i);
+    if (const int ascii = width_form(i); ascii >= 0) {
+      folded.text.push_back(static_cast<char>(ascii));
+      i += 3;
+    } else if (ideographic_space(i)) {
+      folded.text.push_back(' ');
+      i += 3;
+    } else {
+      folded.text.push_back(line[i]);
+      ++i;
+    }
+  }
+  folded.original.push_back(line.size());
+  return folded;
+}
+
 class Scanner {
  public:
   void ScanLines(std::string_view text, int first_line, const std::string& context,
@@ -211,6 +263,19 @@ class Scanner {
  private:
   void ScanLine(std::string_view line, int line_no, const std::string& context,
                 const std::string& language, bool inline_markdown) {
+    ScanText(line, nullptr, line_no, context, language, inline_markdown);
+    // Findings of both passes at the same place are one (Finish keeps one
+    // per line, column and rule).
+    if (std::optional<FoldedLine> folded = FoldFullWidth(line)) {
+      ScanText(folded->text, &*folded, line_no, context, language, inline_markdown);
+    }
+  }
+
+  // Matches the rules against `line`, which is the line itself, or its
+  // folded copy (`folded`, whose findings are reported at the line's own
+  // columns and with its own text).
+  void ScanText(std::string_view line, const FoldedLine* folded, int line_no,
+                const std::string& context, const std::string& language, bool inline_markdown) {
     if (line.empty()) return;
     std::vector<std::pair<size_t, size_t>> spans;
     std::vector<std::pair<size_t, size_t>> quotes;
@@ -240,6 +305,14 @@ class Scanner {
         }
         AddFinding(cp, line, line_no, offset, std::string_view(match.data(), match.size()),
                    context, language, spans, quotes);
+        if (folded != nullptr) {
+          // Where the match is in the line as written.
+          SecurityFinding& f = report_.findings.back();
+          const size_t begin = folded->original[offset];
+          const size_t end = folded->original[offset + match.size()];
+          f.column = static_cast<int>(begin) + 1;
+          f.matched_text = Clip(folded->source.substr(begin, end - begin));
+        }
         start = offset + std::max<size_t>(match.size(), 1);
       }
     }
