@@ -93,16 +93,6 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
 // (0x20 to 0x7e), and so does /metrics' HTTP header; a space inside the token
 // would also make "Bearer <token>" ambiguous. Tokens from `skillctl token
 // new` are base64url.
-absl::StatusOr<std::string> ReadTokenFile(const std::string& path, absl::string_view flag) {
-  absl::StatusOr<std::string> contents = ReadWholeFile(path, flag);
-  if (!contents.ok()) return contents.status();
-  std::string token(absl::StripAsciiWhitespace(*contents));
-  if (absl::Status status = CheckToken(token, absl::StrCat(flag, " ", path)); !status.ok()) {
-    return status;
-  }
-  return token;
-}
-
 absl::Status CheckToken(absl::string_view token, absl::string_view source) {
   if (token.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(std::string(source), " holds no token"));
@@ -117,6 +107,16 @@ absl::Status CheckToken(absl::string_view token, absl::string_view source) {
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path, absl::string_view flag) {
+  absl::StatusOr<std::string> contents = ReadWholeFile(path, flag);
+  if (!contents.ok()) return contents.status();
+  std::string token(absl::StripAsciiWhitespace(*contents));
+  if (absl::Status status = CheckToken(token, absl::StrCat(flag, " ", path)); !status.ok()) {
+    return status;
+  }
+  return token;
 }
 
 std::optional<absl::string_view> BearerCredential(absl::string_view authorization) {
