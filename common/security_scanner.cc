@@ -13,6 +13,7 @@
 #include "common/input_guard.h"
 #include "common/markdown_document.h"
 #include "common/statement_splitter.h"
+#include "common/utf8.h"
 #include "re2/re2.h"
 #include "re2/set.h"
 
@@ -86,9 +87,7 @@ size_t SentenceStart(std::string_view line, size_t offset) {
 
 std::string Clip(std::string_view s) {
   if (s.size() <= kMaxMatchedText) return std::string(s);
-  size_t cut = kMaxMatchedText;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  return std::string(s.substr(0, cut)) + "...";
+  return std::string(s.substr(0, Utf8PrefixLength(s, kMaxMatchedText))) + "...";
 }
 
 // Byte ranges of `code spans` in one line of inline Markdown.

@@ -57,6 +57,13 @@ bool IsValidUtf8(std::string_view text, size_t* bad_offset) {
   return true;
 }
 
+size_t Utf8PrefixLength(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text.size();
+  size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<uint8_t>(text[cut]) & 0xC0) == 0x80) --cut;
+  return cut;
+}
+
 std::string ToValidUtf8(std::string_view text) {
   size_t bad = 0;
   if (IsValidUtf8(text, &bad)) return std::string(text);

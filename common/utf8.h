@@ -23,6 +23,10 @@ size_t Utf8SequenceLength(std::string_view text, size_t i);
 // mostly ASCII, and this check sits on the path of every result.
 bool IsValidUtf8(std::string_view text, size_t* bad_offset = nullptr);
 
+// The longest prefix of `text` of at most `max_bytes` that does not end
+// inside a multi-byte sequence: where to cut UTF-8 text short.
+size_t Utf8PrefixLength(std::string_view text, size_t max_bytes);
+
 // `text` with every byte that does not start a well-formed sequence replaced
 // by U+FFFD, so it can travel in a protobuf `string` field.
 std::string ToValidUtf8(std::string_view text);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "codec.h"
 #include "common/json_text.h"
+#include "common/utf8.h"
 #include "spdlog/spdlog.h"
 
 namespace skillstore::server {
@@ -21,10 +22,7 @@ constexpr size_t kMaxStoredErrorBytes = 16 << 10;
 void CutLongError(std::string* error) {
   if (error->size() <= kMaxStoredErrorBytes) return;
   const size_t whole = error->size();
-  size_t cut = kMaxStoredErrorBytes;
-  // Back to the start of a character: `error` is a protobuf string (UTF-8).
-  while (cut > 0 && (static_cast<unsigned char>((*error)[cut]) & 0xC0) == 0x80) --cut;
-  error->resize(cut);
+  error->resize(Utf8PrefixLength(*error, kMaxStoredErrorBytes));  // a protobuf string: UTF-8
   absl::StrAppend(error, "... (cut: ", whole, " bytes)");
 }
 

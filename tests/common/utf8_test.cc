@@ -45,6 +45,18 @@ TEST(Utf8Test, IllFormedTextFailsAtTheFirstBadByte) {
   }
 }
 
+TEST(Utf8Test, PrefixesEndBetweenCharacters) {
+  const std::string text =
+      "ab\xC3\xA9"
+      "c\xF0\x9F\x98\x80";  // a b é c 😀
+  EXPECT_EQ(Utf8PrefixLength(text, 100), text.size());
+  EXPECT_EQ(Utf8PrefixLength(text, 2), 2u);
+  EXPECT_EQ(Utf8PrefixLength(text, 3), 2u);  // not inside é
+  EXPECT_EQ(Utf8PrefixLength(text, 4), 4u);
+  EXPECT_EQ(Utf8PrefixLength(text, 7), 5u);  // not inside 😀
+  EXPECT_EQ(Utf8PrefixLength(text, 0), 0u);
+}
+
 TEST(Utf8Test, RepairReplacesOnlyTheBadBytes) {
   EXPECT_EQ(ToValidUtf8("a\xFF" "b\xC3\xA9" "c\x80"), "a\xEF\xBF\xBD" "b\xC3\xA9" "c\xEF\xBF\xBD");
   EXPECT_EQ(ToValidUtf8("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");
