@@ -93,13 +93,14 @@ std::string Clip(std::string_view s) {
 // Byte ranges of `code spans` in one line of inline Markdown.
 std::vector<std::pair<size_t, size_t>> CodeSpans(std::string_view line) {
   std::vector<std::pair<size_t, size_t>> spans;
+  CodeSpanIndex index(line);
   size_t i = 0;
   while (i < line.size()) {
     if (line[i] != '`') {
       ++i;
       continue;
     }
-    const size_t end = CodeSpanEnd(line, i);
+    const size_t end = index.SpanEnd(i);
     if (end == std::string_view::npos) {
       while (i < line.size() && line[i] == '`') ++i;  // unclosed: plain text
       continue;

@@ -76,52 +76,29 @@ size_t CodeSpanEnd(std::string_view s, size_t i) {
   return std::string_view::npos;
 }
 
-namespace {
-
-// Where each backtick run of a text closes: at the next run of the same
-// length (CodeSpanEnd's rule), found for every run in one pass from the end.
-// Calling CodeSpanEnd for each opener instead scans to the end of the text
-// for every run that never closes, so runs of 1, 2, 3, ... backticks made
-// splitting quadratic (4.5 MB: 13 s).
-class CodeSpanIndex {
- public:
-  explicit CodeSpanIndex(std::string_view s) : s_(s) {
-    for (size_t i = 0; i < s.size();) {
-      if (s[i] != '`') {
-        ++i;
-        continue;
-      }
-      const size_t start = i;
-      while (i < s.size() && s[i] == '`') ++i;
-      runs_.push_back({start, i - start, std::string_view::npos});
+CodeSpanIndex::CodeSpanIndex(std::string_view s) : s_(s) {
+  for (size_t i = 0; i < s.size();) {
+    if (s[i] != '`') {
+      ++i;
+      continue;
     }
-    absl::flat_hash_map<size_t, size_t> next_end_by_length;
-    for (auto run = runs_.rbegin(); run != runs_.rend(); ++run) {
-      auto [it, inserted] = next_end_by_length.try_emplace(run->length, 0);
-      if (!inserted) run->span_end = it->second;
-      it->second = run->start + run->length;
-    }
+    const size_t start = i;
+    while (i < s.size() && s[i] == '`') ++i;
+    runs_.push_back({start, i - start, std::string_view::npos});
   }
-
-  // CodeSpanEnd(s, i). Queries must come in increasing order of `i`.
-  size_t SpanEnd(size_t i) {
-    while (cursor_ < runs_.size() && runs_[cursor_].start < i) ++cursor_;
-    if (cursor_ < runs_.size() && runs_[cursor_].start == i) return runs_[cursor_].span_end;
-    return CodeSpanEnd(s_, i);  // `i` inside a run: not a run's opener
+  absl::flat_hash_map<size_t, size_t> next_end_by_length;
+  for (auto run = runs_.rbegin(); run != runs_.rend(); ++run) {
+    auto [it, inserted] = next_end_by_length.try_emplace(run->length, 0);
+    if (!inserted) run->span_end = it->second;
+    it->second = run->start + run->length;
   }
+}
 
- private:
-  struct Run {
-    size_t start;
-    size_t length;
-    size_t span_end;  // past the closing run; npos: never closed
-  };
-  std::string_view s_;
-  std::vector<Run> runs_;
-  size_t cursor_ = 0;
-};
-
-}  // namespace
+size_t CodeSpanIndex::SpanEnd(size_t i) {
+  while (cursor_ < runs_.size() && runs_[cursor_].start < i) ++cursor_;
+  if (cursor_ < runs_.size() && runs_[cursor_].start == i) return runs_[cursor_].span_end;
+  return CodeSpanEnd(s_, i);  // `i` inside a run: not a run's opener
+}
 
 // The bytes SplitSentences acts on: code span and link openers, the lead
 // bytes of CJK / full-width stops, and sentence punctuation.

@@ -28,6 +28,29 @@ void SplitSentences(std::string_view paragraph, std::vector<SourceSpan>* out);
 // of exactly N), the offset just past the closing run; otherwise npos.
 size_t CodeSpanEnd(std::string_view s, size_t i);
 
+// CodeSpanEnd for every backtick run of one text, found in one pass from
+// its end (a run closes at the next run of the same length). Calling
+// CodeSpanEnd for each opener scans to the end of the text for every run
+// that never closes, so runs of 1, 2, 3, ... backticks made splitting and
+// scanning quadratic (4.5 MB: 13 s). `s` must outlive the index.
+class CodeSpanIndex {
+ public:
+  explicit CodeSpanIndex(std::string_view s);
+
+  // CodeSpanEnd(s, i). Queries must come in increasing order of `i`.
+  size_t SpanEnd(size_t i);
+
+ private:
+  struct Run {
+    size_t start;
+    size_t length;
+    size_t span_end;  // past the closing run; npos: never closed
+  };
+  std::string_view s_;
+  std::vector<Run> runs_;
+  size_t cursor_ = 0;
+};
+
 // Commands of a shell code block's source lines (fence lines excluded by the
 // caller). Joins backslash continuations, skips comments, blank lines,
 // heredoc bodies, bare control keywords / braces, function headers and

