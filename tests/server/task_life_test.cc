@@ -398,8 +398,9 @@ TEST(TaskLife, IdempotentEnqueueReturnsTheExistingTask) {
   EXPECT_EQ(GetProgress(stub).total(), 2);
 }
 
-// A key names what its task computes (type and content); the label, the
-// priority and the metadata may differ between repeats.
+// A key names what its task computes (type and input: the content, or the
+// skill_path of a task without content); the label, the priority and the
+// metadata may differ between repeats.
 TEST(TaskLife, AnIdempotencyKeyReusedForAnotherTaskIsRefused) {
   TestServer server;
   auto& stub = server.stub();
