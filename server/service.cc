@@ -221,13 +221,12 @@ grpc::ServerUnaryReactor* SkillStoreService::ClaimTask(grpc::CallbackServerConte
   return reactor;
 }
 
-grpc::ServerBidiReactor<v1::SubmitResultRequest, v1::SubmitResultResponse>*
-SkillStoreService::SubmitResult(grpc::CallbackServerContext* context) {
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* SkillStoreService::SubmitResult(
+    grpc::CallbackServerContext* context) {
   absl::StatusOr<Grant> grant =
       AuthorizeWorkerStream(options_.authorizer, *context, "SubmitResult");
   if (!grant.ok()) {
-    return new RefusedBidiReactor<v1::SubmitResultRequest, v1::SubmitResultResponse>(
-        ToGrpcStatus(grant.status()));
+    return new RefusedBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>(ToGrpcStatus(grant.status()));
   }
   return new SubmitStream(write_loop_, in_flight_, *std::move(grant));
 }

@@ -35,7 +35,22 @@ struct ServiceOptions {
   const Authorizer* authorizer = nullptr;
 };
 
-class SkillStoreService final : public v1::SkillStore::CallbackService {
+// gRPC's callback API for every method, SubmitResult reading raw bytes that
+// its reactor parses itself (submit_stream.h says why). Every method must be
+// named here: one left out would be served by the synchronous API.
+using SkillStoreServiceBase = v1::SkillStore::WithCallbackMethod_Enqueue<
+    v1::SkillStore::WithCallbackMethod_ClaimTask<v1::SkillStore::WithRawCallbackMethod_SubmitResult<
+        v1::SkillStore::WithCallbackMethod_Heartbeat<v1::SkillStore::WithCallbackMethod_GetProgress<
+            v1::SkillStore::WithCallbackMethod_WatchProgress<
+                v1::SkillStore::WithCallbackMethod_ListTasks<
+                    v1::SkillStore::WithCallbackMethod_GetTask<
+                        v1::SkillStore::WithCallbackMethod_GetResult<
+                            v1::SkillStore::WithCallbackMethod_ListWorkers<
+                                v1::SkillStore::WithCallbackMethod_CancelTask<
+                                    v1::SkillStore::WithCallbackMethod_RetryTask<
+                                        v1::SkillStore::Service>>>>>>>>>>>>;
+
+class SkillStoreService final : public SkillStoreServiceBase {
  public:
   SkillStoreService(WriteLoop& write_loop, TaskReader& reader, ProgressTracker& progress,
                     ProgressWatchers& watchers, ServiceOptions options)
@@ -51,7 +66,7 @@ class SkillStoreService final : public v1::SkillStore::CallbackService {
   grpc::ServerUnaryReactor* ClaimTask(grpc::CallbackServerContext* context,
                                       const v1::ClaimTaskRequest* request,
                                       v1::ClaimTaskResponse* response) override;
-  grpc::ServerBidiReactor<v1::SubmitResultRequest, v1::SubmitResultResponse>* SubmitResult(
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* SubmitResult(
       grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* context,
                                       const v1::HeartbeatRequest* request,

@@ -31,15 +31,36 @@ void CutLongError(std::string* error) {
 SubmitStream::SubmitStream(WriteLoop& write_loop, InFlightRpcs& in_flight, Grant grant)
     : write_loop_(write_loop), results_in_flight_(in_flight), grant_(std::move(grant)) {
   reading_ = true;
-  StartRead(&request_);
+  StartRead(&read_bytes_);
 }
 
 void SubmitStream::OnReadDone(bool ok) {
-  if (!ok) {
+  grpc::Status parsed;
+  if (ok) {
+    ++messages_read_;
+    const size_t size = read_bytes_.Length();
+    parsed =
+        grpc::SerializationTraits<v1::SubmitResultRequest>::Deserialize(&read_bytes_, &request_);
+    if (!parsed.ok()) {
+      // protobuf's parser says no more than that the bytes do not parse.
+      parsed = grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          absl::StrCat("message ", messages_read_,
+                       " of this SubmitResult stream is not a skillstore.v1.SubmitResultRequest: "
+                       "its ",
+                       size,
+                       " bytes do not parse (a malformed field, a string field that is not "
+                       "UTF-8, or messages nested over 100 deep); the results before it are "
+                       "acknowledged, it and any after it were not read"));
+      spdlog::warn("SubmitResult stream of '{}' ended: {}", grant_.label, parsed.error_message());
+    }
+  }
+  if (!ok || !parsed.ok()) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       reading_ = false;
       reads_done_ = true;
+      final_status_ = std::move(parsed);
     }
     Advance();
     return;
@@ -162,7 +183,7 @@ void SubmitStream::Respond(v1::SubmitResultResponse response) {
     }
   }
   if (write) {
-    StartWrite(&writing_message_, options);
+    StartWriteOfMessage(options);
   } else {
     Advance();
   }
@@ -205,26 +226,44 @@ void SubmitStream::OnWriteDone(bool ok) {
     write = writing_ = TakeNextWriteLocked(&options);
   }
   for (int i = 0; i < ended; ++i) results_in_flight_.End();
-  if (write) StartWrite(&writing_message_, options);
+  if (write) StartWriteOfMessage(options);
   Advance();
+}
+
+void SubmitStream::StartWriteOfMessage(grpc::WriteOptions options) {
+  // Into a fresh buffer: gRPC's writer refuses to serialize into one that
+  // holds bytes (the previous write's). Serializing fails only for a message
+  // over 2 GiB; at most kMaxInFlight acknowledgements of a few hundred bytes
+  // each share one.
+  grpc::ByteBuffer bytes;
+  bool own_buffer = false;
+  grpc::SerializationTraits<v1::SubmitResultResponse>::Serialize(writing_message_, &bytes,
+                                                                 &own_buffer)
+      .IgnoreError();
+  writing_bytes_.Swap(&bytes);
+  StartWrite(&writing_bytes_, options);
 }
 
 void SubmitStream::Advance() {
   bool read = false;
   bool finish = false;
+  grpc::Status status;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (finished_) return;
     if (reads_done_ || broken_) {
       // broken_: the client is gone; finish once nothing is outstanding.
-      if (in_flight_ == 0 && !writing_ && !reading_) finish = finished_ = true;
+      if (in_flight_ == 0 && !writing_ && !reading_) {
+        finish = finished_ = true;
+        status = final_status_;
+      }
     } else if (!reading_ && in_flight_ < kMaxInFlight && !broken_) {
       read = reading_ = true;
     }
   }
-  if (read) StartRead(&request_);
+  if (read) StartRead(&read_bytes_);
   // Last use of `this`: OnDone may delete the reactor once Finish is called.
-  if (finish) Finish(grpc::Status::OK);
+  if (finish) Finish(status);
 }
 
 }  // namespace skillstore::server

@@ -6,10 +6,17 @@
 // client set accepts_ack_batches, the acknowledgements that queued up while a
 // write was in flight go out together in the next message (more_acks): with
 // short tasks that is one message per commit instead of one per result.
+//
+// The stream carries raw bytes, parsed here: gRPC reports a message it cannot
+// parse to a typed reactor exactly like the client's half-close, so the stream
+// would end with status OK and that result (and every later one) silently
+// unacknowledged. Parsed here, such a message ends the stream with
+// INVALID_ARGUMENT once the results before it are acknowledged.
 #ifndef SKILLSTORE_SERVER_SUBMIT_STREAM_H_
 #define SKILLSTORE_SERVER_SUBMIT_STREAM_H_
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/proto_utils.h>
 
 #include <deque>
 #include <memory>
@@ -22,8 +29,7 @@
 
 namespace skillstore::server {
 
-class SubmitStream final
-    : public grpc::ServerBidiReactor<v1::SubmitResultRequest, v1::SubmitResultResponse> {
+class SubmitStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   // Each result counts in `in_flight` from its read to its acknowledgement
   // (an idle stream does not hold up shutdown; it is cancelled). A result
@@ -54,6 +60,8 @@ class SubmitStream final
   // pending_ into writing_message_; false when none is queued. Called with
   // mu_ held and no write in flight.
   bool TakeNextWriteLocked(grpc::WriteOptions* options);
+  // Serializes writing_message_ into writing_bytes_ and starts its write.
+  void StartWriteOfMessage(grpc::WriteOptions options);
   // Resumes reading / finishes the stream as the counters allow; called
   // without mu_ held.
   void Advance();
@@ -62,20 +70,24 @@ class SubmitStream final
   InFlightRpcs& results_in_flight_;
   const Grant grant_;
   bool refusal_logged_ = false;      // a result refused by grant_ was logged (reads only)
-  v1::SubmitResultRequest request_;  // read buffer (only one read in flight)
+  grpc::ByteBuffer read_bytes_;      // read buffer (only one read in flight)
+  v1::SubmitResultRequest request_;  // read_bytes_ parsed
+  int64_t messages_read_ = 0;        // for the message naming one that does not parse
 
   std::mutex mu_;
   int in_flight_ = 0;        // read, not yet acknowledged (or dropped)
   bool reading_ = false;     // a read is outstanding
-  bool reads_done_ = false;  // the client half-closed or went away
+  bool reads_done_ = false;  // the client half-closed or went away, or sent bytes that do not parse
   bool writing_ = false;     // a write is outstanding
   bool broken_ = false;      // a write failed: drop further acknowledgements
   bool finished_ = false;
+  grpc::Status final_status_;                     // OK unless a message did not parse
   bool batch_acks_ = false;                       // the client reads more_acks
   std::deque<v1::SubmitResultResponse> pending_;  // acknowledgements not yet written
   // The message being written (stable address while writing_) and how many
   // acknowledgements it carries.
   v1::SubmitResultResponse writing_message_;
+  grpc::ByteBuffer writing_bytes_;  // writing_message_ serialized
   int acks_in_writing_ = 0;
 };
 

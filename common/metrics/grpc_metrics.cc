@@ -1,5 +1,6 @@
 #include "common/metrics/grpc_metrics.h"
 
+#include <google/protobuf/stubs/logging.h>
 #include <grpc/support/log.h>
 
 #include <chrono>
@@ -108,6 +109,19 @@ void LogGrpcMessage(gpr_log_func_args* args) {
   spdlog::log(level, "grpc: {}", message);
 }
 
+// protobuf logs what it refuses while parsing (a string field that is not
+// UTF-8, in a message from a client) to stderr, past the log format.
+void LogProtobufMessage(google::protobuf::LogLevel severity, const char* file, int line,
+                        const std::string& message) {
+  spdlog::level::level_enum level = spdlog::level::err;
+  if (severity == google::protobuf::LOGLEVEL_INFO) level = spdlog::level::info;
+  if (severity == google::protobuf::LOGLEVEL_WARNING) level = spdlog::level::warn;
+  if (severity == google::protobuf::LOGLEVEL_FATAL) level = spdlog::level::critical;
+  logging::LogFields fields(
+      {{"source", "protobuf"}, {"file", file != nullptr ? file : ""}, {"line", line}});
+  spdlog::log(level, "protobuf: {}", message);
+}
+
 }  // namespace
 
 std::string_view GrpcCodeName(grpc::StatusCode code) {
@@ -209,6 +223,9 @@ MakeClientMetricsInterceptorFactory(RpcMetrics& metrics) {
   return std::make_unique<ClientFactory>(metrics);
 }
 
-void RouteGrpcLogsToSpdlog() { gpr_set_log_function(&LogGrpcMessage); }
+void RouteGrpcLogsToSpdlog() {
+  gpr_set_log_function(&LogGrpcMessage);
+  google::protobuf::SetLogHandler(&LogProtobufMessage);
+}
 
 }  // namespace skillstore::metrics

@@ -14,8 +14,8 @@
 // distinct service/method pairs are capped (kMaxMethods); the rest are
 // counted under method="other".
 //
-// Also: RouteGrpcLogsToSpdlog, so gRPC's own messages go through the
-// program's log format (a JSON log stays all JSON).
+// Also: RouteGrpcLogsToSpdlog, so gRPC's and protobuf's own messages go
+// through the program's log format (a JSON log stays all JSON).
 #ifndef SKILLSTORE_COMMON_METRICS_GRPC_METRICS_H_
 #define SKILLSTORE_COMMON_METRICS_GRPC_METRICS_H_
 
@@ -85,7 +85,8 @@ std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>
 MakeClientMetricsInterceptorFactory(RpcMetrics& metrics);
 
 // Sends gRPC's internal log messages (errors by default; GRPC_VERBOSITY
-// raises it) to spdlog's default logger, prefixed "grpc: ". Process-wide.
+// raises it) to spdlog's default logger, prefixed "grpc: ", and protobuf's
+// (what its parser refused) prefixed "protobuf: ". Process-wide.
 // Errors that callers already report in their own words (a TLS handshake
 // timing out while the server is away) go at debug level.
 void RouteGrpcLogsToSpdlog();

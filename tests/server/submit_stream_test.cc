@@ -1,6 +1,9 @@
 // The SubmitResult stream's acknowledgements over real gRPC: one per result,
 // in commit order, several to a message only for a client that asked for it
-// (accepts_ack_batches), one per message for every other client.
+// (accepts_ack_batches), one per message for every other client; a message
+// that does not parse ends the stream with INVALID_ARGUMENT.
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/impl/codegen/proto_utils.h>
 #include <gtest/gtest.h>
 
 #include <set>
@@ -92,6 +95,72 @@ TEST(SubmitStreamTest, ClientsThatDoNotAskGetOneAckPerMessage) {
   ExpectEveryResultAcknowledgedOnce(tally, server);
   EXPECT_EQ(tally.messages, kTasks);
   EXPECT_EQ(tally.batched_messages, 0);
+}
+
+// Waits for the one operation in flight on `cq` and returns its ok.
+bool Await(grpc::CompletionQueue& cq) {
+  void* tag = nullptr;
+  bool ok = false;
+  EXPECT_TRUE(cq.Next(&tag, &ok));
+  return ok;
+}
+
+grpc::ByteBuffer BytesOf(const std::string& bytes) {
+  grpc::Slice slice(bytes);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+// A client that is not ours sends bytes protobuf refuses (here a string field
+// holding invalid UTF-8) after a good result: the good one is acknowledged
+// and stored, the stream ends INVALID_ARGUMENT saying which message it was.
+// gRPC alone would end it OK, and a client trusting that status would take
+// the unacknowledged result for delivered.
+TEST(SubmitStreamTest, AMessageThatDoesNotParseEndsTheStreamWithInvalidArgument) {
+  TestServer server;
+  EnqueueN(server.stub(), 1);
+  v1::ClaimTaskResponse claim = Claim(server.stub(), "w1", 1);
+  ASSERT_EQ(claim.tasks_size(), 1);
+
+  grpc::GenericStub generic(server.channel());
+  grpc::CompletionQueue cq;
+  auto context = Context();
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call =
+      generic.PrepareCall(context.get(), "/skillstore.v1.SkillStore/SubmitResult", &cq);
+  call->StartCall(nullptr);
+  ASSERT_TRUE(Await(cq));
+
+  call->Write(BytesOf(Success(claim.tasks(0), "w1", "{\"n\":1}").SerializeAsString()), nullptr);
+  ASSERT_TRUE(Await(cq));
+  grpc::ByteBuffer ack_bytes;
+  call->Read(&ack_bytes, nullptr);
+  ASSERT_TRUE(Await(cq));
+  v1::SubmitResultResponse ack;
+  ASSERT_TRUE(
+      grpc::SerializationTraits<v1::SubmitResultResponse>::Deserialize(&ack_bytes, &ack).ok());
+  EXPECT_TRUE(ack.accepted()) << ack.message();
+
+  // Field 6 (error), length-delimited, two bytes that are not UTF-8.
+  const std::string not_utf8 = {'\x32', '\x02', '\xff', '\xfe'};
+  v1::SubmitResultRequest check;
+  ASSERT_FALSE(check.ParseFromString(not_utf8)) << "the bytes must be ones protobuf refuses";
+  call->Write(BytesOf(not_utf8), nullptr);
+  Await(cq);  // the server may already have stopped reading
+  call->WritesDone(nullptr);
+  Await(cq);
+  call->Read(&ack_bytes, nullptr);
+  EXPECT_FALSE(Await(cq)) << "no acknowledgement for a message that does not parse";
+  grpc::Status status;
+  call->Finish(&status, nullptr);
+  ASSERT_TRUE(Await(cq));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_NE(status.error_message().find("message 2 of this SubmitResult stream"), std::string::npos)
+      << status.error_message();
+  EXPECT_EQ(GetProgress(server.stub()).completed(), 1);
+  cq.Shutdown();
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq.Next(&tag, &ok)) {
+  }
 }
 
 }  // namespace

@@ -3,9 +3,11 @@
 // other method is left UNIMPLEMENTED.
 #include "common/metrics/grpc_metrics.h"
 
+#include <google/protobuf/wrappers.pb.h>
 #include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <sstream>
 
 #include "exposition_parser.h"
@@ -112,7 +114,9 @@ TEST(GrpcMetricsTest, DistinctMethodsAreCapped) {
   EXPECT_EQ(GrpcCodeName(grpc::StatusCode::UNAUTHENTICATED), "UNAUTHENTICATED");
 }
 
-TEST(GrpcLogsTest, ErrorsStayErrorsButAHandshakeTimeoutIsDebug) {
+// What `emit` logs, as "LEVEL message" lines, with gRPC's and protobuf's
+// messages routed to the log.
+std::string LoggedBy(const std::function<void()>& emit) {
   std::ostringstream out;
   auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
   auto logger = std::make_shared<spdlog::logger>("grpc-logs-test", sink);
@@ -121,16 +125,38 @@ TEST(GrpcLogsTest, ErrorsStayErrorsButAHandshakeTimeoutIsDebug) {
   const std::shared_ptr<spdlog::logger> previous = spdlog::default_logger();
   spdlog::set_default_logger(logger);
   RouteGrpcLogsToSpdlog();
-  gpr_log(__FILE__, __LINE__, GPR_LOG_SEVERITY_ERROR, "%s",
-          "TlsChannelSecurityConnector::cancel_check_peer error: UNKNOWN:Handshake timed out");
-  gpr_log(__FILE__, __LINE__, GPR_LOG_SEVERITY_ERROR, "%s", "something else broke");
+  // gRPC's default, set by its initialization, which this test may run before.
+  gpr_set_log_verbosity(GPR_LOG_SEVERITY_ERROR);
+  emit();
   logger->flush();
   spdlog::set_default_logger(previous);
-  EXPECT_NE(out.str().find("debug grpc: TlsChannelSecurityConnector::cancel_check_peer error: "
-                           "UNKNOWN:Handshake timed out"),
+  return out.str();
+}
+
+TEST(GrpcLogsTest, ErrorsStayErrorsButAHandshakeTimeoutIsDebug) {
+  const std::string logged = LoggedBy([] {
+    gpr_log(__FILE__, __LINE__, GPR_LOG_SEVERITY_ERROR, "%s",
+            "TlsChannelSecurityConnector::cancel_check_peer error: UNKNOWN:Handshake timed out");
+    gpr_log(__FILE__, __LINE__, GPR_LOG_SEVERITY_ERROR, "%s", "something else broke");
+  });
+  EXPECT_NE(logged.find("debug grpc: TlsChannelSecurityConnector::cancel_check_peer error: "
+                        "UNKNOWN:Handshake timed out"),
             std::string::npos)
-      << out.str();
-  EXPECT_NE(out.str().find("error grpc: something else broke"), std::string::npos) << out.str();
+      << logged;
+  EXPECT_NE(logged.find("error grpc: something else broke"), std::string::npos) << logged;
+}
+
+// protobuf's parser says why it refused a client's message on stderr unless
+// routed: a JSON log would get a line that is not JSON.
+TEST(GrpcLogsTest, ProtobufParseErrorsGoThroughTheLog) {
+  const std::string logged = LoggedBy([] {
+    google::protobuf::StringValue value;  // field 1, a string: two bytes that are not UTF-8
+    EXPECT_FALSE(value.ParseFromString(std::string{'\x0a', '\x02', '\xff', '\xfe'}));
+  });
+  EXPECT_NE(logged.find("error protobuf: String field 'google.protobuf.StringValue.value' "
+                        "contains invalid UTF-8"),
+            std::string::npos)
+      << logged;
 }
 
 }  // namespace
