@@ -408,7 +408,140 @@ bool IsContainer(cmark_node_type t) {
   return t == CMARK_NODE_LIST || t == CMARK_NODE_ITEM || t == CMARK_NODE_BLOCK_QUOTE;
 }
 
+bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+// Length of the tag or comment `s` starts with; 0 when it starts with none.
+// Looser than HTML on names (XML-style `Do_Not_Use_When` counts: prompts
+// use them), strict on the rest: a name is followed by whitespace, '/' or
+// '>', and quoted attribute values may hold '>'.
+size_t MarkupLength(std::string_view s) {
+  if (StartsWith(s, "<!--")) {
+    const size_t end = s.find("-->", 4);
+    return end == std::string_view::npos ? 0 : end + 3;
+  }
+  size_t i = 1;
+  if (s.size() < 3 || s[0] != '<') return 0;
+  if (s[i] == '/') ++i;
+  if (i >= s.size() || !IsAsciiLetter(s[i])) return 0;
+  while (i < s.size() && (IsAsciiLetter(s[i]) || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+                          s[i] == '-' || s[i] == '.')) {
+    ++i;
+  }
+  if (i >= s.size() || !(IsAsciiSpace(s[i]) || s[i] == '/' || s[i] == '>')) return 0;
+  char quote = 0;
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '>') {
+      return i + 1;
+    } else if (c == '<' || c == '\n') {
+      return 0;
+    }
+  }
+  return 0;
+}
+
+// An HTML block that may wrap Markdown: one opened by a tag (CommonMark's
+// kinds 6 and 7), not by a comment, a declaration, or the tags whose content
+// is code or raw text (`<pre>`, `<script>`, `<style>`, `<textarea>`).
+bool OpensWrappingTag(std::string_view first_line) {
+  std::string_view s = StripLeading(first_line);
+  if (MarkupLength(s) == 0 || StartsWith(s, "<!")) return false;
+  s.remove_prefix(s[1] == '/' ? 2 : 1);
+  size_t name_end = 0;
+  while (name_end < s.size() && IsAsciiLetter(s[name_end])) ++name_end;
+  const std::string name = ToLowerAscii(s.substr(0, name_end));
+  return name != "pre" && name != "script" && name != "style" && name != "textarea";
+}
+
+bool InBlockQuote(cmark_node* n) {
+  for (cmark_node* p = cmark_node_parent(n); p != nullptr; p = cmark_node_parent(p)) {
+    if (cmark_node_get_type(p) == CMARK_NODE_BLOCK_QUOTE) return true;
+  }
+  return false;
+}
+
+// The lines (1-based, in the body) to read as blank: the markup-only lines
+// of every HTML block that opens with a wrapping tag and also holds text.
+// Blocks in block quotes are left alone: their lines carry '>' markers.
+std::vector<int> MarkupLinesAroundText(cmark_node* root, const LineIndex& lines,
+                                       std::string_view body) {
+  std::vector<int> markup_lines;
+  IterPtr it(cmark_iter_new(root));
+  cmark_event_type ev;
+  while ((ev = cmark_iter_next(it.get())) != CMARK_EVENT_DONE) {
+    cmark_node* n = cmark_iter_get_node(it.get());
+    if (ev != CMARK_EVENT_ENTER || cmark_node_get_type(n) != CMARK_NODE_HTML_BLOCK) continue;
+    const int first = lines.Clamp(cmark_node_get_start_line(n));
+    const int last = std::max(first, lines.Clamp(cmark_node_get_end_line(n)));
+    const auto line_text = [&](int line) {
+      return body.substr(lines.LineStart(line), lines.LineEnd(line) - lines.LineStart(line));
+    };
+    if (!OpensWrappingTag(line_text(first)) || InBlockQuote(n)) continue;
+    const size_t before = markup_lines.size();
+    bool holds_text = false;
+    for (int line = first; line <= last; ++line) {
+      const std::string_view text = line_text(line);
+      if (IsBlankLine(text)) continue;
+      if (IsMarkupOnly(text)) {
+        markup_lines.push_back(line);
+      } else {
+        holds_text = true;
+      }
+    }
+    if (!holds_text) markup_lines.resize(before);
+  }
+  return markup_lines;
+}
+
+// Line breaks (soft or hard) inside a paragraph: its lines, less one.
+int CountLineBreaks(cmark_node* paragraph) {
+  int breaks = 0;
+  IterPtr it(cmark_iter_new(paragraph));
+  cmark_event_type ev;
+  while ((ev = cmark_iter_next(it.get())) != CMARK_EVENT_DONE) {
+    if (ev != CMARK_EVENT_ENTER) continue;
+    const cmark_node_type type = cmark_node_get_type(cmark_iter_get_node(it.get()));
+    if (type == CMARK_NODE_SOFTBREAK || type == CMARK_NODE_LINEBREAK) ++breaks;
+  }
+  return breaks;
+}
+
+// One blanked tag line as the kHtml block it was part of.
+MarkdownBlock MarkupLineBlock(std::string_view content, size_t body_offset, const LineIndex& lines,
+                              int line, int line_shift, int section) {
+  MarkdownBlock block;
+  block.kind = BlockKind::kHtml;
+  block.line_start = block.line_end = line + line_shift;
+  block.offset = body_offset + lines.LineStart(line);
+  block.source = content.substr(block.offset, lines.LineEnd(line) - lines.LineStart(line));
+  block.section = section;
+  return block;
+}
+
+NodePtr RunCmark(std::string_view text, bool tables, ParserPtr* parser) {
+  parser->reset(cmark_parser_new_with_mem(CMARK_OPT_SOURCEPOS, &kArenaMem));
+  if (*parser == nullptr) return nullptr;
+  if (tables) cmark_parser_attach_syntax_extension(parser->get(), TableExtension());
+  cmark_parser_feed(parser->get(), text.data(), text.size());
+  return NodePtr(cmark_parser_finish(parser->get()));
+}
+
 }  // namespace
+
+bool IsMarkupOnly(std::string_view text) {
+  text = Strip(text);
+  if (text.empty()) return false;
+  while (!text.empty()) {
+    const size_t length = MarkupLength(text);
+    if (length == 0) return false;
+    text = StripLeading(text.substr(length));
+  }
+  return true;
+}
 
 absl::StatusOr<MarkdownDocument> ParseMarkdown(std::string_view content,
                                                size_t body_offset,
@@ -454,17 +587,29 @@ absl::StatusOr<MarkdownDocument> ParseMarkdown(std::string_view content,
   }
 
   const ArenaScope arena_scope;
-  ParserPtr parser(cmark_parser_new_with_mem(CMARK_OPT_SOURCEPOS, &kArenaMem));
-  if (parser == nullptr) return absl::InternalError("cmark_parser_new failed");
-  if (hazards.max_pipes_per_line <= limits.max_table_row_cells &&
-      hazards.pipes <= limits.max_table_cells) {
-    cmark_parser_attach_syntax_extension(parser.get(), TableExtension());
-  }
-  cmark_parser_feed(parser.get(), body.data(), body.size());
-  NodePtr root(cmark_parser_finish(parser.get()));
-  if (root == nullptr) return absl::InternalError("cmark_parser_finish failed");
+  const bool tables = hazards.max_pipes_per_line <= limits.max_table_row_cells &&
+                      hazards.pipes <= limits.max_table_cells;
+  ParserPtr parser;
+  NodePtr root = RunCmark(body, tables, &parser);
+  if (root == nullptr) return absl::InternalError("cmark-gfm failed to parse");
 
   const LineIndex lines(body);
+  // Tag lines around text become spaces (see the header) and the body is
+  // parsed again: byte offsets stay those of `body`, so every span below
+  // still points at the file's own text.
+  const std::vector<int> markup_lines = MarkupLinesAroundText(root.get(), lines, body);
+  std::string unwrapped;
+  if (!markup_lines.empty()) {
+    unwrapped.assign(body);
+    for (int line : markup_lines) {
+      std::fill(unwrapped.begin() + static_cast<std::ptrdiff_t>(lines.LineStart(line)),
+                unwrapped.begin() + static_cast<std::ptrdiff_t>(lines.LineEnd(line)), ' ');
+    }
+    root.reset();
+    parser.reset();
+    root = RunCmark(unwrapped, tables, &parser);
+    if (root == nullptr) return absl::InternalError("cmark-gfm failed to parse");
+  }
   const int line_shift = body_first_line - 1;
   // A block takes a line or more: reserving for about that many (capped)
   // saves moving every block (strings and all) as the vector grows.
@@ -474,6 +619,7 @@ absl::StatusOr<MarkdownDocument> ParseMarkdown(std::string_view content,
   int list_depth = 0;
   int quote_depth = 0;
   int current_section = 0;
+  int table_header_line = 0;  // > 0: the next table header row's true line
   IterPtr it(cmark_iter_new(root.get()));
   cmark_event_type ev;
   while ((ev = cmark_iter_next(it.get())) != CMARK_EVENT_DONE) {
@@ -496,10 +642,29 @@ absl::StatusOr<MarkdownDocument> ParseMarkdown(std::string_view content,
     const char* type_name = cmark_node_get_type_string(n);
     const std::string_view tname = type_name ? type_name : "";
     MarkdownBlock block;
-    const int sl = cmark_node_get_start_line(n);
-    const int sc = cmark_node_get_start_column(n);
+    int sl = cmark_node_get_start_line(n);
+    int sc = cmark_node_get_start_column(n);
     int el = cmark_node_get_end_line(n);
     int ec = cmark_node_get_end_column(n);
+    if (sl < 1 && type == CMARK_NODE_PARAGRAPH) {
+      // The text cmark-gfm split off a paragraph whose last line turned out
+      // to be a table's header row. It has no position (0.29.0.gfm.6), but
+      // it is the table's first lines: the table starts where it did.
+      cmark_node* table = cmark_node_next(n);
+      const int table_line = table != nullptr ? cmark_node_get_start_line(table) : 0;
+      if (table_line >= 1 && std::string_view(cmark_node_get_type_string(table)) == "table") {
+        sl = table_line;
+        sc = cmark_node_get_start_column(table);
+        el = sl + CountLineBreaks(n);
+        ec = static_cast<int>(lines.LineEnd(el) - lines.LineStart(el));
+        table_header_line = el + 1;
+      }
+    }
+    if (tname == "table_header" && table_header_line > 0) {
+      // That table's header row: cmark-gfm gives it the paragraph's line.
+      sl = el = table_header_line;
+      table_header_line = 0;
+    }
     if (sl < 1) continue;
     if (el < sl) el = sl;
     if (sl > lines.line_count()) continue;  // nothing of the block is in the body
@@ -580,6 +745,26 @@ absl::StatusOr<MarkdownDocument> ParseMarkdown(std::string_view content,
     // skip them by resetting the iterator to the block's exit event.
     cmark_iter_reset(it.get(), n, CMARK_EVENT_EXIT);
     doc.blocks.push_back(std::move(block));
+  }
+  if (!markup_lines.empty()) {
+    // The blanked tag lines, each a kHtml block in document order, in the
+    // section of the block before it.
+    std::vector<MarkdownBlock> merged;
+    merged.reserve(doc.blocks.size() + markup_lines.size());
+    size_t next = 0;
+    for (MarkdownBlock& block : doc.blocks) {
+      for (; next < markup_lines.size() && markup_lines[next] + line_shift < block.line_start;
+           ++next) {
+        merged.push_back(MarkupLineBlock(content, body_offset, lines, markup_lines[next],
+                                         line_shift, merged.empty() ? 0 : merged.back().section));
+      }
+      merged.push_back(std::move(block));
+    }
+    for (; next < markup_lines.size(); ++next) {
+      merged.push_back(MarkupLineBlock(content, body_offset, lines, markup_lines[next], line_shift,
+                                       merged.empty() ? 0 : merged.back().section));
+    }
+    doc.blocks = std::move(merged);
   }
   if (ThreadArena().HoldsEverything()) {
     // The arena scope's Reset takes back the iterator, tree and parser

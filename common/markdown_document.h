@@ -56,9 +56,20 @@ struct MarkdownDocument {
   std::vector<MarkdownBlock> blocks;  // in document order
 };
 
+// True when `text` is nothing but markup: HTML/XML tags (`<rules>`,
+// `</Steps>`, `<img src="x.png">`, `<Do_Not_Use_When>`) and comments,
+// separated by whitespace. Such a line says nothing a reader would do.
+bool IsMarkupOnly(std::string_view text);
+
 // Parses `content.substr(body_offset)` (the body after any front matter);
 // `body_first_line` is the file line number of the body's first line. Spans
 // in the result point into `content`, which must outlive the document.
+// Skills written as prompts wrap their instructions in XML-style tags
+// (`<rules>` ... `</rules>` with no blank line between). CommonMark makes
+// such a tag the start of an HTML block running to the next blank line, which
+// would hide every instruction in it; so the tag lines of an HTML block that
+// holds text are read as blank lines, and the text between them as Markdown.
+// Each such line is still a kHtml block of its own (for the security scan).
 // A line with more '|' than limits.max_table_row_cells, or more '|' in all
 // than limits.max_table_cells, turns GFM tables off for the document
 // (MarkdownHazards in the .cc).

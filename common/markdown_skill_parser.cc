@@ -85,6 +85,26 @@ std::string_view WithoutQuoteMarkers(std::string_view source, size_t begin, std:
   return text.substr(skip);
 }
 
+// `text` without whole lines of markup before or after it. CommonMark does
+// not take every tag for HTML (`<Why_This_Exists>`: '_' is not in HTML
+// names); such a tag line then starts or ends a paragraph, and is no part of
+// what the statement says.
+std::string_view WithoutMarkupLines(std::string_view text) {
+  while (!text.empty()) {
+    const size_t newline = text.find('\n');
+    if (!IsMarkupOnly(text.substr(0, newline))) break;
+    text = newline == std::string_view::npos ? std::string_view()
+                                             : StripLeading(text.substr(newline + 1));
+  }
+  while (!text.empty()) {
+    const size_t newline = text.rfind('\n');
+    if (!IsMarkupOnly(newline == std::string_view::npos ? text : text.substr(newline + 1))) break;
+    text = newline == std::string_view::npos ? std::string_view()
+                                             : StripTrailing(text.substr(0, newline));
+  }
+  return text;
+}
+
 int CountNewlines(std::string_view s) {
   int n = 0;
   for (char c : s) n += c == '\n';
@@ -261,8 +281,13 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
             text = WithoutQuoteMarkers(block.source, span.begin, text);
             if (text.empty()) continue;
           }
-          line += CountNewlines(block.source.substr(counted_to, span.begin - counted_to));
-          counted_to = span.begin;
+          if (!block.in_quote) {
+            text = WithoutMarkupLines(text);
+            if (text.empty()) continue;
+          }
+          const size_t at = static_cast<size_t>(text.data() - block.source.data());
+          line += CountNewlines(block.source.substr(counted_to, at - counted_to));
+          counted_to = at;
           Statement s;
           s.original_text = Verbatim(text);
           s.description = Collapse(text, block.in_quote);

@@ -358,6 +358,81 @@ TEST(ParseTest, QuotedSentencesStartAfterTheQuoteMarkers) {
   EXPECT_EQ(originals, want);
 }
 
+// Every element's original text with its first line, in document order.
+std::vector<std::pair<int, std::string>> ElementsByLine(const json& doc) {
+  std::vector<std::pair<int, std::string>> out;
+  for (const char* kind : {"actions", "rules", "directives"}) {
+    for (const json& e : doc["decomposition"][kind]) {
+      out.emplace_back(e["provenance"]["location"]["line_start"].get<int>(),
+                       e["provenance"]["original_text"].get<std::string>());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Prompt-style skills wrap instructions in XML-style tags with no blank line
+// between: CommonMark reads such a tag as the start of an HTML block running
+// to the next blank line, which hid every instruction inside. Tags whose
+// content is raw text (<pre>) still hide theirs, and HTML around no text
+// gives nothing.
+TEST(ParseTest, InstructionsWrappedInXmlStyleTagsAreParsed) {
+  const json doc = MustRun(TaskKind::kParse,
+                           "# Rules\n"                                       // 1
+                           "\n"                                              // 2
+                           "<rules>\n"                                       // 3
+                           "- Always load the snapshot first.\n"             // 4
+                           "- Never push to the main branch.\n"              // 5
+                           "</rules>\n"                                      // 6
+                           "\n"                                              // 7
+                           "<Why_This_Exists>\n"                             // 8
+                           "Sequential work wastes the reviewer's time.\n"   // 9
+                           "</Why_This_Exists>\n"                            // 10
+                           "\n"                                              // 11
+                           "<div align=\"center\">\n"                        // 12
+                           "  <img src=\"logo.png\" alt=\"a > b\"> <br/>\n"  // 13
+                           "</div>\n"                                        // 14
+                           "\n"                                              // 15
+                           "<pre>\n"                                         // 16
+                           "- Delete the cache before every run.\n"          // 17
+                           "</pre>\n");                                      // 18
+  const std::vector<std::pair<int, std::string>> want = {
+      {4, "Always load the snapshot first."},
+      {5, "Never push to the main branch."},
+      {9, "Sequential work wastes the reviewer's time."}};
+  EXPECT_EQ(ElementsByLine(doc), want);
+}
+
+// The tag lines are still scanned: blanking them for the parse must not hide
+// them from analyze.
+TEST(AnalyzeTest, TagLinesAroundInstructionsAreStillScanned) {
+  const json report = MustRun(TaskKind::kAnalyze,
+                              "# Links\n\n<links>\n<a href=\"javascript:alert(1)\">\n"
+                              "Open the dashboard every morning.\n</a>\n</links>\n");
+  bool found = false;
+  for (const json& f : report["findings"]) {
+    if (f["rule_id"] == "SEC008" && f["line"] == 4) found = true;
+  }
+  EXPECT_TRUE(found) << report.dump(2);
+}
+
+// cmark-gfm 0.29 gives no position to the lines of a paragraph it splits off
+// a table whose header row was the paragraph's last line: they were lost.
+TEST(ParseTest, AParagraphRightBeforeATableIsKeptWithItsLines) {
+  const json doc = MustRun(TaskKind::kParse,
+                           "# History\n"                     // 1
+                           "\n"                              // 2
+                           "Update the history section\n"    // 3
+                           "whenever you make changes:\n"    // 4
+                           "| Change | Why it was made |\n"  // 5
+                           "|---|---|\n"                     // 6
+                           "| Added the retry loop | transient network errors fail the build |\n");
+  const std::vector<std::pair<int, std::string>> want = {
+      {3, "Update the history section\nwhenever you make changes:"},
+      {7, "| Added the retry loop | transient network errors fail the build |"}};
+  EXPECT_EQ(ElementsByLine(doc), want);
+}
+
 TEST(ParseTest, DecompositionJsonIsNormalisedAndValidated) {
   const std::string valid = ReadFile(DataDir() / "decompositions/valid.json");
   absl::StatusOr<std::string> out = RunTask(TaskKind::kParse, valid, "valid.json");
