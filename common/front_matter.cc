@@ -220,14 +220,18 @@ void AppendSingleQuoted(std::string_view value, std::string& out) {
 // a time:
 //   - a plain value containing ": "
 //       description: Helps with X. Triggers on: *.sh
-//   - a value that opens a flow collection or a reserved indicator and does
-//     not parse on its own, on a key other than name and description
+//   - a value that opens a flow collection and does not parse on its own,
+//     on a key other than name and description
 //       argument-hint: [component-name] [description]
 //       dependencies: [ray[data], @scope/pkg>=3.0]
+//   - a value that opens with a reserved indicator, on any key
+//       description: @Observable macros in SwiftUI
 // The value is then kept as the text written. name and description are what
-// the engine reads, so a broken one is never guessed at: it stays an error,
-// as does anything else that is not YAML. Returns nullopt when no line
-// needed quoting.
+// the engine reads, so a broken one is never guessed at: a broken flow
+// collection there stays an error, as does anything else that is not YAML.
+// A reserved indicator ('@', '`') leaves nothing to guess: YAML gives no
+// value that starts with one, so the text written is the only reading.
+// Returns nullopt when no line needed quoting.
 std::optional<std::string> QuoteLooseTopLevelValues(std::string_view yaml) {
   std::string out;
   out.reserve(yaml.size() + 64);
@@ -250,9 +254,11 @@ std::optional<std::string> QuoteLooseTopLevelValues(std::string_view yaml) {
       const bool special = value.empty() || std::string_view("'\"[{|>&*!#%@`").find(value[0]) !=
                                                 std::string_view::npos;
       const bool loose_colon = !special && value.find(": ") != std::string_view::npos;
+      const bool reserved = !value.empty() && (value[0] == '@' || value[0] == '`');
       const bool loose_flow = special && !value.empty() &&
-                              std::string_view("[{@`").find(value[0]) != std::string_view::npos &&
-                              key != "name" && key != "description" && !IsYamlValue(value);
+                              (reserved || ((value[0] == '[' || value[0] == '{') && key != "name" &&
+                                            key != "description")) &&
+                              !IsYamlValue(value);
       if (loose_colon || loose_flow) {
         out.append(body.substr(0, k + 1));
         out += ' ';

@@ -105,6 +105,18 @@ TEST(RobustnessTest, LooseFlowValuesOutsideNameAndDescriptionAreKeptAsText) {
   EXPECT_EQ(defined["tags"], json::array({"Data", "ETL"}));  // valid YAML stays YAML
 }
 
+// YAML reserves '@' and '`': no value starts with one, so the text written
+// is the only way to read it, in a description too (a published skill's).
+TEST(RobustnessTest, ValuesOpeningWithAReservedIndicatorAreKeptAsText) {
+  json doc = ExpectParses(
+      "---\nname: swiftui-patterns\n"
+      "description: @Observable macros and `@State` in SwiftUI views\n"
+      "hint: `npm run build` first\n---\nUse the macros.\n");
+  EXPECT_EQ(doc["meta"]["description"], "@Observable macros and `@State` in SwiftUI views");
+  EXPECT_EQ(doc["original_definition"]["hint"], "`npm run build` first");
+  EXPECT_EQ(doc["parser_meta"]["front_matter_repaired"], true);
+}
+
 TEST(RobustnessTest, BrokenNameOrDescriptionIsNotGuessedAt) {
   ExpectError("---\nname: [unclosed\nargument-hint: [a] [b]\n---\nBody.\n",
               absl::StatusCode::kInvalidArgument, "front matter is not valid YAML");
