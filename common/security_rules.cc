@@ -109,6 +109,9 @@ constexpr SecurityPattern kSec009[] = {
      "tells the agent to switch off a protection"},
     {S::kHigh, R"(--dangerously-skip-permissions|--no-sandbox\b|verify\s*=\s*False\b|NODE_TLS_REJECT_UNAUTHORIZED\s*=\s*["']?0|StrictHostKeyChecking\s*=?\s*no|rejectUnauthorized\s*:\s*false)",
      "turns off a safety check"},
+    // Claude Code's permission mode, Codex's sandbox, approval policy and flag.
+    {S::kHigh, R"(\bbypassPermissions\b|\bdanger-full-access\b|--dangerously-bypass-approvals-and-sandbox\b|\bapproval[-_]policy["']?\s*[:=]\s*["']?never\b)",
+     "runs an agent with its permission checks off"},
     {S::kMedium, R"(\b(?:without|no\s+need\s+to)\s+(?:asking|ask|confirmation|confirming|approval|review|permission)\b)",
      "acts without the user's confirmation"},
     {S::kMedium, R"(\bgit\s+push\b[^\n]*(?:--force\b|\s-f\b)|--no-verify\b)", "forces past repository safeguards"},
