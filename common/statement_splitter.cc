@@ -105,7 +105,7 @@ size_t CodeSpanIndex::SpanEnd(size_t i) {
 struct SentenceByteTable {
   bool special[256];
   constexpr SentenceByteTable() : special() {
-    for (unsigned char c : {'`', ']', '.', '!', '?'}) special[c] = true;
+    for (unsigned char c : {'`', ']', '.', '!', '?', '"'}) special[c] = true;
     special[0xE3] = true;
     special[0xEF] = true;
   }
@@ -140,6 +140,22 @@ void SplitSentences(std::string_view s, std::vector<SourceSpan>* out_ptr) {
       } else {
         while (i < n && s[i] == '`') ++i;
       }
+      continue;
+    }
+    if (c == '"') {
+      // A quotation closed on its line belongs to the sentence that quotes
+      // it, however many sentences it holds (Reply: "Done. Next task?").
+      // Only a quote after a space, '(' or the start opens one: 12" is inches.
+      const bool opens = i == 0 || IsSpace(s[i - 1]) || s[i - 1] == '(';
+      const size_t close = opens ? s.find_first_of("\"\n", i + 1) : std::string_view::npos;
+      if (close == std::string_view::npos || s[close] != '"') {
+        ++i;
+        continue;
+      }
+      i = close + 1;
+      // A stop just inside the closing quote ends the quoting sentence too.
+      const char last = s[close - 1];
+      if ((last == '.' || last == '!' || last == '?') && i < n && IsSpace(s[i])) emit(i);
       continue;
     }
     if (c == ']' && i + 1 < n && s[i + 1] == '(') {

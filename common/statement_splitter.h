@@ -17,8 +17,8 @@ struct SourceSpan {
 // Sentences of `paragraph` (Markdown inline source). A sentence ends at
 // '.', '!' or '?' (or the CJK full stops) followed by white space, unless the
 // period closes a known abbreviation ("e.g."), a number or a single initial.
-// Code spans and link targets are never split. Spans are trimmed; spans
-// without a letter or digit are dropped.
+// Code spans, link targets and double-quoted text closed on its line are
+// never split. Spans are trimmed; spans without a letter or digit are dropped.
 std::vector<SourceSpan> SplitSentences(std::string_view paragraph);
 // The same, written over *out: a caller splitting many paragraphs reuses
 // one vector instead of allocating one per paragraph.

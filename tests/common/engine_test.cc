@@ -215,6 +215,28 @@ TEST(SplitSentencesTest, CodeSpansAreKeptWhole) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 
+// What a skill tells the agent to say is one statement, however many
+// sentences the quotation holds; a stop just inside its closing quote still
+// ends the quoting sentence. Only quotes closed on their line count.
+TEST(SplitSentencesTest, QuotationsClosedOnTheirLineAreKeptWhole) {
+  const auto split = [](std::string_view text) {
+    std::vector<std::string> out;
+    for (const SourceSpan& span : SplitSentences(text)) {
+      out.emplace_back(text.substr(span.begin, span.end - span.begin));
+    }
+    return out;
+  };
+  EXPECT_EQ(split("Respond: \"Tasks generated. Start the work?\" Then stop. Done."),
+            (std::vector<std::string>{"Respond: \"Tasks generated. Start the work?\"", "Then stop.",
+                                      "Done."}));
+  EXPECT_EQ(split("Say \"Ready.\" Wait for the reply."),
+            (std::vector<std::string>{"Say \"Ready.\"", "Wait for the reply."}));
+  // Not a quotation: inches, and a quote not closed before the line ends.
+  EXPECT_EQ(
+      split("Use 12\" pipes. Then \"go. On\nthe next line.\" End."),
+      (std::vector<std::string>{"Use 12\" pipes.", "Then \"go.", "On\nthe next line.\"", "End."}));
+}
+
 TEST(ParseTest, SameInputGivesSameBytesApartFromTimestamp) {
   const std::string content = Fixture("release-notes-helper");
   MarkdownSkillParser parser;
