@@ -69,7 +69,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max-content-bytes", max_content_bytes,
                  "largest task content accepted; bigger tasks are refused with "
-                 "RESOURCE_EXHAUSTED")
+                 "RESOURCE_EXHAUSTED. The default fits a claimed task in a gRPC "
+                 "client's default 4 MiB; above it, every ClaimTask client must "
+                 "accept larger messages")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 30))
       ->capture_default_str();
   app.add_option("--max-attempts", options.store.default_max_attempts,

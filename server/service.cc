@@ -13,10 +13,8 @@
 namespace skillstore::server {
 namespace {
 
-constexpr size_t kMaxSkillPathBytes = 4096;
-constexpr size_t kMaxIdempotencyKeyBytes = 1024;
-// Both stored with every task or worker row and sent back on every read.
-constexpr size_t kMaxMetadataBytes = 64 << 10;
+// Stored with every worker row and sent back on every read (so are a task's
+// metadata and key, limited in service.h).
 constexpr size_t kMaxWorkerIdBytes = 256;
 // What a worker says about itself (hostname, version), shown in every row
 // of `skillctl workers`; a cancel reason, kept as the task's last error.

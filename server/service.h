@@ -19,9 +19,21 @@ namespace skillstore::server {
 class Authorizer;
 class ServerMetrics;
 
+// Largest content, skill_path, idempotency key and metadata (keys and
+// values) of one task; Enqueue refuses more.
+inline constexpr size_t kMaxSkillPathBytes = 4096;
+inline constexpr size_t kMaxIdempotencyKeyBytes = 1024;
+inline constexpr size_t kMaxMetadataBytes = 64 << 10;
+// The default content limit keeps a claimed task, with the largest
+// skill_path, key and metadata above and its lease, inside the 4 MiB a gRPC
+// client receives by default. A larger task would be leased to a client that
+// cannot receive it (the server cannot see that), and come back only when the
+// lease runs out, attempt after attempt.
+inline constexpr int64_t kDefaultMaxContentBytes = (4 << 20) - (128 << 10);
+
 struct ServiceOptions {
   // Largest TaskSpec.content accepted (RESOURCE_EXHAUSTED above it).
-  int64_t max_content_bytes = 8 << 20;
+  int64_t max_content_bytes = kDefaultMaxContentBytes;
   // Cap on ClaimTaskRequest.wait_seconds.
   int max_claim_wait_seconds = 30;
   // Cap on tasks in one EnqueueRequest (one transaction).

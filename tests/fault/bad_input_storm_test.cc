@@ -115,7 +115,10 @@ std::vector<Hostile> HostileInputs(std::mt19937& rng) {
 
 TEST(BadInputStormTest, HostileSkillsFailCleanlyAndEverythingElseCompletes) {
   TempDir dir;
-  auto server = ServerProcess::Start(dir.File("storm.db"), dir.File("server.log"));
+  // Room for the 5 MB inputs (the default content limit is under 4 MiB);
+  // skill-worker receives claims that large.
+  auto server = ServerProcess::Start(dir.File("storm.db"), dir.File("server.log"),
+                                     {"--max-content-bytes", std::to_string(8 << 20)});
   ASSERT_TRUE(server.ok()) << server.status();
   const std::string address = (*server)->address();
   std::vector<std::unique_ptr<ChildProcess>> workers;

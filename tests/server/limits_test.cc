@@ -36,6 +36,33 @@ grpc::Status ClaimStatus(v1::SkillStore::Stub& stub, const std::string& worker_i
   return stub.ClaimTask(Context().get(), request, response);
 }
 
+// The largest task the default limits accept (content, label, key and
+// metadata all at their limit) reaches a client that keeps gRPC's default
+// 4 MiB receive limit whole when claimed; one byte more content is refused at
+// enqueue. Above the limit the task used to be leased to that client, which
+// could not receive it.
+TEST(LimitsTest, TheLargestTaskFitsADefaultClientsClaim) {
+  TestServer server;
+  v1::TaskSpec largest = Spec(v1::TASK_TYPE_PARSE, std::string(kMaxSkillPathBytes, 'p'));
+  largest.set_content(std::string(kDefaultMaxContentBytes, 'x'));
+  largest.set_idempotency_key(std::string(kMaxIdempotencyKeyBytes, 'k'));
+  (*largest.mutable_metadata())["m"] = std::string(kMaxMetadataBytes - 1, 'm');
+  ASSERT_TRUE(EnqueueStatus(server.stub(), {largest}).ok());
+  v1::TaskSpec over = largest;
+  over.set_content(std::string(kDefaultMaxContentBytes + 1, 'x'));
+  over.set_idempotency_key("other");
+  EXPECT_EQ(EnqueueStatus(server.stub(), {over}).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  auto default_client = v1::SkillStore::NewStub(
+      grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()));
+  v1::ClaimTaskResponse claim;
+  const grpc::Status status = ClaimStatus(*default_client, "w1", 10, &claim);
+  ASSERT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
+  ASSERT_EQ(claim.tasks_size(), 1);
+  EXPECT_EQ(claim.tasks(0).content().size(), static_cast<size_t>(kDefaultMaxContentBytes));
+}
+
 TEST(LimitsTest, TasksPerEnqueue) {
   ServerOptions options = TestServer::DefaultOptions();
   options.service.max_enqueue_batch = 5;
