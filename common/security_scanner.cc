@@ -58,10 +58,20 @@ const CompiledRules& Compiled() {
   return *compiled;
 }
 
-// Prohibition words before a match turn an instruction into a warning.
+// Prohibition words before a match turn an instruction into a warning: the
+// words (apostrophes straight or curly), a "No ..." opening the sentence, and
+// the marks lists of don'ts use (❌ 🚫 ⛔).
 const RE2& ProhibitionRe() {
   static const RE2* re = new RE2(
-      R"((?i)\b(?:never|do\s+not|don't|must\s+not|should\s+not|avoid|forbid|forbidden|prohibited|not\s+allowed)\b)");
+      R"((?i)\b(?:never|do\s+not|don['\x{2019}]t|must\s+not|should\s+not|avoid|forbid|forbidden|prohibited|not\s+allowed)\b|^[\s*_>-]*no\s|[\x{274C}\x{1F6AB}\x{26D4}])");
+  return *re;
+}
+
+// A heading over things not to do: everything under it is a warning, as if
+// each sentence said "never".
+const RE2& ForbiddingHeadingRe() {
+  static const RE2* re = new RE2(
+      R"((?i)\b(?:don['\x{2019}]?ts?|do\s+not|never|avoid|anti-?patterns?|pitfalls?|(?:common\s+)?mistakes|what\s+not\s+to|bad\s+(?:examples?|practices?|patterns?)|forbidden|prohibited)\b|[\x{274C}\x{1F6AB}\x{26D4}])");
   return *re;
 }
 
@@ -202,6 +212,11 @@ std::optional<FoldedLine> FoldFullWidth(std::string_view line) {
 
 class Scanner {
  public:
+  // The blocks scanned next stand under `heading`, which heads things not to
+  // do (empty: none does): their findings are lowered one level, as if
+  // forbidden. `heading` must outlive those scans.
+  void SetUnderForbiddingHeading(const std::string& heading) { forbidding_heading_ = &heading; }
+
   void ScanLines(std::string_view text, int first_line, const std::string& context,
                  const std::string& language, bool inline_markdown) {
     size_t pos = 0;
@@ -353,6 +368,12 @@ class Scanner {
                           ProhibitionRe())) {
       f.adjusted_severity = Lower(f.adjusted_severity);
       reasons.push_back("the sentence forbids it");
+    } else if (reasons.empty() && forbidding_heading_ != nullptr && !forbidding_heading_->empty() &&
+               f.context != "front_matter" && f.context != "heading") {
+      // Not on top of another adjustment: a dangerous command cannot drop two
+      // levels by standing in a code block under a "Don'ts" heading.
+      f.adjusted_severity = Lower(f.adjusted_severity);
+      reasons.push_back(absl::StrCat("listed under '", *forbidding_heading_, "'"));
     }
     for (size_t i = 0; i < reasons.size(); ++i) {
       if (i > 0) f.adjustment_reason += "; ";
@@ -362,7 +383,18 @@ class Scanner {
   }
 
   SecurityReport report_;
+  const std::string* forbidding_heading_ = nullptr;
 };
+
+// The title of the nearest heading over `section` (itself or an enclosing
+// one) that heads things not to do; empty when there is none.
+std::string ForbiddingHeading(const MarkdownDocument& doc, int section) {
+  for (int s = section; s > 0; s = doc.sections[s].parent) {
+    const std::string& title = doc.sections[s].title;
+    if (RE2::PartialMatch(title, ForbiddingHeadingRe())) return Clip(title);
+  }
+  return "";
+}
 
 }  // namespace
 
@@ -419,7 +451,12 @@ absl::StatusOr<SecurityReport> ScanSkill(std::string_view content, const EngineL
     std::string_view yaml = content.substr(0, fm->body_offset);
     scanner.ScanLines(yaml, 1, "front_matter", "", false);
   }
+  std::vector<std::string> forbidding(doc->sections.size());
+  for (size_t i = 1; i < doc->sections.size(); ++i) {
+    forbidding[i] = ForbiddingHeading(*doc, static_cast<int>(i));
+  }
   for (const MarkdownBlock& b : doc->blocks) {
+    scanner.SetUnderForbiddingHeading(forbidding[b.section]);
     switch (b.kind) {
       case BlockKind::kHeading:
         scanner.ScanLines(b.source, b.line_start, "heading", "", true);

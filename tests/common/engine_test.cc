@@ -427,6 +427,43 @@ TEST(ParseTest, InstructionsWrappedInXmlStyleTagsAreParsed) {
 
 // The tag lines are still scanned: blanking them for the parse must not hide
 // them from analyze.
+// Lists of don'ts name what they forbid: under such a heading, after a ❌,
+// or in a sentence opening with "No", a finding is one level lower. Never two
+// levels for the heading: a code example under it stays one level down.
+TEST(AnalyzeTest, WhatAListOfDontsNamesIsOneLevelLower) {
+  const json report = MustRun(TaskKind::kAnalyze,
+                              "# Release\n"                                      // 1
+                              "\n"                                               // 2
+                              "## Common mistakes\n"                             // 3
+                              "\n"                                               // 4
+                              "- Use git push --force to fix the branch.\n"      // 5
+                              "\n"                                               // 6
+                              "```bash\n"                                        // 7
+                              "git push --force origin main\n"                   // 8
+                              "```\n"                                            // 9
+                              "\n"                                               // 10
+                              "## Steps\n"                                       // 11
+                              "\n"                                               // 12
+                              "- \xe2\x9d\x8c git push --force to main.\n"       // 13: ❌
+                              "- No eval() of user input.\n"                     // 14
+                              "- Don\xe2\x80\x99t run git push --force here.\n"  // 15: curly '
+                              "- Run git push --force when asked.\n");           // 16
+  std::map<int, std::pair<std::string, std::string>> by_line;  // adjusted severity, reason
+  for (const json& f : report["findings"]) {
+    by_line[f["line"].get<int>()] = {f["adjusted_severity"].get<std::string>(),
+                                     f.value("adjustment_reason", std::string())};
+  }
+  EXPECT_EQ(by_line[5],
+            std::make_pair(std::string("low"), std::string("listed under 'Common mistakes'")));
+  EXPECT_EQ(by_line[8].first, "low");  // medium, one level for the code example only
+  EXPECT_EQ(by_line[8].second, "inside a bash code example");
+  EXPECT_EQ(by_line[13].second, "the sentence forbids it");
+  EXPECT_EQ(by_line[14],
+            std::make_pair(std::string("medium"), std::string("the sentence forbids it")));
+  EXPECT_EQ(by_line[15].second, "the sentence forbids it");
+  EXPECT_EQ(by_line[16], std::make_pair(std::string("medium"), std::string()));
+}
+
 TEST(AnalyzeTest, TagLinesAroundInstructionsAreStillScanned) {
   const json report = MustRun(TaskKind::kAnalyze,
                               "# Links\n\n<links>\n<a href=\"javascript:alert(1)\">\n"
