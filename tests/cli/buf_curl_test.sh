@@ -2,7 +2,8 @@
 # A third-party gRPC client against a live skillstore-server: buf curl (from
 # the npm registry, @bufbuild/buf) with server reflection only, no .proto
 # files. It lists the services, calls GetProgress, ListWorkers and the health
-# check, enqueues a task from JSON, and runs every grpcurl example of the
+# check, enqueues a task from JSON, claims it and streams its result as a
+# worker would, and runs every grpcurl example of the
 # README (between the grpcurl-examples markers) through a grpcurl -> buf curl
 # shim, so the README cannot drift from what the server does.
 #
@@ -97,6 +98,19 @@ bufcurl -d '{"worker_id":"buf-worker","hostname":"buf-host","concurrency":1}' \
   "http://$addr/skillstore.v1.SkillStore/Heartbeat" >/dev/null
 out="$(bufcurl -d '{}' "http://$addr/skillstore.v1.SkillStore/ListWorkers")"
 expect "list workers" "$out" buf-worker buf-host
+
+# A worker's round trip: claim the task, stream its result (the stream's
+# messages are parsed by the server itself, submit_stream.h), read it back.
+out="$(bufcurl -d '{"worker_id":"buf-worker","max_tasks":1}' "http://$addr/skillstore.v1.SkillStore/ClaimTask")"
+expect "claim" "$out" "\"taskId\": \"$task_id\"" '"fencingToken"'
+token="$(sed -n 's/.*"fencingToken": *"\([0-9]*\)".*/\1/p' <<<"$(tr -d '\n' <<<"$out")")"
+[ -n "$token" ] || fail "no fencing token in $out"
+result="$(printf '{"findings":[],"risk_level":"safe"}' | base64 -w0)"
+out="$(bufcurl -d "{\"task_id\":\"$task_id\",\"fencing_token\":\"$token\",\"worker_id\":\"buf-worker\",\"success\":true,\"result_json\":\"$result\"}" \
+  "http://$addr/skillstore.v1.SkillStore/SubmitResult")"
+expect "submit result" "$out" '"accepted": true' TASK_STATUS_COMPLETED
+out="$(bufcurl -d "{\"task_id\":\"$task_id\"}" "http://$addr/skillstore.v1.SkillStore/GetResult")"
+expect "get result" "$out" risk_level
 
 # A bad request gets a status code and a message a person can act on.
 if out="$(bufcurl -d '{"tasks":[{"skill_path":"x"}]}' "http://$addr/skillstore.v1.SkillStore/Enqueue" 2>&1)"; then
