@@ -5,7 +5,7 @@
 //    runs give the same bytes apart from parse_timestamp;
 //  - validate accepts every reference decomposition and rejects mutated
 //    copies with the JSON path of each error.
-// The first check also runs over every SKILL.md under the folder named by
+// The first check also runs over every SKILL.md (or skill.md) under the folder named by
 // SKILLSTORE_EXTRA_SKILLS, when set: skills from other sources (see
 // docs/skill-engine.md for the published packages it was run on).
 #include <cstdlib>
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/schema_validator.h"
+#include "common/text_util.h"
 #include "common/task_executor.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -95,7 +96,8 @@ size_t CheckSkill(const fs::path& path, const SchemaValidator& reference) {
       EXPECT_FALSE(text.empty()) << e["id"];
       EXPECT_NE(testing::Lines(content, line_start, line_end).find(text), std::string::npos)
           << e["id"] << " '" << text << "' is not at lines " << line_start << "-" << line_end;
-      EXPECT_EQ(p["location"]["locator"], "SKILL.md#L" + std::to_string(line_start));
+      EXPECT_EQ(p["location"]["locator"],
+                path.filename().string() + "#L" + std::to_string(line_start));
       EXPECT_LE(e["name"].get<std::string>().size(), 80u * 4);  // 80 code points
     }
   }
@@ -117,11 +119,12 @@ TEST_F(CorpusTest, EverySkillParsesValidatesAndTracesToItsSource) {
 TEST_F(CorpusTest, ExtraSkillsFromOtherSources) {
   const char* extra = std::getenv("SKILLSTORE_EXTRA_SKILLS");
   if (extra == nullptr || *extra == '\0') {
-    GTEST_SKIP() << "set SKILLSTORE_EXTRA_SKILLS=DIR to check every SKILL.md under DIR";
+    GTEST_SKIP() << "set SKILLSTORE_EXTRA_SKILLS=DIR to check every SKILL.md (or skill.md) under DIR";
   }
   std::vector<fs::path> skills;
   for (const auto& entry : fs::recursive_directory_iterator(extra)) {
-    if (entry.is_regular_file() && entry.path().filename() == "SKILL.md") {
+    // Some packages spell it skill.md.
+    if (entry.is_regular_file() && EqualsIgnoreCase(entry.path().filename().string(), "SKILL.md")) {
       skills.push_back(entry.path());
     }
   }
