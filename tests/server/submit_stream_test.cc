@@ -97,6 +97,30 @@ TEST(SubmitStreamTest, ClientsThatDoNotAskGetOneAckPerMessage) {
   EXPECT_EQ(tally.batched_messages, 0);
 }
 
+// The stream's messages reach the server's own parsing decompressed: a
+// client that compresses them (gzip here) gets its results stored.
+TEST(SubmitStreamTest, CompressedMessagesAreRead) {
+  TestServer server;
+  EnqueueN(server.stub(), 2);
+  v1::ClaimTaskResponse claim = Claim(server.stub(), "w1", 2);
+  ASSERT_EQ(claim.tasks_size(), 2);
+  auto context = Context();
+  context->set_compression_algorithm(GRPC_COMPRESS_GZIP);
+  auto stream = server.stub().SubmitResult(context.get());
+  // A long result, so that compression is worth it and is applied.
+  const std::string result = "{\"text\":\"" + std::string(64 << 10, 'a') + "\"}";
+  for (const v1::ClaimedTask& task : claim.tasks()) {
+    ASSERT_TRUE(stream->Write(Success(task, "w1", result)));
+  }
+  stream->WritesDone();
+  v1::SubmitResultResponse ack;
+  int accepted = 0;
+  while (stream->Read(&ack)) accepted += ack.accepted() ? 1 : 0;
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(accepted, 2);
+  EXPECT_EQ(GetProgress(server.stub()).completed(), 2);
+}
+
 // Waits for the one operation in flight on `cq` and returns its ok.
 bool Await(grpc::CompletionQueue& cq) {
   void* tag = nullptr;
