@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/utf8.h"
 
 namespace skillstore::cli {
 
@@ -48,30 +49,7 @@ std::string Bar(double fraction, int width) {
 
 std::string FormatRate(double per_second) { return absl::StrFormat("%.1f", per_second); }
 
-std::string ForTerminal(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    const unsigned char next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
-    const unsigned char third = i + 2 < text.size() ? static_cast<unsigned char>(text[i + 2]) : 0;
-    if (c < 0x20 || c == 0x7f) {
-      absl::StrAppend(&out, "\\x", absl::Hex(c, absl::kZeroPad2));
-    } else if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {  // C1: U+0080..U+009F
-      absl::StrAppend(&out, "\\x", absl::Hex(next, absl::kZeroPad2));
-      ++i;
-    } else if (c == 0xe2 && ((next == 0x80 && third >= 0xaa && third <= 0xae) ||
-                             (next == 0x81 && third >= 0xa6 && third <= 0xa9))) {
-      // U+202A..U+202E and U+2066..U+2069: embeddings, overrides, isolates.
-      const int code_point = ((c & 0x0f) << 12) | ((next & 0x3f) << 6) | (third & 0x3f);
-      absl::StrAppend(&out, "\\u{", absl::Hex(code_point, absl::kZeroPad4), "}");
-      i += 2;
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  return out;
-}
+std::string ForTerminal(std::string_view text) { return WithControlsEscaped(text); }
 
 bool StdoutIsTerminal() { return isatty(STDOUT_FILENO) == 1; }
 bool StderrIsTerminal() { return isatty(STDERR_FILENO) == 1; }

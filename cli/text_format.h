@@ -29,10 +29,7 @@ std::string Bar(double fraction, int width);
 std::string FormatRate(double per_second);
 
 // `text` from the server (a worker id, a path, an error) made safe to print
-// on a terminal: control characters (C0, DEL, C1) become \xNN and bidi
-// overrides \u{NNNN}, so a hostile value can neither break a table's lines
-// nor send escape sequences nor reorder what the reader sees. Other bytes,
-// UTF-8 included, are kept.
+// on a terminal: WithControlsEscaped (common/utf8.h), the server's log form.
 std::string ForTerminal(std::string_view text);
 
 // True when stdout (fd 1) / stderr (fd 2) is a terminal.

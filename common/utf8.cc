@@ -86,4 +86,36 @@ std::string ToValidUtf8(std::string_view text) {
   return out;
 }
 
+std::string WithControlsEscaped(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const auto append_hex = [](std::string& out, unsigned value, int digits) {
+    for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4) out += kHex[(value >> shift) & 0xf];
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const unsigned char next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
+    const unsigned char third = i + 2 < text.size() ? static_cast<unsigned char>(text[i + 2]) : 0;
+    if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      append_hex(out, c, 2);
+    } else if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {  // C1: U+0080..U+009F
+      out += "\\x";
+      append_hex(out, next, 2);
+      ++i;
+    } else if (c == 0xe2 && ((next == 0x80 && third >= 0xaa && third <= 0xae) ||
+                             (next == 0x81 && third >= 0xa6 && third <= 0xa9))) {
+      const unsigned code_point = ((c & 0x0fu) << 12) | ((next & 0x3fu) << 6) | (third & 0x3fu);
+      out += "\\u{";
+      append_hex(out, code_point, 4);
+      out += '}';
+      i += 2;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 }  // namespace skillstore

@@ -1,6 +1,7 @@
 // UTF-8 well-formedness, shared by the engine (input checks), the worker
 // (results and error texts), the server (results arrive as bytes) and the
-// JSON log formatter.
+// JSON log formatter; and the one way text from strangers is shown to people
+// (skillctl's output, the server's log).
 //
 // "Well formed" is RFC 3629 / Table 3-7 of the Unicode standard: no overlong
 // forms, no surrogates (U+D800..U+DFFF), nothing above U+10FFFF.
@@ -26,6 +27,13 @@ bool IsValidUtf8(std::string_view text, size_t* bad_offset = nullptr);
 // The longest prefix of `text` of at most `max_bytes` that does not end
 // inside a multi-byte sequence: where to cut UTF-8 text short.
 size_t Utf8PrefixLength(std::string_view text, size_t max_bytes);
+
+// `text` made safe to show a person (on a terminal, in a log line): control
+// characters (C0, DEL, C1) become \xNN and the bidi embeddings, overrides and
+// isolates (U+202A..U+202E, U+2066..U+2069) \u{NNNN}, so a hostile value can
+// neither break a line, nor send escape sequences, nor reorder what the reader
+// sees. Other bytes, UTF-8 included, are kept.
+std::string WithControlsEscaped(std::string_view text);
 
 // `text` with every byte that does not start a well-formed sequence replaced
 // by U+FFFD, so it can travel in a protobuf `string` field.

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "common/utf8.h"
 #include "nlohmann/json.hpp"
 
 namespace skillstore::server {
@@ -145,36 +146,32 @@ absl::StatusOr<int64_t> TaskIdArgument(std::string_view text) {
 
 namespace {
 
-// The first `max_bytes` of `text` with control bytes and DEL as \xNN, and
-// also `\` and bytes >= 0x80 unless `keep_utf8`; then "... (N bytes)" when
-// `text` was longer. `quote` (if not 0) goes around the shown part.
-std::string Shown(std::string_view text, size_t max_bytes, bool keep_utf8, char quote) {
-  const std::string_view shown = text.substr(0, max_bytes);
-  std::string out;
-  out.reserve(shown.size() + 2);
-  if (quote != 0) out.push_back(quote);
-  for (char c : shown) {
-    const auto byte = static_cast<unsigned char>(c);
-    const bool plain =
-        keep_utf8 ? byte >= 0x20 && byte != 0x7f : byte >= 0x20 && byte < 0x7f && byte != '\\';
-    if (plain) {
-      out.push_back(c);
-    } else {
-      absl::StrAppend(&out, "\\x", absl::Hex(byte, absl::kZeroPad2));
-    }
-  }
-  if (quote != 0) out.push_back(quote);
-  if (text.size() > max_bytes) absl::StrAppend(&out, "... (", text.size(), " bytes)");
-  return out;
+// What follows a value shown cut short.
+std::string CutNote(std::string_view text, size_t shown_bytes) {
+  return text.size() > shown_bytes ? absl::StrCat("... (", text.size(), " bytes)") : "";
 }
 
 }  // namespace
 
 std::string QuotedForMessage(std::string_view text) {
-  return Shown(text, 64, /*keep_utf8=*/false, '\'');
+  const std::string_view shown = text.substr(0, 64);
+  std::string out = "'";
+  for (char c : shown) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f && byte != '\\') {
+      out.push_back(c);
+    } else {
+      absl::StrAppend(&out, "\\x", absl::Hex(byte, absl::kZeroPad2));
+    }
+  }
+  out += '\'';
+  return out + CutNote(text, shown.size());
 }
 
-std::string ForLog(std::string_view text) { return Shown(text, 512, /*keep_utf8=*/true, 0); }
+std::string ForLog(std::string_view text) {
+  const std::string_view shown = text.substr(0, Utf8PrefixLength(text, 512));
+  return WithControlsEscaped(shown) + CutNote(text, shown.size());
+}
 
 int64_t NowUnixMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -54,8 +54,10 @@ absl::StatusOr<int64_t> TaskIdArgument(std::string_view text);
 // than printable ASCII escaped (and `\`, so the quoting is unambiguous), at
 // most 64 bytes shown; a gRPC status header must stay small.
 std::string QuotedForMessage(std::string_view text);
-// For a log line (worker ids, error texts): UTF-8 kept as written, at most
-// 512 bytes shown (the database keeps the text whole).
+// For a log line (worker ids, error texts): as skillctl shows text
+// (WithControlsEscaped, common/utf8.h: UTF-8 kept, controls and bidi
+// overrides escaped), at most 512 bytes shown, cut at a character boundary
+// (the database keeps the text whole).
 std::string ForLog(std::string_view text);
 
 // Wall clock in milliseconds since the Unix epoch.

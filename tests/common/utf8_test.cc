@@ -62,5 +62,18 @@ TEST(Utf8Test, RepairReplacesOnlyTheBadBytes) {
   EXPECT_EQ(ToValidUtf8("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
+// What skillctl prints and the server logs of text from strangers.
+TEST(Utf8Test, ControlsAndBidiOverridesAreEscapedForPeople) {
+  EXPECT_EQ(WithControlsEscaped("a\tb\r\n\x1b[2J\x7f"), "a\\x09b\\x0d\\x0a\\x1b[2J\\x7f");
+  EXPECT_EQ(WithControlsEscaped("nel\xC2\x85"
+                                "csi\xC2\x9B"),
+            "nel\\x85csi\\x9b");  // C1
+  // RIGHT-TO-LEFT OVERRIDE and FIRST STRONG ISOLATE; é, — and 😀 are kept.
+  EXPECT_EQ(WithControlsEscaped("w\xE2\x80\xAE"
+                                "1\xE2\x81\xA8 \xC3\xA9\xE2\x80\x94\xF0\x9F\x98\x80"),
+            "w\\u{202e}1\\u{2068} \xC3\xA9\xE2\x80\x94\xF0\x9F\x98\x80");
+  EXPECT_EQ(WithControlsEscaped("\xC2"), "\xC2");  // a cut sequence: not a control
+}
+
 }  // namespace
 }  // namespace skillstore

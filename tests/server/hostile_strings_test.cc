@@ -274,7 +274,8 @@ TEST(HostileStringsTest, ResultThatIsNotUtf8JsonIsRefusedAndTheLeaseKept) {
 }
 
 // Worker-supplied text reaches the server's log escaped and cut short: an
-// error message cannot forge log lines, and a 1 MB one is one short line.
+// error message can neither forge log lines nor reorder one, and a 1 MB one
+// is one short line.
 TEST(HostileStringsTest, ErrorTextCannotForgeLogLines) {
   skillstore::testing::TempDir dir;
   auto server =
@@ -283,7 +284,9 @@ TEST(HostileStringsTest, ErrorTextCannotForgeLogLines) {
   auto channel = grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials());
   auto stub = v1::SkillStore::NewStub(channel);
   const std::string forged = "[2026-01-01 00:00:00.000] [critical] forged line";
-  const std::string error = "bad skill\n" + forged + "\r\n\x1b[2J" + std::string(1 << 20, 'E');
+  // U+202E, RIGHT-TO-LEFT OVERRIDE, would show the rest of the line reversed.
+  const std::string error =
+      "bad skill\n" + forged + "\r\n\x1b[2J\xE2\x80\xAE" + std::string(1 << 20, 'E');
   std::vector<std::string> ids = Enqueue(*stub, {Spec(v1::TASK_TYPE_PARSE, "log")});
   ASSERT_EQ(ids.size(), 1u);
   v1::ClaimTaskResponse claimed = Claim(*stub, "w");
@@ -292,7 +295,7 @@ TEST(HostileStringsTest, ErrorTextCannotForgeLogLines) {
   auto line = (*server)->process().WaitForLogLine("failed after attempt", absl::Seconds(20));
   ASSERT_TRUE(line.ok()) << (*server)->process().ReadLog().substr(0, 4000);
   EXPECT_NE(line->find("bad skill\\x0a[2026-01-01"), std::string::npos) << line->substr(0, 300);
-  EXPECT_NE(line->find("\\x1b[2J"), std::string::npos);
+  EXPECT_NE(line->find("\\x1b[2J\\u{202e}"), std::string::npos) << line->substr(0, 300);
   EXPECT_NE(line->find("E... ("), std::string::npos) << line->substr(0, 1000);
   EXPECT_LT(line->size(), 2000u);
   const std::string log = (*server)->process().ReadLog();
