@@ -597,7 +597,9 @@ absl::StatusOr<MarkdownDocument> ParseMarkdown(std::string_view content,
   // Tag lines around text become spaces (see the header) and the body is
   // parsed again: byte offsets stay those of `body`, so every span below
   // still points at the file's own text.
-  const std::vector<int> markup_lines = MarkupLinesAroundText(root.get(), lines, body);
+  const std::vector<int> markup_lines = body.find('<') == std::string_view::npos
+                                            ? std::vector<int>()
+                                            : MarkupLinesAroundText(root.get(), lines, body);
   std::string unwrapped;
   if (!markup_lines.empty()) {
     unwrapped.assign(body);
