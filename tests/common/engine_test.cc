@@ -191,20 +191,22 @@ TEST_F(ParseFixtureTest, SentencesAreSplitButAbbreviationsAreNot) {
   EXPECT_EQ((*group)["description"], "Group the changes by label, e.g. features, fixes and chores.");
 }
 
+// The sentences of `text`, as text.
+std::vector<std::string> Sentences(std::string_view text) {
+  std::vector<std::string> out;
+  for (const SourceSpan& span : SplitSentences(text)) {
+    out.emplace_back(text.substr(span.begin, span.end - span.begin));
+  }
+  return out;
+}
+
 // Sentences are never split inside a code span: a run of N backticks is
 // closed by the next run of exactly N; a run never closed is plain text.
 TEST(SplitSentencesTest, CodeSpansAreKeptWhole) {
-  const auto split = [](std::string_view text) {
-    std::vector<std::string> out;
-    for (const SourceSpan& span : SplitSentences(text)) {
-      out.emplace_back(text.substr(span.begin, span.end - span.begin));
-    }
-    return out;
-  };
-  EXPECT_EQ(split("Run `a. b` now. Then ``c` d. e`` too. End."),
+  EXPECT_EQ(Sentences("Run `a. b` now. Then ``c` d. e`` too. End."),
             (std::vector<std::string>{"Run `a. b` now.", "Then ``c` d. e`` too.", "End."}));
   EXPECT_EQ(
-      split("One ``` never closed. Two ` and `x. y` here. Three."),
+      Sentences("One ``` never closed. Two ` and `x. y` here. Three."),
       (std::vector<std::string>{"One ``` never closed.", "Two ` and `x.", "y` here.", "Three."}));
   // Runs of 1, 2, 3, ... backticks, none closed: each opener scanned to the
   // end of the text was quadratic (4.5 MB took 13 s).
@@ -219,21 +221,14 @@ TEST(SplitSentencesTest, CodeSpansAreKeptWhole) {
 // sentences the quotation holds; a stop just inside its closing quote still
 // ends the quoting sentence. Only quotes closed on their line count.
 TEST(SplitSentencesTest, QuotationsClosedOnTheirLineAreKeptWhole) {
-  const auto split = [](std::string_view text) {
-    std::vector<std::string> out;
-    for (const SourceSpan& span : SplitSentences(text)) {
-      out.emplace_back(text.substr(span.begin, span.end - span.begin));
-    }
-    return out;
-  };
-  EXPECT_EQ(split("Respond: \"Tasks generated. Start the work?\" Then stop. Done."),
+  EXPECT_EQ(Sentences("Respond: \"Tasks generated. Start the work?\" Then stop. Done."),
             (std::vector<std::string>{"Respond: \"Tasks generated. Start the work?\"", "Then stop.",
                                       "Done."}));
-  EXPECT_EQ(split("Say \"Ready.\" Wait for the reply."),
+  EXPECT_EQ(Sentences("Say \"Ready.\" Wait for the reply."),
             (std::vector<std::string>{"Say \"Ready.\"", "Wait for the reply."}));
   // Not a quotation: inches, and a quote not closed before the line ends.
   EXPECT_EQ(
-      split("Use 12\" pipes. Then \"go. On\nthe next line.\" End."),
+      Sentences("Use 12\" pipes. Then \"go. On\nthe next line.\" End."),
       (std::vector<std::string>{"Use 12\" pipes.", "Then \"go.", "On\nthe next line.\"", "End."}));
 }
 
