@@ -90,13 +90,15 @@ std::string_view WithoutQuoteMarkers(std::string_view source, size_t begin, std:
 // names); such a tag line then starts or ends a paragraph, and is no part of
 // what the statement says.
 std::string_view WithoutMarkupLines(std::string_view text) {
-  while (!text.empty()) {
+  // Sentences are trimmed: a line of markup first starts with '<', one last
+  // ends with '>' (checked first: this runs for every sentence).
+  while (!text.empty() && text.front() == '<') {
     const size_t newline = text.find('\n');
     if (!IsMarkupOnly(text.substr(0, newline))) break;
     text = newline == std::string_view::npos ? std::string_view()
                                              : StripLeading(text.substr(newline + 1));
   }
-  while (!text.empty()) {
+  while (!text.empty() && text.back() == '>') {
     const size_t newline = text.rfind('\n');
     if (!IsMarkupOnly(newline == std::string_view::npos ? text : text.substr(newline + 1))) break;
     text = newline == std::string_view::npos ? std::string_view()
