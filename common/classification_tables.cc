@@ -569,9 +569,141 @@ constexpr const char* kShellLanguages[] = {
 
 }  // namespace
 
+// Obligations, prohibitions, checks, conditions and advice as Chinese
+// (simplified and traditional), Japanese and Korean skills write them. The
+// translations of English skills in published packages use these words;
+// verbs are not listed, so no CJK statement becomes an action.
+constexpr CjkCue kCjkCues[] = {
+    // Checks that open a statement (Chinese puts the verb first).
+    {"确保", CueKind::kCheckLead},
+    {"确认", CueKind::kCheckLead},
+    {"检查", CueKind::kCheckLead},
+    {"验证", CueKind::kCheckLead},
+    {"確保", CueKind::kCheckLead},
+    {"確認", CueKind::kCheckLead},
+    {"檢查", CueKind::kCheckLead},
+    {"驗證", CueKind::kCheckLead},
+    // Japanese and Korean put the verb last: "... を確認してください".
+    {"確認してください", CueKind::kStrongModal},
+    {"確認すること", CueKind::kStrongModal},
+    {"확인하십시오", CueKind::kStrongModal},
+    {"확인하세요", CueKind::kStrongModal},
+    // Conditions that open a statement ("当" and "若" alone also open
+    // "当前", current, and "若干", several: not listed).
+    {"如果", CueKind::kConditionLead},
+    {"假如", CueKind::kConditionLead},
+    {"一旦", CueKind::kConditionLead},
+    {"もし", CueKind::kConditionLead},
+    {"만약", CueKind::kConditionLead},
+    // Conditions inside the statement.
+    {"场合", CueKind::kConditionWord},
+    {"場合", CueKind::kConditionWord},
+    {"경우", CueKind::kConditionWord},
+    // Prohibitions that open a statement.
+    {"不要", CueKind::kConstraintLead},
+    {"请勿", CueKind::kConstraintLead},
+    {"請勿", CueKind::kConstraintLead},
+    {"禁止", CueKind::kConstraintLead},
+    {"避免", CueKind::kConstraintLead},
+    {"切勿", CueKind::kConstraintLead},
+    // Obligations anywhere.
+    {"必须", CueKind::kStrongModal},
+    {"務必", CueKind::kStrongModal},
+    {"务必", CueKind::kStrongModal},
+    {"一定要", CueKind::kStrongModal},
+    {"始终", CueKind::kStrongModal},
+    {"始終", CueKind::kStrongModal},
+    {"永远不要", CueKind::kStrongModal},
+    {"绝不", CueKind::kStrongModal},
+    {"絕不", CueKind::kStrongModal},
+    {"严禁", CueKind::kStrongModal},
+    {"嚴禁", CueKind::kStrongModal},
+    {"不得", CueKind::kStrongModal},
+    {"必須", CueKind::kStrongModal},
+    {"必ず", CueKind::kStrongModal},
+    {"絶対に", CueKind::kStrongModal},
+    {"常に", CueKind::kStrongModal},
+    {"なければならない", CueKind::kStrongModal},
+    {"なければなりません", CueKind::kStrongModal},
+    {"てはいけない", CueKind::kStrongModal},
+    {"てはいけません", CueKind::kStrongModal},
+    {"てはならない", CueKind::kStrongModal},
+    {"반드시", CueKind::kStrongModal},
+    {"절대", CueKind::kStrongModal},
+    {"항상", CueKind::kStrongModal},
+    {"해야 합니다", CueKind::kStrongModal},
+    {"해야 한다", CueKind::kStrongModal},
+    // Limitations anywhere.
+    {"不应", CueKind::kConstraint},
+    {"不應", CueKind::kConstraint},
+    {"最多", CueKind::kConstraint},
+    {"不超过", CueKind::kConstraint},
+    {"しないでください", CueKind::kConstraint},
+    {"しないこと", CueKind::kConstraint},
+    {"避けて", CueKind::kConstraint},
+    {"禁止", CueKind::kConstraint},
+    {"하지 마십시오", CueKind::kConstraint},
+    {"하지 마세요", CueKind::kConstraint},
+    {"하지 말", CueKind::kConstraint},
+    {"금지", CueKind::kConstraint},
+    {"피하십시오", CueKind::kConstraint},
+    {"피하세요", CueKind::kConstraint},
+    // Advice.
+    {"应该", CueKind::kPreference},
+    {"应当", CueKind::kPreference},
+    {"應該", CueKind::kPreference},
+    {"建议", CueKind::kPreference},
+    {"建議", CueKind::kPreference},
+    {"推荐", CueKind::kPreference},
+    {"推薦", CueKind::kPreference},
+    {"优先", CueKind::kPreference},
+    {"優先", CueKind::kPreference},
+    {"推奨", CueKind::kPreference},
+    {"すべき", CueKind::kPreference},
+    {"권장", CueKind::kPreference},
+    {"추천", CueKind::kPreference},
+    {"것이 좋습니다", CueKind::kPreference},
+    // When the work is done.
+    {"完成标准", CueKind::kCompletion},
+    {"完成條件", CueKind::kCompletion},
+    {"完成条件", CueKind::kCompletion},
+    {"验收标准", CueKind::kCompletion},
+    {"完了条件", CueKind::kCompletion},
+    {"완료 조건", CueKind::kCompletion},
+};
+
+// Words before the first cue ("请确保 ..." is "please ensure ...").
+constexpr const char* kCjkFillers[] = {"请", "請", "首先", "然后", "然後", "接着", "最后", "最後"};
+
+constexpr CjkSectionCue kCjkSectionCues[] = {
+    {"步骤", SectionBias::kSteps},
+    {"步驟", SectionBias::kSteps},
+    {"流程", SectionBias::kSteps},
+    {"手順", SectionBias::kSteps},
+    {"ワークフロー", SectionBias::kSteps},
+    {"단계", SectionBias::kSteps},
+    {"워크플로", SectionBias::kSteps},
+    {"절차", SectionBias::kSteps},
+    {"规则", SectionBias::kRules},
+    {"規則", SectionBias::kRules},
+    {"要求", SectionBias::kRules},
+    {"ルール", SectionBias::kRules},
+    {"규칙", SectionBias::kRules},
+    {"规范", SectionBias::kPrinciples},
+    {"원칙", SectionBias::kPrinciples},
+    {"原则", SectionBias::kPrinciples},
+    {"原則", SectionBias::kPrinciples},
+    {"最佳实践", SectionBias::kPrinciples},
+    {"ベストプラクティス", SectionBias::kPrinciples},
+    {"모범 사례", SectionBias::kPrinciples},
+};
+
 absl::Span<const ImperativeVerb> ImperativeVerbs() { return kVerbs; }
 absl::Span<const Cue> Cues() { return kCues; }
 absl::Span<const SectionCue> SectionCues() { return kSectionCues; }
+absl::Span<const CjkCue> CjkCues() { return kCjkCues; }
+absl::Span<const CjkSectionCue> CjkSectionCues() { return kCjkSectionCues; }
+absl::Span<const char* const> CjkLeadingFillers() { return kCjkFillers; }
 absl::Span<const char* const> LeadingFillers() { return kFillers; }
 absl::Span<const char* const> Abbreviations() { return kAbbreviations; }
 absl::Span<const char* const> ShellLanguages() { return kShellLanguages; }

@@ -1,7 +1,8 @@
 // The word lists that drive statement classification, in one place.
 //
-// Everything the classifier knows about English lives in
-// classification_tables.cc as plain tables; docs/classification.md explains
+// Everything the classifier knows about English (and the few cues it knows
+// in Chinese, Japanese and Korean) lives in classification_tables.cc as plain
+// tables; docs/classification.md explains
 // each table with examples. To teach the parser a new word, add a row there:
 // no other code changes. Phrases are lower case and matched as whole words
 // ("make sure" matches "Make sure the ...", not "makes surely").
@@ -52,9 +53,27 @@ struct SectionCue {
   SectionBias bias;
 };
 
+// Cues in Chinese, Japanese and Korean, which do not put spaces between
+// words: a phrase matches anywhere in the statement (its lead kinds only at
+// the start, after list and emphasis marks). `value` is unused (0).
+struct CjkCue {
+  const char* phrase;
+  CueKind kind;
+};
+
+// Heading words in those languages, matched anywhere in the heading.
+struct CjkSectionCue {
+  const char* phrase;
+  SectionBias bias;
+};
+
 absl::Span<const ImperativeVerb> ImperativeVerbs();
 absl::Span<const Cue> Cues();
 absl::Span<const SectionCue> SectionCues();
+absl::Span<const CjkCue> CjkCues();
+absl::Span<const CjkSectionCue> CjkSectionCues();
+// Words skipped before a CJK lead cue ("请", please; "然后", then).
+absl::Span<const char* const> CjkLeadingFillers();
 // Words skipped before the first verb ("Please run", "Then, create",
 // "Finally open").
 absl::Span<const char* const> LeadingFillers();

@@ -255,6 +255,50 @@ std::string ClauseFrom(std::string_view text, const Words& words, size_t from) {
   return TrimExpression(text.substr(b, e - b));
 }
 
+// True when `text` may hold Chinese, Japanese or Korean: a UTF-8 lead byte
+// of U+3000..U+DFFF (punctuation, kana, CJK ideographs, Hangul).
+bool MayHoldCjk(std::string_view text) {
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0xE3 && byte <= 0xED) return true;
+  }
+  return false;
+}
+
+// Where a CJK statement's words start: after list, emphasis and number marks
+// and the fillers of CjkLeadingFillers.
+std::string_view CjkLead(std::string_view text) {
+  size_t start = 0;
+  while (start < text.size() && static_cast<unsigned char>(text[start]) < 0x80 &&
+         !absl::ascii_isalpha(static_cast<unsigned char>(text[start]))) {
+    ++start;
+  }
+  text.remove_prefix(start);
+  for (const char* filler : CjkLeadingFillers()) {
+    if (StartsWith(text, filler)) {
+      text.remove_prefix(std::string_view(filler).size());
+      break;
+    }
+  }
+  return text;
+}
+
+// Adds the CjkCues found in `text` to `hits`, at word `lead` (the words of
+// CJK text are runs without spaces, so positions say little).
+void AddCjkHits(std::string_view text, size_t lead, CueHits* hits) {
+  const std::string_view start = CjkLead(text);
+  for (const CjkCue& cue : CjkCues()) {
+    const bool lead_kind = cue.kind == CueKind::kCheckLead || cue.kind == CueKind::kConditionLead ||
+                           cue.kind == CueKind::kConstraintLead;
+    if (lead_kind ? !StartsWith(start, cue.phrase)
+                  : text.find(cue.phrase) == std::string_view::npos) {
+      continue;
+    }
+    const int k = static_cast<int>(cue.kind);
+    if (hits->first_pos[k] < 0) hits->first_pos[k] = static_cast<int>(lead);
+  }
+}
+
 }  // namespace
 
 SectionBias SectionBiasFor(std::string_view heading) {
@@ -275,6 +319,11 @@ SectionBias SectionBiasFor(std::string_view heading) {
         }
       }
       if (ok) return r.bias;
+    }
+  }
+  if (MayHoldCjk(heading)) {
+    for (const CjkSectionCue& cue : CjkSectionCues()) {
+      if (heading.find(cue.phrase) != std::string_view::npos) return cue.bias;
     }
   }
   return SectionBias::kNone;
@@ -320,6 +369,8 @@ Classification ClassifyStatement(std::string_view text, SectionBias bias, Statem
       }
     }
   }
+
+  if (MayHoldCjk(text)) AddCjkHits(text, lead, &hits);
 
   auto make_rule = [&](double confidence) {
     c.category = Category::kRule;
