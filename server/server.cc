@@ -1,10 +1,9 @@
 #include "server.h"
 
+#include <arpa/inet.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
-
-#include <arpa/inet.h>
 
 #include <cstring>
 
@@ -16,6 +15,7 @@
 #include "schema.h"
 #include "spdlog/spdlog.h"
 #include "status_macros.h"
+#include "unparsable_request.h"
 
 namespace skillstore::server {
 namespace {
@@ -149,11 +149,14 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
   builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.RegisterService(server->service_.get());
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+  creators.push_back(MakeUnparsableRequestInterceptorFactory());
   if (server->metrics_ != nullptr) {
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    // After the rewrite: interceptors see an outgoing status in the order
+    // they are listed, so the metrics count the status the client receives.
     creators.push_back(metrics::MakeServerMetricsInterceptorFactory(server->metrics_->rpc()));
-    builder.experimental().SetInterceptorCreators(std::move(creators));
   }
+  builder.experimental().SetInterceptorCreators(std::move(creators));
   server->write_loop_->Start();
   server->watchers_->Start();
   server->grpc_server_ = builder.BuildAndStart();

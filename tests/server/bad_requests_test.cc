@@ -346,5 +346,33 @@ TEST(ServerFeatures, HealthCheckServes) {
   EXPECT_EQ(Flatten(reply), std::string("\x08\x01", 2));
 }
 
+// A unary request whose bytes protobuf refuses (here GetTask's task_id, a
+// string field, holding invalid UTF-8): gRPC alone answers UNIMPLEMENTED
+// with no message, as if the server had no GetTask. A method it really does
+// not have still gets UNIMPLEMENTED.
+TEST(BadRequests, AnUnparsableRequestIsInvalidArgumentNamingItsType) {
+  TestServer server;
+  const auto call = [&](const char* path, const std::string& bytes) {
+    grpc::internal::RpcMethod method(path, grpc::internal::RpcMethod::NORMAL_RPC);
+    grpc::ByteBuffer reply;
+    return grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
+        server.channel().get(), method, Context().get(), Bytes(bytes), &reply);
+  };
+  const std::string not_utf8 = {'\x0a', '\x02', '\xff', '\xfe'};  // field 1, two bytes
+  grpc::Status status = call("/skillstore.v1.SkillStore/GetTask", not_utf8);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_NE(status.error_message().find("is not a skillstore.v1.GetTaskRequest"), std::string::npos)
+      << status.error_message();
+  status = call("/skillstore.v1.SkillStore/WatchProgress", "\x08");  // a varint cut short
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_EQ(call("/skillstore.v1.SkillStore/NoSuchMethod", "").error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+  // A well-formed request still gets its own answer.
+  v1::GetTaskRequest get;
+  get.set_task_id("7");
+  EXPECT_EQ(call("/skillstore.v1.SkillStore/GetTask", get.SerializeAsString()).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
 }  // namespace
 }  // namespace skillstore::server::testing
