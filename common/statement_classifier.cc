@@ -1,8 +1,6 @@
 #include "common/statement_classifier.h"
 
 #include <array>
-#include <cstdint>
-#include <cstring>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -11,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "common/classification_tables.h"
 #include "common/text_util.h"
+#include "common/utf8.h"
 
 namespace skillstore {
 namespace {
@@ -262,21 +261,9 @@ std::string ClauseFrom(std::string_view text, const Words& words, size_t from) {
 // ASCII text is passed over eight bytes at a time: this runs for every
 // statement, and most are ASCII.
 bool MayHoldCjk(std::string_view text) {
-  const auto is_lead = [](char c) {
-    const auto byte = static_cast<unsigned char>(c);
-    return byte >= 0xE3 && byte <= 0xED;
-  };
-  size_t i = 0;
-  for (; i + 8 <= text.size(); i += 8) {
-    uint64_t word;
-    std::memcpy(&word, text.data() + i, 8);
-    if ((word & 0x8080808080808080ull) == 0) continue;
-    for (size_t k = i; k < i + 8; ++k) {
-      if (is_lead(text[k])) return true;
-    }
-  }
-  for (; i < text.size(); ++i) {
-    if (is_lead(text[i])) return true;
+  for (size_t i = SkipAsciiWords(text, 0); i < text.size(); i = SkipAsciiWords(text, i + 1)) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte >= 0xE3 && byte <= 0xED) return true;
   }
   return false;
 }

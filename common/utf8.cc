@@ -31,17 +31,22 @@ size_t Utf8SequenceLength(std::string_view text, size_t i) {
   return length;
 }
 
+size_t SkipAsciiWords(std::string_view text, size_t i) {
+  while (i + 8 <= text.size()) {
+    uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    if (word & 0x8080808080808080ULL) break;
+    i += 8;
+  }
+  return i;
+}
+
 bool IsValidUtf8(std::string_view text, size_t* bad_offset) {
   const auto* s = reinterpret_cast<const uint8_t*>(text.data());
   const size_t n = text.size();
   size_t i = 0;
   while (i < n) {
-    while (i + 8 <= n) {
-      uint64_t word;
-      std::memcpy(&word, s + i, 8);
-      if (word & 0x8080808080808080ULL) break;
-      i += 8;
-    }
+    i = SkipAsciiWords(text, i);
     if (i >= n) break;
     if (s[i] < 0x80) {
       ++i;

@@ -24,6 +24,11 @@ size_t Utf8SequenceLength(std::string_view text, size_t i);
 // mostly ASCII, and this check sits on the path of every result.
 bool IsValidUtf8(std::string_view text, size_t* bad_offset = nullptr);
 
+// The first offset at or after `i` that does not start eight ASCII bytes:
+// runs of ASCII are passed over a word at a time. The byte there may still
+// be ASCII (its word holds a byte >= 0x80, or fewer than eight remain).
+size_t SkipAsciiWords(std::string_view text, size_t i);
+
 // The longest prefix of `text` of at most `max_bytes` that does not end
 // inside a multi-byte sequence: where to cut UTF-8 text short.
 size_t Utf8PrefixLength(std::string_view text, size_t max_bytes);

@@ -62,6 +62,15 @@ TEST(Utf8Test, RepairReplacesOnlyTheBadBytes) {
   EXPECT_EQ(ToValidUtf8("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
+TEST(Utf8Test, AsciiIsPassedOverAWordAtATime) {
+  const std::string text = std::string(16, 'a') + "bc\xC3\xA9" + std::string(10, 'd');
+  EXPECT_EQ(SkipAsciiWords(text, 0), 16u);   // the word holding é starts there
+  EXPECT_EQ(SkipAsciiWords(text, 3), 11u);   // whole words from 3: 3..10 is ASCII
+  EXPECT_EQ(SkipAsciiWords(text, 19), 19u);  // its second byte starts the word
+  EXPECT_EQ(SkipAsciiWords(text, 20), 28u);  // 20..27 is ASCII; 2 bytes remain
+  EXPECT_EQ(SkipAsciiWords("", 0), 0u);
+}
+
 // What skillctl prints and the server logs of text from strangers.
 TEST(Utf8Test, ControlsAndBidiOverridesAreEscapedForPeople) {
   EXPECT_EQ(WithControlsEscaped("a\tb\r\n\x1b[2J\x7f"), "a\\x09b\\x0d\\x0a\\x1b[2J\\x7f");
