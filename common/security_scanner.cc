@@ -386,16 +386,6 @@ class Scanner {
   const std::string* forbidding_heading_ = nullptr;
 };
 
-// The title of the nearest heading over `section` (itself or an enclosing
-// one) that heads things not to do; empty when there is none.
-std::string ForbiddingHeading(const MarkdownDocument& doc, int section) {
-  for (int s = section; s > 0; s = doc.sections[s].parent) {
-    const std::string& title = doc.sections[s].title;
-    if (RE2::PartialMatch(title, ForbiddingHeadingRe())) return Clip(title);
-  }
-  return "";
-}
-
 }  // namespace
 
 nlohmann::ordered_json SecurityReport::ToJson(std::string_view source_label) const {
@@ -451,9 +441,16 @@ absl::StatusOr<SecurityReport> ScanSkill(std::string_view content, const EngineL
     std::string_view yaml = content.substr(0, fm->body_offset);
     scanner.ScanLines(yaml, 1, "front_matter", "", false);
   }
+  // Each section's nearest heading of things not to do: its own, else its
+  // parent's (parents come first), empty when there is none.
   std::vector<std::string> forbidding(doc->sections.size());
   for (size_t i = 1; i < doc->sections.size(); ++i) {
-    forbidding[i] = ForbiddingHeading(*doc, static_cast<int>(i));
+    const Section& section = doc->sections[i];
+    if (RE2::PartialMatch(section.title, ForbiddingHeadingRe())) {
+      forbidding[i] = Clip(section.title);
+    } else if (section.parent >= 0) {
+      forbidding[i] = forbidding[section.parent];
+    }
   }
   for (const MarkdownBlock& b : doc->blocks) {
     scanner.SetUnderForbiddingHeading(forbidding[b.section]);
