@@ -408,8 +408,6 @@ bool IsContainer(cmark_node_type t) {
   return t == CMARK_NODE_LIST || t == CMARK_NODE_ITEM || t == CMARK_NODE_BLOCK_QUOTE;
 }
 
-bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-
 // Length of the tag or comment `s` starts with; 0 when it starts with none.
 // Looser than HTML on names (XML-style `Do_Not_Use_When` counts: prompts
 // use them), strict on the rest: a name is followed by whitespace, '/' or
@@ -422,8 +420,8 @@ size_t MarkupLength(std::string_view s) {
   size_t i = 1;
   if (s.size() < 3 || s[0] != '<') return 0;
   if (s[i] == '/') ++i;
-  if (i >= s.size() || !IsAsciiLetter(s[i])) return 0;
-  while (i < s.size() && (IsAsciiLetter(s[i]) || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+  if (i >= s.size() || !absl::ascii_isalpha(static_cast<unsigned char>(s[i]))) return 0;
+  while (i < s.size() && (absl::ascii_isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_' ||
                           s[i] == '-' || s[i] == '.')) {
     ++i;
   }
@@ -452,7 +450,9 @@ bool OpensWrappingTag(std::string_view first_line) {
   if (MarkupLength(s) == 0 || StartsWith(s, "<!")) return false;
   s.remove_prefix(s[1] == '/' ? 2 : 1);
   size_t name_end = 0;
-  while (name_end < s.size() && IsAsciiLetter(s[name_end])) ++name_end;
+  while (name_end < s.size() && absl::ascii_isalpha(static_cast<unsigned char>(s[name_end]))) {
+    ++name_end;
+  }
   const std::string name = ToLowerAscii(s.substr(0, name_end));
   return name != "pre" && name != "script" && name != "style" && name != "textarea";
 }
