@@ -95,46 +95,49 @@ absl::Status SkillStoreService::ValidateEnqueue(const v1::EnqueueRequest& reques
   }
   for (int i = 0; i < request.tasks_size(); ++i) {
     const v1::TaskSpec& spec = request.tasks(i);
-    const std::string where = absl::StrCat("tasks[", i, "] (skill_path '", spec.skill_path(), "')");
+    // Built only for an error: this loop runs for every task enqueued.
+    auto where = [&] {
+      return absl::StrCat("tasks[", i, "] (skill_path ", QuotedForMessage(spec.skill_path()), ")");
+    };
     if (TaskTypeText(spec.type()).empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(where, ": type is ",
+          absl::StrCat(where(), ": type is ",
                        v1::TaskType_Name(spec.type()).empty() ? absl::StrCat(spec.type())
                                                               : v1::TaskType_Name(spec.type()),
                        "; set TASK_TYPE_PARSE, TASK_TYPE_VALIDATE or TASK_TYPE_ANALYZE"));
     }
     if (static_cast<int64_t>(spec.content().size()) > options_.max_content_bytes) {
       return absl::ResourceExhaustedError(absl::StrCat(
-          where, ": content is ", spec.content().size(), " bytes, over the server limit of ",
+          where(), ": content is ", spec.content().size(), " bytes, over the server limit of ",
           options_.max_content_bytes, " bytes (skillstore-server --max-content-bytes)"));
     }
     if (!spec.has_content() && spec.skill_path().empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(where, ": neither content nor skill_path is set; a worker needs one"));
+          absl::StrCat(where(), ": neither content nor skill_path is set; a worker needs one"));
     }
     if (spec.skill_path().size() > kMaxSkillPathBytes) {
       return absl::InvalidArgumentError(
           absl::StrCat("tasks[", i, "]: skill_path is longer than ", kMaxSkillPathBytes, " bytes"));
     }
     if (spec.idempotency_key().size() > kMaxIdempotencyKeyBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": idempotency_key is longer than ",
+      return absl::InvalidArgumentError(absl::StrCat(where(), ": idempotency_key is longer than ",
                                                      kMaxIdempotencyKeyBytes, " bytes"));
     }
     size_t metadata_bytes = 0;
     for (const auto& [key, value] : spec.metadata()) metadata_bytes += key.size() + value.size();
     if (metadata_bytes > kMaxMetadataBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": metadata is ", metadata_bytes,
+      return absl::InvalidArgumentError(absl::StrCat(where(), ": metadata is ", metadata_bytes,
                                                      " bytes (keys and values); the limit is ",
                                                      kMaxMetadataBytes));
     }
     if (spec.max_attempts() < 0 || spec.max_attempts() > kMaxAttemptsPerTask) {
       return absl::InvalidArgumentError(
-          absl::StrCat(where, ": max_attempts is ", spec.max_attempts(), "; send 1 to ",
+          absl::StrCat(where(), ": max_attempts is ", spec.max_attempts(), "; send 1 to ",
                        kMaxAttemptsPerTask, ", or 0 for the default"));
     }
     if (spec.timeout_seconds() < 0 || spec.timeout_seconds() > kMaxTaskTimeoutSeconds) {
       return absl::InvalidArgumentError(
-          absl::StrCat(where, ": timeout_seconds is ", spec.timeout_seconds(), "; send 1 to ",
+          absl::StrCat(where(), ": timeout_seconds is ", spec.timeout_seconds(), "; send 1 to ",
                        kMaxTaskTimeoutSeconds, " (a week), or 0 for the worker's default"));
     }
   }

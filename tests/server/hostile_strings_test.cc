@@ -168,6 +168,21 @@ TEST(HostileStringsTest, MegabyteValues) {
     EXPECT_NE(status.error_message().find(c.expected), std::string::npos)
         << status.error_message().substr(0, 300);
   }
+  // A refusal names the task by its skill_path, escaped and cut short: the
+  // status travels in a header, and its reader may be a terminal.
+  {
+    v1::EnqueueRequest request;
+    *request.add_tasks() = Spec(v1::TASK_TYPE_UNSPECIFIED, std::string(4000, '\x1b'));
+    v1::EnqueueResponse response;
+    grpc::Status status = server.stub().Enqueue(Context().get(), request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_LT(status.error_message().size(), 512u) << status.error_message().substr(0, 600);
+    EXPECT_NE(status.error_message().find("'\\x1b\\x1b"), std::string::npos)
+        << status.error_message().substr(0, 600);
+    EXPECT_NE(status.error_message().find("(4000 bytes)"), std::string::npos)
+        << status.error_message();
+    EXPECT_EQ(status.error_message().find('\x1b'), std::string::npos);
+  }
   v1::ClaimTaskRequest claim;
   claim.set_worker_id(mb);
   v1::ClaimTaskResponse claimed;
