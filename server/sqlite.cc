@@ -108,11 +108,13 @@ int64_t Statement::ColumnInt(int column) const { return sqlite3_column_int64(stm
 
 double Statement::ColumnDouble(int column) const { return sqlite3_column_double(stmt_, column); }
 
-std::string Statement::ColumnText(int column) const {
+std::string Statement::ColumnText(int column) const { return std::string(ColumnTextView(column)); }
+
+std::string_view Statement::ColumnTextView(int column) const {
   const void* data = sqlite3_column_blob(stmt_, column);
   int size = sqlite3_column_bytes(stmt_, column);
-  if (data == nullptr || size <= 0) return std::string();
-  return std::string(static_cast<const char*>(data), static_cast<size_t>(size));
+  if (data == nullptr || size <= 0) return std::string_view();
+  return std::string_view(static_cast<const char*>(data), static_cast<size_t>(size));
 }
 
 bool Statement::ColumnIsNull(int column) const {

@@ -57,6 +57,9 @@ class Statement {
   int64_t ColumnInt(int column) const;
   double ColumnDouble(int column) const;
   std::string ColumnText(int column) const;  // "" for NULL
+  // The same bytes without a copy, valid until the next Step or the end of
+  // the statement: for reading part of a big value.
+  std::string_view ColumnTextView(int column) const;
   bool ColumnIsNull(int column) const;
 
  private:

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "common/utf8.h"
 #include "nlohmann/json.hpp"
 #include "status_macros.h"
 #include "task_rows.h"
@@ -309,8 +310,63 @@ absl::StatusOr<v1::GetTaskResponse> TaskReader::GetTask(const v1::GetTaskRequest
   return response;
 }
 
+namespace {
+
+// The longest UTF-8 character: a smaller max_result_bytes could ask for a
+// piece that holds nothing.
+constexpr int32_t kMinResultPieceBytes = 4;
+
+// Checks a GetResult request's piece before the result is read.
+absl::Status CheckResultPieceArguments(const v1::GetResultRequest& request) {
+  if (request.result_offset() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("result_offset must be >= 0 (a byte offset into the result), got ",
+                     request.result_offset()));
+  }
+  if (request.max_result_bytes() < 0 ||
+      (request.max_result_bytes() > 0 && request.max_result_bytes() < kMinResultPieceBytes)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_result_bytes must be 0 (the whole result) or at least ", kMinResultPieceBytes,
+        " (one UTF-8 character), got ", request.max_result_bytes()));
+  }
+  return absl::OkStatus();
+}
+
+// The piece of `result` that starts at `offset` and holds at most
+// `max_bytes` (0: no limit) without splitting a character: result_json is a
+// protobuf string, which must be valid UTF-8 on its own. With max_bytes >= 4
+// a piece short of the end always holds at least one character, so a client
+// that follows next_result_offset always gets to the end.
+absl::StatusOr<std::string_view> ResultPiece(std::string_view result, int64_t offset,
+                                             int32_t max_bytes) {
+  if (offset > static_cast<int64_t>(result.size())) {
+    return absl::OutOfRangeError(absl::StrCat("result_offset ", offset,
+                                              " is past the end of the result, which has ",
+                                              result.size(), " bytes"));
+  }
+  std::string_view rest = result.substr(static_cast<size_t>(offset));
+  if (!rest.empty() && (static_cast<unsigned char>(rest.front()) & 0xC0) == 0x80) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "result_offset ", offset,
+        " is inside a UTF-8 character: continue from the next_result_offset of the piece "
+        "before"));
+  }
+  if (max_bytes == 0 || rest.size() <= static_cast<size_t>(max_bytes)) return rest;
+  const size_t length = Utf8PrefixLength(rest, static_cast<size_t>(max_bytes));
+  // Results are checked for UTF-8 when they arrive (submit_stream.cc), so
+  // this holds unless the column was edited by hand; an empty piece would
+  // send the client round in circles.
+  if (length == 0) {
+    return absl::DataLossError(absl::StrCat("the stored result is not UTF-8 at byte ", offset));
+  }
+  return rest.substr(0, length);
+}
+
+}  // namespace
+
 absl::StatusOr<v1::GetResultResponse> TaskReader::GetResult(const v1::GetResultRequest& request) {
   SKS_ASSIGN_OR_RETURN(const int64_t task_id, TaskIdArgument(request.task_id()));
+  SKS_RETURN_IF_ERROR(CheckResultPieceArguments(request));
   SKS_ASSIGN_OR_RETURN(Connection db, Acquire());
   SKS_ASSIGN_OR_RETURN(
       Statement select,
@@ -338,7 +394,12 @@ absl::StatusOr<v1::GetResultResponse> TaskReader::GetResult(const v1::GetResultR
   response.set_status(TaskStatusFromText(status));
   response.set_type(TaskTypeFromText(select.ColumnText(1)));
   response.set_skill_path(select.ColumnText(2));
-  response.set_result_json(select.ColumnText(4));
+  const std::string_view result = select.ColumnTextView(4);
+  SKS_ASSIGN_OR_RETURN(const std::string_view piece,
+                       ResultPiece(result, request.result_offset(), request.max_result_bytes()));
+  response.set_result_json(piece.data(), piece.size());
+  response.set_result_bytes(static_cast<int64_t>(result.size()));
+  response.set_next_result_offset(request.result_offset() + static_cast<int64_t>(piece.size()));
   response.set_error(select.ColumnText(5));
   response.set_created_at_unix_ms(SecondsToMs(select.ColumnDouble(7)));
   nlohmann::json metrics =

@@ -111,6 +111,12 @@ out="$(bufcurl -d "{\"task_id\":\"$task_id\",\"fencing_token\":\"$token\",\"work
 expect "submit result" "$out" '"accepted": true' TASK_STATUS_COMPLETED
 out="$(bufcurl -d "{\"task_id\":\"$task_id\"}" "http://$addr/skillstore.v1.SkillStore/GetResult")"
 expect "get result" "$out" risk_level
+# The result in pieces, as a client with gRPC's default 4 MiB receive limit
+# reads a big one (the result above is 35 bytes).
+out="$(bufcurl -d "{\"task_id\":\"$task_id\",\"result_offset\":\"16\",\"max_result_bytes\":10}" \
+  "http://$addr/skillstore.v1.SkillStore/GetResult")"
+expect "get a piece of the result" "$out" '"resultJson": "risk_level"' '"resultBytes": "35"' \
+  '"nextResultOffset": "26"'
 
 # A bad request gets a status code and a message a person can act on.
 if out="$(bufcurl -d '{"tasks":[{"skill_path":"x"}]}' "http://$addr/skillstore.v1.SkillStore/Enqueue" 2>&1)"; then

@@ -1,13 +1,16 @@
 // The limits that protect the server, each hit once over real gRPC against an
 // in-process server: tasks per Enqueue, content size, metadata size, total
 // queued tasks, max_tasks per claim (also set on the real binary's command
-// line), leases per worker, worker_id size, and a worker submitting or
-// heartbeating for a lease granted to another worker.
+// line), leases per worker, worker_id size, a worker submitting or
+// heartbeating for a lease granted to another worker, and the 4 MiB a gRPC
+// client receives by default (a claim of the largest task, a big result read
+// in pieces).
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/utf8.h"
 #include "process.h"
 #include "server_test_util.h"
 
@@ -61,6 +64,83 @@ TEST(LimitsTest, TheLargestTaskFitsADefaultClientsClaim) {
   ASSERT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
   ASSERT_EQ(claim.tasks_size(), 1);
   EXPECT_EQ(claim.tasks(0).content().size(), static_cast<size_t>(kDefaultMaxContentBytes));
+}
+
+grpc::Status GetResultPiece(v1::SkillStore::Stub& stub, const std::string& task_id, int64_t offset,
+                            int32_t max_bytes, v1::GetResultResponse* response) {
+  v1::GetResultRequest request;
+  request.set_task_id(task_id);
+  request.set_result_offset(offset);
+  request.set_max_result_bytes(max_bytes);
+  return stub.GetResult(Context().get(), request, response);
+}
+
+// A result larger than a default client's 4 MiB receive limit (a big skill's
+// parse is several times its size) cannot be read whole by that client, but
+// it can in pieces that follow next_result_offset, each valid UTF-8 on its
+// own; pieces that are asked for wrongly are refused with a reason.
+TEST(LimitsTest, ABigResultIsReadInPiecesByADefaultClient) {
+  TestServer server;
+  EnqueueN(server.stub(), 1);
+  v1::ClaimTaskResponse claimed = Claim(server.stub(), "w1");
+  ASSERT_EQ(claimed.tasks_size(), 1);
+  const std::string task_id = claimed.tasks(0).task_id();
+  // 6 MiB of JSON in which two-, three- and four-byte characters straddle
+  // every piece boundary a client is likely to pick.
+  std::string result = "[\"";
+  while (result.size() < (6u << 20)) result += "a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80";
+  result += "\"]";
+  const v1::SubmitResultResponse ack =
+      Submit(server.stub(), Success(claimed.tasks(0), "w1", result));
+  ASSERT_TRUE(ack.accepted()) << ack.message();
+
+  auto default_client = v1::SkillStore::NewStub(
+      grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()));
+  v1::GetResultResponse whole;
+  EXPECT_EQ(GetResultPiece(*default_client, task_id, 0, 0, &whole).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  std::string read;
+  int pieces = 0;
+  for (int64_t offset = 0; offset < static_cast<int64_t>(result.size()); ++pieces) {
+    v1::GetResultResponse piece;
+    const grpc::Status status = GetResultPiece(*default_client, task_id, offset, 1000001, &piece);
+    ASSERT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
+    EXPECT_EQ(piece.result_bytes(), static_cast<int64_t>(result.size()));
+    ASSERT_GT(piece.next_result_offset(), offset);
+    ASSERT_EQ(piece.next_result_offset() - offset,
+              static_cast<int64_t>(piece.result_json().size()));
+    EXPECT_LE(piece.result_json().size(), 1000001u);
+    if (piece.next_result_offset() < piece.result_bytes()) {
+      EXPECT_GE(piece.result_json().size(), 1000001u - 3);
+    }
+    EXPECT_TRUE(IsValidUtf8(piece.result_json())) << "piece at " << offset;
+    EXPECT_EQ(piece.status(), v1::TASK_STATUS_COMPLETED);
+    read += piece.result_json();
+    offset = piece.next_result_offset();
+  }
+  EXPECT_EQ(pieces, 7);
+  EXPECT_TRUE(read == result);
+
+  // The piece at the end is empty, and says so.
+  v1::GetResultResponse end;
+  ASSERT_TRUE(GetResultPiece(*default_client, task_id, result.size(), 4, &end).ok());
+  EXPECT_EQ(end.result_json(), "");
+  EXPECT_EQ(end.next_result_offset(), static_cast<int64_t>(result.size()));
+
+  auto refused = [&](int64_t offset, int32_t max_bytes, grpc::StatusCode code,
+                     const std::string& reason) {
+    v1::GetResultResponse response;
+    const grpc::Status status =
+        GetResultPiece(server.stub(), task_id, offset, max_bytes, &response);
+    EXPECT_EQ(status.error_code(), code) << offset << " " << max_bytes;
+    EXPECT_NE(status.error_message().find(reason), std::string::npos) << status.error_message();
+  };
+  refused(-1, 0, grpc::StatusCode::INVALID_ARGUMENT, "result_offset must be >= 0");
+  refused(0, 3, grpc::StatusCode::INVALID_ARGUMENT, "or at least 4 (one UTF-8 character)");
+  refused(0, -5, grpc::StatusCode::INVALID_ARGUMENT, "max_result_bytes must be 0");
+  refused(result.size() + 1, 0, grpc::StatusCode::OUT_OF_RANGE, "past the end of the result");
+  refused(4, 0, grpc::StatusCode::INVALID_ARGUMENT, "is inside a UTF-8 character");
 }
 
 TEST(LimitsTest, TasksPerEnqueue) {
