@@ -67,7 +67,25 @@ struct CjkSectionCue {
   SectionBias bias;
 };
 
+// The stem of a verb in Chinese, Japanese or Korean ("运行", "実行",
+// "실행": run), and what it does. Only read under a steps heading: there a
+// statement is a step whenever its verb is found where its language puts it
+// (first in Chinese; last in Japanese and Korean, before a CjkStepEndings
+// ending). Elsewhere a stem alone cannot tell "create the file" from "the
+// file created", so CJK statements are never actions there.
+struct CjkVerb {
+  const char* stem;
+  ActionType action_type;
+};
+
 absl::Span<const ImperativeVerb> ImperativeVerbs();
+absl::Span<const CjkVerb> CjkVerbs();
+// Japanese and Korean endings that close a step ("してください", "します",
+// "합니다", "하세요"), and the endings or words before them that make it
+// something else: a negation, a passive, "can", "is" ("ません", "され",
+// "수 있", "됩니다").
+absl::Span<const char* const> CjkStepEndings();
+absl::Span<const char* const> CjkNotStepWords();
 absl::Span<const Cue> Cues();
 absl::Span<const SectionCue> SectionCues();
 absl::Span<const CjkCue> CjkCues();

@@ -1,6 +1,7 @@
 #include "common/statement_classifier.h"
 
 #include <array>
+#include <cstdint>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -302,6 +303,114 @@ void AddCjkHits(std::string_view text, size_t lead, CueHits* hits) {
   }
 }
 
+// True when `text` is hiragana or Hangul syllables only: the inflection
+// that follows a Japanese or Korean verb's stem.
+bool IsInflection(std::string_view text) {
+  for (size_t i = 0; i < text.size(); i += 3) {
+    if (i + 3 > text.size()) return false;
+    const auto b0 = static_cast<unsigned char>(text[i]);
+    const auto b1 = static_cast<unsigned char>(text[i + 1]);
+    const auto b2 = static_cast<unsigned char>(text[i + 2]);
+    if ((b0 & 0xF0) != 0xE0 || (b1 & 0xC0) != 0x80 || (b2 & 0xC0) != 0x80) return false;
+    const uint32_t code = ((b0 & 0x0Fu) << 12) | ((b1 & 0x3Fu) << 6) | (b2 & 0x3Fu);
+    const bool hiragana = code >= 0x3040 && code <= 0x309F;
+    const bool hangul = code >= 0xAC00 && code <= 0xD7A3;
+    if (!hiragana && !hangul) return false;
+  }
+  return true;
+}
+
+// True when `text` holds kana or Hangul (U+3040..U+30FF, U+1100..U+11FF,
+// U+3130..U+318F, U+AC00..U+D7A3): it is Japanese or Korean, not Chinese.
+bool HoldsKanaOrHangul(std::string_view text) {
+  for (size_t i = SkipAsciiWords(text, 0); i + 2 < text.size(); i = SkipAsciiWords(text, i + 1)) {
+    const auto b0 = static_cast<unsigned char>(text[i]);
+    const auto b1 = static_cast<unsigned char>(text[i + 1]);
+    if ((b0 & 0xF0) != 0xE0) continue;
+    const uint32_t high = ((b0 & 0x0Fu) << 12) | ((b1 & 0x3Fu) << 6);  // low six bits left out
+    if ((high >= 0x3040 && high <= 0x30C0) || (high >= 0x1100 && high <= 0x11C0) ||
+        (high >= 0x3100 && high <= 0x3180) || (high >= 0xAC00 && high <= 0xD780)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// True when `text` opens, after white space and list or emphasis marks, with
+// a quotation mark.
+bool OpensWithQuote(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size() &&
+         (text[i] == ' ' || text[i] == '-' || text[i] == '*' || text[i] == '>' || text[i] == '_')) {
+    ++i;
+  }
+  const std::string_view rest = text.substr(i);
+  return StartsWith(rest, "\"") || StartsWith(rest, "“") || StartsWith(rest, "「") ||
+         StartsWith(rest, "『") || StartsWith(rest, "'");
+}
+
+// `text` without the marks that may close a statement: white space, stops,
+// colons, emphasis and code marks.
+std::string_view WithoutClosingMarks(std::string_view text) {
+  static constexpr std::string_view kMarks[] = {"。", "：", "！", ".",  ":",  "!",
+                                                "*",  "`",  " ",  "\t", "\n", "\r"};
+  for (bool trimmed = true; trimmed;) {
+    trimmed = false;
+    for (std::string_view mark : kMarks) {
+      if (EndsWith(text, mark)) {
+        text.remove_suffix(mark.size());
+        trimmed = true;
+      }
+    }
+  }
+  return text;
+}
+
+// The longest inflection read after a Japanese or Korean stem, in bytes
+// ("んでください", six kana).
+constexpr size_t kMaxInflectionBytes = 18;
+
+// The verb of a CJK statement under a steps heading, where its language
+// puts it (see CjkVerb), or null.
+const CjkVerb* CjkStepVerb(std::string_view text) {
+  const std::string_view body = WithoutClosingMarks(text);
+  // Chinese: first. A stem of one character is too likely to open a noun,
+  // a statement that ends in 时 ("when ...") names an occasion, and one in
+  // quotation marks is an example of what a user says.
+  if (!HoldsKanaOrHangul(text) && !EndsWith(body, "时") && !EndsWith(body, "時") &&
+      !OpensWithQuote(text)) {
+    const std::string_view lead = CjkLead(text);
+    for (const CjkVerb& verb : CjkVerbs()) {
+      const std::string_view stem = verb.stem;
+      // 了 after the verb tells it was done ("实现了", implemented).
+      if (stem.size() >= 6 && StartsWith(lead, stem) &&
+          !StartsWith(lead.substr(stem.size()), "了")) {
+        return &verb;
+      }
+    }
+  }
+  // Japanese and Korean: last, the stem that ends latest.
+  const CjkVerb* last = nullptr;
+  size_t last_end = 0;
+  for (const CjkVerb& verb : CjkVerbs()) {
+    const std::string_view stem = verb.stem;
+    const size_t at = body.rfind(stem);
+    if (at != std::string_view::npos && at + stem.size() > last_end) {
+      last = &verb;
+      last_end = at + stem.size();
+    }
+  }
+  if (last == nullptr) return nullptr;
+  const std::string_view inflection = body.substr(last_end);
+  if (inflection.size() > kMaxInflectionBytes || !IsInflection(inflection)) return nullptr;
+  bool ends_a_step = false;
+  for (std::string_view ending : CjkStepEndings()) ends_a_step |= EndsWith(inflection, ending);
+  for (std::string_view word : CjkNotStepWords()) {
+    if (inflection.find(word) != std::string_view::npos) return nullptr;
+  }
+  return ends_a_step ? last : nullptr;
+}
+
 }  // namespace
 
 SectionBias SectionBiasFor(std::string_view heading) {
@@ -465,6 +574,14 @@ Classification ClassifyStatement(std::string_view text, SectionBias bias, Statem
     return c;
   }
 
+  if (bias == SectionBias::kSteps && !table_row && MayHoldCjk(text)) {
+    if (const CjkVerb* cjk_verb = CjkStepVerb(text)) {
+      c.category = Category::kAction;
+      c.action_type = cjk_verb->action_type;
+      c.confidence = 0.75;
+      return c;
+    }
+  }
   if (bias == SectionBias::kRules && !table_row && !hits.Has(CueKind::kPreference)) {
     make_rule(0.7);
     return c;

@@ -496,6 +496,41 @@ TEST(ParseTest, AParagraphRightBeforeATableIsKeptWithItsLines) {
   EXPECT_EQ(ElementsByLine(doc), want);
 }
 
+// Under a steps heading a Chinese statement that opens with a verb, and a
+// Japanese or Korean one that closes with a verb and the ending of a step, is
+// an action; a passive, a past, an occasion ("when ...") or a statement
+// outside steps is not.
+TEST(ParseTest, StepsInChineseJapaneseAndKoreanAreActions) {
+  const json doc = MustRun(TaskKind::kParse,
+                           "# 步骤\n\n"
+                           "- 运行 `npm test`。\n"
+                           "- 读取配置文件。\n"
+                           "- 实现了访问控制\n"
+                           "- 构建项目时\n\n"
+                           "# 手順\n\n"
+                           "- テストスイートを実行します。\n"
+                           "- 変更内容をファイルに書き込みます。\n"
+                           "- テストは自動的に実行されます。\n\n"
+                           "# 단계\n\n"
+                           "- 설정 파일을 생성합니다.\n"
+                           "- 로그 파일을 읽으세요.\n"
+                           "- 배포가 완료되었습니다.\n\n"
+                           "# 概述\n\n"
+                           "- 运行测试套件的工具。\n");
+  std::map<std::string, std::string> actions;
+  for (const json& action : doc["decomposition"]["actions"]) {
+    actions[action["description"].get<std::string>()] = action["action_type"].get<std::string>();
+  }
+  const std::map<std::string, std::string> want = {
+      {"运行 `npm test`。", "external_call"},
+      {"读取配置文件。", "io_read"},
+      {"テストスイートを実行します。", "external_call"},
+      {"変更内容をファイルに書き込みます。", "io_write"},
+      {"설정 파일을 생성합니다.", "state_change"},
+      {"로그 파일을 읽으세요.", "io_read"}};
+  EXPECT_EQ(actions, want);
+}
+
 TEST(ParseTest, DecompositionJsonIsNormalisedAndValidated) {
   const std::string valid = ReadFile(DataDir() / "decompositions/valid.json");
   absl::StatusOr<std::string> out = RunTask(TaskKind::kParse, valid, "valid.json");
