@@ -148,7 +148,19 @@ int main(int argc, char** argv) {
                  "down or refused with RESOURCE_EXHAUSTED); 0: no limit")
       ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // CLI11's own codes (105, 109, ...) would say nothing; a usage error is
+    // 2, as for skill-worker and skillctl.
+    const int code = app.exit(e);  // prints the help or the error
+    return code == 0 ? 0 : 2;
+  }
+  if (absl::Status listen = skillstore::server::CheckListenAddress(options.listen); !listen.ok()) {
+    std::fprintf(stderr, "skillstore-server: %s\nRun with --help for more information.\n",
+                 std::string(listen.message()).c_str());
+    return 2;
+  }
 
   skillstore::logging::LogOptions log_options;
   log_options.component = "skillstore-server";

@@ -7,8 +7,10 @@
 
 #include <cstring>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/metrics/grpc_metrics.h"
 #include "grpc/health/v1/health.pb.h"
@@ -39,6 +41,26 @@ absl::StatusOr<std::unique_ptr<TlsReloader>> MakeTls(const ServerOptions& option
 
 }  // namespace
 
+absl::Status CheckListenAddress(absl::string_view listen) {
+  if (absl::StartsWith(listen, "unix:") || absl::StartsWith(listen, "unix-abstract:")) {
+    return absl::OkStatus();
+  }
+  const size_t colon = listen.rfind(':');
+  const absl::string_view port = colon == absl::string_view::npos ? "" : listen.substr(colon + 1);
+  const bool bracketed = absl::StartsWith(listen, "[");
+  uint32_t number = 0;
+  if (colon == absl::string_view::npos || (bracketed && listen[colon - 1] != ']') ||
+      (!bracketed && listen.substr(0, colon).find(':') != absl::string_view::npos) ||
+      port.empty() || port.size() > 5 || !absl::c_all_of(port, absl::ascii_isdigit) ||
+      !absl::SimpleAtoi(port, &number) || number > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--listen ", listen,
+                     ": expected HOST:PORT with a port from 0 to 65535 (0 picks a free one), e.g. "
+                     "127.0.0.1:50051, 0.0.0.0:50051, [::1]:50051, or unix:/path/to/socket"));
+  }
+  return absl::OkStatus();
+}
+
 bool IsLoopbackListen(absl::string_view listen) {
   if (absl::StartsWith(listen, "unix:") || absl::StartsWith(listen, "unix-abstract:")) return true;
   absl::string_view host;
@@ -64,6 +86,7 @@ bool IsLoopbackListen(absl::string_view listen) {
 absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
     const ServerOptions& options) {
   // Checked before the database is touched: a refused start changes nothing.
+  SKS_RETURN_IF_ERROR(CheckListenAddress(options.listen));
   const bool authenticated =
       !options.auth_token_file.empty() || !options.tls_client_ca_file.empty();
   if (!authenticated && !options.insecure && !IsLoopbackListen(options.listen)) {
@@ -146,6 +169,9 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
   grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default, so a second server on a port in use
+  // would start too and clients would reach either database at random.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.RegisterService(server->service_.get());
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);

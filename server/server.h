@@ -125,6 +125,12 @@ class SkillStoreServer {
   bool shut_down_ = false;
 };
 
+// OK when `listen` is host:port (port 0 to 65535; 0 picks a free one),
+// [v6-address]:port, :port (every interface) or a unix: socket; otherwise
+// says what is wrong. gRPC itself would serve "host:99999" on some other
+// port without a word.
+absl::Status CheckListenAddress(absl::string_view listen);
+
 // True when `listen` (host:port) only accepts connections from this machine:
 // 127.0.0.0/8, ::1, localhost, or a unix: socket.
 bool IsLoopbackListen(absl::string_view listen);

@@ -218,6 +218,22 @@ TEST(ListenTest, LoopbackAddresses) {
   }
 }
 
+TEST(ListenTest, AddressesThatAreNotHostAndPortAreRefused) {
+  for (const char* listen : {"127.0.0.1:50051", "0.0.0.0:0", ":50051", "[::1]:65535",
+                             "coordinator:1", "unix:/tmp/s.sock", "unix-abstract:skillstore"}) {
+    EXPECT_TRUE(CheckListenAddress(listen).ok()) << listen;
+  }
+  for (const char* listen :
+       {"foo", "127.0.0.1", "127.0.0.1:", "127.0.0.1:99999", "127.0.0.1:65536", "127.0.0.1:-1",
+        "127.0.0.1:5005x", "::1:50051", "[::1]50051", "127.0.0.1:0000050051"}) {
+    const absl::Status status = CheckListenAddress(listen);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << listen;
+    EXPECT_NE(status.message().find("expected HOST:PORT with a port from 0 to 65535"),
+              std::string::npos)
+        << status;
+  }
+}
+
 // Runs the binary with `args`; returns its log once it listens (or exits).
 struct Outcome {
   bool listening = false;
@@ -266,6 +282,40 @@ TEST(ListenTest, NonLoopbackNeedsAuthenticationOrInsecure) {
       RunServer(dir, "tokens", {"--listen", "0.0.0.0:0", "--auth-token-file", dir.File("tokens")});
   EXPECT_TRUE(with_tokens.listening) << with_tokens.log;
   EXPECT_EQ(with_tokens.exit_code, 0) << with_tokens.log;
+}
+
+// A second server on a port in use does not start: with gRPC's default
+// SO_REUSEPORT it did, and clients reached either database at random. A bad
+// address or flag is a usage error, exit 2, before anything is created.
+TEST(ListenTest, APortInUseOrABadAddressStopsTheServer) {
+  TempDir dir;
+  auto first = ChildProcess::Start(
+      {BinaryPath("skillstore-server"), "--db", dir.File("first.db"), "--listen", "127.0.0.1:0"},
+      dir.File("first.log"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE((*first)->WaitForLogLine("skillstore-server listening on", absl::Seconds(30)).ok())
+      << (*first)->ReadLog();
+  const std::string log = (*first)->ReadLog();
+  const size_t at = log.find("listening on 127.0.0.1:");
+  ASSERT_NE(at, std::string::npos) << log;
+  const std::string address = log.substr(at + 13, log.find_first_of(" \n", at + 13) - at - 13);
+
+  Outcome second = RunServer(dir, "second", {"--listen", address});
+  EXPECT_FALSE(second.listening) << second.log;
+  EXPECT_EQ(second.exit_code, 1) << second.log;
+  EXPECT_NE(second.log.find("cannot listen on " + address), std::string::npos) << second.log;
+  (*first)->Signal(SIGTERM);
+  EXPECT_TRUE((*first)->Wait(absl::Seconds(30)).ok());
+
+  Outcome bad_port = RunServer(dir, "bad-port", {"--listen", "127.0.0.1:99999"});
+  EXPECT_FALSE(bad_port.listening) << bad_port.log;
+  EXPECT_EQ(bad_port.exit_code, 2) << bad_port.log;
+  EXPECT_NE(bad_port.log.find("expected HOST:PORT"), std::string::npos) << bad_port.log;
+  EXPECT_FALSE(std::ifstream(dir.File("bad-port.db")).good());
+
+  Outcome bad_flag = RunServer(dir, "bad-flag", {"--lease-seconds", "0"});
+  EXPECT_FALSE(bad_flag.listening) << bad_flag.log;
+  EXPECT_EQ(bad_flag.exit_code, 2) << bad_flag.log;
 }
 
 TEST(ListenTest, ListeningLineAtEveryLogLevel) {
