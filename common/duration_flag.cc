@@ -20,10 +20,13 @@ struct Unit {
 };
 constexpr Unit kUnits[] = {{"ms", 0.001}, {"s", 1}, {"min", 60}, {"m", 60}, {"h", 3600}};
 
-// The shortest text that reads back as `value` ("120", "0.5").
+// The shortest text in fixed notation that reads back as `value` ("120",
+// "0.5", "100000").
 std::string FormatSeconds(double value) {
   char buffer[64];
-  const auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  // Fixed, not the shortest form: an integer option cannot read "1e+05".
+  const auto [end, error] =
+      std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::fixed);
   if (error != std::errc()) return absl::StrCat(value);
   return std::string(buffer, end);
 }

@@ -82,7 +82,8 @@ ServerMetrics::ServerMetrics(metrics::Registry& registry, const ProgressTracker&
   }
   auto& rejected = registry.AddCounter(
       "skillstore_results_rejected_total",
-      "Results refused and not stored (stale or foreign lease, cancelled, unknown task), by reason",
+      "Results refused and not stored (stale or foreign lease, cancelled, unknown task, invalid), "
+      "by reason",
       {"reason"});
   for (size_t r = 1; r < kNumRejectReasons; ++r) {
     rejected_[r] = &rejected.WithLabels({kRejectLabels[r]});

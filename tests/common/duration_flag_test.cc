@@ -52,6 +52,25 @@ std::string ParseFlags(std::vector<std::string> args, double* wait, int* every) 
   return "";
 }
 
+// Large round numbers reach an integer option as digits: the shortest form
+// of 100000 is "1e+05", which an int does not parse.
+TEST(SecondsWithUnitTest, LargeWholeNumbersReachAnIntegerOption) {
+  for (const auto& [text, want] : std::vector<std::pair<std::string, int>>{{"100000", 100000},
+                                                                           {"200000", 200000},
+                                                                           {"604800", 604800},
+                                                                           {"168h", 604800},
+                                                                           {"100000s", 100000},
+                                                                           {"1000000", 1000000}}) {
+    CLI::App app;
+    int timeout = 0;
+    app.add_option("--timeout", timeout)->transform(SecondsWithUnit(SecondsPrecision::kWhole));
+    std::vector<std::string> args = {"--timeout", text};
+    std::reverse(args.begin(), args.end());
+    EXPECT_NO_THROW(app.parse(args)) << text;
+    EXPECT_EQ(timeout, want) << text;
+  }
+}
+
 TEST(SecondsWithUnitTest, RewritesToSecondsBeforeTheOptionsOwnChecks) {
   double wait = 0;
   int every = 0;
