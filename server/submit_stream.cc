@@ -75,10 +75,7 @@ void SubmitStream::OnReadDone(bool ok) {
   results.push_back(std::make_unique<PendingResult>());
   results.back()->request = std::move(request_);
   request_.Clear();
-  for (v1::SubmitResultRequest& result : more) {
-    results.push_back(std::make_unique<PendingResult>());
-    results.back()->request = std::move(result);
-  }
+  for (v1::SubmitResultRequest& result : more) AddNested(std::move(result), &results);
   {
     std::lock_guard<std::mutex> lock(mu_);
     reading_ = false;
@@ -88,6 +85,22 @@ void SubmitStream::OnReadDone(bool ok) {
   for (size_t i = 0; i < results.size(); ++i) results_in_flight_.Begin();
   for (std::unique_ptr<PendingResult>& result : results) Submit(std::move(result));
   Advance();
+}
+
+void SubmitStream::AddNested(v1::SubmitResultRequest result,
+                             std::vector<std::unique_ptr<PendingResult>>* results) {
+  // Deeper results are listed after their parent, depth first, so none of
+  // them goes unanswered.
+  google::protobuf::RepeatedPtrField<v1::SubmitResultRequest> deeper;
+  deeper.Swap(result.mutable_more_results());
+  results->push_back(std::make_unique<PendingResult>());
+  results->back()->request = std::move(result);
+  results->back()->nested_too_deep = !deeper.empty();
+  for (v1::SubmitResultRequest& inner : deeper) {
+    const size_t at = results->size();
+    AddNested(std::move(inner), results);
+    (*results)[at]->nested_too_deep = true;
+  }
 }
 
 void SubmitStream::Submit(std::unique_ptr<PendingResult> result) {
@@ -117,7 +130,7 @@ void SubmitStream::Submit(std::unique_ptr<PendingResult> result) {
                    std::string(allowed.message()));
     }
     reject(v1::REJECT_REASON_WRONG_WORKER, std::string(allowed.message()));
-  } else if (request.more_results_size() > 0) {
+  } else if (result->nested_too_deep) {
     invalid("more_results inside more_results; put every result at the top level");
   } else if (const v1::ResultMetrics& m = request.metrics();
              !(std::isfinite(m.duration_seconds()) && m.duration_seconds() >= 0) ||

@@ -50,8 +50,15 @@ class SubmitStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
   struct PendingResult {
     v1::SubmitResultRequest request;
     v1::SubmitResultResponse response;
+    // Carried more_results of its own, or came in such a list: refused,
+    // each with its own acknowledgement.
+    bool nested_too_deep = false;
   };
 
+  // Adds a result of more_results to `results`, and the results nested in
+  // it, each marked nested_too_deep.
+  static void AddNested(v1::SubmitResultRequest result,
+                        std::vector<std::unique_ptr<PendingResult>>* results);
   // Hands one result to the write loop (or answers it invalid at once).
   void Submit(std::unique_ptr<PendingResult> result);
   // Queues an acknowledgement; starts writing it when no write is in flight.

@@ -364,14 +364,15 @@ TEST(ResultBatchTest, ResultsInOneMessageAreEachJudgedAckedAndStored) {
   using namespace skillstore::server::testing;  // TestServer and its helpers
   TestServer server;
   auto& stub = server.stub();
-  EnqueueN(stub, 6);
-  v1::ClaimTaskResponse claim = Claim(stub, "w1", 6);
-  ASSERT_EQ(claim.tasks_size(), 6);
+  EnqueueN(stub, 8);
+  v1::ClaimTaskResponse claim = Claim(stub, "w1", 8);
+  ASSERT_EQ(claim.tasks_size(), 8);
   EXPECT_TRUE(claim.accepts_result_batches());
 
   // Message 1: results for tasks 0..2, the second with a stale token and
-  // the third failed (non-retryable). Message 2: tasks 3..5 where the last
-  // one nests more_results (invalid). Each gets its own ack.
+  // the third failed (non-retryable). Message 2: tasks 3..7 where task 5
+  // nests more_results (task 6, which nests task 7): all three invalid.
+  // Each result, however deep, gets its own ack.
   v1::SubmitResultRequest first = Success(claim.tasks(0), "w1", "{\"n\":0}");
   v1::SubmitResultRequest stale = Success(claim.tasks(1), "w1");
   stale.set_fencing_token(stale.fencing_token() + 1000);
@@ -380,7 +381,9 @@ TEST(ResultBatchTest, ResultsInOneMessageAreEachJudgedAckedAndStored) {
   v1::SubmitResultRequest second = Success(claim.tasks(3), "w1", "{\"n\":3}");
   *second.add_more_results() = Success(claim.tasks(4), "w1", "{\"n\":4}");
   v1::SubmitResultRequest nested = Success(claim.tasks(5), "w1");
-  *nested.add_more_results() = Success(claim.tasks(5), "w1");
+  v1::SubmitResultRequest deeper = Success(claim.tasks(6), "w1");
+  *deeper.add_more_results() = Success(claim.tasks(7), "w1");
+  *nested.add_more_results() = deeper;
   *second.add_more_results() = nested;
 
   auto context = Context();
@@ -393,16 +396,16 @@ TEST(ResultBatchTest, ResultsInOneMessageAreEachJudgedAckedAndStored) {
   // in the order they were sent).
   std::map<std::string, v1::SubmitResultResponse> by_task;
   std::vector<std::string> order;
-  for (int i = 0; i < 6; ++i) {
+  for (int i = 0; i < 8; ++i) {
     v1::SubmitResultResponse ack;
     ASSERT_TRUE(stream->Read(&ack));
     EXPECT_TRUE(by_task.emplace(ack.task_id(), ack).second) << "two acks for " << ack.task_id();
     if (ack.reject_reason() != v1::REJECT_REASON_INVALID) order.push_back(ack.task_id());
   }
   EXPECT_TRUE(stream->Finish().ok());
-  ASSERT_EQ(by_task.size(), 6u);
+  ASSERT_EQ(by_task.size(), 8u);
   std::vector<v1::SubmitResultResponse> acks;
-  for (int i = 0; i < 6; ++i) acks.push_back(by_task[claim.tasks(i).task_id()]);
+  for (int i = 0; i < 8; ++i) acks.push_back(by_task[claim.tasks(i).task_id()]);
   EXPECT_EQ(order, (std::vector<std::string>{claim.tasks(0).task_id(), claim.tasks(1).task_id(),
                                              claim.tasks(2).task_id(), claim.tasks(3).task_id(),
                                              claim.tasks(4).task_id()}));
@@ -414,13 +417,17 @@ TEST(ResultBatchTest, ResultsInOneMessageAreEachJudgedAckedAndStored) {
   EXPECT_EQ(acks[2].task_status(), v1::TASK_STATUS_FAILED);
   EXPECT_TRUE(acks[3].accepted());
   EXPECT_TRUE(acks[4].accepted());
-  EXPECT_FALSE(acks[5].accepted());
-  EXPECT_EQ(acks[5].reject_reason(), v1::REJECT_REASON_INVALID);
+  for (int i = 5; i < 8; ++i) {
+    EXPECT_FALSE(acks[i].accepted()) << i;
+    EXPECT_EQ(acks[i].reject_reason(), v1::REJECT_REASON_INVALID) << i;
+    EXPECT_NE(acks[i].message().find("more_results inside more_results"), std::string::npos)
+        << acks[i].message();
+  }
 
   const v1::Progress progress = GetProgress(stub);
   EXPECT_EQ(progress.completed(), 3);
   EXPECT_EQ(progress.failed(), 1);
-  EXPECT_EQ(progress.in_progress(), 2);  // the stale and the nested one
+  EXPECT_EQ(progress.in_progress(), 4);  // the stale and the nested ones
   EXPECT_EQ(GetTask(stub, claim.tasks(4).task_id()).task().status(), v1::TASK_STATUS_COMPLETED);
   // The worker's counts, kept once per batch, agree.
   v1::ListWorkersResponse workers;
