@@ -26,11 +26,14 @@ absl::Status FromGrpcStatus(const grpc::Status& status, std::string_view what,
         return absl::UnavailableError(absl::StrCat("cannot connect to server at ", server_s, ": ",
                                                    tls_hint, " [", detail, "]"));
       }
-      return absl::UnavailableError(absl::StrCat(
-          "cannot reach server at ", server_s,
-          ": is skillstore-server running there? (set --server or SKILLSTORE_SERVER",
-          tls ? "" : "; if it uses TLS, add --tls or --tls-ca", ")",
-          detail.empty() ? "" : absl::StrCat(" [", detail, "]")));
+      return absl::UnavailableError(
+          absl::StrCat("cannot reach server at ", server_s,
+                       ": is skillstore-server running there? (set --server or SKILLSTORE_SERVER",
+                       // A mutual-TLS server drops a client without a certificate with
+                       // no more than a closed socket.
+                       tls ? "; if it requires client certificates, add --tls-cert and --tls-key"
+                           : "; if it uses TLS, add --tls or --tls-ca",
+                       ")", detail.empty() ? "" : absl::StrCat(" [", detail, "]")));
     }
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return absl::DeadlineExceededError(absl::StrCat(

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cli/client.h"
 #include "cli/command.h"
@@ -65,6 +66,21 @@ absl::Status SendBatch(Client& client, v1::EnqueueRequest* batch, Totals* totals
   v1::EnqueueResponse response;
   absl::Status status = client.Call(&v1::SkillStore::Stub::Enqueue, *batch, &response,
                                     absl::StrCat("enqueue ", batch->tasks_size(), " tasks"));
+  if (absl::IsInvalidArgument(status) && batch->tasks_size() > 1 &&
+      absl::StrContains(status.message(), " per call")) {
+    // The server takes fewer tasks per call (skillstore-server
+    // --max-batch-tasks). A refused Enqueue stored nothing, so the halves
+    // are sent instead, down to what it takes.
+    v1::EnqueueRequest second;
+    const int half = batch->tasks_size() / 2;
+    for (int i = half; i < batch->tasks_size(); ++i) {
+      *second.add_tasks() = std::move(*batch->mutable_tasks(i));
+    }
+    batch->mutable_tasks()->DeleteSubrange(half, batch->tasks_size() - half);
+    absl::Status first_half = SendBatch(client, batch, totals);
+    if (!first_half.ok()) return first_half;
+    return SendBatch(client, &second, totals);
+  }
   if (!status.ok()) {
     const int64_t sent = totals->enqueued + totals->deduplicated;
     if (sent == 0) return status;

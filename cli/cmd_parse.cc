@@ -29,10 +29,14 @@ absl::Status RunParse(const GlobalOptions& global, const ParseOptions& options) 
         "no input found: folders are searched for ",
         *type == v1::TASK_TYPE_VALIDATE ? "*.json" : "SKILL.md", " files"));
   }
+  // One input without a folder prints its document, which is JSON already,
+  // whatever --output says; --output json with a folder prints a summary.
   const bool to_stdout = options.out_dir.empty();
-  if (to_stdout && (files->size() > 1 || global.json())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        files->size(), " inputs found: give an output folder with -o DIR"));
+  if (to_stdout && files->size() > 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(files->size(),
+                     " inputs found: give an output folder with -o DIR (the result of one "
+                     "input is printed)"));
   }
   if (!to_stdout) {
     std::error_code ec;
@@ -77,14 +81,16 @@ absl::Status RunParse(const GlobalOptions& global, const ParseOptions& options) 
     outputs.push_back(std::move(entry));
   }
   const int64_t ok = static_cast<int64_t>(files->size()) - failed;
-  if (global.json()) {
+  if (to_stdout) {
+    // The document was the output.
+  } else if (global.json()) {
     Json out;
     out["type"] = TaskTypeName(*type);
     out["written"] = ok;
     out["failed"] = failed;
     out["outputs"] = std::move(outputs);
     std::cout << Dump(out);
-  } else if (!to_stdout) {
+  } else {
     std::cout << "wrote " << ok << " file" << (ok == 1 ? "" : "s") << " to " << options.out_dir
               << (failed ? absl::StrCat(" (", failed, " failed)") : "") << "\n";
   }

@@ -134,10 +134,9 @@ absl::Status RunWatch(const GlobalOptions& global, const WatchOptions& options) 
     if (!global.json()) view.Message(line);
     else std::cerr << line << "\n";
   };
-  absl::Status status = FollowProgress(client, absl::InfiniteFuture(), on_update, notice);
-  // ^C ends a watch normally: the user saw what they wanted.
-  if (absl::IsCancelled(status)) return absl::OkStatus();
-  return status;
+  // ^C is exit 130, as everywhere: a script running `skillctl watch && next`
+  // must not go on to `next` when its user interrupts it.
+  return FollowProgress(client, absl::InfiniteFuture(), on_update, notice);
 }
 
 struct WaitOptions {
@@ -168,9 +167,19 @@ absl::Status RunWait(const GlobalOptions& global, const WaitOptions& options) {
         " queued and ", last.in_progress(), " in progress remain"));
   }
   if (status.ok() && last.failed() + last.cancelled() > 0) {
-    status = absl::AbortedError(absl::StrCat(
-        last.failed(), " failed and ", last.cancelled(),
-        " cancelled; see `skillctl tasks --status failed` and `skillctl retry --failed`"));
+    // The hint names what applies: `retry --failed` re-queues failed tasks
+    // only; cancelled ones are retried by id.
+    std::string hint;
+    if (last.failed() > 0) {
+      hint = "see `skillctl tasks --status failed`; `skillctl retry --failed` re-queues them";
+    }
+    if (last.cancelled() > 0) {
+      absl::StrAppend(&hint, hint.empty() ? "" : "; ",
+                      "see `skillctl tasks --status cancelled`; `skillctl retry ID...` re-queues "
+                      "one");
+    }
+    status = absl::AbortedError(
+        absl::StrCat(last.failed(), " failed and ", last.cancelled(), " cancelled; ", hint));
   }
   if (global.json()) {
     Json out = ToJson(last);
@@ -199,7 +208,9 @@ void AddProgressCommands(CLI::App& app, const GlobalOptions& global, CommandRunn
   CLI::App* watch = app.add_subcommand(
       "watch",
       "Live progress: bar, rate, ETA, counts per status and workers. Ends when nothing is "
-      "queued or in progress (or on ^C). With -o json prints one JSON object per update.");
+      "queued or in progress (exit 0), or on ^C (exit 130). With -o json prints one JSON object "
+      "per "
+      "update.");
   watch->add_flag("--follow", watch_options->follow,
                   "Keep watching when the queue is empty (until ^C)");
   watch->callback([&global, selected, watch_options] {

@@ -150,6 +150,27 @@ TEST(SkillctlNoServerTest, UsageErrorsExit2) {
   EXPECT_NE(help.out.find("Exit codes"), std::string::npos);
 }
 
+// A server that takes fewer tasks per Enqueue than skillctl sends in one
+// batch still gets every file: the refused batch is sent again in halves.
+TEST(SkillctlSmallBatchTest, EnqueueFitsTheServersBatchLimit) {
+  TempDir dir;
+  auto server = ServerProcess::Start(dir.File("skillstore.db"), dir.File("server.log"),
+                                     {"--max-batch-tasks", "2"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  CommandResult r = RunCommand({Skillctl(), "--server", (*server)->address(), "-o", "json",
+                                "enqueue", SourceDir() + "/examples/skills"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json out = Json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(out.is_discarded()) << r.out;
+  const size_t skills = std::distance(fs::directory_iterator(SourceDir() + "/examples/skills"),
+                                      fs::directory_iterator());
+  ASSERT_GT(skills, 2u);
+  EXPECT_EQ(out["enqueued"], skills) << r.out;
+  CommandResult progress =
+      RunCommand({Skillctl(), "--server", (*server)->address(), "-o", "json", "progress"});
+  EXPECT_EQ(Json::parse(progress.out, nullptr, false)["total"], skills) << progress.out;
+}
+
 TEST(SkillctlNoServerTest, ParseLocalModeWritesNamedFiles) {
   TempDir dir;
   const std::string skills = SourceDir() + "/examples/skills";
@@ -166,6 +187,11 @@ TEST(SkillctlNoServerTest, ParseLocalModeWritesNamedFiles) {
                                   skills + "/dev-env-bootstrap/SKILL.md"});
   ASSERT_EQ(one.exit_code, 0) << one.err;
   EXPECT_FALSE(Json::parse(one.out, nullptr, false).is_discarded()) << one.out;
+  // --output json changes nothing there: the document is JSON already.
+  CommandResult one_json = RunCommand({Skillctl(), "parse", "--output", "json", "--type", "analyze",
+                                       skills + "/dev-env-bootstrap/SKILL.md"});
+  ASSERT_EQ(one_json.exit_code, 0) << one_json.err;
+  EXPECT_EQ(one_json.out, one.out);
 
   // Several files without -o is a usage error that says what to do.
   CommandResult many = RunCommand({Skillctl(), "parse", skills});
@@ -301,7 +327,7 @@ TEST_F(SkillctlLiveTest, TaskLifeThroughTheCommands) {
   EXPECT_NE(watch.out.find("completed 2"), std::string::npos) << watch.out;
 }
 
-TEST_F(SkillctlLiveTest, InterruptEndsWatchCleanlyAndWaitWith130) {
+TEST_F(SkillctlLiveTest, InterruptEndsWatchAndWaitWith130) {
   CtlJson({"enqueue", dir_.File("skills")});  // queued, and no worker: both would block
   auto watch = ChildProcess::Start(
       {Skillctl(), "--server", server_->address(), "watch", "--follow"}, dir_.File("watch.log"));
@@ -310,7 +336,7 @@ TEST_F(SkillctlLiveTest, InterruptEndsWatchCleanlyAndWaitWith130) {
   (*watch)->Signal(SIGINT);
   absl::StatusOr<int> code = (*watch)->Wait(absl::Seconds(30));
   ASSERT_TRUE(code.ok()) << "watch did not stop on SIGINT";
-  EXPECT_EQ(*code, 0);
+  EXPECT_EQ(*code, 130) << (*watch)->ReadLog();
 
   auto wait = ChildProcess::Start({Skillctl(), "--server", server_->address(), "wait"},
                                   dir_.File("wait.log"));
