@@ -110,12 +110,14 @@ void LogGrpcMessage(gpr_log_func_args* args) {
 }
 
 // protobuf logs what it refuses while parsing (a string field that is not
-// UTF-8, in a message from a client) to stderr, past the log format.
+// UTF-8, in a message from a client) to stderr, past the log format. Its
+// ERROR is a warning here: what it refuses is a peer's bytes, the peer's
+// mistake (answered INVALID_ARGUMENT), and any client could otherwise write
+// error lines into the server's log at will.
 void LogProtobufMessage(google::protobuf::LogLevel severity, const char* file, int line,
                         const std::string& message) {
-  spdlog::level::level_enum level = spdlog::level::err;
+  spdlog::level::level_enum level = spdlog::level::warn;
   if (severity == google::protobuf::LOGLEVEL_INFO) level = spdlog::level::info;
-  if (severity == google::protobuf::LOGLEVEL_WARNING) level = spdlog::level::warn;
   if (severity == google::protobuf::LOGLEVEL_FATAL) level = spdlog::level::critical;
   logging::LogFields fields(
       {{"source", "protobuf"}, {"file", file != nullptr ? file : ""}, {"line", line}});

@@ -153,7 +153,7 @@ TEST(GrpcLogsTest, ProtobufParseErrorsGoThroughTheLog) {
     google::protobuf::StringValue value;  // field 1, a string: two bytes that are not UTF-8
     EXPECT_FALSE(value.ParseFromString(std::string{'\x0a', '\x02', '\xff', '\xfe'}));
   });
-  EXPECT_NE(logged.find("error protobuf: String field 'google.protobuf.StringValue.value' "
+  EXPECT_NE(logged.find("warning protobuf: String field 'google.protobuf.StringValue.value' "
                         "contains invalid UTF-8"),
             std::string::npos)
       << logged;
