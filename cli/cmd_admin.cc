@@ -79,11 +79,15 @@ absl::Status RunRetry(const GlobalOptions& global, const RetryOptions& options) 
     return absl::InvalidArgumentError("retry: give task ids or --failed (not both)");
   }
   Client client(global);
-  std::vector<std::string> retried;
+  std::vector<std::string> retried;  // the ids the server listed
+  int64_t retried_count = 0;         // all of them
   auto retry = [&](v1::RetryTaskRequest request, const std::string& what) {
     v1::RetryTaskResponse response;
     absl::Status status = client.Call(&v1::SkillStore::Stub::RetryTask, request, &response, what);
-    if (status.ok()) retried.insert(retried.end(), response.task_ids().begin(), response.task_ids().end());
+    if (status.ok()) {
+      retried.insert(retried.end(), response.task_ids().begin(), response.task_ids().end());
+      retried_count += response.retried_count();
+    }
     return status;
   };
   if (options.all_failed) {
@@ -101,11 +105,11 @@ absl::Status RunRetry(const GlobalOptions& global, const RetryOptions& options) 
   }
   if (global.json()) {
     Json out;
-    out["retried"] = retried.size();
-    out["task_ids"] = retried;
+    out["retried"] = retried_count;
+    out["task_ids"] = retried;  // the first 10,000 of --failed
     std::cout << Dump(out);
   } else {
-    std::cout << "re-queued " << retried.size() << " task" << (retried.size() == 1 ? "" : "s")
+    std::cout << "re-queued " << retried_count << " task" << (retried_count == 1 ? "" : "s")
               << "\n";
   }
   return failures.Summary(options.ids.size(), "re-queued");

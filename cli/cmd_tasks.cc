@@ -99,6 +99,7 @@ absl::Status RunShowTask(const GlobalOptions& global, const std::string& id) {
     out["task"] = ToJson(t);
     out["attempts"] = Json::array();
     for (const auto& a : response.attempts()) out["attempts"].push_back(ToJson(a));
+    out["attempts_omitted"] = response.attempts_omitted();
     std::cout << Dump(out);
     return absl::OkStatus();
   }
@@ -137,6 +138,10 @@ absl::Status RunShowTask(const GlobalOptions& global, const std::string& id) {
                        AttemptOutcomeName(a.outcome()), a.error()});
     }
     attempts.Print(std::cout);
+    if (response.attempts_omitted() > 0) {
+      std::cout << "(" << response.attempts_omitted() << " earlier attempt"
+                << (response.attempts_omitted() == 1 ? "" : "s") << " not shown)\n";
+    }
   }
   return absl::OkStatus();
 }

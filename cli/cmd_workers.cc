@@ -21,10 +21,18 @@ absl::Status RunWorkers(const GlobalOptions& global, const WorkersOptions& optio
   Client client(global);
   v1::ListWorkersRequest request;
   request.set_active_only(options.active_only);
+  // Every page, into one response.
   v1::ListWorkersResponse response;
-  absl::Status status =
-      client.Call(&v1::SkillStore::Stub::ListWorkers, request, &response, "list workers");
-  if (!status.ok()) return status;
+  do {
+    v1::ListWorkersResponse page;
+    absl::Status status =
+        client.Call(&v1::SkillStore::Stub::ListWorkers, request, &page, "list workers");
+    if (!status.ok()) return status;
+    for (v1::WorkerInfo& worker : *page.mutable_workers()) {
+      *response.add_workers() = std::move(worker);
+    }
+    request.set_page_token(page.next_page_token());
+  } while (!request.page_token().empty());
   if (global.json()) {
     Json out;
     out["workers"] = Json::array();

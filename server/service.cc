@@ -4,10 +4,12 @@
 #include <chrono>
 #include <memory>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "authorizer.h"
 #include "codec.h"
 #include "server_metrics.h"
+#include "spdlog/spdlog.h"
 #include "submit_stream.h"
 
 namespace skillstore::server {
@@ -59,6 +61,64 @@ absl::Status CheckTypes(const google::protobuf::RepeatedField<int>& types) {
   }
   return absl::OkStatus();
 }
+
+// The reactor of one ClaimTask call. The answer leases tasks; when it does
+// not reach the client (the call was cancelled, by the client or its
+// deadline, while the answer went out: gRPC then reports the call cancelled
+// in OnDone), the leases end at once (TaskWriter::EndUndeliveredLeases)
+// rather than hold their tasks for --lease-seconds. A cancel that comes
+// before the leases are granted is the write loop's `cancelled` poll.
+class ClaimReactor : public grpc::ServerUnaryReactor {
+ public:
+  ClaimReactor(grpc::CallbackServerContext* context, WriteLoop& write_loop, InFlightRpcs& in_flight)
+      : context_(context), write_loop_(write_loop), in_flight_(in_flight) {
+    in_flight_.Begin();
+  }
+
+  void Answer(absl::StatusOr<v1::ClaimTaskResponse> result, v1::ClaimTaskResponse* response) {
+    if (result.ok()) {
+      for (const v1::ClaimedTask& task : result->tasks()) {
+        int64_t task_id = 0;
+        if (absl::SimpleAtoi(task.task_id(), &task_id)) {
+          granted_.push_back({task_id, task.lease().fencing_token()});
+        }
+      }
+      *response = *std::move(result);
+    }
+    Finish(ToGrpcStatus(result.status()));  // OnDone may run from here on
+  }
+
+  void OnCancel() override {}
+
+  void OnDone() override {
+    if (context_->IsCancelled() && !granted_.empty()) {
+      spdlog::warn(
+          "a ClaimTask answer of {} task(s) did not reach its worker (the call was "
+          "cancelled); their leases end now",
+          granted_.size());
+      write_loop_.Run(
+          [granted = std::move(granted_)](TaskWriter& writer, int64_t now_ms, TxnEffects& effects) {
+            return writer.EndUndeliveredLeases(granted, now_ms, effects);
+          },
+          [](const absl::Status& status) {
+            if (!status.ok()) {
+              spdlog::warn(
+                  "the leases of an undelivered ClaimTask answer were kept ({}); they "
+                  "end at their deadline",
+                  status.ToString());
+            }
+          });
+    }
+    in_flight_.End();
+    delete this;
+  }
+
+ private:
+  grpc::CallbackServerContext* const context_;
+  WriteLoop& write_loop_;
+  InFlightRpcs& in_flight_;
+  std::vector<TaskWriter::GrantedLease> granted_;
+};
 
 }  // namespace
 
@@ -206,18 +266,17 @@ grpc::ServerUnaryReactor* SkillStoreService::ClaimTask(grpc::CallbackServerConte
           .count();
   if (client_deadline_ms > 0) deadline_ms = std::min(deadline_ms, client_deadline_ms - 250);
 
-  grpc::ServerUnaryReactor* reactor = StartUnary(context);
+  auto* reactor = new ClaimReactor(context, write_loop_, in_flight_);
   write_loop_.Claim(
       *request, deadline_ms, [context] { return context->IsCancelled(); },
-      [this, reactor, response, metrics = options_.metrics,
+      [reactor, response, metrics = options_.metrics,
        started = std::chrono::steady_clock::now()](absl::StatusOr<v1::ClaimTaskResponse> result) {
         if (metrics != nullptr) {
           metrics->OnClaimAnswered(
               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
               result.ok() ? result->tasks_size() : -1);
         }
-        if (result.ok()) *response = *std::move(result);
-        Finish(reactor, result.status());
+        reactor->Answer(std::move(result), response);
       });
   return reactor;
 }

@@ -5,6 +5,9 @@
 #include <limits>
 #include <unordered_map>
 
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/utf8.h"
 #include "nlohmann/json.hpp"
@@ -240,6 +243,16 @@ absl::StatusOr<v1::ListTasksResponse> TaskReader::ListTasks(const v1::ListTasksR
   return response;
 }
 
+namespace {
+
+// What GetTask lists of a task's attempts (see GetTaskResponse): with the
+// largest content and task row, the answer stays inside the 128 KiB that
+// kDefaultMaxContentBytes leaves under 4 MiB.
+constexpr int kMaxAttemptsListed = 50;
+constexpr size_t kMaxAttemptErrorBytesListed = 16 << 10;
+
+}  // namespace
+
 absl::StatusOr<v1::GetTaskResponse> TaskReader::GetTask(const v1::GetTaskRequest& request) {
   SKS_ASSIGN_OR_RETURN(const int64_t task_id, TaskIdArgument(request.task_id()));
   SKS_ASSIGN_OR_RETURN(Connection db, Acquire());
@@ -255,14 +268,24 @@ absl::StatusOr<v1::GetTaskResponse> TaskReader::GetTask(const v1::GetTaskRequest
   v1::GetTaskResponse response;
   *response.mutable_task() = *std::move(info);
 
+  // Newest first, so the attempts left out are the earliest; put back in
+  // order below.
   SKS_ASSIGN_OR_RETURN(
       Statement attempts,
       db->Prepare("SELECT attempt_id, attempt, worker_id, started_at_ms, ended_at_ms, outcome, "
-                  "error FROM attempts WHERE task_id = ?1 ORDER BY attempt_id"));
+                  "error FROM attempts WHERE task_id = ?1 ORDER BY attempt_id DESC"));
   attempts.Bind(1, task_id);
+  size_t error_bytes = 0;
   while (true) {
     SKS_ASSIGN_OR_RETURN(bool row, attempts.Step());
     if (!row) break;
+    const size_t error_size = attempts.ColumnTextView(6).size();
+    if (response.attempts_size() > 0 && (response.attempts_size() >= kMaxAttemptsListed ||
+                                         error_bytes + error_size > kMaxAttemptErrorBytesListed)) {
+      response.set_attempts_omitted(response.attempts_omitted() + 1);
+      continue;
+    }
+    error_bytes += error_size;
     v1::Attempt* attempt = response.add_attempts();
     attempt->set_fencing_token(attempts.ColumnInt(0));
     attempt->set_attempt(static_cast<int32_t>(attempts.ColumnInt(1)));
@@ -272,6 +295,7 @@ absl::StatusOr<v1::GetTaskResponse> TaskReader::GetTask(const v1::GetTaskRequest
     attempt->set_outcome(AttemptOutcomeFromText(attempts.ColumnText(5)));
     attempt->set_error(attempts.ColumnText(6));
   }
+  std::reverse(response.mutable_attempts()->begin(), response.mutable_attempts()->end());
   // A running attempt and a successful one have no attempts row (see
   // task_writer.h): they are the task row's latest lease. A database from
   // before schema 3 may still hold the running one's row, and one from
@@ -426,6 +450,22 @@ absl::StatusOr<v1::GetResultResponse> TaskReader::GetResult(const v1::GetResultR
 
 absl::StatusOr<v1::ListWorkersResponse> TaskReader::ListWorkers(
     const v1::ListWorkersRequest& request) {
+  // The token is the last worker_id of the previous page, in hex: worker ids
+  // are any bytes, a page token a protobuf string.
+  std::string after;
+  if (!request.page_token().empty() &&
+      (request.page_token().size() % 2 != 0 ||
+       !absl::c_all_of(request.page_token(), absl::ascii_isxdigit))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "page_token ", QuotedForMessage(request.page_token()),
+        " is not one this server issued; pass next_page_token from the previous page"));
+  }
+  after = absl::HexStringToBytes(request.page_token());
+  if (request.page_size() < 0) {
+    return absl::InvalidArgumentError("page_size must not be negative");
+  }
+  const int page_size =
+      request.page_size() == 0 ? kMaxPageSize : std::min(request.page_size(), kMaxPageSize);
   SKS_ASSIGN_OR_RETURN(Connection db, Acquire());
   SKS_RETURN_IF_ERROR(db->Exec("BEGIN"));
   struct EndRead {
@@ -434,10 +474,11 @@ absl::StatusOr<v1::ListWorkersResponse> TaskReader::ListWorkers(
   } end_read{*db};
   std::string sql =
       "SELECT worker_id, hostname, status, tasks_completed, tasks_failed, last_heartbeat, "
-      "created_at, concurrency, version FROM workers";
-  if (request.active_only()) sql += " WHERE status != 'lost'";
-  sql += " ORDER BY worker_id";
+      "created_at, concurrency, version FROM workers WHERE worker_id > ?1";
+  if (request.active_only()) sql += " AND status != 'lost'";
+  sql += " ORDER BY worker_id LIMIT ?2";
   SKS_ASSIGN_OR_RETURN(Statement select, db->Prepare(sql));
+  select.BindText(1, after).Bind(2, page_size + 1);
   v1::ListWorkersResponse response;
   while (true) {
     SKS_ASSIGN_OR_RETURN(bool row, select.Step());
@@ -466,6 +507,21 @@ absl::StatusOr<v1::ListWorkersResponse> TaskReader::ListWorkers(
     if (!row) break;
     auto it = by_id.find(tasks.ColumnText(0));
     if (it != by_id.end()) it->second->add_current_task_ids(absl::StrCat(tasks.ColumnInt(1)));
+  }
+  // The page ends at page_size workers or kMaxPageBytes, whichever comes
+  // first (but holds at least one worker).
+  int kept = 0;
+  size_t page_bytes = 0;
+  for (const v1::WorkerInfo& worker : response.workers()) {
+    if (kept == page_size || (kept > 0 && page_bytes + worker.ByteSizeLong() > kMaxPageBytes)) {
+      break;
+    }
+    page_bytes += worker.ByteSizeLong();
+    ++kept;
+  }
+  if (kept < response.workers_size()) {
+    response.mutable_workers()->DeleteSubrange(kept, response.workers_size() - kept);
+    response.set_next_page_token(absl::BytesToHexString(response.workers(kept - 1).worker_id()));
   }
   return response;
 }

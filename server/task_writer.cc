@@ -693,6 +693,20 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResu
                          "; a second, different outcome is not stored"),
             lease.status);
       }
+      // A resend is the same bytes; another result under the same lease is
+      // a worker's mistake, told as such rather than acknowledged.
+      if (request.success()) {
+        SKS_ASSIGN_OR_RETURN(Statement stored,
+                             db_.Prepare("SELECT result FROM results WHERE task_id = ?1"));
+        stored.Bind(1, lease.task_id);
+        SKS_ASSIGN_OR_RETURN(const bool row, stored.Step());
+        if (row && stored.ColumnTextView(0) != request.result_json()) {
+          return reject(v1::REJECT_REASON_INVALID,
+                        absl::StrCat("lease ", request.fencing_token(), " of task ", lease.task_id,
+                                     " already recorded another result; the first one is kept"),
+                        lease.status);
+        }
+      }
       response.set_accepted(true);
       response.set_message("already recorded for this lease");
       response.set_task_status(lease.status);
@@ -952,8 +966,10 @@ absl::StatusOr<v1::RetryTaskResponse> TaskWriter::Retry(const v1::RetryTaskReque
     }
     for (const auto& [id, type] : ids) {
       SKS_RETURN_IF_ERROR(RequeueForRetry(id, v1::TASK_STATUS_FAILED, type, effects));
-      response.add_task_ids(absl::StrCat(id));
+      if (response.task_ids_size() < kMaxRetriedIdsListed) response.add_task_ids(absl::StrCat(id));
     }
+    response.set_retried_count(static_cast<int64_t>(ids.size()));
+    return response;
   } else {
     LeaseRow lease;
     SKS_ASSIGN_OR_RETURN(const bool found, LoadLease(request.task_id(), &lease));
@@ -969,8 +985,8 @@ absl::StatusOr<v1::RetryTaskResponse> TaskWriter::Retry(const v1::RetryTaskReque
     SKS_RETURN_IF_ERROR(RequeueForRetry(lease.task_id, lease.status,
                                         TaskTypeFromText(lease.task_type), effects));
     response.add_task_ids(absl::StrCat(lease.task_id));
+    response.set_retried_count(1);
   }
-  response.set_retried_count(response.task_ids_size());
   return response;
 }
 
@@ -994,6 +1010,24 @@ absl::Status TaskWriter::ExpireLease(const LeaseRow& lease, const std::string& e
         {{"task_id", absl::StrCat(task_id)}, {"worker_id", worker_id}, {"attempt", attempt}});
     spdlog::info("task {}: {}; now {}", task_id, ForLog(error), TaskStatusText(status));
   });
+  return absl::OkStatus();
+}
+
+absl::Status TaskWriter::EndUndeliveredLeases(absl::Span<const GrantedLease> leases, int64_t now_ms,
+                                              TxnEffects& effects) {
+  for (const GrantedLease& granted : leases) {
+    LeaseRow lease;
+    SKS_ASSIGN_OR_RETURN(const bool found, LoadLease(granted.task_id, &lease));
+    if (!found || lease.status != v1::TASK_STATUS_IN_PROGRESS ||
+        lease.fencing_token != granted.fencing_token) {
+      continue;
+    }
+    SKS_RETURN_IF_ERROR(ExpireLease(
+        lease,
+        absl::StrCat("the ClaimTask answer that leased it to worker '", lease.worker_id,
+                     "' did not reach the worker (the call was cancelled as it was sent)"),
+        now_ms, effects));
+  }
   return absl::OkStatus();
 }
 

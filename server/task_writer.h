@@ -54,6 +54,12 @@
 
 namespace skillstore::server {
 
+// Ids a RetryTaskResponse lists (its retried_count counts them all): with
+// hundreds of thousands failed, the whole list outgrew the 4 MiB a client
+// receives by default, and the client saw an error for a retry that had
+// been committed.
+inline constexpr int kMaxRetriedIdsListed = 10000;
+
 struct StoreOptions {
   int lease_seconds = 30;
   int default_max_attempts = 3;
@@ -158,6 +164,19 @@ class TaskWriter {
   // never repeat, not even after rows were deleted by hand (what SQLite's
   // AUTOINCREMENT did with a write per INSERT; dropped in schema 4).
   absl::Status SaveIdHighWater();
+
+  // A lease a ClaimTask answer granted, named as the answer named it.
+  struct GrantedLease {
+    int64_t task_id;
+    int64_t fencing_token;
+  };
+  // Ends the leases of a ClaimTask answer that did not reach its client (the
+  // call was cancelled as the answer went out): each ends as an expired
+  // lease does (ExpireLease), now rather than at its deadline, so its task
+  // is not held for --lease-seconds by a worker that never heard of it. A
+  // lease that has ended already, or whose task moved on, is left alone.
+  absl::Status EndUndeliveredLeases(absl::Span<const GrantedLease> leases, int64_t now_ms,
+                                    TxnEffects& effects);
 
   // Re-queues (or fails, when out of attempts) tasks whose lease deadline has
   // passed, and marks workers lost after three missed heartbeat intervals.

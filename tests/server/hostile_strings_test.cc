@@ -211,6 +211,55 @@ TEST(HostileStringsTest, MegabyteValues) {
   EXPECT_TRUE(GetTask(server.stub(), ids[0]).task().last_error() == kept);
 }
 
+// ListWorkers comes in pages of at most 1000 workers, so a fleet whose
+// restarts left thousands of ids behind still fits a default client; the
+// page token carries any bytes a worker id holds.
+TEST(HostileStringsTest, ListWorkersPagesListEveryWorkerOnce) {
+  TestServer server;
+  constexpr int kWorkers = 2100;
+  std::set<std::string> ids;
+  for (int i = 0; i < kWorkers; ++i) {
+    v1::HeartbeatRequest heartbeat;
+    std::string id = absl::StrCat("w\x01'\xc3\xa9", i, std::string(200, 'x'));
+    if (i % 3 == 0) id += '\0';
+    heartbeat.set_worker_id(id);
+    v1::HeartbeatResponse beat;
+    ASSERT_TRUE(server.stub().Heartbeat(Context().get(), heartbeat, &beat).ok());
+    ids.insert(id);
+  }
+  auto default_client = v1::SkillStore::NewStub(
+      grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()));
+  for (int page_size : {0, 7}) {
+    SCOPED_TRACE(page_size);
+    std::set<std::string> listed;
+    std::string previous;
+    v1::ListWorkersRequest list;
+    list.set_page_size(page_size);
+    int pages = 0;
+    do {
+      v1::ListWorkersResponse page;
+      const grpc::Status status = default_client->ListWorkers(Context().get(), list, &page);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+      EXPECT_LE(page.workers_size(), page_size == 0 ? 1000 : page_size);
+      for (const v1::WorkerInfo& worker : page.workers()) {
+        EXPECT_GT(worker.worker_id(), previous);
+        previous = worker.worker_id();
+        EXPECT_TRUE(listed.insert(worker.worker_id()).second);
+      }
+      list.set_page_token(page.next_page_token());
+      ++pages;
+    } while (!list.page_token().empty() && pages < 1000);
+    EXPECT_EQ(listed, ids);
+    EXPECT_EQ(pages, page_size == 0 ? 3 : (kWorkers + 6) / 7);
+  }
+  v1::ListWorkersRequest forged;
+  forged.set_page_token("not a token");
+  v1::ListWorkersResponse none;
+  const grpc::Status refused = server.stub().ListWorkers(Context().get(), forged, &none);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(refused.error_message().find("pass next_page_token"), std::string::npos);
+}
+
 // A page of ListTasks ends by size too, so a client with gRPC's default
 // 4 MiB receive limit can read every page; following next_page_token still
 // lists every task once.

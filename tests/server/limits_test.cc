@@ -7,6 +7,7 @@
 // in pieces).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -141,6 +142,114 @@ TEST(LimitsTest, ABigResultIsReadInPiecesByADefaultClient) {
   refused(0, -5, grpc::StatusCode::INVALID_ARGUMENT, "max_result_bytes must be 0");
   refused(result.size() + 1, 0, grpc::StatusCode::OUT_OF_RANGE, "past the end of the result");
   refused(4, 0, grpc::StatusCode::INVALID_ARGUMENT, "is inside a UTF-8 character");
+}
+
+// Retrying every failed task lists the first kMaxRetriedIdsListed ids and
+// counts them all: with hundreds of thousands failed, the whole list outgrew
+// a default client's 4 MiB and the client saw an error for a retry that had
+// been committed.
+TEST(LimitsTest, RetryOfEveryFailedTaskListsTheFirstIdsAndCountsAll) {
+  TestServer server;
+  const int failed_tasks = kMaxRetriedIdsListed + 1;
+  for (int enqueued = 0; enqueued < failed_tasks; enqueued += 1000) {
+    ASSERT_TRUE(
+        EnqueueStatus(server.stub(), Specs(std::min(1000, failed_tasks - enqueued), "f")).ok());
+  }
+  for (int failed = 0; failed < failed_tasks;) {
+    v1::ClaimTaskResponse claim;
+    ASSERT_TRUE(ClaimStatus(server.stub(), "w", 400, &claim).ok());
+    ASSERT_GT(claim.tasks_size(), 0);
+    v1::SubmitResultRequest message = Failure(claim.tasks(0), "w", "bad skill", false);
+    for (int i = 1; i < claim.tasks_size(); ++i) {
+      *message.add_more_results() = Failure(claim.tasks(i), "w", "bad skill", false);
+    }
+    auto context = Context();
+    auto stream = server.stub().SubmitResult(context.get());
+    ASSERT_TRUE(stream->Write(message));
+    stream->WritesDone();
+    v1::SubmitResultResponse ack;
+    for (int i = 0; i < claim.tasks_size(); ++i) {
+      ASSERT_TRUE(stream->Read(&ack));
+      ASSERT_TRUE(ack.accepted()) << ack.message();
+    }
+    ASSERT_TRUE(stream->Finish().ok());
+    failed += claim.tasks_size();
+  }
+  ASSERT_EQ(GetProgress(server.stub()).failed(), failed_tasks);
+
+  auto default_client = v1::SkillStore::NewStub(
+      grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()));
+  v1::RetryTaskRequest retry;
+  retry.set_all_failed(true);
+  v1::RetryTaskResponse retried;
+  const grpc::Status status = default_client->RetryTask(Context().get(), retry, &retried);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(retried.retried_count(), failed_tasks);
+  ASSERT_EQ(retried.task_ids_size(), kMaxRetriedIdsListed);
+  EXPECT_EQ(retried.task_ids(0), "1");
+  EXPECT_EQ(retried.task_ids(kMaxRetriedIdsListed - 1), std::to_string(kMaxRetriedIdsListed));
+  const v1::Progress progress = GetProgress(server.stub());
+  EXPECT_EQ(progress.queued(), failed_tasks);
+  EXPECT_EQ(progress.failed(), 0);
+}
+
+// Fails the task that `claim` holds (alone), for good.
+void Fail(v1::SkillStore::Stub& stub, const v1::ClaimTaskResponse& claim,
+          const std::string& error) {
+  ASSERT_EQ(claim.tasks_size(), 1);
+  ASSERT_TRUE(Submit(stub, Failure(claim.tasks(0), "w", error, false)).accepted());
+}
+
+// The same, then puts the task back in the queue.
+void FailAndRetry(v1::SkillStore::Stub& stub, const v1::ClaimTaskResponse& claim,
+                  const std::string& error) {
+  Fail(stub, claim, error);
+  v1::RetryTaskRequest retry;
+  retry.set_task_id(claim.tasks(0).task_id());
+  v1::RetryTaskResponse retried;
+  ASSERT_TRUE(stub.RetryTask(Context().get(), retry, &retried).ok());
+}
+
+// GetTask lists the latest attempts of a task retried many times, at most 50
+// and 16 KiB of their errors, and says how many it left out: the answer for
+// the largest task with its content fits a default client's 4 MiB.
+TEST(LimitsTest, GetTaskListsTheLatestAttemptsAndFitsADefaultClient) {
+  TestServer server;
+  const std::vector<std::string> ids = EnqueueN(server.stub(), 1);
+  for (int i = 1; i < 55; ++i) {
+    FailAndRetry(server.stub(), Claim(server.stub(), "w", 1), absl::StrCat("failure ", i));
+  }
+  Fail(server.stub(), Claim(server.stub(), "w", 1), "failure 55");
+  v1::GetTaskResponse task = GetTask(server.stub(), ids[0]);
+  ASSERT_EQ(task.attempts_size(), 50);
+  EXPECT_EQ(task.attempts_omitted(), 5);
+  EXPECT_EQ(task.attempts(0).error(), "failure 6");
+  EXPECT_EQ(task.attempts(49).error(), "failure 55");
+
+  v1::TaskSpec largest = Spec(v1::TASK_TYPE_PARSE, std::string(kMaxSkillPathBytes, 'p'));
+  largest.set_content(std::string(kDefaultMaxContentBytes, 'x'));
+  largest.set_idempotency_key(std::string(kMaxIdempotencyKeyBytes, 'k'));
+  (*largest.mutable_metadata())["m"] = std::string(kMaxMetadataBytes - 1, 'm');
+  const std::vector<std::string> big = Enqueue(server.stub(), {largest});
+  ASSERT_EQ(big.size(), 1u);
+  for (int i = 0; i < 3; ++i) {
+    FailAndRetry(server.stub(), Claim(server.stub(), "w", 1), std::string(64 << 10, 'e'));
+  }
+  // A last failure, so the task row holds a 16 KiB last_error too.
+  Fail(server.stub(), Claim(server.stub(), "w", 1), std::string(64 << 10, 'e'));
+
+  auto default_client = v1::SkillStore::NewStub(
+      grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()));
+  v1::GetTaskRequest request;
+  request.set_task_id(big[0]);
+  request.set_include_content(true);
+  v1::GetTaskResponse answer;
+  const grpc::Status status = default_client->GetTask(Context().get(), request, &answer);
+  ASSERT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
+  EXPECT_EQ(answer.content().size(), static_cast<size_t>(kDefaultMaxContentBytes));
+  EXPECT_EQ(answer.attempts_size(), 1);  // one error text of 16 KiB fills the budget
+  EXPECT_EQ(answer.attempts_omitted(), 3);
+  EXPECT_EQ(answer.attempts(0).attempt(), 4);
 }
 
 TEST(LimitsTest, TasksPerEnqueue) {

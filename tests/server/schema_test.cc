@@ -755,6 +755,16 @@ TEST_F(TaskWriterHotPath, SuccessOfAKnownLeaseIsStillCheckedAgainstTheRow) {
   EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM attempts WHERE task_id = " +
                               claimed->tasks(1).task_id()),
             0);
+  // Another result under the same lease is refused too: the first is kept.
+  v1::SubmitResultResponse different =
+      (*writer)->Submit(Success(claimed->tasks(1), "w", "{\"v\":2}"), 2550, effects).value();
+  EXPECT_FALSE(different.accepted());
+  EXPECT_EQ(different.reject_reason(), v1::REJECT_REASON_INVALID);
+  EXPECT_NE(different.message().find("already recorded another result; the first one is kept"),
+            std::string::npos)
+      << different.message();
+  EXPECT_EQ(Text(*db, "SELECT result FROM results WHERE task_id = " + claimed->tasks(1).task_id()),
+            "{}");
   // The other outcome for the same lease is refused, not acknowledged as if
   // it were the one stored.
   v1::SubmitResultRequest failure = Success(claimed->tasks(1), "w", "");

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <iostream>
 #include <set>
 #include <thread>
 
@@ -77,8 +78,12 @@ TEST(TaskLife, QueuedToCompletedWithResultAndAttempt) {
   EXPECT_EQ(progress.active_workers(), 1);
   EXPECT_GT(progress.timestamp_unix_ms(), 0);
 
-  // The same lease submitting again is answered, not stored twice.
-  EXPECT_TRUE(Submit(stub, Success(task, "w1", "{\"other\":1}")).accepted());
+  // The same lease submitting again is answered, not stored twice; another
+  // result under it is refused.
+  EXPECT_TRUE(Submit(stub, Success(task, "w1", "{\"answer\":42}")).accepted());
+  const v1::SubmitResultResponse other = Submit(stub, Success(task, "w1", "{\"other\":1}"));
+  EXPECT_FALSE(other.accepted());
+  EXPECT_EQ(other.reject_reason(), v1::REJECT_REASON_INVALID);
   ASSERT_TRUE(stub.GetResult(Context().get(), get, &result).ok());
   EXPECT_EQ(result.result_json(), "{\"answer\":42}");
 }
@@ -159,6 +164,71 @@ TEST(TaskLife, LongPollWakesOnEnqueue) {
   EXPECT_EQ(claim.tasks(0).task_id(), ids[0]);
   // Woken by the enqueue, not by the 30 s bound (generous for a loaded machine).
   EXPECT_LT(absl::Now() - enqueued_at, absl::Seconds(15));
+}
+
+// A claim whose answer does not reach its worker gives the task back at
+// once, not after --lease-seconds (30 s here). The worker gives up its
+// long-poll (a shutdown, a deadline) just as a task arrives: when the task
+// is leased to the call before the cancel lands, the answer goes nowhere,
+// and gRPC reports the call cancelled. The race is timing, so the rounds
+// sweep the moment of the cancel across the enqueue's commit. A cancel that
+// lands after the answer left the server is the client's alone (the server
+// cannot know); such a task waits for its lease as before.
+TEST(TaskLife, AClaimAnswerThatDoesNotArriveGivesItsTaskBack) {
+  TestServer server;
+  auto& stub = server.stub();
+  int released = 0;     // leased to the cancelled call, then given back
+  int sent_anyway = 0;  // the answer left the server; the client dropped it
+  constexpr int kRounds = 20;
+  for (int round = 0; round < kRounds; ++round) {
+    grpc::ClientContext context;
+    v1::ClaimTaskRequest request;
+    request.set_worker_id(absl::StrCat("w-leaving-", round));
+    request.set_max_tasks(1);
+    request.set_wait_seconds(10);
+    v1::ClaimTaskResponse claimed;
+    auto waiting =
+        std::async(std::launch::async, [&] { return stub.ClaimTask(&context, request, &claimed); });
+    absl::SleepFor(absl::Milliseconds(50));  // the long-poll waits at the server
+    auto enqueued = std::async(std::launch::async, [&] { return EnqueueN(stub, 1); });
+    absl::SleepFor(absl::Microseconds(500 * (round % 8)));
+    context.TryCancel();
+    const grpc::Status status = waiting.get();
+    const std::vector<std::string> ids = enqueued.get();
+    ASSERT_EQ(ids.size(), 1u);
+    if (status.ok() && claimed.tasks_size() == 1) {
+      // The answer arrived before the cancel: the task is the worker's.
+      ASSERT_TRUE(
+          Submit(stub, Success(claimed.tasks(0), absl::StrCat("w-leaving-", round))).accepted());
+      continue;
+    }
+    v1::GetTaskResponse task;
+    // A lease given back is given back within milliseconds.
+    for (absl::Time until = absl::Now() + absl::Seconds(1.5); absl::Now() < until;) {
+      task = GetTask(stub, ids[0]);
+      if (task.task().status() != v1::TASK_STATUS_IN_PROGRESS) break;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    if (task.task().status() == v1::TASK_STATUS_IN_PROGRESS) {
+      ++sent_anyway;
+      continue;
+    }
+    ASSERT_EQ(task.task().status(), v1::TASK_STATUS_QUEUED) << task.DebugString();
+    if (task.attempts_size() > 0) {
+      ++released;
+      EXPECT_EQ(task.attempts(0).outcome(), v1::ATTEMPT_OUTCOME_LEASE_EXPIRED);
+      EXPECT_NE(task.attempts(0).error().find("did not reach the worker"), std::string::npos)
+          << task.attempts(0).error();
+    }
+    // Taken and finished by another worker, so the next round starts empty.
+    const v1::ClaimTaskResponse other = Claim(stub, "w-other", 1, /*wait_seconds=*/5);
+    ASSERT_EQ(other.tasks_size(), 1);
+    ASSERT_TRUE(Submit(stub, Success(other.tasks(0), "w-other")).accepted());
+  }
+  std::cout << "of " << kRounds << " rounds, " << released
+            << " leased a task to a call cancelled meanwhile, " << sent_anyway
+            << " answered a call the client had just cancelled\n";
+  EXPECT_GT(released, 0) << "no round leased a task to a cancelled call";
 }
 
 TEST(TaskLife, LongPollAnswersEmptyAtItsBound) {
