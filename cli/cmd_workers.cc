@@ -65,8 +65,9 @@ absl::Status RunWorkers(const GlobalOptions& global, const WorkersOptions& optio
 void AddWorkersCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* selected) {
   auto options = std::make_shared<WorkersOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "workers", "List workers: status (active, idle, lost, draining), counts, current tasks.");
-  cmd->add_flag("--active", options->active_only, "Leave out lost workers");
+      "workers",
+      "List workers: status (active, idle, draining, stopped, lost), counts, current tasks.");
+  cmd->add_flag("--active", options->active_only, "Leave out lost and stopped workers");
   cmd->callback([&global, selected, options] {
     *selected = [&global, options] { return RunWorkers(global, *options); };
   });

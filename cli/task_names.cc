@@ -53,6 +53,7 @@ std::string WorkerStatusName(v1::WorkerStatus status) {
     case v1::WORKER_STATUS_IDLE: return "idle";
     case v1::WORKER_STATUS_LOST: return "lost";
     case v1::WORKER_STATUS_DRAINING: return "draining";
+    case v1::WORKER_STATUS_STOPPED: return "stopped";
     default: return "unknown";
   }
 }

@@ -92,6 +92,8 @@ std::string WorkerStatusText(v1::WorkerStatus status) {
       return "lost";
     case v1::WORKER_STATUS_DRAINING:
       return "draining";
+    case v1::WORKER_STATUS_STOPPED:
+      return "stopped";
     default:
       return "";
   }
@@ -102,6 +104,7 @@ v1::WorkerStatus WorkerStatusFromText(std::string_view text) {
   if (text == "idle") return v1::WORKER_STATUS_IDLE;
   if (text == "lost") return v1::WORKER_STATUS_LOST;
   if (text == "draining") return v1::WORKER_STATUS_DRAINING;
+  if (text == "stopped") return v1::WORKER_STATUS_STOPPED;
   return v1::WORKER_STATUS_UNSPECIFIED;
 }
 

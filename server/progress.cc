@@ -36,8 +36,9 @@ absl::Status ProgressTracker::Load(Db& db, int64_t now_ms) {
       counts[v1::TASK_STATUS_FAILED] - counts[v1::TASK_STATUS_CANCELLED];
   int active = 0;
   {
-    SKS_ASSIGN_OR_RETURN(Statement select,
-                         db.Prepare("SELECT COUNT(*) FROM workers WHERE status != 'lost'"));
+    SKS_ASSIGN_OR_RETURN(
+        Statement select,
+        db.Prepare("SELECT COUNT(*) FROM workers WHERE status != 'lost' AND status != 'stopped'"));
     SKS_ASSIGN_OR_RETURN(bool row, select.Step());
     if (row) active = static_cast<int>(select.ColumnInt(0));
   }

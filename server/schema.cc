@@ -284,6 +284,18 @@ absl::Status LetContentBeUnset(Db& db) {
       "(SELECT task_id FROM tasks WHERE status = 'queued' OR status = 'in_progress')");
 }
 
+// Migration 8: a worker that says it exits (HeartbeatRequest.stopping) is
+// 'stopped', not 'lost'. The status CHECK (an `=` chain since migration 2)
+// gains the value; a wider CHECK leaves every stored row valid.
+const TableEdit kWorkersMayStop[] = {
+    {"workers",
+     "CHECK (status = 'active' OR status = 'idle' OR status = 'lost' OR status = 'draining')",
+     "CHECK (status = 'active' OR status = 'idle' OR status = 'lost' OR status = 'draining' OR\n"
+     "                           status = 'stopped')"},
+};
+
+absl::Status LetWorkersStop(Db& db) { return EditStoredTables(db, kWorkersMayStop); }
+
 // Migration N is kMigrations[N - 1]: SQL, or code for what SQL cannot say.
 struct Migration {
   const char* sql;
@@ -297,6 +309,7 @@ const Migration kMigrations[] = {
     {nullptr, RecordSuccessfulAttemptsInTheTaskRow},
     {kMigration6Sql, nullptr},
     {nullptr, LetContentBeUnset},
+    {nullptr, LetWorkersStop},
 };
 
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

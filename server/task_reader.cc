@@ -172,7 +172,10 @@ absl::StatusOr<v1::ListTasksResponse> TaskReader::ListTasks(const v1::ListTasksR
   const int page_size =
       request.page_size() == 0 ? kDefaultPageSize : std::min(request.page_size(), kMaxPageSize);
   if (request.type() != v1::TASK_TYPE_UNSPECIFIED && TaskTypeText(request.type()).empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown type filter ", request.type()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown type filter ", request.type(),
+                     "; send TASK_TYPE_PARSE, TASK_TYPE_VALIDATE or TASK_TYPE_ANALYZE, or leave it "
+                     "unset for every type"));
   }
   if (request.status() == v1::TASK_STATUS_QUEUED) {
     SKS_ASSIGN_OR_RETURN(Connection db, Acquire());
@@ -475,7 +478,7 @@ absl::StatusOr<v1::ListWorkersResponse> TaskReader::ListWorkers(
   std::string sql =
       "SELECT worker_id, hostname, status, tasks_completed, tasks_failed, last_heartbeat, "
       "created_at, concurrency, version FROM workers WHERE worker_id > ?1";
-  if (request.active_only()) sql += " AND status != 'lost'";
+  if (request.active_only()) sql += " AND status != 'lost' AND status != 'stopped'";
   sql += " ORDER BY worker_id LIMIT ?2";
   SKS_ASSIGN_OR_RETURN(Statement select, db->Prepare(sql));
   select.BindText(1, after).Bind(2, page_size + 1);

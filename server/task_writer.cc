@@ -865,7 +865,14 @@ absl::StatusOr<v1::HeartbeatResponse> TaskWriter::Heartbeat(const v1::HeartbeatR
     // token seen by another worker (or guessed) keeps nothing alive.
     const bool ours = found && lease.fencing_token == held.fencing_token() &&
                       lease.worker_id == request.worker_id();
-    if (ours && lease.status == v1::TASK_STATUS_IN_PROGRESS) {
+    if (ours && lease.status == v1::TASK_STATUS_IN_PROGRESS && request.stopping()) {
+      // The worker exits without finishing it: no one else will.
+      SKS_RETURN_IF_ERROR(ExpireLease(
+          lease,
+          absl::StrCat("worker '", request.worker_id(),
+                       "' stopped before it finished the task (its drain ran out of time)"),
+          now_ms, effects));
+    } else if (ours && lease.status == v1::TASK_STATUS_IN_PROGRESS) {
       SKS_ASSIGN_OR_RETURN(
           Statement extend,
           db_.Prepare("UPDATE OR FAIL tasks SET lease_deadline_ms = ?2 WHERE task_id = ?1"));
@@ -879,7 +886,10 @@ absl::StatusOr<v1::HeartbeatResponse> TaskWriter::Heartbeat(const v1::HeartbeatR
     }
   }
 
-  const char* status = request.draining() ? "draining" : current > 0 ? "active" : "idle";
+  const char* status = request.stopping()   ? "stopped"
+                       : request.draining() ? "draining"
+                       : current > 0        ? "active"
+                                            : "idle";
   SKS_ASSIGN_OR_RETURN(
       Statement upsert,
       db_.Prepare("INSERT OR FAIL INTO workers (worker_id, status, last_heartbeat, created_at, hostname, "
@@ -1116,7 +1126,7 @@ absl::Status TaskWriter::Reap(int64_t now_ms, TxnEffects& effects) {
   {
     SKS_ASSIGN_OR_RETURN(Statement select,
                          db_.Prepare("SELECT worker_id FROM workers WHERE status != 'lost' "
-                                     "AND last_heartbeat < ?1"));
+                                     "AND status != 'stopped' AND last_heartbeat < ?1"));
     select.Bind(1, cutoff);
     while (true) {
       SKS_ASSIGN_OR_RETURN(bool row, select.Step());

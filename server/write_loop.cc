@@ -277,8 +277,8 @@ void WriteLoop::RunBatch(std::vector<Operation>& operations, std::vector<Pending
           std::chrono::duration<double>(std::chrono::steady_clock::now() - txn_start).count());
     }
     if (batch.workers_changed) {
-      absl::StatusOr<Statement> count =
-          db_.Prepare("SELECT COUNT(*) FROM workers WHERE status != 'lost'");
+      absl::StatusOr<Statement> count = db_.Prepare(
+          "SELECT COUNT(*) FROM workers WHERE status != 'lost' AND status != 'stopped'");
       if (count.ok()) {
         absl::StatusOr<bool> row = count->Step();
         if (row.ok() && *row) progress_.SetActiveWorkers(static_cast<int>(count->ColumnInt(0)));

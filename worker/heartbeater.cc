@@ -78,6 +78,8 @@ grpc::Status Heartbeater::Beat(absl::Duration timeout) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     request.set_draining(draining_);
+    // Only Stop beats once stopped: the last heartbeat of this process.
+    request.set_stopping(stopped_);
   }
   const std::vector<HeldLeaseInfo> held = leases_->Snapshot();
   for (const HeldLeaseInfo& lease : held) {

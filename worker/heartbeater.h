@@ -62,8 +62,10 @@ class Heartbeater {
   // From now on every heartbeat says draining=true; one is sent at once.
   void SetDraining();
 
-  // Stops the thread, then sends one last heartbeat (draining, with whatever
-  // leases are still held) bounded by `timeout`. Idempotent.
+  // Stops the thread, then sends one last heartbeat (draining and stopping,
+  // with whatever leases are still held) bounded by `timeout`: the server
+  // lists the worker as stopped, not lost, and gives those leases' tasks
+  // back at once. Idempotent.
   void Stop(absl::Duration final_beat_timeout = absl::ZeroDuration());
 
  private:

@@ -88,7 +88,7 @@ void ExpectConstraintsHold(Db& db) {
                     .ok())
         << outcome;
   }
-  for (const char* status : {"active", "idle", "lost", "draining"}) {
+  for (const char* status : {"active", "idle", "lost", "draining", "stopped"}) {
     EXPECT_TRUE(db.Exec(std::string("INSERT INTO workers (worker_id, status, last_heartbeat, "
                                     "created_at) VALUES ('w-") +
                         status + "', '" + status + "', 1, 1)")
@@ -383,6 +383,28 @@ TEST(Schema, VersionSixEmptyContentOfOpenTasksBecomesContentNotSent) {
   EXPECT_EQ(QueryInt(*db, "SELECT length(content) FROM task_content WHERE task_id = 3"), 0);
   EXPECT_EQ(Text(*db, "SELECT content FROM task_content WHERE task_id = 4"), "A");
   EXPECT_TRUE(db->Exec("INSERT INTO task_content (task_id, content) VALUES (5, NULL)").ok());
+}
+
+// Migration 8 lets a worker be 'stopped'; its rows stay as they were.
+TEST(Schema, VersionSevenWorkersMayStop) {
+  skillstore::testing::TempDir dir;
+  std::unique_ptr<Db> db = OpenWalDb(dir.File("store.db"));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(MigrateSchema(*db, 7).ok());
+  ASSERT_TRUE(db->Exec("INSERT INTO workers (worker_id, status, last_heartbeat, created_at) "
+                       "VALUES ('w1', 'lost', 1, 1)")
+                  .ok());
+  EXPECT_FALSE(db->Exec("INSERT INTO workers (worker_id, status, last_heartbeat, created_at) "
+                        "VALUES ('w2', 'stopped', 1, 1)")
+                   .ok());
+  ExpectMigratesToLatest(*db);
+  EXPECT_EQ(Text(*db, "SELECT status FROM workers WHERE worker_id = 'w1'"), "lost");
+  EXPECT_TRUE(db->Exec("INSERT INTO workers (worker_id, status, last_heartbeat, created_at) "
+                       "VALUES ('w2', 'stopped', 1, 1)")
+                  .ok());
+  EXPECT_FALSE(db->Exec("INSERT INTO workers (worker_id, status, last_heartbeat, created_at) "
+                        "VALUES ('w3', 'gone', 1, 1)")
+                   .ok());
 }
 
 TEST(Schema, NewDatabaseChecksWithoutTemporaryTables) {

@@ -445,6 +445,61 @@ TEST(TaskLife, SilentWorkerIsMarkedLost) {
   EXPECT_EQ(workers.workers(0).status(), v1::WORKER_STATUS_DRAINING);
 }
 
+// A worker's last heartbeat (stopping) lists it as stopped, never lost, and
+// not active; the leases it still names end at once, so their tasks go back
+// to the queue instead of waiting out the lease.
+TEST(TaskLife, AStoppingWorkerIsStoppedNotLostAndGivesItsLeasesBack) {
+  ServerOptions options = TestServer::DefaultOptions();
+  options.store.lease_seconds = 2;  // heartbeats every second: lost after 3 s of silence
+  options.write_loop.tick_ms = 50;
+  TestServer server(options);
+  auto& stub = server.stub();
+  const std::vector<std::string> ids = EnqueueN(stub, 1);
+  const v1::ClaimTaskResponse claim = Claim(stub, "leaving", 1);
+  ASSERT_EQ(claim.tasks_size(), 1);
+
+  v1::HeartbeatRequest beat;
+  beat.set_worker_id("leaving");
+  beat.set_draining(true);
+  beat.set_stopping(true);
+  v1::HeldLease* held = beat.add_leases();
+  held->set_task_id(claim.tasks(0).task_id());
+  held->set_fencing_token(claim.tasks(0).lease().fencing_token());
+  v1::HeartbeatResponse response;
+  ASSERT_TRUE(stub.Heartbeat(Context().get(), beat, &response).ok());
+
+  const v1::GetTaskResponse task = GetTask(stub, ids[0]);
+  EXPECT_EQ(task.task().status(), v1::TASK_STATUS_QUEUED);
+  ASSERT_EQ(task.attempts_size(), 1);
+  EXPECT_EQ(task.attempts(0).outcome(), v1::ATTEMPT_OUTCOME_LEASE_EXPIRED);
+  EXPECT_NE(task.attempts(0).error().find("stopped before it finished"), std::string::npos)
+      << task.attempts(0).error();
+
+  auto status_of_leaving = [&] {
+    v1::ListWorkersResponse workers;
+    EXPECT_TRUE(stub.ListWorkers(Context().get(), v1::ListWorkersRequest(), &workers).ok());
+    return workers.workers_size() == 1 ? workers.workers(0).status()
+                                       : v1::WORKER_STATUS_UNSPECIFIED;
+  };
+  EXPECT_EQ(status_of_leaving(), v1::WORKER_STATUS_STOPPED);
+  EXPECT_EQ(GetProgress(stub).active_workers(), 0);
+  v1::ListWorkersRequest active_only;
+  active_only.set_active_only(true);
+  v1::ListWorkersResponse active;
+  ASSERT_TRUE(stub.ListWorkers(Context().get(), active_only, &active).ok());
+  EXPECT_EQ(active.workers_size(), 0);
+  // Past three heartbeat intervals a silent worker is lost (see
+  // SilentWorkerIsMarkedLost); a stopped one stays stopped.
+  absl::SleepFor(absl::Milliseconds(3500));
+  EXPECT_EQ(status_of_leaving(), v1::WORKER_STATUS_STOPPED);
+  // Started again, it is back.
+  beat.clear_leases();
+  beat.set_draining(false);
+  beat.set_stopping(false);
+  ASSERT_TRUE(stub.Heartbeat(Context().get(), beat, &response).ok());
+  EXPECT_EQ(status_of_leaving(), v1::WORKER_STATUS_IDLE);
+}
+
 TEST(TaskLife, IdempotentEnqueueReturnsTheExistingTask) {
   TestServer server;
   auto& stub = server.stub();

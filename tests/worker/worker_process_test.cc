@@ -333,6 +333,9 @@ TEST_F(WorkerProcessTest, SigtermDrainsRunningTasksSubmitsThemAndExitsZero) {
   EXPECT_EQ(progress.completed(), 2) << progress.DebugString();
   EXPECT_EQ(progress.queued(), 2) << "no claims after SIGTERM: " << progress.DebugString();
   EXPECT_EQ(ResultRowsPerTask().size(), 2u);
+  // Its last heartbeat said it stopped: listed as such, not lost later.
+  EXPECT_EQ(WorkerStatus("drainer"), v1::WORKER_STATUS_STOPPED);
+  EXPECT_EQ(progress.active_workers(), 0);
 }
 
 TEST_F(WorkerProcessTest, TellsTheServiceManagerWhenReadyAndWhenDraining) {
