@@ -208,9 +208,8 @@ void AddProgressCommands(CLI::App& app, const GlobalOptions& global, CommandRunn
   CLI::App* watch = app.add_subcommand(
       "watch",
       "Live progress: bar, rate, ETA, counts per status and workers. Ends when nothing is "
-      "queued or in progress (exit 0), or on ^C (exit 130). With -o json prints one JSON object "
-      "per "
-      "update.");
+      "queued or in progress (exit 0), or on ^C (exit 130). With -o json prints one JSON "
+      "object per update.");
   watch->add_flag("--follow", watch_options->follow,
                   "Keep watching when the queue is empty (until ^C)");
   watch->callback([&global, selected, watch_options] {
