@@ -303,19 +303,26 @@ void AddCjkHits(std::string_view text, size_t lead, CueHits* hits) {
   }
 }
 
+// The code point of the three-byte UTF-8 sequence at text[i] (where every
+// kana, Hangul and CJK character is), or 0 when there is none.
+uint32_t ThreeByteCodePointAt(std::string_view text, size_t i) {
+  if (i + 3 > text.size()) return 0;
+  const auto b0 = static_cast<unsigned char>(text[i]);
+  const auto b1 = static_cast<unsigned char>(text[i + 1]);
+  const auto b2 = static_cast<unsigned char>(text[i + 2]);
+  if ((b0 & 0xF0) != 0xE0 || (b1 & 0xC0) != 0x80 || (b2 & 0xC0) != 0x80) return 0;
+  return ((b0 & 0x0Fu) << 12) | ((b1 & 0x3Fu) << 6) | (b2 & 0x3Fu);
+}
+
+bool IsHiragana(uint32_t code) { return code >= 0x3040 && code <= 0x309F; }
+bool IsHangulSyllable(uint32_t code) { return code >= 0xAC00 && code <= 0xD7A3; }
+
 // True when `text` is hiragana or Hangul syllables only: the inflection
 // that follows a Japanese or Korean verb's stem.
 bool IsInflection(std::string_view text) {
   for (size_t i = 0; i < text.size(); i += 3) {
-    if (i + 3 > text.size()) return false;
-    const auto b0 = static_cast<unsigned char>(text[i]);
-    const auto b1 = static_cast<unsigned char>(text[i + 1]);
-    const auto b2 = static_cast<unsigned char>(text[i + 2]);
-    if ((b0 & 0xF0) != 0xE0 || (b1 & 0xC0) != 0x80 || (b2 & 0xC0) != 0x80) return false;
-    const uint32_t code = ((b0 & 0x0Fu) << 12) | ((b1 & 0x3Fu) << 6) | (b2 & 0x3Fu);
-    const bool hiragana = code >= 0x3040 && code <= 0x309F;
-    const bool hangul = code >= 0xAC00 && code <= 0xD7A3;
-    if (!hiragana && !hangul) return false;
+    const uint32_t code = ThreeByteCodePointAt(text, i);
+    if (!IsHiragana(code) && !IsHangulSyllable(code)) return false;
   }
   return true;
 }
@@ -323,13 +330,10 @@ bool IsInflection(std::string_view text) {
 // True when `text` holds kana or Hangul (U+3040..U+30FF, U+1100..U+11FF,
 // U+3130..U+318F, U+AC00..U+D7A3): it is Japanese or Korean, not Chinese.
 bool HoldsKanaOrHangul(std::string_view text) {
-  for (size_t i = SkipAsciiWords(text, 0); i + 2 < text.size(); i = SkipAsciiWords(text, i + 1)) {
-    const auto b0 = static_cast<unsigned char>(text[i]);
-    const auto b1 = static_cast<unsigned char>(text[i + 1]);
-    if ((b0 & 0xF0) != 0xE0) continue;
-    const uint32_t high = ((b0 & 0x0Fu) << 12) | ((b1 & 0x3Fu) << 6);  // low six bits left out
-    if ((high >= 0x3040 && high <= 0x30C0) || (high >= 0x1100 && high <= 0x11C0) ||
-        (high >= 0x3100 && high <= 0x3180) || (high >= 0xAC00 && high <= 0xD780)) {
+  for (size_t i = SkipAsciiWords(text, 0); i < text.size(); i = SkipAsciiWords(text, i + 1)) {
+    const uint32_t code = ThreeByteCodePointAt(text, i);
+    if ((code >= 0x3040 && code <= 0x30FF) || (code >= 0x1100 && code <= 0x11FF) ||
+        (code >= 0x3130 && code <= 0x318F) || IsHangulSyllable(code)) {
       return true;
     }
   }
@@ -374,11 +378,11 @@ constexpr size_t kMaxInflectionBytes = 18;
 // puts it (see CjkVerb), or null.
 const CjkVerb* CjkStepVerb(std::string_view text) {
   const std::string_view body = WithoutClosingMarks(text);
-  // Chinese: first. A stem of one character is too likely to open a noun,
-  // a statement that ends in 时 ("when ...") names an occasion, and one in
-  // quotation marks is an example of what a user says.
-  if (!HoldsKanaOrHangul(text) && !EndsWith(body, "时") && !EndsWith(body, "時") &&
-      !OpensWithQuote(text)) {
+  if (!HoldsKanaOrHangul(text)) {
+    // Chinese: first. A stem of one character is too likely to open a noun,
+    // a statement that ends in 时 ("when ...") names an occasion, and one in
+    // quotation marks is an example of what a user says.
+    if (EndsWith(body, "时") || EndsWith(body, "時") || OpensWithQuote(text)) return nullptr;
     const std::string_view lead = CjkLead(text);
     for (const CjkVerb& verb : CjkVerbs()) {
       const std::string_view stem = verb.stem;
@@ -388,6 +392,7 @@ const CjkVerb* CjkStepVerb(std::string_view text) {
         return &verb;
       }
     }
+    return nullptr;
   }
   // Japanese and Korean: last, the stem that ends latest.
   const CjkVerb* last = nullptr;
@@ -482,7 +487,8 @@ Classification ClassifyStatement(std::string_view text, SectionBias bias, Statem
     }
   }
 
-  if (MayHoldCjk(text)) AddCjkHits(text, lead, &hits);
+  const bool may_hold_cjk = MayHoldCjk(text);
+  if (may_hold_cjk) AddCjkHits(text, lead, &hits);
 
   auto make_rule = [&](double confidence) {
     c.category = Category::kRule;
@@ -574,7 +580,7 @@ Classification ClassifyStatement(std::string_view text, SectionBias bias, Statem
     return c;
   }
 
-  if (bias == SectionBias::kSteps && !table_row && MayHoldCjk(text)) {
+  if (bias == SectionBias::kSteps && !table_row && may_hold_cjk) {
     if (const CjkVerb* cjk_verb = CjkStepVerb(text)) {
       c.category = Category::kAction;
       c.action_type = cjk_verb->action_type;

@@ -75,7 +75,9 @@ void SubmitStream::OnReadDone(bool ok) {
   results.push_back(std::make_unique<PendingResult>());
   results.back()->request = std::move(request_);
   request_.Clear();
-  for (v1::SubmitResultRequest& result : more) AddNested(std::move(result), &results);
+  for (v1::SubmitResultRequest& result : more) {
+    AddNested(std::move(result), /*inside_nested=*/false, &results);
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     reading_ = false;
@@ -87,7 +89,7 @@ void SubmitStream::OnReadDone(bool ok) {
   Advance();
 }
 
-void SubmitStream::AddNested(v1::SubmitResultRequest result,
+void SubmitStream::AddNested(v1::SubmitResultRequest result, bool inside_nested,
                              std::vector<std::unique_ptr<PendingResult>>* results) {
   // Deeper results are listed after their parent, depth first, so none of
   // them goes unanswered.
@@ -95,11 +97,9 @@ void SubmitStream::AddNested(v1::SubmitResultRequest result,
   deeper.Swap(result.mutable_more_results());
   results->push_back(std::make_unique<PendingResult>());
   results->back()->request = std::move(result);
-  results->back()->nested_too_deep = !deeper.empty();
+  results->back()->nested_too_deep = inside_nested || !deeper.empty();
   for (v1::SubmitResultRequest& inner : deeper) {
-    const size_t at = results->size();
-    AddNested(std::move(inner), results);
-    (*results)[at]->nested_too_deep = true;
+    AddNested(std::move(inner), /*inside_nested=*/true, results);
   }
 }
 

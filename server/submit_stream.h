@@ -55,9 +55,10 @@ class SubmitStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
     bool nested_too_deep = false;
   };
 
-  // Adds a result of more_results to `results`, and the results nested in
-  // it, each marked nested_too_deep.
-  static void AddNested(v1::SubmitResultRequest result,
+  // Adds a result of more_results to `results`, then the results nested in
+  // it: each one nested deeper (`inside_nested`, or carrying results of its
+  // own) is marked nested_too_deep.
+  static void AddNested(v1::SubmitResultRequest result, bool inside_nested,
                         std::vector<std::unique_ptr<PendingResult>>* results);
   // Hands one result to the write loop (or answers it invalid at once).
   void Submit(std::unique_ptr<PendingResult> result);
