@@ -1,7 +1,6 @@
 #include "server.h"
 
 #include <arpa/inet.h>
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 
@@ -13,7 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/metrics/grpc_metrics.h"
-#include "grpc/health/v1/health.pb.h"
+#include "proto/api_descriptors.h"
 #include "schema.h"
 #include "spdlog/spdlog.h"
 #include "status_macros.h"
@@ -163,17 +162,14 @@ absl::StatusOr<std::unique_ptr<SkillStoreServer>> SkillStoreServer::Start(
                                           *server->progress_, *server->watchers_, service_options);
 
   grpc::EnableDefaultHealthCheckService(true);
-  // Referencing the health descriptors links them in (a static library's
-  // object is dropped when nothing uses it), so reflection can describe the
-  // built-in health service; see proto/grpc/health/v1/health.proto.
-  grpc::health::v1::HealthCheckRequest::descriptor();
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  SKS_ASSIGN_OR_RETURN(server->reflection_, ReflectionService::Create(proto::ApiDescriptorSet()));
   grpc::ServerBuilder builder;
   // gRPC sets SO_REUSEPORT by default, so a second server on a port in use
   // would start too and clients would reach either database at random.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.RegisterService(server->service_.get());
+  for (grpc::Service* service : server->reflection_->services()) builder.RegisterService(service);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
   creators.push_back(MakeUnparsableRequestInterceptorFactory());

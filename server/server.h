@@ -19,6 +19,7 @@
 #include "common/metrics/registry.h"
 #include "progress.h"
 #include "progress_watchers.h"
+#include "reflection_service.h"
 #include "server_metrics.h"
 #include "service.h"
 #include "sqlite.h"
@@ -119,6 +120,7 @@ class SkillStoreServer {
   std::unique_ptr<TaskReader> reader_;
   std::unique_ptr<ProgressWatchers> watchers_;
   std::unique_ptr<SkillStoreService> service_;
+  std::unique_ptr<ReflectionService> reflection_;  // outlives grpc_server_
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<metrics::MetricsServer> metrics_http_;
   std::mutex shutdown_mu_;

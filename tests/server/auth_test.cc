@@ -22,6 +22,7 @@
 #include "authorizer.h"
 #include "common/auth/token.h"
 #include "grpc/health/v1/health.pb.h"
+#include "grpc/reflection/v1/reflection.grpc.pb.h"
 #include "process.h"
 #include "skillstore/v1/skillstore.grpc.pb.h"
 
@@ -298,6 +299,21 @@ TEST_F(AuthTest, HealthStaysOpenWithoutAToken) {
   cq.Shutdown();
   while (cq.Next(&tag, &ok)) {
   }
+}
+
+TEST_F(AuthTest, ReflectionStaysOpenWithoutAToken) {
+  auto reflection = grpc::reflection::v1::ServerReflection::NewStub(channel_);
+  auto context = ContextWith("");
+  auto stream = reflection->ServerReflectionInfo(context.get());
+  grpc::reflection::v1::ServerReflectionRequest request;
+  request.set_file_containing_symbol("skillstore.v1.SkillStore");
+  ASSERT_TRUE(stream->Write(request));
+  grpc::reflection::v1::ServerReflectionResponse answer;
+  ASSERT_TRUE(stream->Read(&answer));
+  EXPECT_TRUE(answer.has_file_descriptor_response()) << answer.DebugString();
+  stream->WritesDone();
+  const grpc::Status status = stream->Finish();
+  EXPECT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
 }
 
 TEST_F(AuthTest, SighupAddsAndRevokesTokens) {
