@@ -75,14 +75,23 @@ absl::Status RunTasks(const GlobalOptions& global, const TasksOptions& options) 
   table.AlignRight(0).AlignRight(3).AlignRight(4);
   for (const auto& t : tasks) {
     table.AddRow({t.task_id(), TaskTypeName(t.type()), TaskStatusName(t.status()),
-                  absl::StrCat(t.attempts(), "/", t.max_attempts()), absl::StrCat(t.priority()),
-                  t.worker_id().empty() ? "-" : t.worker_id(), t.skill_path()});
+                  absl::StrCat(t.attempts() - t.attempts_before_retry(), "/", t.max_attempts()),
+                  absl::StrCat(t.priority()), t.worker_id().empty() ? "-" : t.worker_id(),
+                  t.skill_path()});
   }
   table.Print(std::cout);
   if (!next.empty()) {
     std::cout << "(more tasks match: raise --limit, or --limit 0 for all)\n";
   }
   return absl::OkStatus();
+}
+
+// "2 of 3"; after a retry by hand, "1 of 3 since the last retry (4 in all)":
+// RetryTask gives a task max_attempts more (TaskInfo.attempts_before_retry).
+std::string AttemptsText(const v1::TaskInfo& t) {
+  if (t.attempts_before_retry() == 0) return absl::StrCat(t.attempts(), " of ", t.max_attempts());
+  return absl::StrCat(t.attempts() - t.attempts_before_retry(), " of ", t.max_attempts(),
+                      " since the last retry (", t.attempts(), " in all)");
 }
 
 absl::Status RunShowTask(const GlobalOptions& global, const std::string& id) {
@@ -110,7 +119,7 @@ absl::Status RunShowTask(const GlobalOptions& global, const std::string& id) {
   fields.AddRow({"skill_path", t.skill_path()});
   fields.AddRow({"content", FormatBytes(t.content_bytes())});
   fields.AddRow({"priority", absl::StrCat(t.priority())});
-  fields.AddRow({"attempts", absl::StrCat(t.attempts(), " of ", t.max_attempts())});
+  fields.AddRow({"attempts", AttemptsText(t)});
   fields.AddRow({"worker", t.worker_id().empty() ? "-" : t.worker_id()});
   fields.AddRow({"created", FormatTimestamp(t.created_at_unix_ms())});
   fields.AddRow({"started", FormatTimestamp(t.started_at_unix_ms())});

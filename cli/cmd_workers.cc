@@ -1,4 +1,5 @@
 // skillctl workers: who is processing tasks.
+#include <algorithm>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +17,21 @@ namespace {
 struct WorkersOptions {
   bool active_only = false;
 };
+
+// A worker's leased tasks for the table: a worker may hold hundreds (its
+// prefetch), so the first few ids and how many more (`--json` lists the
+// first 1000).
+std::string CurrentTasks(const v1::WorkerInfo& worker) {
+  constexpr int kShown = 8;
+  const int64_t count =
+      std::max<int64_t>(worker.current_task_count(), worker.current_task_ids_size());
+  if (count == 0) return "-";
+  const int shown = std::min(kShown, worker.current_task_ids_size());
+  std::string text = absl::StrJoin(worker.current_task_ids().begin(),
+                                   worker.current_task_ids().begin() + shown, ",");
+  if (count > shown) absl::StrAppend(&text, " +", count - shown, " more");
+  return text;
+}
 
 absl::Status RunWorkers(const GlobalOptions& global, const WorkersOptions& options) {
   Client client(global);
@@ -49,12 +65,10 @@ absl::Status RunWorkers(const GlobalOptions& global, const WorkersOptions& optio
   Table table({"WORKER", "HOST", "STATUS", "SLOTS", "DONE", "FAILED", "SEEN", "TASKS"});
   table.AlignRight(3).AlignRight(4).AlignRight(5);
   for (const auto& w : response.workers()) {
-    std::vector<std::string> current(w.current_task_ids().begin(), w.current_task_ids().end());
     table.AddRow({w.worker_id(), w.hostname(), WorkerStatusName(w.status()),
                   w.concurrency() > 0 ? absl::StrCat(w.concurrency()) : "-",
                   absl::StrCat(w.tasks_completed()), absl::StrCat(w.tasks_failed()),
-                  FormatAge(w.last_heartbeat_unix_ms(), now),
-                  current.empty() ? "-" : absl::StrJoin(current, ",")});
+                  FormatAge(w.last_heartbeat_unix_ms(), now), CurrentTasks(w)});
   }
   table.Print(std::cout);
   return absl::OkStatus();

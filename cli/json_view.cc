@@ -39,6 +39,7 @@ Json ToJson(const v1::TaskInfo& t) {
   j["priority"] = t.priority();
   j["attempts"] = t.attempts();
   j["max_attempts"] = t.max_attempts();
+  j["attempts_before_retry"] = t.attempts_before_retry();
   j["timeout_seconds"] = t.timeout_seconds();
   j["worker_id"] = t.worker_id();
   j["idempotency_key"] = t.idempotency_key();
@@ -76,6 +77,7 @@ Json ToJson(const v1::WorkerInfo& w) {
   j["created_at_unix_ms"] = w.created_at_unix_ms();
   j["current_task_ids"] = Json::array();
   for (const std::string& id : w.current_task_ids()) j["current_task_ids"].push_back(id);
+  j["current_task_count"] = w.current_task_count();
   j["concurrency"] = w.concurrency();
   j["version"] = w.version();
   return j;

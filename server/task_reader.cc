@@ -23,6 +23,10 @@ constexpr int kMaxPageSize = 1000;
 // 4 MiB a gRPC client receives by default (errors are cut at 16 KiB, see
 // submit_stream.cc, but metadata, labels and errors add up).
 constexpr size_t kMaxPageBytes = 2 << 20;
+// A worker's task ids listed by ListWorkers (WorkerInfo.current_task_ids):
+// with --max-leases-per-worker 0 one worker may hold any number of leases,
+// and a page holds at least one worker whatever its size.
+constexpr int64_t kMaxCurrentTaskIdsListed = 1000;
 
 // Called when another task would go on the page: true, with the page's
 // next_page_token set, when the page already holds `page_size` tasks or
@@ -509,7 +513,12 @@ absl::StatusOr<v1::ListWorkersResponse> TaskReader::ListWorkers(
     SKS_ASSIGN_OR_RETURN(bool row, tasks.Step());
     if (!row) break;
     auto it = by_id.find(tasks.ColumnText(0));
-    if (it != by_id.end()) it->second->add_current_task_ids(absl::StrCat(tasks.ColumnInt(1)));
+    if (it == by_id.end()) continue;
+    v1::WorkerInfo& worker = *it->second;
+    if (worker.current_task_count() < kMaxCurrentTaskIdsListed) {
+      worker.add_current_task_ids(absl::StrCat(tasks.ColumnInt(1)));
+    }
+    worker.set_current_task_count(worker.current_task_count() + 1);
   }
   // The page ends at page_size workers or kMaxPageBytes, whichever comes
   // first (but holds at least one worker).

@@ -8,7 +8,7 @@ namespace skillstore::server {
 const char kTaskInfoColumns[] =
     "task_id, task_type, skill_path, status, priority, attempts, max_attempts, "
     "timeout_seconds, worker_id, idempotency_key, metadata, last_error, content_bytes, "
-    "created_at, started_at, completed_at, not_before_ms, lease_deadline_ms";
+    "created_at, started_at, completed_at, not_before_ms, lease_deadline_ms, retry_base";
 
 std::string TaskInfoColumnsOf(absl::string_view table) {
   std::string out;
@@ -39,6 +39,7 @@ void TaskInfoFromRow(const Statement& row, v1::TaskInfo* info) {
   if (info->status() == v1::TASK_STATUS_IN_PROGRESS) {
     info->set_lease_deadline_unix_ms(row.ColumnInt(17));
   }
+  info->set_attempts_before_retry(static_cast<int32_t>(row.ColumnInt(18)));
 }
 
 absl::StatusOr<std::optional<v1::TaskInfo>> LoadTaskInfo(Db& db, int64_t task_id) {

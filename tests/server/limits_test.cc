@@ -341,6 +341,39 @@ TEST(LimitsTest, MaxTasksPerClaimFromTheCommandLine) {
   EXPECT_EQ(claimed.tasks_size(), 3);
 }
 
+// With no limit on leases per worker, one worker's listing could outgrow
+// any page: ListWorkers names its first 1000 tasks and counts them all.
+TEST(LimitsTest, AWorkerWithManyLeasesListsTheFirstThousand) {
+  ServerOptions options = TestServer::DefaultOptions();
+  options.store.max_leases_per_worker = 0;
+  TestServer server(options);
+  const std::vector<std::string> ids = EnqueueN(server.stub(), 1005);
+  int claimed = 0;
+  while (claimed < 1005) {
+    v1::ClaimTaskResponse claim;
+    ASSERT_TRUE(ClaimStatus(server.stub(), "hoarder", 400, &claim).ok());
+    ASSERT_GT(claim.tasks_size(), 0);
+    claimed += claim.tasks_size();
+  }
+  EnqueueN(server.stub(), 1);
+  v1::ClaimTaskResponse one;
+  ASSERT_TRUE(ClaimStatus(server.stub(), "other", 1, &one).ok());
+  v1::ListWorkersRequest request;
+  v1::ListWorkersResponse response;
+  ASSERT_TRUE(server.stub().ListWorkers(Context().get(), request, &response).ok());
+  ASSERT_EQ(response.workers_size(), 2);
+  const v1::WorkerInfo& hoarder = response.workers(0);
+  ASSERT_EQ(hoarder.worker_id(), "hoarder");
+  EXPECT_EQ(hoarder.current_task_count(), 1005);
+  ASSERT_EQ(hoarder.current_task_ids_size(), 1000);
+  EXPECT_EQ(std::vector<std::string>(hoarder.current_task_ids().begin(),
+                                     hoarder.current_task_ids().end()),
+            std::vector<std::string>(ids.begin(), ids.begin() + 1000))
+      << "the oldest first";
+  EXPECT_EQ(response.workers(1).current_task_count(), 1);
+  EXPECT_EQ(response.workers(1).current_task_ids_size(), 1);
+}
+
 TEST(LimitsTest, LeasesPerWorker) {
   ServerOptions options = TestServer::DefaultOptions();
   options.store.max_leases_per_worker = 3;

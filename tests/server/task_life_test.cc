@@ -702,7 +702,11 @@ TEST(TaskLife, RetryFailedTasks) {
   v1::RetryTaskResponse retried;
   ASSERT_TRUE(stub.RetryTask(Context().get(), one, &retried).ok());
   EXPECT_EQ(retried.retried_count(), 1);
-  EXPECT_EQ(GetTask(stub, ids[0]).task().status(), v1::TASK_STATUS_QUEUED);
+  const v1::TaskInfo requeued = GetTask(stub, ids[0]).task();
+  EXPECT_EQ(requeued.status(), v1::TASK_STATUS_QUEUED);
+  EXPECT_EQ(requeued.attempts(), 1);
+  EXPECT_EQ(requeued.attempts_before_retry(), 1) << "max_attempts counts from here";
+  EXPECT_EQ(GetTask(stub, ids[1]).task().attempts_before_retry(), 0);
   // Retrying a queued task is refused.
   EXPECT_EQ(stub.RetryTask(Context().get(), one, &retried).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
