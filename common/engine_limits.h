@@ -55,6 +55,10 @@ struct EngineLimits {
   // limit bounds output size (each element is ~1 KB of JSON) for inputs
   // made of millions of tiny sentences.
   size_t max_elements = 50000;
+  // Security findings listed in one analyze report (~400 bytes of JSON
+  // each); the report counts and scores the rest. Real skills have tens; a
+  // file of nothing but "rm -rf /" has millions.
+  size_t max_findings_listed = 5000;
 };
 
 // The limits RunTask uses.

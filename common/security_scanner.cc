@@ -4,7 +4,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -212,6 +211,8 @@ std::optional<FoldedLine> FoldFullWidth(std::string_view line) {
 
 class Scanner {
  public:
+  explicit Scanner(const EngineLimits& limits) : max_findings_listed_(limits.max_findings_listed) {}
+
   // The blocks scanned next stand under `heading`, which heads things not to
   // do (empty: none does): their findings are lowered one level, as if
   // forbidden. `heading` must outlive those scans.
@@ -232,34 +233,18 @@ class Scanner {
   }
 
   SecurityReport Finish() {
-    std::sort(report_.findings.begin(), report_.findings.end(),
-              [](const SecurityFinding& a, const SecurityFinding& b) {
-                return std::make_tuple(a.line, a.column, a.rule_id,
-                                       -static_cast<int>(a.original_severity), a.matched_text) <
-                       std::make_tuple(b.line, b.column, b.rule_id,
-                                       -static_cast<int>(b.original_severity), b.matched_text);
-              });
-    // Several patterns of one rule can fire at the same spot ("rm -rf" and
-    // "rm -rf /"); keep the most severe, which sorts first.
-    report_.findings.erase(
-        std::unique(report_.findings.begin(), report_.findings.end(),
-                    [](const SecurityFinding& a, const SecurityFinding& b) {
-                      return a.line == b.line && a.column == b.column && a.rule_id == b.rule_id;
-                    }),
-        report_.findings.end());
-    int score = 0;
-    bool blocked = false;
-    for (const SecurityFinding& f : report_.findings) {
-      switch (f.adjusted_severity) {
-        case Severity::kCritical: score += 50; blocked = true; break;
-        case Severity::kHigh: score += 25; break;
-        case Severity::kMedium: score += 10; break;
-        case Severity::kLow: score += 3; break;
-        case Severity::kInfo: break;
-      }
-    }
-    report_.risk_score = std::min(score, 100);
-    if (blocked) {
+    // Lines are scanned in order (front matter, then the blocks as they
+    // stand), so this only settles what the cut in ScanLine left.
+    std::stable_sort(
+        report_.findings.begin(), report_.findings.end(),
+        [](const SecurityFinding& a, const SecurityFinding& b) { return a.line < b.line; });
+    const auto& count = report_.count_by_severity;
+    const int64_t score = 50 * count[static_cast<int>(Severity::kCritical)] +
+                          25 * count[static_cast<int>(Severity::kHigh)] +
+                          10 * count[static_cast<int>(Severity::kMedium)] +
+                          3 * count[static_cast<int>(Severity::kLow)];
+    report_.risk_score = static_cast<int>(std::min<int64_t>(score, 100));
+    if (count[static_cast<int>(Severity::kCritical)] > 0) {
       report_.risk_level = "blocked";
     } else if (report_.risk_score == 0) {
       report_.risk_level = "safe";
@@ -278,12 +263,59 @@ class Scanner {
  private:
   void ScanLine(std::string_view line, int line_no, const std::string& context,
                 const std::string& language, bool inline_markdown) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // CRLF text
+    line_first_ = report_.findings.size();
     ScanText(line, nullptr, line_no, context, language, inline_markdown);
-    // Findings of both passes at the same place are one (Finish keeps one
-    // per line, column and rule).
     if (std::optional<FoldedLine> folded = FoldFullWidth(line)) {
       ScanText(folded->text, &*folded, line_no, context, language, inline_markdown);
     }
+    if (report_.findings.size() == line_first_ && line_counted_.empty()) return;
+    KeepFirstOfLine(max_findings_listed_);
+    // Counted once per column and rule, listed or not.
+    std::vector<CountedFinding> counted = std::move(line_counted_);
+    line_counted_.clear();
+    for (size_t i = line_first_; i < report_.findings.size(); ++i) {
+      counted.push_back(Counted(report_.findings[i]));
+    }
+    std::sort(counted.begin(), counted.end(), [](const CountedFinding& a, const CountedFinding& b) {
+      return SpotThenSeverity(a, b);
+    });
+    counted.erase(std::unique(counted.begin(), counted.end(),
+                              [](const CountedFinding& a, const CountedFinding& b) {
+                                return a.column == b.column && a.rule_id == b.rule_id;
+                              }),
+                  counted.end());
+    for (const CountedFinding& f : counted) {
+      ++report_.total_findings;
+      ++report_.count_by_severity[static_cast<int>(f.adjusted_severity)];
+      ++report_.count_by_rule[f.rule_id];
+    }
+  }
+
+  // Orders the current line's listed findings by column and rule, keeps one
+  // per column and rule (several patterns of one rule can fire at the same
+  // spot, "rm -rf" and "rm -rf /", and both passes at the same place: the
+  // most severe sorts first), and moves those past `limit` findings in all
+  // to line_counted_: counted, not listed.
+  void KeepFirstOfLine(size_t limit) {
+    const auto line_begin = report_.findings.begin() + static_cast<std::ptrdiff_t>(line_first_);
+    std::sort(line_begin, report_.findings.end(),
+              [](const SecurityFinding& a, const SecurityFinding& b) {
+                if (a.column != b.column || a.rule_id != b.rule_id ||
+                    a.original_severity != b.original_severity) {
+                  return SpotThenSeverity(a, b);
+                }
+                return a.matched_text < b.matched_text;
+              });
+    report_.findings.erase(std::unique(line_begin, report_.findings.end(),
+                                       [](const SecurityFinding& a, const SecurityFinding& b) {
+                                         return a.column == b.column && a.rule_id == b.rule_id;
+                                       }),
+                           report_.findings.end());
+    for (size_t i = std::max(limit, line_first_); i < report_.findings.size(); ++i) {
+      line_counted_.push_back(Counted(report_.findings[i]));
+    }
+    if (report_.findings.size() > limit) report_.findings.resize(std::max(limit, line_first_));
   }
 
   // Matches the rules against `line`, which is the line itself, or its
@@ -318,26 +350,29 @@ class Scanner {
           quotes = QuotedSpans(line);
           spans_done = true;
         }
-        AddFinding(cp, line, line_no, offset, std::string_view(match.data(), match.size()),
-                   context, language, spans, quotes);
+        SecurityFinding f =
+            Assess(cp, line, line_no, offset, std::string_view(match.data(), match.size()), context,
+                   language, spans, quotes);
         if (folded != nullptr) {
           // Where the match is in the line as written.
-          SecurityFinding& f = report_.findings.back();
           const size_t begin = folded->original[offset];
           const size_t end = folded->original[offset + match.size()];
           f.column = static_cast<int>(begin) + 1;
           f.matched_text = Clip(folded->source.substr(begin, end - begin));
         }
+        Add(std::move(f));
         start = offset + std::max<size_t>(match.size(), 1);
       }
     }
   }
 
-  void AddFinding(const CompiledPattern& cp, std::string_view line, int line_no, size_t offset,
-                  std::string_view matched, const std::string& context,
-                  const std::string& language,
-                  const std::vector<std::pair<size_t, size_t>>& spans,
-                  const std::vector<std::pair<size_t, size_t>>& quotes) {
+  // A match as a finding: its context and its severity, lowered where the
+  // text says it is an example or a prohibition.
+  SecurityFinding Assess(const CompiledPattern& cp, std::string_view line, int line_no,
+                         size_t offset, std::string_view matched, const std::string& context,
+                         const std::string& language,
+                         const std::vector<std::pair<size_t, size_t>>& spans,
+                         const std::vector<std::pair<size_t, size_t>>& quotes) {
     SecurityFinding f;
     f.rule_id = cp.rule->id;
     f.rule_name = cp.rule->name;
@@ -379,10 +414,49 @@ class Scanner {
       if (i > 0) f.adjustment_reason += "; ";
       f.adjustment_reason += reasons[i];
     }
-    report_.findings.push_back(std::move(f));
+    return f;
   }
 
+  // A line's findings are listed, up to the limit, by column, whatever the
+  // order the patterns find them in; so a line with more matches than that
+  // is trimmed to its first ones whenever it holds twice the limit, and
+  // memory stays bounded on a line of a million matches. Once earlier lines
+  // fill the list, only what the counts need is kept.
+  void Add(SecurityFinding f) {
+    if (line_first_ >= max_findings_listed_) {
+      line_counted_.push_back(Counted(f));
+      return;
+    }
+    report_.findings.push_back(std::move(f));
+    if (report_.findings.size() >= 2 * max_findings_listed_) {
+      KeepFirstOfLine(max_findings_listed_);
+    }
+  }
+
+  // What the counts need of a finding (a rule id is short enough to need no
+  // allocation).
+  struct CountedFinding {
+    int column;
+    std::string rule_id;
+    Severity original_severity;
+    Severity adjusted_severity;
+  };
+  // By column, then rule, then the most severe first. For SecurityFinding
+  // and CountedFinding.
+  template <typename Finding>
+  static bool SpotThenSeverity(const Finding& a, const Finding& b) {
+    if (a.column != b.column) return a.column < b.column;
+    if (a.rule_id != b.rule_id) return a.rule_id < b.rule_id;
+    return a.original_severity > b.original_severity;
+  }
+  static CountedFinding Counted(const SecurityFinding& f) {
+    return {f.column, f.rule_id, f.original_severity, f.adjusted_severity};
+  }
+
+  const size_t max_findings_listed_;
   SecurityReport report_;
+  size_t line_first_ = 0;  // the current line's first finding in report_.findings
+  std::vector<CountedFinding> line_counted_;  // the current line's, not listed
   const std::string* forbidding_heading_ = nullptr;
 };
 
@@ -395,15 +469,21 @@ nlohmann::ordered_json SecurityReport::ToJson(std::string_view source_label) con
   out["scanner"] = "skillstore-security 1.0.0";
   out["risk_score"] = risk_score;
   out["risk_level"] = risk_level;
-  Json by_severity = {{"critical", 0}, {"high", 0}, {"medium", 0}, {"low", 0}, {"info", 0}};
-  Json by_rule = Json::object();
-  for (const SecurityRule& r : SecurityRules()) by_rule[r.id] = 0;
-  for (const SecurityFinding& f : findings) {
-    by_severity[std::string(SeverityName(f.adjusted_severity))] =
-        by_severity[std::string(SeverityName(f.adjusted_severity))].get<int>() + 1;
-    by_rule[f.rule_id] = by_rule[f.rule_id].get<int>() + 1;
+  Json by_severity = Json::object();
+  for (Severity severity :
+       {Severity::kCritical, Severity::kHigh, Severity::kMedium, Severity::kLow, Severity::kInfo}) {
+    by_severity[std::string(SeverityName(severity))] =
+        count_by_severity[static_cast<int>(severity)];
   }
-  out["summary"] = {{"findings", findings.size()}, {"by_severity", by_severity}, {"by_rule", by_rule}};
+  Json by_rule = Json::object();
+  for (const SecurityRule& r : SecurityRules()) {
+    const auto it = count_by_rule.find(r.id);
+    by_rule[r.id] = it == count_by_rule.end() ? 0 : it->second;
+  }
+  out["summary"] = {{"findings", total_findings},
+                    {"findings_omitted", total_findings - static_cast<int64_t>(findings.size())},
+                    {"by_severity", by_severity},
+                    {"by_rule", by_rule}};
   Json list = Json::array();
   for (const SecurityFinding& f : findings) {
     Json j;
@@ -435,7 +515,7 @@ absl::StatusOr<SecurityReport> ScanSkill(std::string_view content, const EngineL
       ParseMarkdown(content, fm->body_offset, fm->body_first_line, limits);
   if (!doc.ok()) return doc.status();
 
-  Scanner scanner;
+  Scanner scanner(limits);
   if (fm->present) {
     // Front matter lines 2 .. body_first_line-2 (between the fences).
     std::string_view yaml = content.substr(0, fm->body_offset);

@@ -9,6 +9,9 @@
 #ifndef SKILLSTORE_COMMON_SECURITY_SCANNER_H_
 #define SKILLSTORE_COMMON_SECURITY_SCANNER_H_
 
+#include <array>
+#include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,7 +38,12 @@ struct SecurityFinding {
 };
 
 struct SecurityReport {
-  std::vector<SecurityFinding> findings;  // by line, column, rule
+  // By line, column, rule; at most EngineLimits::max_findings_listed, the
+  // first ones. The counts and the score below cover every finding.
+  std::vector<SecurityFinding> findings;
+  int64_t total_findings = 0;
+  std::array<int64_t, 5> count_by_severity{};  // indexed by Severity
+  std::map<std::string, int64_t> count_by_rule;
   int risk_score = 0;                     // 0..100
   std::string risk_level;  // safe, low, medium, high, critical, blocked
   nlohmann::ordered_json ToJson(std::string_view source_label) const;

@@ -9,6 +9,7 @@
 
 #include "common/markdown_skill_parser.h"
 #include "common/schema_validator.h"
+#include "common/security_scanner.h"
 #include "common/skill_id.h"
 #include "common/skill_parser.h"
 #include "common/statement_splitter.h"
@@ -833,6 +834,47 @@ TEST(AnalyzeTest, JoinersAndALeadingByteOrderMarkAreNotHiddenText) {
   ASSERT_TRUE(out.ok()) << out.status();
   const nlohmann::json report = nlohmann::json::parse(*out);
   EXPECT_EQ(report["summary"]["by_rule"]["SEC010"], 0) << report.dump(1);
+}
+
+// A file of nothing but matches made a million findings and gigabytes of
+// report: the report lists the first ones and counts them all. Also on CRLF
+// text, where the matched text must not carry the line's CR.
+TEST(AnalyzeTest, ManyFindingsAreCountedAndTheFirstOnesListed) {
+  std::string text = "---\r\nname: a\r\ndescription: b\r\n---\r\n";
+  for (int line = 0; line < 3; ++line) {
+    for (int i = 0; i < 400; ++i) text += "rm -rf / ";
+    text += "\r\n\r\n";
+  }
+  text += "```bash\r\nsudo rm -rf /\r\n```\r\n";
+  EngineLimits limits;
+  limits.max_findings_listed = 10;
+  absl::StatusOr<SecurityReport> report = ScanSkill(text, limits);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->findings.size(), 10u);
+  // 1,200 of SEC002 in prose, then in the code block one each of SEC002 and
+  // SEC006 (sudo), lowered a level there.
+  EXPECT_EQ(report->total_findings, 1202);
+  EXPECT_EQ(report->count_by_rule.at("SEC002"), 1201);
+  EXPECT_EQ(report->count_by_rule.at("SEC006"), 1);
+  EXPECT_EQ(report->risk_level, "blocked");
+  const nlohmann::json json = nlohmann::json::parse(report->ToJson("x").dump());
+  EXPECT_EQ(json["summary"]["findings"], 1202);
+  EXPECT_EQ(json["summary"]["findings_omitted"], 1192);
+  EXPECT_EQ(json["findings"].size(), 10u);
+  EXPECT_EQ(json["findings"][9]["line"], 5);
+  EXPECT_EQ(json["findings"][9]["column"], 1 + 9 * 9);
+
+  // The same with room for all: the same counts, everything listed, and the
+  // code block's findings with their text and no CR.
+  absl::StatusOr<SecurityReport> whole = ScanSkill(text, EngineLimits());
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_EQ(whole->findings.size(), 1202u);
+  EXPECT_EQ(whole->count_by_severity, report->count_by_severity);
+  EXPECT_EQ(whole->risk_score, report->risk_score);
+  for (const SecurityFinding& finding : whole->findings) {
+    EXPECT_EQ(finding.matched_text.find('\r'), std::string::npos) << finding.matched_text;
+  }
+  EXPECT_EQ(whole->findings.back().context, "code_block");
 }
 
 // Full-width letters read as ASCII to a model: the rules see them so too,
