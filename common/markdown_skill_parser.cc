@@ -361,9 +361,14 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
   meta.front_matter_repaired = fm->repaired;
   meta.parser_name = name();
   meta.parser_version = version();
+  // The front matter's keys are unique: appended, not looked up (a lookup in
+  // an ordered_json is a linear scan).
   for (auto it = fm->fields.begin(); it != fm->fields.end(); ++it) {
     if (it.key() == "name" || it.key() == "description") continue;
-    meta.original_definition[it.key()] = it.value();
+    if (meta.original_definition.is_null())
+      meta.original_definition = nlohmann::ordered_json::object();
+    meta.original_definition.get_ref<nlohmann::ordered_json::object_t&>().emplace_back(it.key(),
+                                                                                       it.value());
   }
   return builder.Build(meta, timestamp, layout);
 }
