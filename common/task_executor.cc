@@ -3,6 +3,7 @@
 
 #include <exception>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/engine_limits.h"
 #include "common/input_guard.h"
@@ -53,6 +54,17 @@ absl::StatusOr<std::string> RunParse(std::string_view content, std::string_view 
     if (json.ok() && json->is_object() &&
         (json->contains("meta") || json->contains("decomposition"))) {
       return NormaliseDecomposition(*json, layout);
+    }
+    // A decomposition with a typo (a trailing comma) used to be parsed as
+    // Markdown, its whole text one directive, and succeed: refused when the
+    // file says it is JSON or the text names a decomposition's keys.
+    if (!json.ok() &&
+        (absl::EndsWithIgnoreCase(absl::string_view(label.data(), label.size()), ".json") ||
+         content.find("\"decomposition\"") != std::string_view::npos ||
+         content.find("\"meta\"") != std::string_view::npos)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          json.status().message(),
+          " (the input looks like a decomposition JSON, so it is not read as Markdown)"));
     }
     // Not a decomposition: treat it as Markdown like any other text.
   }

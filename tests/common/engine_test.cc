@@ -544,6 +544,22 @@ TEST(ParseTest, DecompositionJsonIsNormalisedAndValidated) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("/meta/skill_id"), std::string::npos) << bad.status();
+
+  // One stray comma: not read as a Markdown skill whose text is one
+  // directive, but refused with where the JSON breaks; by its name, or by a
+  // decomposition's keys under any name.
+  std::string comma = valid;
+  comma.insert(comma.rfind('}'), ",");
+  for (const char* label : {"typo.json", "skills/typo/SKILL.md"}) {
+    absl::StatusOr<std::string> typo = RunTask(TaskKind::kParse, comma, label);
+    ASSERT_FALSE(typo.ok()) << label;
+    EXPECT_EQ(typo.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(typo.status().message().find("line "), std::string::npos) << typo.status();
+  }
+  // Markdown that opens with a brace and names no such key is still Markdown.
+  EXPECT_TRUE(RunTask(TaskKind::kParse, "{braces} open this note.\n\nRun the tests.\n",
+                      "skills/brace/SKILL.md")
+                  .ok());
 }
 
 TEST(ValidateTest, AcceptsValidDecomposition) {
