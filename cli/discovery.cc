@@ -41,6 +41,10 @@ absl::StatusOr<std::vector<std::string>> DiscoverInputs(
   for (const std::string& arg : paths) {
     std::error_code ec;
     fs::file_status st = fs::status(arg, ec);
+    if (ec && ec != std::errc::no_such_file_or_directory) {
+      // A symlink loop, a folder that may not be searched, ...
+      return absl::NotFoundError(absl::StrCat("cannot open ", arg, ": ", ec.message()));
+    }
     if (ec || !fs::exists(st)) {
       return absl::NotFoundError(absl::StrCat("no such file or folder: ", arg));
     }

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/utf8.h"
@@ -63,12 +64,28 @@ absl::StatusOr<std::string_view> CheckTextInput(std::string_view content,
   if (content.size() >= 3 && content.substr(0, 3) == "\xEF\xBB\xBF") {
     content.remove_prefix(3);
   }
+  // A UTF-16 or UTF-32 file would otherwise be refused for its NUL bytes,
+  // which says nothing of what to do.
+  for (const auto& [bom, encoding] :
+       {std::pair<std::string_view, const char*>{std::string_view("\xFF\xFE\0\0", 4), "UTF-32"},
+        {std::string_view("\0\0\xFE\xFF", 4), "UTF-32"},
+        {"\xFF\xFE", "UTF-16"},
+        {"\xFE\xFF", "UTF-16"}}) {
+    if (content.substr(0, bom.size()) == bom) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("input is ", encoding, " (it starts with a ", encoding,
+                       " byte order mark); skills are UTF-8: convert it, e.g. iconv -f ", encoding,
+                       " -t UTF-8"));
+    }
+  }
   const size_t bin = FindBinaryByte(content);
   if (bin != content.size()) {
     const unsigned char c = static_cast<unsigned char>(content[bin]);
     return absl::InvalidArgumentError(absl::StrCat(
-        "input looks binary: control byte 0x", absl::Hex(c, absl::kZeroPad2),
-        " at offset ", bin, " (line ", LineOf(content, bin), ")"));
+        "input is not text (binary?): control byte 0x", absl::Hex(c, absl::kZeroPad2),
+        " at offset ", bin, " (line ", LineOf(content, bin),
+        "); of the control characters, text may hold only tab, line feed, carriage return "
+        "and form feed"));
   }
   const bool blank =
       content.find_first_not_of(" \t\n\r\f") == std::string_view::npos;

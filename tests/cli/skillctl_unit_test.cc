@@ -61,6 +61,17 @@ TEST(DiscoveryTest, MissingPathIsNotFoundAndNamesThePath) {
   EXPECT_NE(found.status().message().find("/no/such/skills"), std::string::npos);
 }
 
+// A path that exists but cannot be opened says why, not "no such file".
+TEST(DiscoveryTest, ASymlinkLoopSaysSo) {
+  TempDir dir;
+  std::filesystem::create_symlink(dir.File("b.md"), dir.File("a.md"));
+  std::filesystem::create_symlink(dir.File("a.md"), dir.File("b.md"));
+  auto found = DiscoverInputs({dir.File("a.md")}, v1::TASK_TYPE_PARSE);
+  ASSERT_FALSE(found.ok());
+  EXPECT_NE(found.status().message().find("symbolic links"), std::string::npos) << found.status();
+  EXPECT_EQ(found.status().message().find("no such file"), std::string::npos) << found.status();
+}
+
 TEST(OutputNameTest, DerivesNamesFromSkillPaths) {
   EXPECT_EQ(OutputBaseName("examples/skills/code-review/SKILL.md"), "code-review");
   EXPECT_EQ(OutputBaseName("x/skill.md"), "x");

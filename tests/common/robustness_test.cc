@@ -202,6 +202,19 @@ TEST(RobustnessTest, BinaryData) {
   ExpectError(binary, absl::StatusCode::kInvalidArgument, "binary");
   std::string png = "\x89PNG\r\n\x1a\n";
   ExpectError(png, absl::StatusCode::kInvalidArgument, "");
+  // One terminal escape in a text file: named, with its line.
+  ExpectError("# A\n\nRun \x1b[31mthis\x1b[0m.\n", absl::StatusCode::kInvalidArgument,
+              "control byte 0x1b at offset 9 (line 3)");
+}
+
+// UTF-16 and UTF-32 text is named for what it is, not as binary for its NULs.
+TEST(RobustnessTest, Utf16AndUtf32AreNamed) {
+  const std::string utf16le("\xFF\xFE#\0 \0A\0\n\0", 10);
+  const std::string utf16be("\xFE\xFF\0#\0 \0A\0\n", 10);
+  const std::string utf32le("\xFF\xFE\0\0#\0\0\0\n\0\0\0", 12);
+  ExpectError(utf16le, absl::StatusCode::kInvalidArgument, "input is UTF-16");
+  ExpectError(utf16be, absl::StatusCode::kInvalidArgument, "input is UTF-16");
+  ExpectError(utf32le, absl::StatusCode::kInvalidArgument, "input is UTF-32");
 }
 
 TEST(RobustnessTest, TwentyMegabyteSingleLine) {
