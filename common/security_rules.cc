@@ -87,10 +87,17 @@ constexpr SecurityPattern kSec006[] = {
 constexpr SecurityPattern kSec007[] = {
     {S::kHigh, R"(!\[[^\]]*\]\(\s*https?://[^)\s]*\?[^)\s]*(?:=\s*)?(?:\{\{?|\$\{?|%7B|<)[^)]*\))",
      "image URL with a templated query: loading it sends data out"},
-    {S::kHigh, R"(!\[[^\]]*\]\(\s*https?://[^)\s]*[?&](?:data|q|secret|token|key|payload|content|info|d)=[^)]*\))",
+    {S::kHigh,
+     R"(!\[[^\]]*\]\(\s*https?://[^)\s]*[?&](?:data|q|secret|token|key|payload|content|info|d)=[^)]*\))",
      "image URL that carries data in its query"},
     {S::kMedium, R"(<img\b[^>]*\bsrc\s*=\s*["']?https?://[^"'\s>]*\?[^"'\s>]*(?:\{|\$|%7B))",
      "HTML image with a templated query"},
+    // The URL of `![x][ref]` stands on a line of its own, `[ref]: URL`.
+    {S::kHigh, R"(^ {0,3}\[[^\]]+\]:\s*<?https?://[^\s>]*\?[^\s>]*(?:\{\{?|\$\{?|%7B|<))",
+     "link definition with a templated query: an image that uses it sends data out"},
+    {S::kMedium,
+     R"(^ {0,3}\[[^\]]+\]:\s*<?https?://[^\s>]*[?&](?:data|secret|token|payload|exfil)=)",
+     "link definition whose URL carries data in its query"},
 };
 
 constexpr SecurityPattern kSec008[] = {

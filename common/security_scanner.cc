@@ -160,18 +160,50 @@ bool InsideSpan(const std::vector<std::pair<size_t, size_t>>& spans, size_t begi
   return after != spans.begin() && end <= std::prev(after)->second;
 }
 
-// A line with its full-width forms (U+FF01..U+FF5E, and the ideographic
-// space U+3000) written as the ASCII they stand for: "ｃｕｒｌ ｈｔｔｐ" reads as
-// "curl http" to a model, so the patterns see it that way too. `original`
-// maps each byte offset of `text` (and its end) back to the line.
+// A line as a model reads it, where that differs from its bytes: full-width
+// forms (U+FF01..U+FF5E, and the ideographic space U+3000) written as the
+// ASCII they stand for, "ｃｕｒｌ ｈｔｔｐ" as "curl http", and character
+// references that stand for ASCII decoded, "I&#x67;nore" as "Ignore" (a
+// Markdown or HTML view shows the letter). `original` maps each byte offset
+// of `text` (and its end) back to the line.
 struct FoldedLine {
   std::string_view source;  // the line as written
   std::string text;
   std::vector<size_t> original;
 };
 
-// nullopt when the line has no full-width form (nearly always).
-std::optional<FoldedLine> FoldFullWidth(std::string_view line) {
+// The printable ASCII character a reference at `i` ("&#103;", "&#x67;",
+// "&amp;", ...) stands for, and its length; {0, 0} when there is none.
+std::pair<char, size_t> AsciiReferenceAt(std::string_view line, size_t i) {
+  if (line[i] != '&') return {0, 0};
+  const size_t semicolon = line.find(';', i);
+  if (semicolon == std::string_view::npos || semicolon - i > 10) return {0, 0};
+  const std::string_view name = line.substr(i + 1, semicolon - i - 1);
+  const size_t length = semicolon - i + 1;
+  static constexpr std::pair<std::string_view, char> kNamed[] = {
+      {"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}};
+  for (const auto& [named, c] : kNamed) {
+    if (name == named) return {c, length};
+  }
+  if (name.size() < 2 || name[0] != '#') return {0, 0};
+  const bool hex = name[1] == 'x' || name[1] == 'X';
+  const std::string_view digits = name.substr(hex ? 2 : 1);
+  if (digits.empty() || digits.size() > 7) return {0, 0};
+  uint32_t code = 0;
+  for (const char d : digits) {
+    const int value = absl::ascii_isdigit(static_cast<unsigned char>(d)) ? d - '0'
+                      : hex && absl::ascii_isxdigit(static_cast<unsigned char>(d))
+                          ? absl::ascii_tolower(static_cast<unsigned char>(d)) - 'a' + 10
+                          : -1;
+    if (value < 0) return {0, 0};
+    code = code * (hex ? 16 : 10) + static_cast<uint32_t>(value);
+  }
+  if (code < 0x20 || code > 0x7E) return {0, 0};
+  return {static_cast<char>(code), length};
+}
+
+// nullopt when the line reads as written (nearly always).
+std::optional<FoldedLine> FoldForReading(std::string_view line) {
   // U+FF01..U+FF5E are EF BC 81..EF BC BF and EF BD 80..EF BD 9E.
   auto width_form = [&](size_t i) -> int {
     if (i + 2 >= line.size() || static_cast<unsigned char>(line[i]) != 0xEF) return -1;
@@ -183,9 +215,9 @@ std::optional<FoldedLine> FoldFullWidth(std::string_view line) {
   };
   auto ideographic_space = [&](size_t i) { return line.compare(i, 3, "\xE3\x80\x80") == 0; };
   bool any = false;
-  for (size_t i = line.find_first_of("\xE3\xEF"); i != std::string_view::npos && !any;
-       i = line.find_first_of("\xE3\xEF", i + 1)) {
-    any = width_form(i) >= 0 || ideographic_space(i);
+  for (size_t i = line.find_first_of("\xE3\xEF&"); i != std::string_view::npos && !any;
+       i = line.find_first_of("\xE3\xEF&", i + 1)) {
+    any = width_form(i) >= 0 || ideographic_space(i) || AsciiReferenceAt(line, i).second > 0;
   }
   if (!any) return std::nullopt;
   FoldedLine folded;
@@ -200,6 +232,9 @@ std::optional<FoldedLine> FoldFullWidth(std::string_view line) {
     } else if (ideographic_space(i)) {
       folded.text.push_back(' ');
       i += 3;
+    } else if (const auto [c, length] = AsciiReferenceAt(line, i); length > 0) {
+      folded.text.push_back(c);
+      i += length;
     } else {
       folded.text.push_back(line[i]);
       ++i;
@@ -266,7 +301,7 @@ class Scanner {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // CRLF text
     line_first_ = report_.findings.size();
     ScanText(line, nullptr, line_no, context, language, inline_markdown);
-    if (std::optional<FoldedLine> folded = FoldFullWidth(line)) {
+    if (std::optional<FoldedLine> folded = FoldForReading(line)) {
       ScanText(folded->text, &*folded, line_no, context, language, inline_markdown);
     }
     if (report_.findings.size() == line_first_ && line_counted_.empty()) return;
@@ -530,6 +565,29 @@ absl::StatusOr<SecurityReport> ScanSkill(std::string_view content, const EngineL
       forbidding[i] = Clip(section.title);
     } else if (section.parent >= 0) {
       forbidding[i] = forbidding[section.parent];
+    }
+  }
+  // Lines of the body in no block: link reference definitions (`[ref]: URL`,
+  // which cmark keeps out of the tree, and which give `![x][ref]` its URL),
+  // thematic breaks, blank lines. Scanned as prose, so a URL is not out of
+  // sight for standing on a line of its own.
+  std::vector<bool> in_block(static_cast<size_t>(std::count(content.begin(), content.end(), '\n')) +
+                             2);
+  for (const MarkdownBlock& b : doc->blocks) {
+    for (int line = b.line_start; line <= b.line_end && line < static_cast<int>(in_block.size());
+         ++line) {
+      in_block[line] = true;
+    }
+  }
+  {
+    size_t pos = fm->body_offset;
+    for (int line = fm->body_first_line; pos < content.size(); ++line) {
+      size_t eol = content.find('\n', pos);
+      if (eol == std::string_view::npos) eol = content.size();
+      if (!in_block[line]) {
+        scanner.ScanLines(content.substr(pos, eol - pos), line, "prose", "", true);
+      }
+      pos = eol + 1;
     }
   }
   for (const MarkdownBlock& b : doc->blocks) {
