@@ -4,6 +4,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -244,6 +246,50 @@ std::optional<FoldedLine> FoldForReading(std::string_view line) {
   return folded;
 }
 
+// A paragraph's lines joined by single spaces, each continuation line
+// without its indentation and quote markers: "Ignore\nall previous\n
+// instructions." reads as one phrase to a model. `place` gives each byte of
+// `text` its line and 1-based column in the file.
+struct JoinedLines {
+  std::string text;
+  std::vector<std::pair<int, int>> place;
+};
+
+JoinedLines JoinLines(std::string_view source, int first_line) {
+  JoinedLines joined;
+  joined.text.reserve(source.size());
+  joined.place.reserve(source.size());
+  int line = first_line;
+  size_t pos = 0;
+  while (pos <= source.size()) {
+    size_t eol = source.find('\n', pos);
+    if (eol == std::string_view::npos) eol = source.size();
+    size_t begin = pos;
+    size_t end = eol;
+    if (end > begin && source[end - 1] == '\r') --end;
+    if (line != first_line) {
+      while (begin < end &&
+             (source[begin] == ' ' || source[begin] == '\t' || source[begin] == '>')) {
+        ++begin;
+      }
+      joined.text.push_back(' ');  // the line break, placed at the end of the line before
+      joined.place.push_back(joined.place.empty()
+                                 ? std::make_pair(line - 1, 1)
+                                 : std::make_pair(line - 1, joined.place.back().second + 1));
+    }
+    // Columns as ScanLines counts them: from where each line of `source`
+    // starts.
+    for (size_t i = begin; i < end; ++i) {
+      joined.text.push_back(source[i]);
+      joined.place.emplace_back(line, static_cast<int>(i - pos) + 1);
+    }
+    if (eol == source.size()) break;
+    pos = eol + 1;
+    ++line;
+  }
+  return joined;
+}
+
 class Scanner {
  public:
   explicit Scanner(const EngineLimits& limits) : max_findings_listed_(limits.max_findings_listed) {}
@@ -265,6 +311,17 @@ class Scanner {
       pos = eol + 1;
       ++line_no;
     }
+  }
+
+  // Phrases of a paragraph that run across its lines (a soft line break in
+  // the middle of "ignore all previous instructions"), which no scan of one
+  // line sees. Only matches that span lines are reported here.
+  void ScanAcrossLines(std::string_view source, int first_line, const std::string& context) {
+    if (source.find('\n') == std::string_view::npos) return;
+    const JoinedLines joined = JoinLines(source, first_line);
+    line_first_ = report_.findings.size();
+    ScanText(joined.text, nullptr, first_line, context, "", true, &joined);
+    SettleLine();
   }
 
   SecurityReport Finish() {
@@ -304,6 +361,13 @@ class Scanner {
     if (std::optional<FoldedLine> folded = FoldForReading(line)) {
       ScanText(folded->text, &*folded, line_no, context, language, inline_markdown);
     }
+    SettleLine();
+  }
+
+  // The findings of the line just scanned (or of the phrases across lines of
+  // one paragraph): one per column and rule, counted, and listed while the
+  // list has room.
+  void SettleLine() {
     if (report_.findings.size() == line_first_ && line_counted_.empty()) return;
     KeepFirstOfLine(max_findings_listed_);
     // Counted once per column and rule, listed or not.
@@ -357,7 +421,8 @@ class Scanner {
   // folded copy (`folded`, whose findings are reported at the line's own
   // columns and with its own text).
   void ScanText(std::string_view line, const FoldedLine* folded, int line_no,
-                const std::string& context, const std::string& language, bool inline_markdown) {
+                const std::string& context, const std::string& language, bool inline_markdown,
+                const JoinedLines* joined = nullptr) {
     if (line.empty()) return;
     std::vector<std::pair<size_t, size_t>> spans;
     std::vector<std::pair<size_t, size_t>> quotes;
@@ -380,6 +445,12 @@ class Scanner {
       while (start <= line.size() &&
              cp.re->Match(input, start, line.size(), RE2::UNANCHORED, &match, 1)) {
         const size_t offset = match.data() - line.data();
+        start = offset + std::max<size_t>(match.size(), 1);
+        if (joined != nullptr &&
+            (match.empty() ||
+             joined->place[offset].first == joined->place[offset + match.size() - 1].first)) {
+          continue;  // within one line: that line's own scan has it
+        }
         if (!spans_done && inline_markdown) {
           spans = CodeSpans(line);
           quotes = QuotedSpans(line);
@@ -395,8 +466,8 @@ class Scanner {
           f.column = static_cast<int>(begin) + 1;
           f.matched_text = Clip(folded->source.substr(begin, end - begin));
         }
+        if (joined != nullptr) std::tie(f.line, f.column) = joined->place[offset];
         Add(std::move(f));
-        start = offset + std::max<size_t>(match.size(), 1);
       }
     }
   }
@@ -596,10 +667,12 @@ absl::StatusOr<SecurityReport> ScanSkill(std::string_view content, const EngineL
       case BlockKind::kHeading:
         scanner.ScanLines(b.source, b.line_start, "heading", "", true);
         break;
-      case BlockKind::kParagraph:
-        scanner.ScanLines(b.source, b.line_start,
-                          b.in_quote ? "quote" : (b.in_list ? "list_item" : "prose"), "", true);
+      case BlockKind::kParagraph: {
+        const std::string context = b.in_quote ? "quote" : (b.in_list ? "list_item" : "prose");
+        scanner.ScanLines(b.source, b.line_start, context, "", true);
+        scanner.ScanAcrossLines(b.source, b.line_start, context);
         break;
+      }
       case BlockKind::kTableHeader:
       case BlockKind::kTableRow:
       case BlockKind::kHtml:
