@@ -248,17 +248,29 @@ std::optional<FoldedLine> FoldForReading(std::string_view line) {
 
 // A paragraph's lines joined by single spaces, each continuation line
 // without its indentation and quote markers: "Ignore\nall previous\n
-// instructions." reads as one phrase to a model. `place` gives each byte of
-// `text` its line and 1-based column in the file.
+// instructions." reads as one phrase to a model.
 struct JoinedLines {
   std::string text;
-  std::vector<std::pair<int, int>> place;
+  struct Piece {
+    size_t begin;  // where the line's text starts in `text` (after the joining space)
+    int line;
+    int column;  // the column of that first byte in the file
+  };
+  std::vector<Piece> pieces;  // one per line, in order
+
+  // The line and 1-based column of byte `offset` of `text` (a joining space
+  // is placed just after the end of the line before it).
+  std::pair<int, int> Place(size_t offset) const {
+    auto after = std::upper_bound(pieces.begin(), pieces.end(), offset,
+                                  [](size_t value, const Piece& p) { return value < p.begin; });
+    const Piece& piece = *std::prev(after);  // pieces[0].begin is 0
+    return {piece.line, piece.column + static_cast<int>(offset - piece.begin)};
+  }
 };
 
 JoinedLines JoinLines(std::string_view source, int first_line) {
   JoinedLines joined;
   joined.text.reserve(source.size());
-  joined.place.reserve(source.size());
   int line = first_line;
   size_t pos = 0;
   while (pos <= source.size()) {
@@ -272,17 +284,12 @@ JoinedLines JoinLines(std::string_view source, int first_line) {
              (source[begin] == ' ' || source[begin] == '\t' || source[begin] == '>')) {
         ++begin;
       }
-      joined.text.push_back(' ');  // the line break, placed at the end of the line before
-      joined.place.push_back(joined.place.empty()
-                                 ? std::make_pair(line - 1, 1)
-                                 : std::make_pair(line - 1, joined.place.back().second + 1));
+      joined.text.push_back(' ');
     }
     // Columns as ScanLines counts them: from where each line of `source`
     // starts.
-    for (size_t i = begin; i < end; ++i) {
-      joined.text.push_back(source[i]);
-      joined.place.emplace_back(line, static_cast<int>(i - pos) + 1);
-    }
+    joined.pieces.push_back({joined.text.size(), line, static_cast<int>(begin - pos) + 1});
+    joined.text.append(source.substr(begin, end - begin));
     if (eol == source.size()) break;
     pos = eol + 1;
     ++line;
@@ -448,7 +455,7 @@ class Scanner {
         start = offset + std::max<size_t>(match.size(), 1);
         if (joined != nullptr &&
             (match.empty() ||
-             joined->place[offset].first == joined->place[offset + match.size() - 1].first)) {
+             joined->Place(offset).first == joined->Place(offset + match.size() - 1).first)) {
           continue;  // within one line: that line's own scan has it
         }
         if (!spans_done && inline_markdown) {
@@ -466,7 +473,7 @@ class Scanner {
           f.column = static_cast<int>(begin) + 1;
           f.matched_text = Clip(folded->source.substr(begin, end - begin));
         }
-        if (joined != nullptr) std::tie(f.line, f.column) = joined->place[offset];
+        if (joined != nullptr) std::tie(f.line, f.column) = joined->Place(offset);
         Add(std::move(f));
       }
     }
