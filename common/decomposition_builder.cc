@@ -374,6 +374,12 @@ std::string DecompositionBuilder::Build(const SkillMeta& meta, const std::string
             "front matter was not strict YAML; values it could not read as YAML were kept "
             "as the text written");
   }
+  if (meta.front_matter_fence_not_on_first_line) {
+    w.Field("front_matter_note",
+            "the file has a '---' line after blank lines or spaces: front matter must open on "
+            "the first line, so that block was read as Markdown (its name and description "
+            "were not used); move it to the top");
+  }
   w.EndObject();
   w.EndObject();
   std::string out = w.Release();

@@ -41,6 +41,7 @@ struct SkillMeta {
   nlohmann::ordered_json original_definition;
   // The front matter parsed only after quoting values (front_matter.h).
   bool front_matter_repaired = false;
+  bool front_matter_fence_not_on_first_line = false;  // FrontMatter::fence_not_on_first_line
 };
 
 class JsonWriter;

@@ -467,7 +467,15 @@ absl::StatusOr<FrontMatter> ParseFrontMatter(std::string_view content,
   FrontMatter fm;
   size_t first_eol = content.find('\n');
   std::string_view first = content.substr(0, first_eol);
-  if (first_eol == std::string_view::npos || !IsFenceLine(first, "---")) return fm;
+  if (first_eol == std::string_view::npos || !IsFenceLine(first, "---")) {
+    // Blank lines or spaces before the fence: not front matter (every
+    // reader of skills wants it on the first line), but worth a note.
+    const size_t text = content.find_first_not_of(" \t\r\n");
+    fm.fence_not_on_first_line =
+        text != std::string_view::npos && text > 0 &&
+        IsFenceLine(content.substr(text, content.find('\n', text) - text), "---");
+    return fm;
+  }
 
   // Find the closing fence ("---" or YAML's "...").
   size_t pos = first_eol + 1;

@@ -28,6 +28,9 @@ struct FrontMatter {
   // True when strict YAML failed and the block only parsed after quoting
   // loose top-level values (see QuoteLooseTopLevelValues in the .cc).
   bool repaired = false;
+  // No front matter, but a `---` line after leading blank lines or spaces:
+  // front matter must open on the first line, so the block is Markdown.
+  bool fence_not_on_first_line = false;
 };
 
 // Splits and parses the front matter of `content` (BOM already removed).

@@ -359,6 +359,7 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
       fm->description.has_value() ? std::move(*fm->description) : std::move(first_paragraph);
   meta.source_label = source_label;
   meta.front_matter_repaired = fm->repaired;
+  meta.front_matter_fence_not_on_first_line = fm->fence_not_on_first_line;
   meta.parser_name = name();
   meta.parser_version = version();
   // The front matter's keys are unique: appended, not looked up (a lookup in

@@ -266,6 +266,26 @@ TEST(ParseTest, NoFrontMatterUsesHeadingAndFirstParagraph) {
   EXPECT_EQ(doc["original_definition"], json::object());
 }
 
+// Front matter opens on the first line; a block after blank lines is
+// Markdown (as every reader of skills takes it), and the output says so.
+TEST(ParseTest, FrontMatterAfterBlankLinesIsMarkdownWithANote) {
+  const std::string block =
+      "---\nname: deploy-helper\ndescription: Deploys.\n---\n# Deploy\n\nRun it.\n";
+  for (const std::string& text : {"\n\n" + block, "  \n" + block}) {
+    const json doc = MustRun(TaskKind::kParse, text, "skills/x/SKILL.md");
+    EXPECT_NE(doc["meta"]["name"], "deploy-helper");
+    EXPECT_NE(doc["parser_meta"].value("front_matter_note", "").find("first line"),
+              std::string::npos)
+        << doc["parser_meta"].dump();
+  }
+  const json on_top = MustRun(TaskKind::kParse, block, "skills/x/SKILL.md");
+  EXPECT_EQ(on_top["meta"]["name"], "deploy-helper");
+  EXPECT_FALSE(on_top["parser_meta"].contains("front_matter_note"));
+  // Markdown with a thematic break further down is no misplaced front matter.
+  const json rule = MustRun(TaskKind::kParse, "# A\n\nText.\n\n---\n\nMore.\n", "x");
+  EXPECT_FALSE(rule["parser_meta"].contains("front_matter_note"));
+}
+
 TEST(ParseTest, NameFallsBackToTheSkillDirectory) {
   json doc = MustRun(TaskKind::kParse, "Just one sentence here.\n", "skills/My Skill 2/SKILL.md");
   EXPECT_EQ(doc["meta"]["name"], "My Skill 2");
