@@ -194,6 +194,21 @@ void SplitSentences(std::string_view s, std::vector<SourceSpan>* out_ptr) {
         ++k;
       }
       if (k >= n) break;
+      // A hard line break written as a backslash ("Stop.\" then a line
+      // break) or a Unicode line or paragraph separator (U+2028, U+2029)
+      // follows a stop like a space; neither belongs to either sentence.
+      size_t separator = 0;
+      if (s[k] == '\\' && (s.compare(k + 1, 1, "\n") == 0 || s.compare(k + 1, 2, "\r\n") == 0)) {
+        separator = 1;
+      } else if (s.compare(k, 3, "\xE2\x80\xA8") == 0 || s.compare(k, 3, "\xE2\x80\xA9") == 0) {
+        separator = 3;
+      }
+      if (separator > 0) {
+        emit(k);
+        start = k + separator;
+        i = start;
+        continue;
+      }
       if (IsSpace(s[k]) && !(c == '.' && k == i + 1 && PeriodIsNotFinal(s, i))) {
         // The next sentence must start like one (not "e.g. foo" lower case
         // after an unknown abbreviation is still accepted: prose often

@@ -228,6 +228,22 @@ TEST(SplitSentencesTest, CodeSpansAreKeptWhole) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 
+// A backslash hard line break, or a Unicode line or paragraph separator,
+// after a stop ends the sentence like a space, and belongs to neither.
+TEST(SplitSentencesTest, HardLineBreaksAndUnicodeSeparatorsEndSentences) {
+  EXPECT_EQ(Sentences("Do not skip them.\\\nWrite logs."),
+            (std::vector<std::string>{"Do not skip them.", "Write logs."}));
+  EXPECT_EQ(Sentences("Do not skip them.\\\r\nWrite logs."),
+            (std::vector<std::string>{"Do not skip them.", "Write logs."}));
+  EXPECT_EQ(Sentences("Run it.\xE2\x80\xA8"
+                      "Check it.\xE2\x80\xA9"
+                      "Ship it."),
+            (std::vector<std::string>{"Run it.", "Check it.", "Ship it."}));
+  // A backslash not before a line break is text.
+  EXPECT_EQ(Sentences("Use C:\\tmp. Then go."),
+            (std::vector<std::string>{"Use C:\\tmp.", "Then go."}));
+}
+
 // What a skill tells the agent to say is one statement, however many
 // sentences the quotation holds; a stop just inside its closing quote still
 // ends the quoting sentence. Only quotes closed on their line count.
