@@ -138,27 +138,52 @@ std::string Utf8FromYamlCpp(std::string s) {
 // A JSON object built key by key in document order. nlohmann's
 // ordered_json finds a key by a linear scan, so setting keys one at a time
 // with `object[key]` was quadratic: a front matter of 37,000 keys took 9 s.
-// The index makes each key O(1); a repeated key keeps its first place and
-// takes its last value, as `object[key] = value` did.
+// Past kIndexFrom keys an index makes each key O(1); below, the scan is
+// cheaper than the index (most front matter has a handful of keys). A
+// repeated key keeps its first place and takes its last value, as
+// `object[key] = value` did.
 class ObjectBuilder {
  public:
-  bool Contains(const std::string& key) const { return index_.contains(key); }
+  bool Contains(const std::string& key) const { return Find(key) != kAbsent; }
 
   void Set(std::string key, Json value) {
     auto& entries = object_.get_ref<Json::object_t&>();
-    const auto [it, added] = index_.try_emplace(key, entries.size());
-    if (added) {
-      entries.emplace_back(std::move(key), std::move(value));  // no search: the index said
-    } else {
-      (entries.begin() + static_cast<std::ptrdiff_t>(it->second))->second = std::move(value);
+    const size_t at = Find(key);
+    if (at != kAbsent) {
+      (entries.begin() + static_cast<std::ptrdiff_t>(at))->second = std::move(value);
+      return;
     }
+    if (!index_.empty() || entries.size() + 1 == kIndexFrom) {
+      if (index_.empty()) {  // the object reaches kIndexFrom keys: index them
+        size_t i = 0;
+        for (const auto& entry : entries) index_.emplace(entry.first, i++);
+      }
+      index_.emplace(key, entries.size());
+    }
+    entries.emplace_back(std::move(key), std::move(value));  // no search: Find said
   }
 
   Json Take() && { return std::move(object_); }
 
  private:
+  static constexpr size_t kIndexFrom = 32;
+  static constexpr size_t kAbsent = static_cast<size_t>(-1);
+
+  size_t Find(const std::string& key) const {
+    if (!index_.empty()) {
+      const auto it = index_.find(key);
+      return it == index_.end() ? kAbsent : it->second;
+    }
+    size_t i = 0;
+    for (const auto& entry : object_.get_ref<const Json::object_t&>()) {
+      if (entry.first == key) return i;
+      ++i;
+    }
+    return kAbsent;
+  }
+
   Json object_ = Json::object();
-  absl::flat_hash_map<std::string, size_t> index_;
+  absl::flat_hash_map<std::string, size_t> index_;  // empty below kIndexFrom keys
 };
 
 class Converter {
