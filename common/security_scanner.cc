@@ -332,8 +332,9 @@ class Scanner {
   }
 
   SecurityReport Finish() {
-    // Lines are scanned in order (front matter, then the blocks as they
-    // stand), so this only settles what the cut in ScanLine left.
+    // Each line's findings are in column order already; lines are scanned
+    // front matter first, then block by block (lines outside blocks before
+    // them), so a stable sort by line finishes the order.
     std::stable_sort(
         report_.findings.begin(), report_.findings.end(),
         [](const SecurityFinding& a, const SecurityFinding& b) { return a.line < b.line; });
@@ -388,7 +389,8 @@ class Scanner {
     });
     counted.erase(std::unique(counted.begin(), counted.end(),
                               [](const CountedFinding& a, const CountedFinding& b) {
-                                return a.column == b.column && a.rule_id == b.rule_id;
+                                return a.line == b.line && a.column == b.column &&
+                                       a.rule_id == b.rule_id;
                               }),
                   counted.end());
     for (const CountedFinding& f : counted) {
@@ -399,7 +401,7 @@ class Scanner {
   }
 
   // Orders the current line's listed findings by column and rule, keeps one
-  // per column and rule (several patterns of one rule can fire at the same
+  // per place and rule (several patterns of one rule can fire at the same
   // spot, "rm -rf" and "rm -rf /", and both passes at the same place: the
   // most severe sorts first), and moves those past `limit` findings in all
   // to line_counted_: counted, not listed.
@@ -407,7 +409,7 @@ class Scanner {
     const auto line_begin = report_.findings.begin() + static_cast<std::ptrdiff_t>(line_first_);
     std::sort(line_begin, report_.findings.end(),
               [](const SecurityFinding& a, const SecurityFinding& b) {
-                if (a.column != b.column || a.rule_id != b.rule_id ||
+                if (a.line != b.line || a.column != b.column || a.rule_id != b.rule_id ||
                     a.original_severity != b.original_severity) {
                   return SpotThenSeverity(a, b);
                 }
@@ -415,7 +417,8 @@ class Scanner {
               });
     report_.findings.erase(std::unique(line_begin, report_.findings.end(),
                                        [](const SecurityFinding& a, const SecurityFinding& b) {
-                                         return a.column == b.column && a.rule_id == b.rule_id;
+                                         return a.line == b.line && a.column == b.column &&
+                                                a.rule_id == b.rule_id;
                                        }),
                            report_.findings.end());
     for (size_t i = std::max(limit, line_first_); i < report_.findings.size(); ++i) {
@@ -549,21 +552,23 @@ class Scanner {
   // What the counts need of a finding (a rule id is short enough to need no
   // allocation).
   struct CountedFinding {
+    int line;
     int column;
     std::string rule_id;
     Severity original_severity;
     Severity adjusted_severity;
   };
-  // By column, then rule, then the most severe first. For SecurityFinding
-  // and CountedFinding.
+  // By line (the phrases of a joined paragraph start on several), column and
+  // rule, then the most severe first. For SecurityFinding and CountedFinding.
   template <typename Finding>
   static bool SpotThenSeverity(const Finding& a, const Finding& b) {
+    if (a.line != b.line) return a.line < b.line;
     if (a.column != b.column) return a.column < b.column;
     if (a.rule_id != b.rule_id) return a.rule_id < b.rule_id;
     return a.original_severity > b.original_severity;
   }
   static CountedFinding Counted(const SecurityFinding& f) {
-    return {f.column, f.rule_id, f.original_severity, f.adjusted_severity};
+    return {f.line, f.column, f.rule_id, f.original_severity, f.adjusted_severity};
   }
 
   const size_t max_findings_listed_;
