@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
                  "re-queued; workers heartbeat every third of it")
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
   app.add_option("--synchronous", synchronous,
