@@ -387,11 +387,7 @@ class Scanner {
     std::sort(counted.begin(), counted.end(), [](const CountedFinding& a, const CountedFinding& b) {
       return SpotThenSeverity(a, b);
     });
-    counted.erase(std::unique(counted.begin(), counted.end(),
-                              [](const CountedFinding& a, const CountedFinding& b) {
-                                return a.line == b.line && a.column == b.column &&
-                                       a.rule_id == b.rule_id;
-                              }),
+    counted.erase(std::unique(counted.begin(), counted.end(), SamePlaceAndRule<CountedFinding>),
                   counted.end());
     for (const CountedFinding& f : counted) {
       ++report_.total_findings;
@@ -415,12 +411,9 @@ class Scanner {
                 }
                 return a.matched_text < b.matched_text;
               });
-    report_.findings.erase(std::unique(line_begin, report_.findings.end(),
-                                       [](const SecurityFinding& a, const SecurityFinding& b) {
-                                         return a.line == b.line && a.column == b.column &&
-                                                a.rule_id == b.rule_id;
-                                       }),
-                           report_.findings.end());
+    report_.findings.erase(
+        std::unique(line_begin, report_.findings.end(), SamePlaceAndRule<SecurityFinding>),
+        report_.findings.end());
     for (size_t i = std::max(limit, line_first_); i < report_.findings.size(); ++i) {
       line_counted_.push_back(Counted(report_.findings[i]));
     }
@@ -566,6 +559,12 @@ class Scanner {
     if (a.column != b.column) return a.column < b.column;
     if (a.rule_id != b.rule_id) return a.rule_id < b.rule_id;
     return a.original_severity > b.original_severity;
+  }
+  // One finding of a rule per place: what de-duplication keeps (the first,
+  // the most severe after SpotThenSeverity).
+  template <typename Finding>
+  static bool SamePlaceAndRule(const Finding& a, const Finding& b) {
+    return a.line == b.line && a.column == b.column && a.rule_id == b.rule_id;
   }
   static CountedFinding Counted(const SecurityFinding& f) {
     return {f.line, f.column, f.rule_id, f.original_severity, f.adjusted_severity};
