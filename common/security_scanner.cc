@@ -268,7 +268,9 @@ struct JoinedLines {
   }
 };
 
-JoinedLines JoinLines(std::string_view source, int first_line) {
+// `first_column` is the file column of source's first byte (a paragraph in
+// a list item or a quote starts after its marker).
+JoinedLines JoinLines(std::string_view source, int first_line, int first_column) {
   JoinedLines joined;
   joined.text.reserve(source.size());
   int line = first_line;
@@ -286,9 +288,10 @@ JoinedLines JoinLines(std::string_view source, int first_line) {
       }
       joined.text.push_back(' ');
     }
-    // Columns as ScanLines counts them: from where each line of `source`
-    // starts.
-    joined.pieces.push_back({joined.text.size(), line, static_cast<int>(begin - pos) + 1});
+    // Columns as ScanLines counts them: continuation lines of `source` start
+    // where their file lines do.
+    const int column = static_cast<int>(begin - pos) + (line == first_line ? first_column : 1);
+    joined.pieces.push_back({joined.text.size(), line, column});
     joined.text.append(source.substr(begin, end - begin));
     if (eol == source.size()) break;
     pos = eol + 1;
@@ -306,14 +309,18 @@ class Scanner {
   // forbidden. `heading` must outlive those scans.
   void SetUnderForbiddingHeading(const std::string& heading) { forbidding_heading_ = &heading; }
 
+  // Scans the lines of `text`, which starts on file line `first_line` after
+  // `first_indent` bytes of that line (a list marker, a quote marker, a
+  // heading's hashes: findings give columns of the file's lines).
   void ScanLines(std::string_view text, int first_line, const std::string& context,
-                 const std::string& language, bool inline_markdown) {
+                 const std::string& language, bool inline_markdown, size_t first_indent) {
     size_t pos = 0;
     int line_no = first_line;
     while (pos <= text.size()) {
       size_t eol = text.find('\n', pos);
       if (eol == std::string_view::npos) eol = text.size();
-      ScanLine(text.substr(pos, eol - pos), line_no, context, language, inline_markdown);
+      ScanLine(text.substr(pos, eol - pos), line_no, line_no == first_line ? first_indent : 0,
+               context, language, inline_markdown);
       if (eol == text.size()) break;
       pos = eol + 1;
       ++line_no;
@@ -323,9 +330,10 @@ class Scanner {
   // Phrases of a paragraph that run across its lines (a soft line break in
   // the middle of "ignore all previous instructions"), which no scan of one
   // line sees. Only matches that span lines are reported here.
-  void ScanAcrossLines(std::string_view source, int first_line, const std::string& context) {
+  void ScanAcrossLines(std::string_view source, int first_line, const std::string& context,
+                       size_t first_indent) {
     if (source.find('\n') == std::string_view::npos) return;
-    const JoinedLines joined = JoinLines(source, first_line);
+    const JoinedLines joined = JoinLines(source, first_line, static_cast<int>(first_indent) + 1);
     line_first_ = report_.findings.size();
     ScanText(joined.text, nullptr, first_line, context, "", true, &joined);
     SettleLine();
@@ -361,14 +369,17 @@ class Scanner {
   }
 
  private:
-  void ScanLine(std::string_view line, int line_no, const std::string& context,
+  // `indent`: the bytes of the file line before `line`.
+  void ScanLine(std::string_view line, int line_no, size_t indent, const std::string& context,
                 const std::string& language, bool inline_markdown) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // CRLF text
     line_first_ = report_.findings.size();
+    line_indent_ = static_cast<int>(indent);
     ScanText(line, nullptr, line_no, context, language, inline_markdown);
     if (std::optional<FoldedLine> folded = FoldForReading(line)) {
       ScanText(folded->text, &*folded, line_no, context, language, inline_markdown);
     }
+    line_indent_ = 0;
     SettleLine();
   }
 
@@ -469,7 +480,11 @@ class Scanner {
           f.column = static_cast<int>(begin) + 1;
           f.matched_text = Clip(folded->source.substr(begin, end - begin));
         }
-        if (joined != nullptr) std::tie(f.line, f.column) = joined->Place(offset);
+        if (joined != nullptr) {
+          std::tie(f.line, f.column) = joined->Place(offset);
+        } else {
+          f.column += line_indent_;
+        }
         Add(std::move(f));
       }
     }
@@ -574,6 +589,7 @@ class Scanner {
   SecurityReport report_;
   size_t line_first_ = 0;  // the current line's first finding in report_.findings
   std::vector<CountedFinding> line_counted_;  // the current line's, not listed
+  int line_indent_ = 0;  // bytes of the file line before the text ScanLine scans
   const std::string* forbidding_heading_ = nullptr;
 };
 
@@ -636,7 +652,7 @@ absl::StatusOr<SecurityReport> ScanSkill(std::string_view content, const EngineL
   if (fm->present) {
     // Front matter lines 2 .. body_first_line-2 (between the fences).
     std::string_view yaml = content.substr(0, fm->body_offset);
-    scanner.ScanLines(yaml, 1, "front_matter", "", false);
+    scanner.ScanLines(yaml, 1, "front_matter", "", false, 0);
   }
   // Each section's nearest heading of things not to do: its own, else its
   // parent's (parents come first), empty when there is none.
@@ -667,30 +683,34 @@ absl::StatusOr<SecurityReport> ScanSkill(std::string_view content, const EngineL
       size_t eol = content.find('\n', pos);
       if (eol == std::string_view::npos) eol = content.size();
       if (!in_block[line]) {
-        scanner.ScanLines(content.substr(pos, eol - pos), line, "prose", "", true);
+        scanner.ScanLines(content.substr(pos, eol - pos), line, "prose", "", true, 0);
       }
       pos = eol + 1;
     }
   }
   for (const MarkdownBlock& b : doc->blocks) {
     scanner.SetUnderForbiddingHeading(forbidding[b.section]);
+    // A paragraph or heading's source starts after its line's markers
+    // ("  - ", "> ", "## "), which are all that stands before it on its line.
+    size_t indent = 0;
+    while (indent < b.offset && content[b.offset - indent - 1] != '\n') ++indent;
     switch (b.kind) {
       case BlockKind::kHeading:
-        scanner.ScanLines(b.source, b.line_start, "heading", "", true);
+        scanner.ScanLines(b.source, b.line_start, "heading", "", true, indent);
         break;
       case BlockKind::kParagraph: {
         const std::string context = b.in_quote ? "quote" : (b.in_list ? "list_item" : "prose");
-        scanner.ScanLines(b.source, b.line_start, context, "", true);
-        scanner.ScanAcrossLines(b.source, b.line_start, context);
+        scanner.ScanLines(b.source, b.line_start, context, "", true, indent);
+        scanner.ScanAcrossLines(b.source, b.line_start, context, indent);
         break;
       }
       case BlockKind::kTableHeader:
       case BlockKind::kTableRow:
       case BlockKind::kHtml:
-        scanner.ScanLines(b.source, b.line_start, "prose", "", true);
+        scanner.ScanLines(b.source, b.line_start, "prose", "", true, indent);
         break;
       case BlockKind::kCodeBlock:
-        scanner.ScanLines(b.source, b.line_start, "code_block", b.language, false);
+        scanner.ScanLines(b.source, b.line_start, "code_block", b.language, false, indent);
         break;
     }
   }
