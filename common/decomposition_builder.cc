@@ -374,6 +374,14 @@ std::string DecompositionBuilder::Build(const SkillMeta& meta, const std::string
             "front matter was not strict YAML; values it could not read as YAML were kept "
             "as the text written");
   }
+  if (!meta.front_matter_repeated_keys.empty()) {
+    // Written once, with every repeated key: a reader that refuses such a
+    // file (YAML forbids it) will not load this skill.
+    w.Key("front_matter_repeated_keys");
+    w.BeginArray();
+    for (const std::string& key : meta.front_matter_repeated_keys) w.String(key);
+    w.EndArray();
+  }
   if (meta.front_matter_fence_not_on_first_line) {
     w.Field("front_matter_note",
             "the file has a '---' line after blank lines or spaces: front matter must open on "

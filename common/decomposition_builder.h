@@ -42,6 +42,7 @@ struct SkillMeta {
   // The front matter parsed only after quoting values (front_matter.h).
   bool front_matter_repaired = false;
   bool front_matter_fence_not_on_first_line = false;  // FrontMatter::fence_not_on_first_line
+  std::vector<std::string> front_matter_repeated_keys;  // FrontMatter::repeated_keys
 };
 
 class JsonWriter;

@@ -1,5 +1,6 @@
 #include "common/front_matter.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -188,7 +189,9 @@ class ObjectBuilder {
 
 class Converter {
  public:
-  explicit Converter(size_t budget) : budget_(budget) {}
+  // `repeated_keys`: where the top-level mapping's repeated keys go.
+  Converter(size_t budget, std::vector<std::string>* repeated_keys)
+      : budget_(budget), repeated_keys_(repeated_keys) {}
 
   absl::StatusOr<Json> Convert(const YAML::Node& node, size_t depth) {
     if (++used_ > budget_) {
@@ -222,6 +225,11 @@ class Converter {
               Utf8FromYamlCpp(kv.first.IsScalar() ? kv.first.Scalar() : YAML::Dump(kv.first));
           absl::StatusOr<Json> v = Convert(kv.second, depth + 1);
           if (!v.ok()) return v.status();
+          if (depth == 0 && out.Contains(key) &&
+              std::find(repeated_keys_->begin(), repeated_keys_->end(), key) ==
+                  repeated_keys_->end()) {
+            repeated_keys_->push_back(key);
+          }
           out.Set(std::move(key), *std::move(v));
         }
         return std::move(out).Take();
@@ -233,6 +241,7 @@ class Converter {
  private:
   size_t budget_;
   size_t used_ = 0;
+  std::vector<std::string>* repeated_keys_;
 };
 
 absl::StatusOr<std::optional<std::string>> ScalarField(const Json& fields, const char* key) {
@@ -473,7 +482,7 @@ absl::Status LoadWithYamlCpp(std::string_view yaml_text, const EngineLimits& lim
     return absl::InvalidArgumentError(
         "front matter must be a YAML mapping of keys to values (e.g. 'name: my-skill')");
   }
-  Converter converter(limits.max_front_matter_nodes);
+  Converter converter(limits.max_front_matter_nodes, &fm->repeated_keys);
   absl::StatusOr<Json> fields;
   try {
     fields = converter.Convert(root, 0);

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/engine_limits.h"
@@ -31,6 +32,10 @@ struct FrontMatter {
   // No front matter, but a `---` line after leading blank lines or spaces:
   // front matter must open on the first line, so the block is Markdown.
   bool fence_not_on_first_line = false;
+  // Top-level keys written more than once, in the order of their first
+  // repetition. YAML forbids that; the last value is used (as PyYAML does),
+  // but some readers of skills refuse the file, so the caller says so.
+  std::vector<std::string> repeated_keys;
 };
 
 // Splits and parses the front matter of `content` (BOM already removed).

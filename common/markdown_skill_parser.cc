@@ -360,6 +360,7 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
   meta.source_label = source_label;
   meta.front_matter_repaired = fm->repaired;
   meta.front_matter_fence_not_on_first_line = fm->fence_not_on_first_line;
+  meta.front_matter_repeated_keys = std::move(fm->repeated_keys);
   meta.parser_name = name();
   meta.parser_version = version();
   // The front matter's keys are unique: appended, not looked up (a lookup in

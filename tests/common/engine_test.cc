@@ -302,6 +302,22 @@ TEST(ParseTest, FrontMatterAfterBlankLinesIsMarkdownWithANote) {
   EXPECT_FALSE(rule["parser_meta"].contains("front_matter_note"));
 }
 
+// YAML forbids a key written twice, and some readers of skills refuse the
+// file: the last value is used and the output lists the top-level keys
+// repeated (each once), not the nested ones.
+TEST(ParseTest, RepeatedFrontMatterKeysAreListed) {
+  const json doc = MustRun(TaskKind::kParse,
+                           "---\nname: first\ndescription: d\nname: second\nmeta:\n  a: 1\n  a: 2\n"
+                           "name: third\ndescription: e\n---\n# T\n\nDo it.\n",
+                           "x");
+  EXPECT_EQ(doc["meta"]["name"], "third");
+  EXPECT_EQ(doc["meta"]["description"], "e");
+  EXPECT_EQ(doc["original_definition"]["meta"]["a"], 2);
+  EXPECT_EQ(doc["parser_meta"]["front_matter_repeated_keys"], json({"name", "description"}));
+  const json once = MustRun(TaskKind::kParse, "---\nname: n\ndescription: d\n---\nDo it.\n", "x");
+  EXPECT_FALSE(once["parser_meta"].contains("front_matter_repeated_keys"));
+}
+
 TEST(ParseTest, NameFallsBackToTheSkillDirectory) {
   json doc = MustRun(TaskKind::kParse, "Just one sentence here.\n", "skills/My Skill 2/SKILL.md");
   EXPECT_EQ(doc["meta"]["name"], "My Skill 2");
