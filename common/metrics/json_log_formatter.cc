@@ -58,7 +58,7 @@ void AppendValue(const LogField::Value& value, std::string* out) {
 }
 
 bool IsReservedKey(std::string_view key) {
-  return key == "ts" || key == "level" || key == "component" || key == "logger" || key == "msg";
+  return key == "ts" || key == "level" || key == "component" || key == "msg";
 }
 
 }  // namespace
@@ -74,8 +74,6 @@ std::string FormatJsonLogLine(const spdlog::details::log_msg& msg, const std::st
   out += LevelName(msg.level);
   out += "\",\"component\":";
   AppendJsonString(component, &out);
-  out += ",\"logger\":";
-  AppendJsonString(std::string_view(msg.logger_name.data(), msg.logger_name.size()), &out);
   out += ",\"msg\":";
   AppendJsonString(std::string_view(msg.payload.data(), msg.payload.size()), &out);
 
