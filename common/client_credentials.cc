@@ -268,6 +268,12 @@ std::string TlsFailureHint(absl::string_view grpc_message, bool tls) {
     return "the connection failed during a TLS exchange: if the server uses TLS, connect with "
            "--tls or --tls-ca";
   }
+  if (absl::StrContains(lower, "socket closed")) {
+    return tls ? "the server closed the connection: if it requires client certificates, add "
+                 "--tls-cert and --tls-key"
+               : "the server closed the connection: if it uses TLS, connect with --tls or "
+                 "--tls-ca";
+  }
   return "";
 }
 

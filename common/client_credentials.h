@@ -161,7 +161,10 @@ std::string PlaintextTokenWarning(absl::string_view address, const ClientSecurit
 // A hint for an UNAVAILABLE error whose message shows a TLS problem (failed
 // handshake, bad certificate, plaintext against TLS); empty when the message
 // does not look like one. gRPC reports these as plain UNAVAILABLE, which
-// otherwise reads like "the server is down".
+// otherwise reads like "the server is down". A plaintext client of a TLS
+// server, and a TLS client without a certificate of a mutual-TLS server,
+// see nothing but "Socket closed": that gets a hint too, worded as a
+// possibility (a server going down closes sockets as well).
 std::string TlsFailureHint(absl::string_view grpc_message, bool tls);
 
 }  // namespace skillstore::client
