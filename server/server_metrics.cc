@@ -27,7 +27,8 @@ constexpr EventDefinition kEvents[kNumTaskEvents] = {
     {TaskEvent::kRetried, "skillstore_tasks_retried_total",
      "Tasks re-queued: with backoff after a failed or expired attempt, or by RetryTask, by type"},
     {TaskEvent::kLeaseExpired, "skillstore_tasks_lease_expired_total",
-     "Leases taken back by the reaper because the worker stopped heartbeating, by type"},
+     "Leases taken back before a result: the worker stopped heartbeating, did not name the "
+     "lease, restarted or stopped, by type"},
     {TaskEvent::kCancelled, "skillstore_tasks_cancelled_total", "Tasks cancelled, by type"},
 };
 

@@ -885,6 +885,24 @@ absl::StatusOr<v1::HeartbeatResponse> TaskWriter::Heartbeat(const v1::HeartbeatR
       response.add_lost_task_ids(held.task_id());
     }
   }
+  if (request.stopping() && LeasesHeld(request.worker_id()) > 0) {
+    // Leases it did not name: the answer of a claim it cancelled as it
+    // stopped can have leased tasks after the cancel left the worker and
+    // before it reached us. It never saw them and never will.
+    SKS_ASSIGN_OR_RETURN(const std::vector<int64_t> unseen, LeasedTo(request.worker_id()));
+    for (int64_t task_id : unseen) {
+      LeaseRow lease;
+      SKS_ASSIGN_OR_RETURN(const bool found, LoadLease(task_id, &lease));
+      if (!found) continue;
+      SKS_RETURN_IF_ERROR(ExpireLease(
+          lease,
+          absl::StrCat("lease ended on attempt ", lease.attempts, " (worker '",
+                       request.worker_id(),
+                       "' stopped without having received it: the answer of a claim it "
+                       "cancelled as it stopped)"),
+          now_ms, effects));
+    }
+  }
 
   const char* status = request.stopping()   ? "stopped"
                        : request.draining() ? "draining"
@@ -1041,6 +1059,20 @@ absl::Status TaskWriter::EndUndeliveredLeases(absl::Span<const GrantedLease> lea
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<int64_t>> TaskWriter::LeasedTo(const std::string& worker_id) {
+  std::vector<int64_t> held;
+  SKS_ASSIGN_OR_RETURN(Statement select,
+                       db_.Prepare("SELECT task_id FROM tasks INDEXED BY tasks_lease_deadline "
+                                   "WHERE status = 'in_progress' AND worker_id = ?1"));
+  select.BindText(1, worker_id);
+  while (true) {
+    SKS_ASSIGN_OR_RETURN(const bool row, select.Step());
+    if (!row) break;
+    held.push_back(select.ColumnInt(0));
+  }
+  return held;
+}
+
 absl::Status TaskWriter::EndEarlierInstance(const std::string& worker_id,
                                             const std::string& instance_id, int64_t now_ms,
                                             TxnEffects& effects) {
@@ -1059,19 +1091,7 @@ absl::Status TaskWriter::EndEarlierInstance(const std::string& worker_id,
 
   // Every lease of worker_id now is its earlier run's: this run's first
   // request is being handled, and a grant to it comes after this.
-  std::vector<int64_t> held;
-  {
-    SKS_ASSIGN_OR_RETURN(
-        Statement select,
-        db_.Prepare("SELECT task_id FROM tasks INDEXED BY tasks_lease_deadline "
-                    "WHERE status = 'in_progress' AND worker_id = ?1"));
-    select.BindText(1, worker_id);
-    while (true) {
-      SKS_ASSIGN_OR_RETURN(const bool row, select.Step());
-      if (!row) break;
-      held.push_back(select.ColumnInt(0));
-    }
-  }
+  SKS_ASSIGN_OR_RETURN(const std::vector<int64_t> held, LeasedTo(worker_id));
   for (int64_t task_id : held) {
     LeaseRow lease;
     SKS_ASSIGN_OR_RETURN(const bool found, LoadLease(task_id, &lease));
@@ -1108,15 +1128,28 @@ absl::Status TaskWriter::Reap(int64_t now_ms, TxnEffects& effects) {
       expired.push_back(select.ColumnInt(0));
     }
   }
+  // Whether each holder still heartbeats, which says why its lease ran out.
+  std::unordered_map<std::string, bool> heartbeating;
+  const double recent = MsToSeconds(now_ms - int64_t{2} * options_.heartbeat_interval_seconds() * 1000);
   for (int64_t task_id : expired) {
     LeaseRow lease;
     SKS_ASSIGN_OR_RETURN(bool found, LoadLease(task_id, &lease));
     if (!found) continue;
-    SKS_RETURN_IF_ERROR(ExpireLease(lease,
-                                    absl::StrCat("lease expired on attempt ", lease.attempts,
-                                                 " (worker '", lease.worker_id,
-                                                 "' stopped heartbeating)"),
-                                    now_ms, effects));
+    auto [it, inserted] = heartbeating.try_emplace(lease.worker_id, false);
+    if (inserted) {
+      SKS_ASSIGN_OR_RETURN(
+          Statement select,
+          db_.Prepare("SELECT 1 FROM workers WHERE worker_id = ?1 AND last_heartbeat >= ?2"));
+      select.BindText(1, lease.worker_id).Bind(2, recent);
+      SKS_ASSIGN_OR_RETURN(it->second, select.Step());
+    }
+    SKS_RETURN_IF_ERROR(ExpireLease(
+        lease,
+        absl::StrCat("lease expired on attempt ", lease.attempts, " (worker '", lease.worker_id,
+                     it->second ? "' heartbeats but did not name this lease: it never received "
+                                  "the task, or lost track of it)"
+                                : "' stopped heartbeating)"),
+        now_ms, effects));
   }
 
   // Lost workers: three heartbeat intervals without a heartbeat.

@@ -251,6 +251,9 @@ class TaskWriter {
   absl::Status EndEarlierInstance(const std::string& worker_id, const std::string& instance_id,
                                   int64_t now_ms, TxnEffects& effects);
 
+  // The tasks leased to `worker_id` now (a scan of the leases in progress).
+  absl::StatusOr<std::vector<int64_t>> LeasedTo(const std::string& worker_id);
+
   // Ends `lease` as lost (outcome lease_expired, `error`), re-queueing its
   // task with backoff or failing it when out of attempts: the reaper's work
   // for a lease past its deadline.

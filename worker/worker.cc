@@ -183,8 +183,9 @@ void Worker::RequestDrain() {
 void Worker::StopLocked(StopReason reason) {
   if (stop_ == StopReason::kNone || reason == StopReason::kFatal) stop_ = reason;
   // A long-poll would otherwise hold the exit for up to --claim-wait. If the
-  // server leased tasks in that very reply, their leases expire and the
-  // tasks go to another worker: rare, and costs one lease period.
+  // server leased tasks in that very reply, this worker never sees them; the
+  // last heartbeat (stopping, sent after the claimers have ended) makes the
+  // server end every lease of ours at once, those included.
   for (grpc::ClientContext* context : claim_contexts_) context->TryCancel();
   cv_.notify_all();
 }
