@@ -177,6 +177,15 @@ constexpr ImperativeVerb kVerbs[] = {
     {"ask", AT::kAwaitInput, true},
     {"prompt", AT::kAwaitInput, true},
     {"wait", AT::kAwaitInput, true},
+    {"offer", AT::kAwaitInput, true},
+    // Telling people: what the agent puts in front of the user.
+    {"show", AT::kIoWrite, true},
+    {"tell", AT::kIoWrite, true},
+    {"notify", AT::kIoWrite, true},
+    {"reply", AT::kIoWrite, true},
+    {"respond", AT::kIoWrite, true},
+    // Other programs and agents.
+    {"spawn", AT::kExternalCall, true},
     // Guideline verbs: actions only inside steps / workflow sections.
     {"use", AT::kTransform, false},
     {"follow", AT::kTransform, false},
@@ -217,6 +226,13 @@ constexpr ImperativeVerb kVerbs[] = {
     {"minimize", AT::kTransform, false},
     {"choose", AT::kTransform, false},
     {"pick", AT::kTransform, false},
+    {"skip", AT::kTransform, false},
+    {"continue", AT::kTransform, false},
+    // Also nouns and adjectives ("display name", "present in", "flag
+    // values"): actions only where steps are listed.
+    {"display", AT::kIoWrite, false},
+    {"present", AT::kIoWrite, false},
+    {"flag", AT::kIoWrite, false},
 };
 
 constexpr int V(ConditionType t) { return static_cast<int>(t); }

@@ -113,10 +113,21 @@ int CountNewlines(std::string_view s) {
   return n;
 }
 
+// Words of a table row or cell: runs between spaces and pipes, where each
+// kana, Hangul or CJK character (a three-byte UTF-8 sequence led by
+// 0xE3..0xED) counts as a word of its own, since those scripts put no
+// spaces between words ("安装依赖" is a phrase, not one word).
 size_t CountWords(std::string_view s) {
   size_t n = 0;
   bool in = false;
-  for (char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0xE3 && c <= 0xED && i + 2 < s.size()) {
+      ++n;
+      in = false;
+      i += 2;
+      continue;
+    }
     const bool word = !(c == ' ' || c == '\t' || c == '|');
     if (word && !in) ++n;
     in = word;
@@ -221,7 +232,8 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
   // cap keeps a document of a million empty blocks from reserving for them.
   builder.Reserve(std::min<size_t>(doc->blocks.size(), 1024));
   std::string first_paragraph;
-  std::string first_heading;
+  std::string first_title;    // the first level-1 heading
+  std::string first_heading;  // of any level
   const std::vector<std::string>* table_header = nullptr;
   // Reused by every paragraph (a vector per paragraph was an allocation each).
   std::vector<SourceSpan> sentences;
@@ -235,6 +247,7 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
     switch (block.kind) {
       case BlockKind::kHeading:
         if (first_heading.empty()) first_heading = block.text;
+        if (first_title.empty() && block.heading_level == 1) first_title = block.text;
         break;
       case BlockKind::kHtml:
         break;
@@ -242,10 +255,12 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
         table_header = &block.cells;
         break;
       case BlockKind::kTableRow: {
-        // Rows of single words or numbers are data, not statements.
-        if (CountWords(block.text) < 4) break;
+        // Rows of single words or numbers are data, not statements; a row
+        // with a phrase in it says something ("`clear_selection` |
+        // Deselect all").
+        if (CountWords(block.text) < 3) break;
         bool phrase = false;
-        for (const std::string& cell : block.cells) phrase = phrase || CountWords(cell) >= 3;
+        for (const std::string& cell : block.cells) phrase = phrase || CountWords(cell) >= 2;
         if (!phrase) break;
         Statement s;
         std::string_view src = Strip(block.source);
@@ -353,7 +368,17 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
   if (fm->name.has_value()) {
     meta.name = std::move(*fm->name);
   } else {
-    meta.name = first_heading.empty() ? NameFromLabel(source_label) : std::move(first_heading);
+    // A title, else the skill's folder (what loaders of skills call it),
+    // else any heading: a skill without front matter is often a README
+    // whose first "## Why this is deprecated" names no skill.
+    std::string folder;
+    if (!first_title.empty()) {
+      meta.name = std::move(first_title);
+    } else if (folder = SkillFolderName(source_label); !folder.empty()) {
+      meta.name = std::move(folder);
+    } else {
+      meta.name = first_heading.empty() ? NameFromLabel(source_label) : std::move(first_heading);
+    }
   }
   meta.description =
       fm->description.has_value() ? std::move(*fm->description) : std::move(first_paragraph);

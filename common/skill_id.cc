@@ -90,17 +90,33 @@ std::string MakeSkillId(std::string_view name) {
   return id;
 }
 
+namespace {
+
+// `label` without trailing separators, and where its file name starts.
+std::string_view TrimmedLabel(std::string_view label, size_t* file_start) {
+  while (!label.empty() && (label.back() == '/' || label.back() == '\\')) label.remove_suffix(1);
+  const size_t slash = label.find_last_of("/\\");
+  *file_start = slash == std::string_view::npos ? 0 : slash + 1;
+  return label;
+}
+
+}  // namespace
+
+std::string SkillFolderName(std::string_view label) {
+  size_t file_start = 0;
+  const std::string_view l = TrimmedLabel(label, &file_start);
+  if (file_start == 0 || !EqualsIgnoreCase(l.substr(file_start), "SKILL.md")) return "";
+  const std::string_view dir = l.substr(0, file_start - 1);
+  const size_t s2 = dir.find_last_of("/\\");
+  const std::string_view d = s2 == std::string_view::npos ? dir : dir.substr(s2 + 1);
+  if (d.empty() || d == "." || d == "..") return "";
+  return std::string(d);
+}
+
 std::string NameFromLabel(std::string_view label) {
-  std::string_view l = label;
-  while (!l.empty() && (l.back() == '/' || l.back() == '\\')) l.remove_suffix(1);
-  size_t slash = l.find_last_of("/\\");
-  std::string_view file = slash == std::string_view::npos ? l : l.substr(slash + 1);
-  if (EqualsIgnoreCase(file, "SKILL.md") && slash != std::string_view::npos) {
-    std::string_view dir = l.substr(0, slash);
-    size_t s2 = dir.find_last_of("/\\");
-    std::string_view d = s2 == std::string_view::npos ? dir : dir.substr(s2 + 1);
-    if (!d.empty() && d != "." && d != "..") return std::string(d);
-  }
+  if (std::string folder = SkillFolderName(label); !folder.empty()) return folder;
+  size_t file_start = 0;
+  std::string_view file = TrimmedLabel(label, &file_start).substr(file_start);
   size_t dot = file.rfind('.');
   if (dot != std::string_view::npos && dot > 0) file = file.substr(0, dot);
   return file.empty() ? std::string("unnamed") : std::string(file);

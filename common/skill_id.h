@@ -28,8 +28,12 @@ inline constexpr size_t kMaxSlugChars = 128;
 // cut. Always matches ^(claude|mcp)__[a-z_]+__[a-z_]+$.
 std::string MakeSkillId(std::string_view name);
 
-// The skill's name when the front matter has none: the directory of a
-// ".../<dir>/SKILL.md" label, else the file name without extension.
+// The directory of a ".../<dir>/SKILL.md" label (any case of SKILL.md),
+// which is the skill's name to every loader of skills; empty otherwise.
+std::string SkillFolderName(std::string_view source_label);
+
+// SkillFolderName when there is one, else the file name without extension
+// ("unnamed" for an empty one).
 std::string NameFromLabel(std::string_view source_label);
 
 // At most `max_chars` characters (code points) of `text`, cut at a word

@@ -1,5 +1,6 @@
 #include "common/statement_classifier.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -416,6 +417,38 @@ const CjkVerb* CjkStepVerb(std::string_view text) {
   return ends_a_step ? last : nullptr;
 }
 
+// Where the text after a bold label ends, "**Testing:** Run the suite."
+// (also "__Testing__: ..." and the full-width colon), or 0 when `text` does
+// not open with one or nothing follows it. Skills write steps and rules
+// behind such labels; the label names the topic, the rest is the statement.
+size_t LabelEnd(std::string_view text) {
+  constexpr size_t kMaxLabelBytes = 80;
+  size_t i = 0;
+  while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+  if (text.size() - i < 5 ||
+      !(StartsWith(text.substr(i), "**") || StartsWith(text.substr(i), "__"))) {
+    return 0;
+  }
+  const std::string_view marks = text.substr(i, 2);
+  const size_t close = text.find(marks, i + 2);
+  if (close == std::string_view::npos || close - i > kMaxLabelBytes) return 0;
+  const std::string_view label = text.substr(i + 2, close - i - 2);
+  size_t end = close + 2;
+  const bool colon_inside = EndsWith(label, ":") || EndsWith(label, "：");
+  if (!colon_inside) {
+    while (end < text.size() && text[end] == ' ') ++end;
+    if (StartsWith(text.substr(end), ":")) {
+      end += 1;
+    } else if (StartsWith(text.substr(end), "：")) {
+      end += std::string_view("：").size();
+    } else {
+      return 0;
+    }
+  }
+  while (end < text.size() && (text[end] == ' ' || text[end] == '\t')) ++end;
+  return end < text.size() ? end : 0;
+}
+
 }  // namespace
 
 SectionBias SectionBiasFor(std::string_view heading) {
@@ -455,13 +488,46 @@ Classification ClassifyStatement(std::string_view text, SectionBias bias, Statem
   const auto& w = words.w;
   if (w.empty()) return c;
 
-  // Skip fillers ("Then", "Please") and a task-list checkbox "[ ]"/"[x]".
+  // Skip fillers ("Then", "Please"), a task-list checkbox "[ ]"/"[x]" and a
+  // step number written in the text ("**2. Execute the plan**").
   size_t lead = 0;
-  while (lead < w.size() && (t.IsFiller(w[lead]) || (w[lead] == "x" && lead == 0 &&
-                                                     text.find('[') != text.npos))) {
+  while (lead < w.size() &&
+         (t.IsFiller(w[lead]) || (w[lead] == "x" && lead == 0 && text.find('[') != text.npos) ||
+          (lead == 0 && w.size() > 1 && w[0].size() <= 2 &&
+           std::all_of(w[0].begin(), w[0].end(),
+                       [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); }) &&
+           text.substr(words.begin[0] + w[0].size()).substr(0, 1) == "."))) {
     ++lead;
   }
   if (lead >= w.size()) lead = 0;
+  // Behind a bold label the statement starts after it, unless the label
+  // itself opens it ("**Avoid:** global state", "**Run:** `make`").
+  // `statement` is the text from there, for the CJK cues, which look at
+  // how it opens.
+  std::string_view statement = text;
+  if (const size_t label_end = LabelEnd(text); label_end > 0 && lead == 0) {
+    auto opens = [&](size_t pos) {
+      if (t.Verb(w[pos]) != nullptr) return true;
+      const auto* refs = t.CuesStartingWith(w[pos]);
+      if (refs == nullptr) return false;
+      for (const CueRef& r : *refs) {
+        const CueKind k = r.cue->kind;
+        if ((k == CueKind::kCheckLead || k == CueKind::kConditionLead ||
+             k == CueKind::kConstraintLead) &&
+            MatchesAt(w, pos, r.rest)) {
+          return true;
+        }
+      }
+      return false;
+    };
+    size_t after = 0;
+    while (after < w.size() && words.begin[after] < label_end) ++after;
+    while (after < w.size() && t.IsFiller(w[after])) ++after;
+    if (after < w.size() && !opens(0)) {
+      lead = after;
+      statement = text.substr(label_end);
+    }
+  }
 
   CueHits hits;
   for (size_t i = 0; i < w.size(); ++i) {
@@ -488,7 +554,7 @@ Classification ClassifyStatement(std::string_view text, SectionBias bias, Statem
   }
 
   const bool may_hold_cjk = MayHoldCjk(text);
-  if (may_hold_cjk) AddCjkHits(text, lead, &hits);
+  if (may_hold_cjk) AddCjkHits(statement, lead, &hits);
 
   auto make_rule = [&](double confidence) {
     c.category = Category::kRule;
@@ -581,7 +647,7 @@ Classification ClassifyStatement(std::string_view text, SectionBias bias, Statem
   }
 
   if (bias == SectionBias::kSteps && !table_row && may_hold_cjk) {
-    if (const CjkVerb* cjk_verb = CjkStepVerb(text)) {
+    if (const CjkVerb* cjk_verb = CjkStepVerb(statement)) {
       c.category = Category::kAction;
       c.action_type = cjk_verb->action_type;
       c.confidence = 0.75;

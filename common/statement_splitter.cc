@@ -51,10 +51,12 @@ bool PeriodIsNotFinal(std::string_view s, size_t dot) {
       absl::ascii_isupper(static_cast<unsigned char>(s[b]))) {
     return true;  // an initial: "J. Smith"
   }
-  // "1." at the start of a paragraph or in "step 2. then" is a number.
+  // "1." at the start of a paragraph, emphasis marks before it included
+  // ("**1. What are we building?**"), is a number.
   bool digits = true;
   for (char c : word) digits = digits && absl::ascii_isdigit(static_cast<unsigned char>(c));
-  return digits && word.size() <= 2 && b == 0;
+  return digits && word.size() <= 2 &&
+         s.substr(0, b).find_first_not_of("*_") == std::string_view::npos;
 }
 
 }  // namespace

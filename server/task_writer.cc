@@ -896,8 +896,7 @@ absl::StatusOr<v1::HeartbeatResponse> TaskWriter::Heartbeat(const v1::HeartbeatR
       if (!found) continue;
       SKS_RETURN_IF_ERROR(ExpireLease(
           lease,
-          absl::StrCat("lease ended on attempt ", lease.attempts, " (worker '",
-                       request.worker_id(),
+          absl::StrCat("lease ended on attempt ", lease.attempts, " (worker '", request.worker_id(),
                        "' stopped without having received it: the answer of a claim it "
                        "cancelled as it stopped)"),
           now_ms, effects));
@@ -1130,7 +1129,8 @@ absl::Status TaskWriter::Reap(int64_t now_ms, TxnEffects& effects) {
   }
   // Whether each holder still heartbeats, which says why its lease ran out.
   std::unordered_map<std::string, bool> heartbeating;
-  const double recent = MsToSeconds(now_ms - int64_t{2} * options_.heartbeat_interval_seconds() * 1000);
+  const double recent =
+      MsToSeconds(now_ms - int64_t{2} * options_.heartbeat_interval_seconds() * 1000);
   for (int64_t task_id : expired) {
     LeaseRow lease;
     SKS_ASSIGN_OR_RETURN(bool found, LoadLease(task_id, &lease));

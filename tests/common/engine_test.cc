@@ -259,6 +259,87 @@ TEST(SplitSentencesTest, QuotationsClosedOnTheirLineAreKeptWhole) {
       (std::vector<std::string>{"Use 12\" pipes.", "Then \"go.", "On\nthe next line.\"", "End."}));
 }
 
+// A step number in emphasis opens its sentence: "**1. What are we
+// building?**" was "**1." and "What are we building?**".
+TEST(SplitSentencesTest, AStepNumberInEmphasisIsNoSentence) {
+  EXPECT_EQ(Sentences("**1. What are we building?** Describe it."),
+            (std::vector<std::string>{"**1. What are we building?**", "Describe it."}));
+  EXPECT_EQ(Sentences("_2. Plan it._ Then go."),
+            (std::vector<std::string>{"_2. Plan it._", "Then go."}));
+  // Not at the start: the stop ends the sentence as before.
+  EXPECT_EQ(Sentences("It costs 12. Then go."),
+            (std::vector<std::string>{"It costs 12.", "Then go."}));
+}
+
+// The list an element is in, or "" when no element holds `needle`.
+std::string ListOf(const json& doc, const std::string& needle) {
+  for (const char* list : {"actions", "rules", "directives"}) {
+    if (FindByText(doc["decomposition"][list], needle) != nullptr) return list;
+  }
+  return "";
+}
+
+// Skills write steps and rules behind a bold label ("**Testing:** Run
+// ..."): the label names the topic and the statement is classified from
+// after it, unless the label itself opens the statement ("**Avoid:**").
+TEST(ParseTest, ABoldLabelDoesNotHideTheStatement) {
+  const json doc =
+      MustRun(TaskKind::kParse,
+              "# T\n\n## Notes\n\n"
+              "- **Testing:** Run `npm test` before committing.\n"
+              "- **CRITICAL**: When all tasks are done, close the issue.\n"
+              "- **Avoid:** global mutable state.\n"
+              "- **2. Build the brief**: collect the requirements.\n"
+              "- **Display name**: the name shown in the UI.\n"
+              "- **\xe9\x94\x99\xe8\xaf\xaf\xef\xbc\x9a** "
+              "\xe5\x88\x87\xe5\x8b\xbf\xe8\xae\xb0\xe5\xbd\x95\xe5\xaf\x86"
+              "\xe7\xa0\x81\xe3\x80\x82\n",  // "错误：" then "切勿记录密码。" (never log passwords)
+              "x");
+  EXPECT_EQ(ListOf(doc, "**Testing:**"), "actions") << doc.dump(1);
+  EXPECT_EQ(ListOf(doc, "**CRITICAL**"), "rules");
+  EXPECT_EQ(ListOf(doc, "**Avoid:**"), "directives");
+  EXPECT_EQ((*FindByText(doc["decomposition"]["directives"], "**Avoid:**"))["directive_type"],
+            "constraint");
+  EXPECT_EQ(ListOf(doc, "**2. Build the brief**"), "actions");
+  EXPECT_EQ(ListOf(doc, "**Display name**"), "directives");
+  const json* cjk = FindByText(doc["decomposition"]["directives"], "\xe5\x88\x87\xe5\x8b\xbf");
+  ASSERT_NE(cjk, nullptr) << doc.dump(1);
+  EXPECT_EQ((*cjk)["directive_type"], "constraint");
+}
+
+// A table row with a phrase in it is a statement, however short ("Deselect
+// all"); each CJK character counts as a word, since those scripts put no
+// spaces between words. Rows of single words or numbers stay data.
+TEST(ParseTest, ShortTableRowsWithAPhraseAreKept) {
+  const json doc = MustRun(TaskKind::kParse,
+                           "# T\n\n| Tool | Purpose |\n|---|---|\n"
+                           "| `clear_selection` | Deselect all |\n"
+                           "| `x` | 1 |\n"
+                           "| \xe5\xae\x89\xe8\xa3\x85 | \xe5\xae\x89\xe8\xa3\x85\xe4\xbe"
+                           "\x9d\xe8\xb5\x96 |\n",  // 安装 | 安装依赖 (install | install deps)
+                           "x");
+  const json& directives = doc["decomposition"]["directives"];
+  const json* row = FindByText(directives, "clear_selection");
+  ASSERT_NE(row, nullptr) << doc.dump(1);
+  EXPECT_EQ((*row)["description"], "Tool: clear_selection; Purpose: Deselect all");
+  EXPECT_EQ(FindByText(directives, "| `x` | 1 |"), nullptr);
+  EXPECT_NE(FindByText(directives, "\xe4\xbe\x9d\xe8\xb5\x96"), nullptr);
+}
+
+// Without a name in the front matter: the title (a level-1 heading), else
+// the skill's folder, which every loader of skills calls it by, else any
+// heading ("## Why this skill is deprecated" named a skill).
+TEST(ParseTest, NameFallsBackToTheTitleThenTheFolder) {
+  EXPECT_EQ(MustRun(TaskKind::kParse, "## Why\n\n# Sync\n\nRun it.\n",
+                    "skills/sync/SKILL.md")["meta"]["name"],
+            "Sync");
+  EXPECT_EQ(MustRun(TaskKind::kParse, "## Why this is deprecated\n\nRun it.\n",
+                    "skills/github-sync/SKILL.md")["meta"]["name"],
+            "github-sync");
+  EXPECT_EQ(MustRun(TaskKind::kParse, "## Deploy steps\n\nRun it.\n", "notes.md")["meta"]["name"],
+            "Deploy steps");
+}
+
 TEST(ParseTest, SameInputGivesSameBytesApartFromTimestamp) {
   const std::string content = Fixture("release-notes-helper");
   MarkdownSkillParser parser;
