@@ -232,8 +232,9 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
   // cap keeps a document of a million empty blocks from reserving for them.
   builder.Reserve(std::min<size_t>(doc->blocks.size(), 1024));
   std::string first_paragraph;
-  std::string first_title;    // the first level-1 heading
-  std::string first_heading;  // of any level
+  // Texts of doc's blocks, copied only when they name the skill.
+  const std::string* first_title = nullptr;    // the first level-1 heading
+  const std::string* first_heading = nullptr;  // of any level
   const std::vector<std::string>* table_header = nullptr;
   // Reused by every paragraph (a vector per paragraph was an allocation each).
   std::vector<SourceSpan> sentences;
@@ -246,8 +247,10 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
     const SectionBias section_bias = bias[block.section];
     switch (block.kind) {
       case BlockKind::kHeading:
-        if (first_heading.empty()) first_heading = block.text;
-        if (first_title.empty() && block.heading_level == 1) first_title = block.text;
+        if (first_heading == nullptr && !block.text.empty()) first_heading = &block.text;
+        if (first_title == nullptr && block.heading_level == 1 && !block.text.empty()) {
+          first_title = &block.text;
+        }
         break;
       case BlockKind::kHtml:
         break;
@@ -372,12 +375,12 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
     // else any heading: a skill without front matter is often a README
     // whose first "## Why this is deprecated" names no skill.
     std::string folder;
-    if (!first_title.empty()) {
-      meta.name = std::move(first_title);
+    if (first_title != nullptr) {
+      meta.name = *first_title;
     } else if (folder = SkillFolderName(source_label); !folder.empty()) {
       meta.name = std::move(folder);
     } else {
-      meta.name = first_heading.empty() ? NameFromLabel(source_label) : std::move(first_heading);
+      meta.name = first_heading == nullptr ? NameFromLabel(source_label) : *first_heading;
     }
   }
   meta.description =
