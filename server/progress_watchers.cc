@@ -30,8 +30,12 @@ class ProgressWatchers::Watcher : public grpc::ServerWriteReactor<v1::Progress> 
     StartWrite(&pending_);
   }
 
-  // Ends the stream with OK (server shutdown) as soon as no write is in flight.
-  void End() { EndWith(grpc::Status::OK); }
+  // Ends the stream (server shutdown) as soon as no write is in flight, with
+  // UNAVAILABLE: a clean OK would read as the end of the watch itself.
+  void End() {
+    EndWith(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                         "the server is shutting down; watch again once it is back"));
+  }
 
   void OnWriteDone(bool ok) override {
     bool finish = false;
@@ -41,7 +45,7 @@ class ProgressWatchers::Watcher : public grpc::ServerWriteReactor<v1::Progress> 
       if (!ok) ending_ = true;
       if (ending_ && !finished_) finish = finished_ = true;
     }
-    if (finish) Finish(grpc::Status::OK);
+    if (finish) Finish(end_status_);
   }
 
   void OnCancel() override { EndWith(grpc::Status::CANCELLED); }
@@ -57,6 +61,7 @@ class ProgressWatchers::Watcher : public grpc::ServerWriteReactor<v1::Progress> 
     bool finish = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
+      if (!ending_) end_status_ = status;
       ending_ = true;
       if (!writing_ && !finished_) finish = finished_ = true;
     }
@@ -70,6 +75,9 @@ class ProgressWatchers::Watcher : public grpc::ServerWriteReactor<v1::Progress> 
   bool writing_ = false;
   bool ending_ = false;
   bool finished_ = false;
+  // How the stream ends once ending_: the first reason given (a write that
+  // failed means the client has gone; it hears nothing either way).
+  grpc::Status end_status_ = grpc::Status::OK;
   uint64_t written_version_ = 0;
   int64_t last_write_ms_ = 0;
   v1::Progress pending_;  // the message in flight; stable while writing_

@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/utf8.h"
 #include "nlohmann/json.hpp"
 #include "status_macros.h"
@@ -28,12 +29,26 @@ constexpr size_t kMaxPageBytes = 2 << 20;
 // and a page holds at least one worker whatever its size.
 constexpr int64_t kMaxCurrentTaskIdsListed = 1000;
 
+// Page tokens name the listing they continue, then where it stopped
+// ("tasks:17", "workers:<hex of the last worker id>"), so that a token of
+// one listing handed to another is refused rather than read as a cursor of
+// the wrong kind (which ended the listing early with no error).
+constexpr char kTasksTokenPrefix[] = "tasks:";
+constexpr char kWorkersTokenPrefix[] = "workers:";
+
+absl::Status NotOurPageToken(const std::string& token) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("page_token ", QuotedForMessage(token),
+                   " is not a token of this listing; pass next_page_token from its previous page"));
+}
+
 // Called when another task would go on the page: true, with the page's
 // next_page_token set, when the page already holds `page_size` tasks or
 // `kMaxPageBytes` of them.
 bool PageIsFull(v1::ListTasksResponse& response, int page_size, size_t page_bytes) {
   if (response.tasks_size() < page_size && page_bytes < kMaxPageBytes) return false;
-  response.set_next_page_token(response.tasks(response.tasks_size() - 1).task_id());
+  response.set_next_page_token(
+      absl::StrCat(kTasksTokenPrefix, response.tasks(response.tasks_size() - 1).task_id()));
   return true;
 }
 
@@ -162,12 +177,11 @@ absl::StatusOr<v1::ListTasksResponse> ListQueued(Db& db, const v1::ListTasksRequ
 absl::StatusOr<v1::ListTasksResponse> TaskReader::ListTasks(const v1::ListTasksRequest& request) {
   int64_t after = 0;
   if (!request.page_token().empty()) {
-    std::optional<int64_t> id = ParseTaskId(request.page_token());
-    if (!id) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "page_token ", QuotedForMessage(request.page_token()),
-          " is not one this server issued; pass next_page_token from the previous page"));
-    }
+    const std::string_view token = request.page_token();
+    const std::string_view prefix = kTasksTokenPrefix;
+    std::optional<int64_t> id;
+    if (token.substr(0, prefix.size()) == prefix) id = ParseTaskId(token.substr(prefix.size()));
+    if (!id) return NotOurPageToken(request.page_token());
     after = *id;
   }
   if (request.page_size() < 0) {
@@ -460,14 +474,14 @@ absl::StatusOr<v1::ListWorkersResponse> TaskReader::ListWorkers(
   // The token is the last worker_id of the previous page, in hex: worker ids
   // are any bytes, a page token a protobuf string.
   std::string after;
-  if (!request.page_token().empty() &&
-      (request.page_token().size() % 2 != 0 ||
-       !absl::c_all_of(request.page_token(), absl::ascii_isxdigit))) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "page_token ", QuotedForMessage(request.page_token()),
-        " is not one this server issued; pass next_page_token from the previous page"));
+  if (!request.page_token().empty()) {
+    absl::string_view hex = request.page_token();
+    if (!absl::ConsumePrefix(&hex, kWorkersTokenPrefix) || hex.empty() || hex.size() % 2 != 0 ||
+        !absl::c_all_of(hex, absl::ascii_isxdigit)) {
+      return NotOurPageToken(request.page_token());
+    }
+    after = absl::HexStringToBytes(hex);
   }
-  after = absl::HexStringToBytes(request.page_token());
   if (request.page_size() < 0) {
     return absl::InvalidArgumentError("page_size must not be negative");
   }
@@ -533,7 +547,8 @@ absl::StatusOr<v1::ListWorkersResponse> TaskReader::ListWorkers(
   }
   if (kept < response.workers_size()) {
     response.mutable_workers()->DeleteSubrange(kept, response.workers_size() - kept);
-    response.set_next_page_token(absl::BytesToHexString(response.workers(kept - 1).worker_id()));
+    response.set_next_page_token(absl::StrCat(
+        kWorkersTokenPrefix, absl::BytesToHexString(response.workers(kept - 1).worker_id())));
   }
   return response;
 }

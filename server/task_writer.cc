@@ -5,6 +5,7 @@
 #include <cmath>
 #include <optional>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/metrics/log_fields.h"
 #include "nlohmann/json.hpp"
@@ -712,6 +713,28 @@ absl::StatusOr<v1::SubmitResultResponse> TaskWriter::Submit(const v1::SubmitResu
       response.set_task_status(lease.status);
       return response;
     }
+    if (!current_token) {
+      // Tokens only grow, and every lease of a task that ended has its row
+      // in attempts: a token above the current one, or of no attempt of
+      // this task, was never a lease of it (a bug or a guess, not a lease
+      // that ran out).
+      bool ours = request.fencing_token() < lease.fencing_token;
+      if (ours) {
+        SKS_ASSIGN_OR_RETURN(
+            Statement attempt,
+            db_.Prepare("SELECT 1 FROM attempts WHERE attempt_id = ?1 AND task_id = ?2"));
+        attempt.Bind(1, request.fencing_token()).Bind(2, lease.task_id);
+        SKS_ASSIGN_OR_RETURN(ours, attempt.Step());
+      }
+      if (!ours) {
+        return reject(
+            v1::REJECT_REASON_INVALID,
+            absl::StrCat("fencing_token ", request.fencing_token(), " was never a lease of task ",
+                         lease.task_id, " (its latest lease is ", lease.fencing_token,
+                         "); send the token of the claimed task"),
+            lease.status);
+      }
+    }
     if (lease.status != v1::TASK_STATUS_IN_PROGRESS || !current_token) {
       return reject(v1::REJECT_REASON_STALE_LEASE,
                     absl::StrCat("lease ", request.fencing_token(), " of task ", lease.task_id,
@@ -858,7 +881,10 @@ absl::StatusOr<v1::HeartbeatResponse> TaskWriter::Heartbeat(const v1::HeartbeatR
       EndEarlierInstance(request.worker_id(), request.instance_id(), now_ms, effects));
 
   int current = 0;
+  // A lease named twice is answered once.
+  absl::flat_hash_set<std::string_view> answered;
   for (const v1::HeldLease& held : request.leases()) {
+    if (!answered.insert(held.task_id()).second) continue;
     LeaseRow lease;
     SKS_ASSIGN_OR_RETURN(const bool found, LoadLease(held.task_id(), &lease));
     // A lease is extended only for the worker it was granted to: a fencing

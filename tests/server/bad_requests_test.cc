@@ -256,9 +256,10 @@ TEST(BadRequests, BadSubmissionsAreRejectedNotStored) {
   v1::SubmitResultRequest empty = Success(claim.tasks(0), "w1", "");
   EXPECT_EQ(Submit(stub, empty).reject_reason(), v1::REJECT_REASON_INVALID);
 
+  // A token never issued for the task (TaskLife.MadeUpLeasesAreNamedAsSuch).
   v1::SubmitResultRequest wrong_token = Success(claim.tasks(0), "w1");
   wrong_token.set_fencing_token(wrong_token.fencing_token() + 1000);
-  EXPECT_EQ(Submit(stub, wrong_token).reject_reason(), v1::REJECT_REASON_STALE_LEASE);
+  EXPECT_EQ(Submit(stub, wrong_token).reject_reason(), v1::REJECT_REASON_INVALID);
 
   EXPECT_EQ(Submit(stub, Success(claim.tasks(0), "someone-else")).reject_reason(),
             v1::REJECT_REASON_WRONG_WORKER);

@@ -913,7 +913,9 @@ TEST(TaskReaderQueries, QueuedTasksAreListedInIdOrderWithoutReadingFinishedTasks
         ids.push_back(task.task_id());
       }
       if (page->next_page_token().empty()) break;
-      after = std::stoll(page->next_page_token());
+      const std::string& token = page->next_page_token();
+      EXPECT_EQ(token.rfind("tasks:", 0), 0u) << token;
+      after = std::stoll(token.substr(token.find(':') + 1));
     }
     return ids;
   };

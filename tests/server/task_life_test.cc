@@ -810,6 +810,55 @@ TEST(TaskLife, ListTasksPaginatesAndFilters) {
   EXPECT_EQ(mine.tasks(0).status(), v1::TASK_STATUS_COMPLETED);
 }
 
+// A page token continues the listing that issued it; handed to another
+// listing it is refused, not read as a cursor (a ListWorkers token given to
+// ListTasks ended the task listing at once, with no error).
+TEST(TaskLife, PageTokensBelongToTheirListing) {
+  TestServer server;
+  auto& stub = server.stub();
+  EnqueueN(stub, 3);
+  for (const char* id : {"pw0", "pw1"}) {
+    v1::HeartbeatRequest beat;
+    beat.set_worker_id(id);
+    v1::HeartbeatResponse response;
+    ASSERT_TRUE(stub.Heartbeat(Context().get(), beat, &response).ok());
+  }
+  v1::ListTasksRequest tasks;
+  tasks.set_page_size(1);
+  v1::ListTasksResponse task_page;
+  ASSERT_TRUE(stub.ListTasks(Context().get(), tasks, &task_page).ok());
+  ASSERT_FALSE(task_page.next_page_token().empty());
+  v1::ListWorkersRequest workers;
+  workers.set_page_size(1);
+  v1::ListWorkersResponse worker_page;
+  ASSERT_TRUE(stub.ListWorkers(Context().get(), workers, &worker_page).ok());
+  ASSERT_FALSE(worker_page.next_page_token().empty());
+
+  // Each continues its own listing.
+  tasks.set_page_token(task_page.next_page_token());
+  ASSERT_TRUE(stub.ListTasks(Context().get(), tasks, &task_page).ok());
+  EXPECT_EQ(task_page.tasks_size(), 1);
+  workers.set_page_token(worker_page.next_page_token());
+  ASSERT_TRUE(stub.ListWorkers(Context().get(), workers, &worker_page).ok());
+  EXPECT_EQ(worker_page.workers_size(), 1);
+  // And neither the other's, nor a bare cursor.
+  const std::string worker_token = workers.page_token();
+  const std::string task_token = tasks.page_token();
+  for (const std::string& token : {worker_token, std::string("2"), std::string("tasks:0")}) {
+    tasks.set_page_token(token);
+    const grpc::Status status = stub.ListTasks(Context().get(), tasks, &task_page);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << token;
+    EXPECT_NE(status.error_message().find("not a token of this listing"), std::string::npos)
+        << status.error_message();
+  }
+  for (const std::string& token : {task_token, std::string("707730")}) {
+    workers.set_page_token(token);
+    EXPECT_EQ(stub.ListWorkers(Context().get(), workers, &worker_page).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT)
+        << token;
+  }
+}
+
 // Lists every page of `request` (page size 1, so paging is exercised at each
 // row) and returns the task ids in order.
 std::vector<std::string> ListAll(v1::SkillStore::Stub& stub, v1::ListTasksRequest request) {
@@ -934,6 +983,57 @@ TEST(TaskLife, WatchProgressPushesChanges) {
   EXPECT_TRUE(seen);
   context->TryCancel();
   stream->Finish();
+}
+
+// A watch ended by the server shutting down says so (UNAVAILABLE): a clean
+// OK would read as the end of the watch itself.
+TEST(TaskLife, WatchProgressEndsUnavailableWhenTheServerStops) {
+  TestServer server;
+  auto context = Context();
+  auto stream = server.stub().WatchProgress(context.get(), v1::WatchProgressRequest());
+  v1::Progress progress;
+  ASSERT_TRUE(stream->Read(&progress));
+  server.Restart();
+  while (stream->Read(&progress)) {
+  }
+  const grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  EXPECT_NE(status.error_message().find("shutting down"), std::string::npos)
+      << status.error_message();
+}
+
+// A fencing token never issued for the task is refused as such, not as a
+// lease that ran out; a token named twice in a heartbeat is answered once.
+TEST(TaskLife, MadeUpLeasesAreNamedAsSuch) {
+  TestServer server;
+  auto& stub = server.stub();
+  const auto ids = EnqueueN(stub, 2);
+  const v1::ClaimTaskResponse claim = Claim(stub, "w1", 2);
+  ASSERT_EQ(claim.tasks_size(), 2);
+  // Above the task's own token, and the token of the other task.
+  for (const int64_t token :
+       {claim.tasks(0).lease().fencing_token() + 1000, claim.tasks(1).lease().fencing_token()}) {
+    v1::SubmitResultRequest made_up = Success(claim.tasks(0), "w1");
+    made_up.set_fencing_token(token);
+    const v1::SubmitResultResponse response = Submit(stub, made_up);
+    EXPECT_FALSE(response.accepted());
+    EXPECT_EQ(response.reject_reason(), v1::REJECT_REASON_INVALID) << response.message();
+    EXPECT_NE(response.message().find("was never a lease of task"), std::string::npos)
+        << response.message();
+    EXPECT_EQ(response.task_status(), v1::TASK_STATUS_IN_PROGRESS);
+  }
+  EXPECT_TRUE(Submit(stub, Success(claim.tasks(0), "w1")).accepted());
+
+  v1::HeartbeatRequest beat;
+  beat.set_worker_id("w1");
+  for (int i = 0; i < 50; ++i) {
+    v1::HeldLease* held = beat.add_leases();
+    held->set_task_id("999");
+    held->set_fencing_token(7);
+  }
+  v1::HeartbeatResponse response;
+  ASSERT_TRUE(stub.Heartbeat(Context().get(), beat, &response).ok());
+  EXPECT_EQ(response.lost_task_ids_size(), 1);
 }
 
 }  // namespace

@@ -369,14 +369,14 @@ TEST(ResultBatchTest, ResultsInOneMessageAreEachJudgedAckedAndStored) {
   ASSERT_EQ(claim.tasks_size(), 8);
   EXPECT_TRUE(claim.accepts_result_batches());
 
-  // Message 1: results for tasks 0..2, the second with a stale token and
-  // the third failed (non-retryable). Message 2: tasks 3..7 where task 5
+  // Message 1: results for tasks 0..2, the second with a token never issued
+  // for its task and the third failed (non-retryable). Message 2: tasks 3..7 where task 5
   // nests more_results (task 6, which nests task 7): all three invalid.
   // Each result, however deep, gets its own ack.
   v1::SubmitResultRequest first = Success(claim.tasks(0), "w1", "{\"n\":0}");
-  v1::SubmitResultRequest stale = Success(claim.tasks(1), "w1");
-  stale.set_fencing_token(stale.fencing_token() + 1000);
-  *first.add_more_results() = stale;
+  v1::SubmitResultRequest made_up = Success(claim.tasks(1), "w1");
+  made_up.set_fencing_token(made_up.fencing_token() + 1000);
+  *first.add_more_results() = made_up;
   *first.add_more_results() = Failure(claim.tasks(2), "w1", "bad skill", false);
   v1::SubmitResultRequest second = Success(claim.tasks(3), "w1", "{\"n\":3}");
   *second.add_more_results() = Success(claim.tasks(4), "w1", "{\"n\":4}");
@@ -406,13 +406,13 @@ TEST(ResultBatchTest, ResultsInOneMessageAreEachJudgedAckedAndStored) {
   ASSERT_EQ(by_task.size(), 8u);
   std::vector<v1::SubmitResultResponse> acks;
   for (int i = 0; i < 8; ++i) acks.push_back(by_task[claim.tasks(i).task_id()]);
-  EXPECT_EQ(order, (std::vector<std::string>{claim.tasks(0).task_id(), claim.tasks(1).task_id(),
-                                             claim.tasks(2).task_id(), claim.tasks(3).task_id(),
-                                             claim.tasks(4).task_id()}));
+  EXPECT_EQ(order, (std::vector<std::string>{claim.tasks(0).task_id(), claim.tasks(2).task_id(),
+                                             claim.tasks(3).task_id(), claim.tasks(4).task_id()}));
   EXPECT_TRUE(acks[0].accepted());
   EXPECT_EQ(acks[0].task_status(), v1::TASK_STATUS_COMPLETED);
   EXPECT_FALSE(acks[1].accepted());
-  EXPECT_EQ(acks[1].reject_reason(), v1::REJECT_REASON_STALE_LEASE);
+  EXPECT_EQ(acks[1].reject_reason(), v1::REJECT_REASON_INVALID);
+  EXPECT_EQ(acks[1].task_status(), v1::TASK_STATUS_IN_PROGRESS);
   EXPECT_TRUE(acks[2].accepted());
   EXPECT_EQ(acks[2].task_status(), v1::TASK_STATUS_FAILED);
   EXPECT_TRUE(acks[3].accepted());
@@ -427,7 +427,7 @@ TEST(ResultBatchTest, ResultsInOneMessageAreEachJudgedAckedAndStored) {
   const v1::Progress progress = GetProgress(stub);
   EXPECT_EQ(progress.completed(), 3);
   EXPECT_EQ(progress.failed(), 1);
-  EXPECT_EQ(progress.in_progress(), 4);  // the stale and the nested ones
+  EXPECT_EQ(progress.in_progress(), 4);  // the made-up token's and the nested ones
   EXPECT_EQ(GetTask(stub, claim.tasks(4).task_id()).task().status(), v1::TASK_STATUS_COMPLETED);
   // The worker's counts, kept once per batch, agree.
   v1::ListWorkersResponse workers;
