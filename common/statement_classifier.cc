@@ -417,6 +417,19 @@ const CjkVerb* CjkStepVerb(std::string_view text) {
   return ends_a_step ? last : nullptr;
 }
 
+// True when the first word of `text` is a number of one or two digits
+// followed by a period: a step number written into the text ("**2. Build
+// the brief**"), not a quantity ("2 files").
+bool OpensWithStepNumber(std::string_view text, const Words& words) {
+  const std::string_view first = words.w[0];
+  if (first.empty() || first.size() > 2) return false;
+  for (char c : first) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  const size_t after = words.begin[0] + first.size();
+  return after < text.size() && text[after] == '.';
+}
+
 // Where the text after a bold label ends, "**Testing:** Run the suite."
 // (also "__Testing__: ..." and the full-width colon), or 0 when `text` does
 // not open with one or nothing follows it. Skills write steps and rules
@@ -493,10 +506,7 @@ Classification ClassifyStatement(std::string_view text, SectionBias bias, Statem
   size_t lead = 0;
   while (lead < w.size() &&
          (t.IsFiller(w[lead]) || (w[lead] == "x" && lead == 0 && text.find('[') != text.npos) ||
-          (lead == 0 && w.size() > 1 && w[0].size() <= 2 &&
-           std::all_of(w[0].begin(), w[0].end(),
-                       [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); }) &&
-           text.substr(words.begin[0] + w[0].size()).substr(0, 1) == "."))) {
+          (lead == 0 && w.size() > 1 && OpensWithStepNumber(text, words)))) {
     ++lead;
   }
   if (lead >= w.size()) lead = 0;
