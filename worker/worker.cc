@@ -199,6 +199,13 @@ void Worker::OnFatal(absl::Status status) {
 
 void Worker::ClaimLoop(int claimer) {
   Backoff backoff(absl::Milliseconds(100), absl::Seconds(5));
+  // The server refuses claims (RESOURCE_EXHAUSTED) while this worker holds
+  // its --max-leases-per-worker: leases of results not yet acknowledged
+  // count, so fast tasks reach it in normal work. That is backpressure, not
+  // an outage: said once per process at info, and the claim is tried again
+  // every kHeldBackRetry (acknowledgements come in batches and wake no
+  // claimer), without the growing backoff of an unreachable server.
+  constexpr absl::Duration kHeldBackRetry = absl::Milliseconds(100);
   while (true) {
     int want = 0;
     int wait_seconds = options_.claim_wait_seconds;
@@ -288,7 +295,7 @@ void Worker::ClaimLoop(int claimer) {
         if (response.tasks_size() > 0) last_activity_ = absl::Now();
       }
       was_unreachable = unreachable_;
-      unreachable_ = !status.ok();
+      unreachable_ = !status.ok() && status.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED;
       cv_.notify_all();
       if (!status.ok() && stop_ != StopReason::kNone) return;  // we cancelled it
     }
@@ -300,6 +307,20 @@ void Worker::ClaimLoop(int claimer) {
                       ToAbslStatus("ClaimTask", status).ToString());
         OnFatal(ToAbslStatus("ClaimTask", status));
         return;
+      }
+      if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+        if (!told_held_back_.exchange(true)) {
+          spdlog::info(
+              "the server holds back claims ({}); claiming again as results are "
+              "acknowledged (said once)",
+              status.error_message());
+        } else {
+          spdlog::debug("claims held back: {}", status.error_message());
+        }
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait_until(lock, ToChrono(absl::Now() + kHeldBackRetry),
+                       [this] { return stop_ != StopReason::kNone; });
+        continue;
       }
       const absl::Duration delay = backoff.Next();
       if (!was_unreachable) {

@@ -163,6 +163,8 @@ class Worker {
   double avg_task_seconds_ = -1;                  // guarded by mu_
 
   std::atomic<bool> stuck_threads_exit_{false};
+  // The server's lease limit held back a claim: logged once (ClaimLoop).
+  std::atomic<bool> told_held_back_{false};
 
   // For the summary line at exit.
   std::atomic<int64_t> accepted_{0};

@@ -239,6 +239,27 @@ TEST_F(WorkerProcessTest, ThreeWorkersCompleteFiveHundredTasksExactlyOnce) {
   EXPECT_GT(result->metrics().bytes_out(), 0);
 }
 
+// The server's lease limit per worker counts results not yet acknowledged,
+// so fast tasks reach it in normal work: the worker waits for its
+// acknowledgements and claims again, says so once, and treats it as no
+// outage (no "cannot claim" warning).
+TEST_F(WorkerProcessTest, TheServersLeaseLimitHoldsBackClaimsQuietly) {
+  StartServer({"--max-leases-per-worker", "3"});
+  std::vector<std::string> ids = Enqueue(300);
+  ASSERT_EQ(ids.size(), 300u);
+  auto worker = StartWorker("capped", {"--concurrency", "2", "--exit-when-idle", "3"});
+  ASSERT_NE(worker, nullptr);
+  ASSERT_TRUE(WaitForCompleted(300, absl::Minutes(3))) << Progress().DebugString();
+  ExpectExit(worker.get(), 0, absl::Seconds(60));
+  ExpectEachCompletedOnce(ids);
+  const std::string log = worker->ReadLog();
+  EXPECT_EQ(log.find("cannot claim tasks"), std::string::npos) << log;
+  const size_t held_back = log.find("the server holds back claims");
+  EXPECT_NE(held_back, std::string::npos) << log;
+  EXPECT_EQ(log.find("the server holds back claims", held_back + 1), std::string::npos)
+      << "said more than once: " << log;
+}
+
 TEST_F(WorkerProcessTest, AKilledWorkersTasksFinishOnTheOthersAfterTheLeaseExpires) {
   StartServer({"--lease-seconds", "2"});
   std::vector<std::string> held = Enqueue(2, /*timeout_seconds=*/600);
