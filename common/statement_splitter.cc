@@ -59,6 +59,20 @@ bool PeriodIsNotFinal(std::string_view s, size_t dot) {
          s.substr(0, b).find_first_not_of("*_") == std::string_view::npos;
 }
 
+// True when the text after the white space at `k` goes on with an arrow or
+// a dash: "**Blended data?** → use the blend template" and "What is the
+// capital of France? — no framework needed" are one statement each, the
+// answer to a question or the consequence of a case.
+bool ContinuesAfterStop(std::string_view s, size_t k) {
+  while (k < s.size() && (s[k] == ' ' || s[k] == '\t')) ++k;
+  const std::string_view rest = s.substr(k);
+  for (std::string_view mark : {"\xE2\x86\x92" /* → */, "\xE2\x87\x92" /* ⇒ */, "->", "=>",
+                                "\xE2\x80\x94" /* — */, "\xE2\x80\x93" /* – */, "-- "}) {
+    if (rest.substr(0, mark.size()) == mark) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 size_t CodeSpanEnd(std::string_view s, size_t i) {
@@ -211,7 +225,8 @@ void SplitSentences(std::string_view s, std::vector<SourceSpan>* out_ptr) {
         i = start;
         continue;
       }
-      if (IsSpace(s[k]) && !(c == '.' && k == i + 1 && PeriodIsNotFinal(s, i))) {
+      if (IsSpace(s[k]) && !(c == '.' && k == i + 1 && PeriodIsNotFinal(s, i)) &&
+          !ContinuesAfterStop(s, k)) {
         // The next sentence must start like one (not "e.g. foo" lower case
         // after an unknown abbreviation is still accepted: prose often
         // continues in lower case only after abbreviations we list).

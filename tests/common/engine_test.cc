@@ -271,6 +271,22 @@ TEST(SplitSentencesTest, AStepNumberInEmphasisIsNoSentence) {
             (std::vector<std::string>{"It costs 12.", "Then go."}));
 }
 
+// A question or a case followed by an arrow or a dash goes on: the answer
+// or the consequence is the same statement.
+TEST(SplitSentencesTest, AnArrowOrADashAfterAStopContinuesTheSentence) {
+  EXPECT_EQ(Sentences("**Blended data?** \xE2\x86\x92 Use the blend template. Next."),
+            (std::vector<std::string>{"**Blended data?** \xE2\x86\x92 Use the blend template.",
+                                      "Next."}));
+  EXPECT_EQ(Sentences("Is it a lookup? \xE2\x80\x94 no framework needed. Then stop."),
+            (std::vector<std::string>{"Is it a lookup? \xE2\x80\x94 no framework needed.",
+                                      "Then stop."}));
+  EXPECT_EQ(Sentences("Cached? -> skip it. Done."),
+            (std::vector<std::string>{"Cached? -> skip it.", "Done."}));
+  // A hyphen opening the next sentence is no arrow.
+  EXPECT_EQ(Sentences("Run it. -v adds detail."),
+            (std::vector<std::string>{"Run it.", "-v adds detail."}));
+}
+
 // The list an element is in, or "" when no element holds `needle`.
 std::string ListOf(const json& doc, const std::string& needle) {
   for (const char* list : {"actions", "rules", "directives"}) {
