@@ -107,6 +107,18 @@ std::string_view WithoutMarkupLines(std::string_view text) {
   return text;
 }
 
+// `text` without the checkbox of a task-list item ("[ ] ", "[x] "): list
+// syntax, not part of the statement (original_text keeps it).
+std::string_view WithoutTaskCheckbox(std::string_view text) {
+  if (text.size() < 4 || text[0] != '[' || text[2] != ']' ||
+      (text[1] != ' ' && text[1] != 'x' && text[1] != 'X') || (text[3] != ' ' && text[3] != '\t')) {
+    return text;
+  }
+  text.remove_prefix(4);
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  return text;
+}
+
 int CountNewlines(std::string_view s) {
   int n = 0;
   for (char c : s) n += c == '\n';
@@ -310,7 +322,8 @@ absl::StatusOr<std::string> MarkdownSkillParser::ParseAt(
           counted_to = at;
           Statement s;
           s.original_text = Verbatim(text);
-          s.description = Collapse(text, block.in_quote);
+          s.description = Collapse(
+              block.in_list && span.begin == 0 ? WithoutTaskCheckbox(text) : text, block.in_quote);
           s.line_start = line;
           s.line_end = s.line_start + CountNewlines(text);
           s.section = section;

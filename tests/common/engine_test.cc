@@ -342,6 +342,30 @@ TEST(ParseTest, ShortTableRowsWithAPhraseAreKept) {
   EXPECT_NE(FindByText(directives, "\xe4\xbe\x9d\xe8\xb5\x96"), nullptr);
 }
 
+// A task-list checkbox is list syntax: the description leaves it out, the
+// original text keeps it.
+TEST(ParseTest, TaskListCheckboxesAreNotInTheDescription) {
+  const json doc = MustRun(TaskKind::kParse,
+                           "# T\n\n- [ ] Query field names match the schema.\n"
+                           "- [x] Tests pass.\n- [link] is text.\n",
+                           "x");
+  // The elements of every list.
+  json elements = json::array();
+  for (const char* list : {"actions", "rules", "directives"}) {
+    for (const json& e : doc["decomposition"][list]) elements.push_back(e);
+  }
+  const json* open = FindByText(elements, "Query field names");
+  ASSERT_NE(open, nullptr) << doc.dump(1);
+  EXPECT_EQ((*open)["description"], "Query field names match the schema.");
+  EXPECT_EQ((*open)["provenance"]["original_text"], "[ ] Query field names match the schema.");
+  const json* done = FindByText(elements, "Tests pass");
+  ASSERT_NE(done, nullptr) << doc.dump(1);
+  EXPECT_EQ((*done)["description"], "Tests pass.");
+  const json* link = FindByText(elements, "[link]");
+  ASSERT_NE(link, nullptr) << doc.dump(1);
+  EXPECT_EQ((*link)["description"], "[link] is text.");
+}
+
 // Without a name in the front matter: the title (a level-1 heading), else
 // the skill's folder, which every loader of skills calls it by, else any
 // heading ("## Why this skill is deprecated" named a skill).
