@@ -31,8 +31,10 @@
 # runs E2E_RUNS times, in rounds (skillstore, beanstalkd, gearmand, then
 # again), and the table gives the median of each and every run's figure.
 #
-# Environment knobs: N (20000), E2E_RUNS (5), WORKERS (4), SS_CONCURRENCY (per skill-worker,
-# 1 = one task at a time like the peers' workers), FILL_N (1000000),
+# Environment knobs: N (20000), E2E_RUNS (5), WORKERS (4), CONCURRENCY (tasks each worker
+# process runs at once, the same for every system: skill-worker --concurrency, the peers'
+# workers --threads; default the machine's cores, skill-worker's own default; tables before
+# 2026-11-28 used 1; SS_CONCURRENCY is its old name), FILL_N (1000000),
 # CLAIM_SAMPLES (2000), SCALING_TASKS (1000), GEARMAN_N (min(N, 5000)),
 # SKIP_PEERS=1, SKIP_FILL=1, WORKER_SETTLE_SECONDS (1),
 # RESULTS (output file; default bench/RESULTS.md).
@@ -49,7 +51,7 @@ fi
 N="${N:-20000}"
 E2E_RUNS="${E2E_RUNS:-5}"
 WORKERS="${WORKERS:-4}"
-SS_CONCURRENCY="${SS_CONCURRENCY:-1}"
+CONCURRENCY="${CONCURRENCY:-${SS_CONCURRENCY:-$(nproc)}}"
 FILL_N="${FILL_N:-1000000}"
 CLAIM_SAMPLES="${CLAIM_SAMPLES:-2000}"
 SCALING_TASKS="${SCALING_TASKS:-1000}"
@@ -156,12 +158,12 @@ e2e_skillstore() {
   local dir="$work/e2e-skillstore-$1" mark=$(bench_mark) i
   bench_start_server "$dir"
   for ((i = 0; i < WORKERS; ++i)); do
-    "$bin/skill-worker" --server "$server_addr" --concurrency "$SS_CONCURRENCY" \
+    "$bin/skill-worker" --server "$server_addr" --concurrency "$CONCURRENCY" \
       --worker-id "bench-$i" --log-level warn >"$dir/worker-$i.log" 2>&1 &
     bench_track $!
   done
   sleep "$WORKER_SETTLE_SECONDS"
-  log "skillstore: $N tasks, $WORKERS workers x concurrency $SS_CONCURRENCY"
+  log "skillstore: $N tasks, $WORKERS workers x concurrency $CONCURRENCY"
   timeout 600 "$bin/skillstore-bench-client" e2e --server "$server_addr" --n "$N" --batch 1000 \
     >"$dir/result" 2>"$dir/client.log" || log "skillstore run failed or timed out"
   cat "$dir/client.log" >&2
@@ -181,11 +183,12 @@ e2e_beanstalkd() {
   bench_track $!
   wait_port 127.0.0.1 "$port"
   for ((i = 0; i < WORKERS; ++i)); do
-    "$bin/peer-beanstalkd" --port "$port" work >"$dir/worker-$i.log" 2>&1 &
+    "$bin/peer-beanstalkd" --port "$port" work --threads "$CONCURRENCY" \
+      >"$dir/worker-$i.log" 2>&1 &
     bench_track $!
   done
   sleep "$WORKER_SETTLE_SECONDS"
-  log "beanstalkd: $N tasks, $WORKERS workers"
+  log "beanstalkd: $N tasks, $WORKERS workers x $CONCURRENCY threads"
   timeout 600 "$bin/peer-beanstalkd" --port "$port" produce --n "$N" >"$dir/result" \
     2>"$dir/client.log" || log "beanstalkd run failed or timed out"
   cat "$dir/client.log" >&2
@@ -202,11 +205,12 @@ e2e_gearmand() {
   bench_track $!
   wait_port 127.0.0.1 "$port"
   for ((i = 0; i < WORKERS; ++i)); do
-    "$bin/peer-gearman" --port "$port" work >"$dir/worker-$i.log" 2>&1 &
+    "$bin/peer-gearman" --port "$port" work --threads "$CONCURRENCY" \
+      >"$dir/worker-$i.log" 2>&1 &
     bench_track $!
   done
   sleep "$WORKER_SETTLE_SECONDS"
-  log "gearmand: $GEARMAN_N tasks, $WORKERS workers"
+  log "gearmand: $GEARMAN_N tasks, $WORKERS workers x $CONCURRENCY threads"
   timeout 600 "$bin/peer-gearman" --port "$port" produce --n "$GEARMAN_N" >"$dir/result" \
     2>"$dir/client.log" || log "gearmand run failed or timed out"
   cat "$dir/client.log" >&2
@@ -312,7 +316,7 @@ parse_and_scaling() {
 cpu_per_task() {
   local line
   row[cpu]=""
-  for args in "tiny $N $WORKERS $SS_CONCURRENCY" "corpus $SCALING_TASKS 1 1" \
+  for args in "tiny $N $WORKERS $CONCURRENCY" "corpus $SCALING_TASKS 1 1" \
               "corpus $SCALING_TASKS 1 2"; do
     # shellcheck disable=SC2086
     line="$(bash "$here/bench/cpu_per_task.sh" "$build" $args 2>&1 | tail -1)" ||
@@ -360,9 +364,9 @@ cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 table="$(cat <<EOF
 | measurement | value | target |
 |---|---|---|
-| end to end, skillstore ($WORKERS skill-worker x concurrency $SS_CONCURRENCY, --synchronous full) | $(v e2e_skillstore) tasks/s (median; runs of $N: $(v e2e_skillstore_runs); result rows: $(v e2e_skillstore_rows)) | |
-| end to end, beanstalkd (-b -f 0, $WORKERS workers) | $(v e2e_beanstalkd) tasks/s (median; runs of $N: $(v e2e_beanstalkd_runs)) | |
-| end to end, gearmand (-q libsqlite3, $WORKERS workers) | $(v e2e_gearmand) tasks/s (median; runs of $GEARMAN_N: $(v e2e_gearmand_runs)) | |
+| end to end, skillstore ($WORKERS skill-worker x concurrency $CONCURRENCY, --synchronous full) | $(v e2e_skillstore) tasks/s (median; runs of $N: $(v e2e_skillstore_runs); result rows: $(v e2e_skillstore_rows)) | |
+| end to end, beanstalkd (-b -f 0, $WORKERS workers x $CONCURRENCY threads) | $(v e2e_beanstalkd) tasks/s (median; runs of $N: $(v e2e_beanstalkd_runs)) | |
+| end to end, gearmand (-q libsqlite3, $WORKERS workers x $CONCURRENCY threads) | $(v e2e_gearmand) tasks/s (median; runs of $GEARMAN_N: $(v e2e_gearmand_runs)) | |
 | ratio skillstore / beanstalkd | $r_bs | >= 10x: $(verdict "${r_bs%x}" ">=" 10) |
 | ratio skillstore / gearmand | $r_gm | >= 40x: $(verdict "${r_gm%x}" ">=" 40) |
 | enqueue, batch 1 (one client) | $(v enqueue_1) tasks/s | |
@@ -383,7 +387,7 @@ report="$(cat <<EOF
 # skillstore benchmark results
 
 Generated by \`bash bench/compare.sh\` (N=$N, E2E_RUNS=$E2E_RUNS, WORKERS=$WORKERS,
-SS_CONCURRENCY=$SS_CONCURRENCY, FILL_N=$FILL_N) on $started, in $((SECONDS - t0)) s.
+CONCURRENCY=$CONCURRENCY, FILL_N=$FILL_N) on $started, in $((SECONDS - t0)) s.
 
 Machine: $(nproc) cores, $cpu, Linux $(uname -r), $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo) RAM, load average at the start $load_start (the machine is shared: fsync-bound figures move with other load);
 database and binlogs on $(df -T "$work" | awk 'NR == 2 { print $2 }') under $(dirname "$work").
@@ -391,7 +395,9 @@ database and binlogs on $(df -T "$work" | awk 'NR == 2 { print $2 }') under $(di
 $table
 
 How the end-to-end figures are made (bench/peers/): each system is started fresh on an empty
-directory; its $WORKERS worker processes are started and given ${WORKER_SETTLE_SECONDS} s to connect; one producer then enqueues $N
+directory; its $WORKERS worker processes (each running $CONCURRENCY task(s) at once: skill-worker
+--concurrency, the peers' workers a thread and a connection per task) are started and given
+${WORKER_SETTLE_SECONDS} s to connect; one producer then enqueues $N
 unique 256-byte SKILL.md tasks and the clock runs from its first enqueue until the server reports
 every task finished. Each system does this $E2E_RUNS times, in rounds with the others; the
 table gives the median and every run (ratios are of the medians). Every worker, ours and the

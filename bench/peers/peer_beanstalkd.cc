@@ -3,9 +3,10 @@
 //   peer-beanstalkd produce --port P --n N   put N tiny skills (pipelined,
 //       a window of --window puts in flight), then wait until workers have
 //       deleted all N; prints the RESULT line (first put -> last delete).
-//   peer-beanstalkd work --port P            reserve a job, parse it with
-//       skillstore::RunTask(kParse) exactly as skill-worker does, delete it;
-//       forever (compare.sh stops it with SIGTERM).
+//   peer-beanstalkd work --port P [--threads T]   reserve a job, parse it
+//       with skillstore::RunTask(kParse) exactly as skill-worker does, delete
+//       it; forever (compare.sh stops it with SIGTERM). T threads, each with
+//       its own connection, as skill-worker --concurrency T runs T tasks.
 //
 // beanstalkd itself runs with -b DIR -f 0: every put and delete is in its
 // binlog and fsynced before the reply, which is the durability skillstore
@@ -17,6 +18,8 @@
 #include <iostream>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "beanstalk_client.h"
@@ -54,7 +57,7 @@ int Produce(const std::string& host, int port, long n, int window) {
   return 0;
 }
 
-int Work(const std::string& host, int port) {
+void WorkOn(const std::string& host, int port) {
   sb::BeanstalkConnection conn(host, port);
   long done = 0, failed = 0;
   for (;;) {
@@ -66,6 +69,13 @@ int Work(const std::string& host, int port) {
     ++done;
     (void)failed;
   }
+}
+
+int Work(const std::string& host, int port, int threads) {
+  std::vector<std::thread> workers;
+  for (int i = 1; i < threads; ++i) workers.emplace_back([&] { WorkOn(host, port); });
+  WorkOn(host, port);  // never returns; an error ends the process
+  return 0;
 }
 
 }  // namespace
@@ -83,11 +93,15 @@ int main(int argc, char** argv) {
   auto* produce = app.add_subcommand("produce", "put N tiny skills and time until all deleted");
   produce->add_option("--n", n)->capture_default_str();
   produce->add_option("--window", window, "puts in flight (pipelined)")->capture_default_str();
+  int threads = 1;
   auto* work = app.add_subcommand("work", "reserve, parse, delete; forever");
+  work->add_option("--threads", threads, "jobs run at once, one connection each")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
     if (produce->parsed()) return Produce(host, port, n, window);
-    if (work->parsed()) return Work(host, port);
+    if (work->parsed()) return Work(host, port, threads);
   } catch (const std::exception& e) {
     std::cerr << "peer-beanstalkd: " << e.what() << "\n";
     return 1;

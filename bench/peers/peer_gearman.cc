@@ -5,9 +5,10 @@
 //       (gearman_client_add_task_background + gearman_client_run_tasks), then
 //       wait until gearmand's admin "status" shows no job left; prints the
 //       RESULT line (first submit -> queue empty).
-//   peer-gearman work --port P            take a job, parse it with
+//   peer-gearman work --port P [--threads T]   take a job, parse it with
 //       skillstore::RunTask(kParse) exactly as skill-worker does, report it
-//       done (WORK_COMPLETE, which removes it from the queue); forever.
+//       done (WORK_COMPLETE, which removes it from the queue); forever; T
+//       threads, each a gearman worker of its own.
 //
 // gearmand runs with -q libsqlite3: a background job is inserted into its
 // SQLite queue before JOB_CREATED is answered, and deleted when done, which
@@ -22,6 +23,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "bench_clock.h"
@@ -125,7 +128,7 @@ void* ParseJob(gearman_job_st* job, void* /*context*/, size_t* result_size,
   return nullptr;
 }
 
-int Work(const std::string& host, int port) {
+void WorkOn(const std::string& host, int port) {
   gearman_worker_st* worker = gearman_worker_create(nullptr);
   if (worker == nullptr) throw std::runtime_error("gearman_worker_create failed");
   if (gearman_worker_add_server(worker, host.c_str(), static_cast<in_port_t>(port)) !=
@@ -140,6 +143,15 @@ int Work(const std::string& host, int port) {
       usleep(100000);  // gearmand restarting: try again
     }
   }
+}
+
+// T threads, each a gearman worker of its own, as skill-worker --concurrency
+// T runs T tasks at once.
+int Work(const std::string& host, int port, int threads) {
+  std::vector<std::thread> workers;
+  for (int i = 1; i < threads; ++i) workers.emplace_back([&] { WorkOn(host, port); });
+  WorkOn(host, port);  // never returns; an error ends the process
+  return 0;
 }
 
 }  // namespace
@@ -158,11 +170,15 @@ int main(int argc, char** argv) {
   produce->add_option("--n", n)->capture_default_str();
   produce->add_option("--chunk", chunk, "jobs submitted per pipelined round")
       ->capture_default_str();
+  int threads = 1;
   auto* work = app.add_subcommand("work", "take jobs, parse, complete; forever");
+  work->add_option("--threads", threads, "jobs run at once, one gearman worker each")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
     if (produce->parsed()) return Produce(host, port, n, chunk);
-    if (work->parsed()) return Work(host, port);
+    if (work->parsed()) return Work(host, port, threads);
   } catch (const std::exception& e) {
     std::cerr << "peer-gearman: " << e.what() << "\n";
     return 1;
