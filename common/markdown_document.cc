@@ -597,21 +597,30 @@ absl::StatusOr<MarkdownDocument> ParseMarkdown(std::string_view content,
   // Tag lines around text become spaces (see the header) and the body is
   // parsed again: byte offsets stay those of `body`, so every span below
   // still points at the file's own text.
-  const std::vector<int> markup_lines = body.find('<') == std::string_view::npos
-                                            ? std::vector<int>()
-                                            : MarkupLinesAroundText(root.get(), lines, body);
+  // Unwrapping can show wrappers the pass before could not see: a blank line
+  // inside a code fence within `<Good>` ends that HTML block early, the rest
+  // of the fence then opened a code block that ran over `<Bad>` ... `</Bad>`,
+  // and only the next parse, with the fence whole, finds that block. So the
+  // passes go on while they find new tag lines, at most kMaxUnwrapPasses.
+  constexpr int kMaxUnwrapPasses = 4;
+  std::vector<int> markup_lines;
   std::string unwrapped;
-  if (!markup_lines.empty()) {
-    unwrapped.assign(body);
-    for (int line : markup_lines) {
+  for (int pass = 0; pass < kMaxUnwrapPasses && body.find('<') != std::string_view::npos; ++pass) {
+    const std::vector<int> found = MarkupLinesAroundText(
+        root.get(), lines, unwrapped.empty() ? body : std::string_view(unwrapped));
+    if (found.empty()) break;
+    if (unwrapped.empty()) unwrapped.assign(body);
+    for (int line : found) {
       std::fill(unwrapped.begin() + static_cast<std::ptrdiff_t>(lines.LineStart(line)),
                 unwrapped.begin() + static_cast<std::ptrdiff_t>(lines.LineEnd(line)), ' ');
     }
+    markup_lines.insert(markup_lines.end(), found.begin(), found.end());
     root.reset();
     parser.reset();
     root = RunCmark(unwrapped, tables, &parser);
     if (root == nullptr) return absl::InternalError("cmark-gfm failed to parse");
   }
+  std::sort(markup_lines.begin(), markup_lines.end());
   const int line_shift = body_first_line - 1;
   // A block takes a line or more: reserving for about that many (capped)
   // saves moving every block (strings and all) as the vector grows.

@@ -342,6 +342,23 @@ TEST(ParseTest, ShortTableRowsWithAPhraseAreKept) {
   EXPECT_NE(FindByText(directives, "\xe4\xbe\x9d\xe8\xb5\x96"), nullptr);
 }
 
+// A blank line inside a code fence within a wrapper tag (`<Good>`) ended
+// the wrapper's HTML block early; the fence's rest then opened a code block
+// over the next wrapper, which only a later parse could see: its text
+// ("Never claim success ...") was lost.
+TEST(ParseTest, TextInWrappersAfterAFenceWithABlankLineIsKept) {
+  const json doc = MustRun(TaskKind::kParse,
+                           "# Examples\n\n<Good>\nWrite the criteria first:\n```\nCriteria:\n\n"
+                           "- build passes\n```\nWhy good: grounded.\n</Good>\n\n<Bad>\n"
+                           "Never claim success without evidence.\n</Bad>\n\n## Rules\n\n"
+                           "- Never push to main.\n",
+                           "x");
+  EXPECT_EQ(ListOf(doc, "Never claim success without evidence."), "rules") << doc.dump(1);
+  EXPECT_EQ(ListOf(doc, "Why good"), "directives");
+  EXPECT_EQ(ListOf(doc, "Never push to main."), "rules");
+  EXPECT_EQ(ListOf(doc, "build passes"), "");  // code, not a statement
+}
+
 // A task-list checkbox is list syntax: the description leaves it out, the
 // original text keeps it.
 TEST(ParseTest, TaskListCheckboxesAreNotInTheDescription) {
