@@ -915,18 +915,11 @@ absl::StatusOr<v1::HeartbeatResponse> TaskWriter::Heartbeat(const v1::HeartbeatR
     // Leases it did not name: the answer of a claim it cancelled as it
     // stopped can have leased tasks after the cancel left the worker and
     // before it reached us. It never saw them and never will.
-    SKS_ASSIGN_OR_RETURN(const std::vector<int64_t> unseen, LeasedTo(request.worker_id()));
-    for (int64_t task_id : unseen) {
-      LeaseRow lease;
-      SKS_ASSIGN_OR_RETURN(const bool found, LoadLease(task_id, &lease));
-      if (!found) continue;
-      SKS_RETURN_IF_ERROR(ExpireLease(
-          lease,
-          absl::StrCat("lease ended on attempt ", lease.attempts, " (worker '", request.worker_id(),
-                       "' stopped without having received it: the answer of a claim it "
-                       "cancelled as it stopped)"),
-          now_ms, effects));
-    }
+    SKS_RETURN_IF_ERROR(EndLeasesOf(request.worker_id(),
+                                    "stopped without having received it: the answer of a claim "
+                                    "it cancelled as it stopped",
+                                    now_ms, effects)
+                            .status());
   }
 
   const char* status = request.stopping()   ? "stopped"
@@ -1084,18 +1077,31 @@ absl::Status TaskWriter::EndUndeliveredLeases(absl::Span<const GrantedLease> lea
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<int64_t>> TaskWriter::LeasedTo(const std::string& worker_id) {
+absl::StatusOr<size_t> TaskWriter::EndLeasesOf(const std::string& worker_id,
+                                               const std::string& why, int64_t now_ms,
+                                               TxnEffects& effects) {
   std::vector<int64_t> held;
-  SKS_ASSIGN_OR_RETURN(Statement select,
-                       db_.Prepare("SELECT task_id FROM tasks INDEXED BY tasks_lease_deadline "
-                                   "WHERE status = 'in_progress' AND worker_id = ?1"));
-  select.BindText(1, worker_id);
-  while (true) {
-    SKS_ASSIGN_OR_RETURN(const bool row, select.Step());
-    if (!row) break;
-    held.push_back(select.ColumnInt(0));
+  {
+    SKS_ASSIGN_OR_RETURN(Statement select,
+                         db_.Prepare("SELECT task_id FROM tasks INDEXED BY tasks_lease_deadline "
+                                     "WHERE status = 'in_progress' AND worker_id = ?1"));
+    select.BindText(1, worker_id);
+    while (true) {
+      SKS_ASSIGN_OR_RETURN(const bool row, select.Step());
+      if (!row) break;
+      held.push_back(select.ColumnInt(0));
+    }
   }
-  return held;
+  for (int64_t task_id : held) {
+    LeaseRow lease;
+    SKS_ASSIGN_OR_RETURN(const bool found, LoadLease(task_id, &lease));
+    if (!found) continue;
+    SKS_RETURN_IF_ERROR(ExpireLease(lease,
+                                    absl::StrCat("lease ended on attempt ", lease.attempts,
+                                                 " (worker '", worker_id, "' ", why, ")"),
+                                    now_ms, effects));
+  }
+  return held.size();
 }
 
 absl::Status TaskWriter::EndEarlierInstance(const std::string& worker_id,
@@ -1116,19 +1122,14 @@ absl::Status TaskWriter::EndEarlierInstance(const std::string& worker_id,
 
   // Every lease of worker_id now is its earlier run's: this run's first
   // request is being handled, and a grant to it comes after this.
-  SKS_ASSIGN_OR_RETURN(const std::vector<int64_t> held, LeasedTo(worker_id));
-  for (int64_t task_id : held) {
-    LeaseRow lease;
-    SKS_ASSIGN_OR_RETURN(const bool found, LoadLease(task_id, &lease));
-    if (!found) continue;
-    SKS_RETURN_IF_ERROR(ExpireLease(
-        lease,
-        absl::StrCat("lease ended on attempt ", lease.attempts, " (worker '", worker_id,
-                     "' restarted: its run '", previous, "' was replaced by '", instance_id, "')"),
-        now_ms, effects));
-  }
-  if (held.empty()) return absl::OkStatus();  // a clean restart: nothing was left behind
-  effects.after_commit.push_back([worker_id, previous, instance_id, count = held.size()] {
+  SKS_ASSIGN_OR_RETURN(
+      const size_t count,
+      EndLeasesOf(worker_id,
+                  absl::StrCat("restarted: its run '", previous, "' was replaced by '",
+                               instance_id, "'"),
+                  now_ms, effects));
+  if (count == 0) return absl::OkStatus();  // a clean restart: nothing was left behind
+  effects.after_commit.push_back([worker_id, previous, instance_id, count] {
     // Two live processes sharing a worker_id take turns here, each ending
     // the other's leases: worth a warning, and it says so.
     spdlog::warn("worker {} restarted (run {} replaced by {}): {} lease(s) of the earlier run "

@@ -251,8 +251,11 @@ class TaskWriter {
   absl::Status EndEarlierInstance(const std::string& worker_id, const std::string& instance_id,
                                   int64_t now_ms, TxnEffects& effects);
 
-  // The tasks leased to `worker_id` now (a scan of the leases in progress).
-  absl::StatusOr<std::vector<int64_t>> LeasedTo(const std::string& worker_id);
+  // Ends every lease `worker_id` holds now (a scan of the leases in
+  // progress), each as ExpireLease does, with the error "lease ended on
+  // attempt N (worker '<worker_id>' <why>)". Returns how many it held.
+  absl::StatusOr<size_t> EndLeasesOf(const std::string& worker_id, const std::string& why,
+                                     int64_t now_ms, TxnEffects& effects);
 
   // Ends `lease` as lost (outcome lease_expired, `error`), re-queueing its
   // task with backoff or failing it when out of attempts: the reaper's work
